@@ -1,0 +1,119 @@
+//! Translation registers and TLB maintenance.
+//!
+//! `aarch32-cpu` covers most CP15 registers; the few it lacks (TTBCR, TTBR1 and
+//! the by-MVA / by-ASID TLB operations) are declared here through its own
+//! `SysReg` trait, so every coprocessor access still goes through one crate.
+//!
+//! Ordering rule used throughout (ARM ARM B3.10.1): a translation-table write
+//! is followed by DSB (the walker sees it), then the TLB operation, then DSB
+//! (the invalidation is complete) and ISB (later instructions use it).
+
+use aarch32_cpu::asm::{dsb, isb};
+use aarch32_cpu::register::{BpIAll, SysReg, SysRegRead, SysRegWrite, TlbIAll};
+
+macro_rules! cp15_reg {
+    ($(#[$doc:meta])* $name:ident, $crn:expr, $op1:expr, $crm:expr, $op2:expr) => {
+        $(#[$doc])*
+        struct $name;
+        impl SysReg for $name {
+            const CP: u32 = 15;
+            const CRN: u32 = $crn;
+            const OP1: u32 = $op1;
+            const CRM: u32 = $crm;
+            const OP2: u32 = $op2;
+        }
+        impl SysRegWrite for $name {}
+        impl SysRegRead for $name {}
+    };
+}
+
+cp15_reg!(/** Translation Table Base Control Register. */ Ttbcr, 2, 0, 0, 2);
+cp15_reg!(/** Translation Table Base Register 0. */ Ttbr0, 2, 0, 0, 0);
+cp15_reg!(/** Translation Table Base Register 1. */ Ttbr1, 2, 0, 0, 1);
+cp15_reg!(/** TLB invalidate by MVA and ASID (unified). */ TlbIMva, 8, 0, 7, 1);
+cp15_reg!(/** TLB invalidate by ASID match (unified). */ TlbIAsid, 8, 0, 7, 2);
+cp15_reg!(/** TLB invalidate by MVA, all ASIDs (unified). */ TlbIMvaA, 8, 0, 7, 3);
+
+/// Table-walk attributes ORed into a TTBR: inner and outer write-back
+/// write-allocate (IRGN = 0b01, RGN = 0b01), matching how the tables are mapped.
+pub const TTBR_WALK_ATTRS: u32 = 0x48;
+
+/// Physical address of the table TTBR0 points at.
+pub fn ttbr0() -> u32 {
+    Ttbr0::read_raw() & !0x3F
+}
+
+/// Physical address of the table TTBR1 points at (the kernel's L1 table).
+pub fn ttbr1() -> u32 {
+    Ttbr1::read_raw() & !0x3F
+}
+
+/// Current TTBCR value.
+pub fn ttbcr() -> u32 {
+    Ttbcr::read_raw()
+}
+
+/// Invalidates the whole unified TLB and the branch predictor, then waits.
+pub fn tlb_invalidate_all() {
+    dsb();
+    TlbIAll::write();
+    BpIAll::write();
+    dsb();
+    isb();
+}
+
+/// Invalidates the TLB entries for one page of `va` in every ASID (use for
+/// global, kernel mappings).
+pub fn tlb_invalidate_va(va: u32) {
+    dsb();
+    // SAFETY: a TLB invalidate operation only drops cached translations.
+    unsafe { TlbIMvaA::write_raw(va & !0xFFF) };
+    BpIAll::write();
+    dsb();
+    isb();
+}
+
+/// Invalidates the TLB entry for `va` tagged with `asid` (non-global mappings).
+pub fn tlb_invalidate_va_asid(va: u32, asid: u8) {
+    dsb();
+    // SAFETY: a TLB invalidate operation only drops cached translations.
+    unsafe { TlbIMva::write_raw((va & !0xFFF) | asid as u32) };
+    BpIAll::write();
+    dsb();
+    isb();
+}
+
+/// Invalidates every non-global TLB entry tagged with `asid`.
+pub fn tlb_invalidate_asid(asid: u8) {
+    dsb();
+    // SAFETY: a TLB invalidate operation only drops cached translations.
+    unsafe { TlbIAsid::write_raw(asid as u32) };
+    dsb();
+    isb();
+}
+
+/// Makes prior translation-table writes visible to the table walker.
+pub fn table_write_barrier() {
+    dsb();
+}
+
+/// Sets TTBCR.N: addresses below `2^(32 - n)` translate through TTBR0.
+///
+/// # Safety
+/// TTBR1 must already map everything the kernel uses at or above that boundary.
+pub unsafe fn set_ttbcr_n(n: u32) {
+    // SAFETY: the caller guarantees TTBR1 maps the kernel half.
+    unsafe { Ttbcr::write_raw(n & 7) };
+    isb();
+}
+
+/// Points TTBR0 at a new translation table.
+///
+/// # Safety
+/// `phys` must be the physical address of a valid L1 table, aligned as TTBCR.N
+/// requires, that maps whatever TTBR0 covers and the code now running.
+pub unsafe fn set_ttbr0(phys: u32) {
+    // SAFETY: the caller guarantees the table is valid.
+    unsafe { Ttbr0::write_raw(phys | TTBR_WALK_ATTRS) };
+    isb();
+}

@@ -1,0 +1,63 @@
+@ Exception vectors and the common trap entry and exit.
+@
+@ Every exception builds a TrapFrame (see trap.rs) on the SVC stack of the
+@ interrupted thread (srsdb + cps), so handlers run in SVC mode on an ordinary
+@ kernel stack and a context switch is "return a different frame": arch_trap
+@ returns the frame to resume and the exit path restores it. The exception
+@ modes' own stacks are never used.
+
+    .equ MODE_SVC, 0x13
+
+    .section .text.vectors, "ax"
+    .arm
+    .align 5
+    .global __vectors
+__vectors:
+    b       vec_reset
+    b       vec_undef
+    b       vec_svc
+    b       vec_pabt
+    b       vec_dabt
+    b       vec_unused
+    b       vec_irq
+    b       vec_fiq
+
+@ TRAP kind, lr_adjust: lr - lr_adjust is the frame's pc (the faulting
+@ instruction for aborts and undefined; the return address for SVC and IRQ).
+    .macro TRAP kind, adjust
+    .if \adjust
+    sub     lr, lr, #\adjust
+    .endif
+    srsdb   sp!, #MODE_SVC          @ push pc, spsr onto the SVC stack
+    cps     #MODE_SVC
+    sub     sp, sp, #12
+    str     lr, [sp, #8]            @ the interrupted SVC lr
+    stmia   sp, {sp, lr}^           @ the user-mode sp and lr
+    push    {r0-r12}
+    mov     r0, sp
+    mov     r1, #\kind
+    b       trap_common
+    .endm
+
+vec_reset:  TRAP 0, 4
+vec_undef:  TRAP 1, 4
+vec_svc:    TRAP 2, 0
+vec_pabt:   TRAP 3, 4
+vec_dabt:   TRAP 4, 8
+vec_unused: TRAP 5, 4
+vec_irq:    TRAP 6, 4
+vec_fiq:    TRAP 7, 4
+
+trap_common:
+    mov     r4, sp
+    bic     sp, sp, #7              @ AAPCS: 8-byte aligned stack at calls
+    bl      arch_trap               @ r0 = frame to resume
+    mov     sp, r0
+    .global __trap_return
+__trap_return:
+    pop     {r0-r12}
+    ldmia   sp, {sp, lr}^           @ user-mode sp and lr
+    nop
+    ldr     lr, [sp, #8]
+    add     sp, sp, #12
+    rfeia   sp!                     @ pc and cpsr: back to the interrupted code

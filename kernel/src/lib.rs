@@ -1,0 +1,64 @@
+//! The kernel proper: boot sequence, console, memory management, tasks.
+//!
+//! This crate holds policy and bookkeeping, in safe code wherever it can: it has
+//! no inline assembly and touches no device registers. It reaches the CPU
+//! through `arch` and devices through `drivers`; the board it runs on is chosen
+//! at build time (`KERNEL_BOARD`, see `build.rs`) from the data in [`board`].
+//! Pure logic (allocators, queues, parsers) builds on the host and is
+//! unit-tested there; the rest exists only for `target_os = "none"`.
+//!
+//! Dependency rule: `kernel` -> `arch`, `drivers`, `boot`; never the reverse.
+
+#![cfg_attr(not(test), no_std)]
+
+pub mod board;
+pub mod layout;
+
+#[cfg(target_os = "none")]
+pub mod boot;
+#[cfg(target_os = "none")]
+pub mod console;
+#[cfg(target_os = "none")]
+mod panic;
+#[cfg(target_os = "none")]
+pub mod trap;
+
+#[cfg(target_os = "none")]
+pub use boot::{BootInfo, exit};
+
+/// The board this kernel was built for.
+pub const BOARD: &board::Board = match board::by_name(env!("KERNEL_BOARD_NAME")) {
+    Some(b) => b,
+    None => panic!("KERNEL_BOARD_NAME names no board"),
+};
+
+/// Exit statuses a run ends with (QEMU's exit status through semihosting).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum ExitCode {
+    /// The demo or test finished and everything it checked held.
+    Success = 0,
+    /// A test's check failed.
+    Failure = 1,
+    /// The kernel panicked.
+    Panic = 101,
+    /// An exception the kernel could not handle (kernel fault, undefined
+    /// instruction, unexpected interrupt vector).
+    Fault = 102,
+}
+
+/// Defines the function the kernel calls once it has booted.
+///
+/// A kernel image (the demo in `main.rs`, each integration test in `tests/`)
+/// is `#![no_std] #![no_main]` plus `kernel::entry!(main);` with
+/// `fn main()`. When `main` returns the run ends with [`ExitCode::Success`].
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        #[unsafe(no_mangle)]
+        fn __kernel_main() {
+            let main: fn() = $main;
+            main()
+        }
+    };
+}

@@ -1,0 +1,329 @@
+//! Invoking cargo: building the kernel images and running the host tests.
+//!
+//! Every cargo command runs in the workspace root. Images are built in release
+//! mode for [`TARGET`], with `KERNEL_BOARD=<board name>` in the environment so
+//! that the kernel's build script picks the board; they land in the
+//! workspace's normal target directory (`target/`, or `$CARGO_TARGET_DIR`).
+
+use std::ffi::OsString;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+
+use crate::board::Board;
+use crate::{Error, Result};
+
+/// The bare-metal target triple of every kernel image.
+pub const TARGET: &str = "armv7a-none-eabi";
+
+/// The environment variable that tells the kernel's build script the board.
+pub const BOARD_ENV: &str = "KERNEL_BOARD";
+
+/// Crates whose unit tests run on the host.
+pub const HOST_TEST_PACKAGES: &[&str] = &["arch", "drivers", "kernel", "xtask"];
+
+/// The workspace root (the parent of the xtask's own directory).
+pub fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the xtask lives in a subdirectory of the workspace")
+}
+
+/// Cargo's target directory, as the cargo commands below see it.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        // Cargo resolves a relative path against its working directory, which
+        // is the workspace root for every command started here.
+        Some(dir) if !dir.is_empty() => workspace_root().join(dir),
+        _ => workspace_root().join("target"),
+    }
+}
+
+/// Where the release images for [`TARGET`] are.
+pub fn image_dir() -> PathBuf {
+    target_dir().join(TARGET).join("release")
+}
+
+/// A `cargo` command in the workspace root. Uses the cargo that started the
+/// xtask (`$CARGO`) when there is one, so the pinned toolchain is kept.
+fn cargo() -> Command {
+    let program = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    let mut command = Command::new(program);
+    command.current_dir(workspace_root());
+    command
+}
+
+/// Runs a cargo command with inherited stdio (so its errors are shown as
+/// cargo prints them) and fails unless it succeeds.
+fn run_build(mut command: Command, what: &str) -> Result<()> {
+    let status = command
+        .status()
+        .map_err(|e| Error::new(1, format!("could not run cargo to build {what}: {e}")))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Error::new(
+            1,
+            format!("building {what} failed (cargo: {})", describe(status)),
+        ))
+    }
+}
+
+/// A release build for `board` of some binaries of `package`.
+fn image_build(board: &Board, package: &str) -> Command {
+    let mut command = cargo();
+    command.env(BOARD_ENV, board.name).args([
+        "build",
+        "--release",
+        "--target",
+        TARGET,
+        "--package",
+        package,
+    ]);
+    command
+}
+
+/// Builds the user programs the kernel images embed, for `board`.
+///
+/// This is the step that runs before every kernel build. There are no user
+/// programs yet (`user/` is empty), so for now it does nothing; when they come,
+/// their build goes here and both [`build_kernel`] and [`build_tests`] pick it
+/// up.
+fn build_user_programs(_board: &Board) -> Result<()> {
+    Ok(())
+}
+
+/// Builds the demo kernel for `board` and returns the path of its ELF.
+pub fn build_kernel(board: &Board) -> Result<PathBuf> {
+    build_user_programs(board)?;
+    let mut command = image_build(board, "kernel");
+    command.args(["--bin", "kernel"]);
+    run_build(command, &format!("the kernel for {}", board.name))?;
+    existing_image("kernel")
+}
+
+/// Builds the integration test images (crate `ktests`) for `board`: the
+/// binaries `names`, or all of them when `names` is `None`.
+pub fn build_tests(board: &Board, names: Option<&[String]>) -> Result<()> {
+    build_user_programs(board)?;
+    let mut command = image_build(board, "ktests");
+    match names {
+        None => {
+            command.arg("--bins");
+        }
+        Some(names) => {
+            for name in names {
+                command.args(["--bin", name]);
+            }
+        }
+    }
+    run_build(
+        command,
+        &format!("the integration tests for {}", board.name),
+    )
+}
+
+/// The path of the image `name`, checked to exist.
+pub fn existing_image(name: &str) -> Result<PathBuf> {
+    let path = image_dir().join(name);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(Error::new(
+            1,
+            format!(
+                "cargo succeeded but there is no image at {}",
+                path.display()
+            ),
+        ))
+    }
+}
+
+/// Counts from the host unit tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HostTests {
+    /// Tests that passed.
+    pub passed: usize,
+    /// Tests that failed (plus one if cargo itself failed without a failing
+    /// test to show for it, e.g. on a compile error).
+    pub failed: usize,
+}
+
+/// Runs `cargo test` on the host for [`HOST_TEST_PACKAGES`], streaming its
+/// output through and counting the tests from its `test result:` lines.
+pub fn host_tests(filter: Option<&str>) -> HostTests {
+    let mut command = cargo();
+    command.args(["test", "--no-fail-fast"]);
+    for package in HOST_TEST_PACKAGES {
+        command.args(["--package", package]);
+    }
+    command.arg("--");
+    if let Some(filter) = filter {
+        command.arg(filter);
+    }
+    // The test binaries write to our pipe, not to the terminal: keep their
+    // colours if we are on a terminal ourselves.
+    let color = io::stdout().is_terminal();
+    if color {
+        command.args(["--color", "always"]);
+    }
+    command.stdout(Stdio::piped());
+
+    let mut counts = HostTests::default();
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!("error: could not run cargo test: {e}");
+            counts.failed = 1;
+            return counts;
+        }
+    };
+    if let Some(mut stdout) = child.stdout.take() {
+        // Forward bytes as they come (libtest prints `test x ... ` before the
+        // test finishes) and parse complete lines on the side.
+        let mut out = io::stdout();
+        let mut buffer = [0u8; 8192];
+        let mut line = Vec::new();
+        loop {
+            let n = match stdout.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            // A closed stdout must not stop the counting.
+            let _ = out.write_all(&buffer[..n]).and_then(|()| out.flush());
+            for &byte in &buffer[..n] {
+                if byte == b'\n' {
+                    count_line(&line, &mut counts);
+                    line.clear();
+                } else {
+                    line.push(byte);
+                }
+            }
+        }
+        count_line(&line, &mut counts);
+    }
+    let success = child.wait().is_ok_and(|status| status.success());
+    if !success && counts.failed == 0 {
+        counts.failed = 1;
+    }
+    counts
+}
+
+/// Adds the counts of `line` if it is a libtest summary line.
+fn count_line(line: &[u8], counts: &mut HostTests) {
+    if let Some((passed, failed)) = parse_test_result(&String::from_utf8_lossy(line)) {
+        counts.passed += passed;
+        counts.failed += failed;
+    }
+}
+
+/// Parses a libtest summary line, `test result: ok. 3 passed; 0 failed; ...`
+/// or `test result: FAILED. 2 passed; 1 failed; ...` (colours allowed), into
+/// `(passed, failed)`.
+pub fn parse_test_result(line: &str) -> Option<(usize, usize)> {
+    let line = strip_ansi(line);
+    let rest = line.trim().strip_prefix("test result:")?;
+    let tokens: Vec<&str> = rest.split_whitespace().collect();
+    let count = |word: &str| {
+        tokens.windows(2).find_map(|pair| {
+            let label = pair[1].trim_end_matches([';', ',', '.']);
+            if label == word {
+                pair[0].parse::<usize>().ok()
+            } else {
+                None
+            }
+        })
+    };
+    Some((count("passed")?, count("failed")?))
+}
+
+/// Removes ANSI escape sequences (`ESC [ ... letter`) from `text`.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        if chars.next() == Some('[') {
+            // Parameters and intermediates, up to the final byte (a letter).
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Describes how a process ended: `exit status N` or `killed by signal N`.
+pub fn describe(status: ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("exit status {code}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return format!("killed by signal {signal}");
+        }
+    }
+    status.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_ok_line() {
+        let line = "test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; \
+                    3 filtered out; finished in 0.01s\n";
+        assert_eq!(parse_test_result(line), Some((12, 0)));
+    }
+
+    #[test]
+    fn parses_failed_line() {
+        let line = "test result: FAILED. 7 passed; 2 failed; 0 ignored; 0 measured; \
+                    0 filtered out; finished in 1.20s";
+        assert_eq!(parse_test_result(line), Some((7, 2)));
+    }
+
+    #[test]
+    fn parses_coloured_line() {
+        let line = "test result: \x1b[32mok\x1b[0m. 4 passed; 0 failed; 0 ignored";
+        assert_eq!(parse_test_result(line), Some((4, 0)));
+        let line = "test result: \x1b[31mFAILED\x1b[0m. 1 passed; 3 failed; 0 ignored";
+        assert_eq!(parse_test_result(line), Some((1, 3)));
+    }
+
+    #[test]
+    fn ignores_other_lines() {
+        for line in [
+            "",
+            "running 3 tests",
+            "test mm::tests::map ... ok",
+            "test result mentioned in prose: 3 passed; 0 failed",
+            "test result: garbled",
+            "   Doc-tests arch",
+        ] {
+            assert_eq!(parse_test_result(line), None, "{line}");
+        }
+    }
+
+    #[test]
+    fn strips_ansi() {
+        assert_eq!(strip_ansi("a\x1b[1;31mb\x1b[0mc"), "abc");
+        assert_eq!(strip_ansi("plain"), "plain");
+    }
+
+    #[test]
+    fn images_are_in_the_release_dir_for_the_target() {
+        let dir = image_dir();
+        assert!(dir.ends_with(Path::new(TARGET).join("release")));
+    }
+}

@@ -1,0 +1,558 @@
+//! `cargo xtask test`: the host unit tests, then the QEMU integration tests on
+//! each board.
+//!
+//! # Integration tests
+//!
+//! Each file `tests/src/bin/<name>.rs` (crate `ktests`) is a whole kernel
+//! image. For each board, all of them are built (release, `KERNEL_BOARD` set)
+//! and then booted one QEMU each, several at a time. The test's verdict is its
+//! exit status, which the kernel reports through semihosting, and its console
+//! output.
+//!
+//! # Directives
+//!
+//! A test source may carry directives in the `//!` lines at its top (before
+//! the first line that is not a comment, a blank line or an inner attribute):
+//!
+//! - `//! expect-exit: N`: the exit status the run must end with (default
+//!   0; the kernel uses 1 for a test failure, 101 for a panic, 102 for an
+//!   unexpected exception or fault).
+//! - `//! expect-output: TEXT`: TEXT (leading and trailing spaces removed)
+//!   must appear in the console output. May be repeated; every TEXT must
+//!   appear.
+//! - `//! timeout: SECONDS`: QEMU is killed and the test fails after this many
+//!   seconds (default 60).
+//!
+//! Other `//!` lines are ordinary documentation. A directive with a bad value,
+//! or an unknown `expect-...:` key, makes the test fail with the reason.
+//!
+//! # Output
+//!
+//! One line per test, `test <board>/<name> ... ok` or
+//! `test <board>/<name> ... FAILED (<reasons>)` followed by the captured
+//! console output (QEMU's stdout and stderr) indented by four spaces; then a
+//! summary line per part (`host: ...`, `qemu <board>: ...`) and finally
+//! `N passed, M failed` over all parts.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use crate::board::Board;
+use crate::cargo;
+use crate::cli::TestOptions;
+use crate::qemu::{self, Outcome};
+
+/// The directives, as `cargo xtask help` shows them.
+pub const DIRECTIVES_HELP: &str = "\
+TEST DIRECTIVES: `//!` lines at the top of tests/src/bin/<name>.rs
+    //! expect-exit: N          the exit status the test must end with
+                                (default 0; the kernel exits with 1 on a test
+                                failure, 101 on a panic, 102 on a fault)
+    //! expect-output: TEXT     TEXT must appear in the console output
+                                (repeatable: every TEXT must appear)
+    //! timeout: SECONDS        kill QEMU and fail after SECONDS (default 60)
+    A test passes when its exit status is the expected one and every expected
+    output appeared. Other `//!` lines are plain documentation.
+";
+
+/// The default of `timeout:`.
+const DEFAULT_TIMEOUT_SECS: u64 = 60;
+
+/// Where the integration test sources are, relative to the workspace root.
+const TEST_SOURCES: &str = "tests/src/bin";
+
+/// What a test expects of its run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Directives {
+    /// `expect-exit:`.
+    pub expect_exit: i32,
+    /// Every `expect-output:`, in order.
+    pub expect_output: Vec<String>,
+    /// `timeout:`, in seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for Directives {
+    fn default() -> Self {
+        Directives {
+            expect_exit: 0,
+            expect_output: Vec::new(),
+            timeout_secs: DEFAULT_TIMEOUT_SECS,
+        }
+    }
+}
+
+/// Reads the directives from the `//!` lines at the top of a test source.
+pub fn parse_directives(source: &str) -> Result<Directives, String> {
+    let mut directives = Directives::default();
+    for (index, line) in source.lines().enumerate() {
+        let line = line.trim();
+        let Some(doc) = line.strip_prefix("//!") else {
+            if line.is_empty() || line.starts_with("//") || line.starts_with("#!") {
+                continue;
+            }
+            break;
+        };
+        let Some((key, value)) = doc.split_once(':') else {
+            continue;
+        };
+        let (key, value) = (key.trim(), value.trim());
+        let bad = |what: &str| Err(format!("line {}: {key}: {what}", index + 1));
+        match key {
+            "expect-exit" => match value.parse::<u8>() {
+                Ok(status) => directives.expect_exit = i32::from(status),
+                Err(_) => return bad(&format!("'{value}' is not an exit status (0 to 255)")),
+            },
+            "expect-output" => {
+                if value.is_empty() {
+                    return bad("the text is empty");
+                }
+                directives.expect_output.push(value.to_string());
+            }
+            "timeout" => match value.parse::<u64>() {
+                Ok(seconds) if seconds > 0 => directives.timeout_secs = seconds,
+                _ => {
+                    return bad(&format!(
+                        "'{value}' is not a whole number of seconds above 0"
+                    ));
+                }
+            },
+            _ if key.starts_with("expect-") => {
+                return bad("unknown directive (known: expect-exit, expect-output, timeout)");
+            }
+            _ => {}
+        }
+    }
+    Ok(directives)
+}
+
+/// One integration test: a binary of `ktests`.
+#[derive(Clone, Debug)]
+struct TestCase {
+    /// The binary's name (the source file's name without `.rs`).
+    name: String,
+    /// Its main source file.
+    source: PathBuf,
+}
+
+/// Lists the integration tests in `dir`, sorted by name: every `<name>.rs`
+/// and every `<name>/main.rs` (cargo's two forms of `src/bin` binaries).
+fn discover(dir: &Path) -> io::Result<Vec<TestCase>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut cases = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        let case = if path.is_dir() {
+            let main = path.join("main.rs");
+            let name = path.file_name().and_then(|n| n.to_str());
+            match name {
+                Some(name) if main.is_file() => TestCase {
+                    name: name.to_string(),
+                    source: main,
+                },
+                _ => continue,
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            match path.file_stem().and_then(|n| n.to_str()) {
+                Some(name) => TestCase {
+                    name: name.to_string(),
+                    source: path.clone(),
+                },
+                None => continue,
+            }
+        } else {
+            continue;
+        };
+        cases.push(case);
+    }
+    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(cases)
+}
+
+/// Passed and failed counts of one part.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+}
+
+/// Runs `cargo xtask test`; returns 1 if anything failed, else 0.
+pub fn test(options: &TestOptions) -> crate::Result<u8> {
+    let filter = options.filter.as_deref();
+    let sources = cargo::workspace_root().join(TEST_SOURCES);
+    let cases = if options.qemu {
+        discover(&sources)
+            .map_err(|e| crate::Error::new(1, format!("cannot list {}: {e}", sources.display())))?
+    } else {
+        Vec::new()
+    };
+    // Find (or install) QEMU before spending time on anything else.
+    let qemu = if cases.is_empty() {
+        None
+    } else {
+        Some(qemu::ensure_installed()?)
+    };
+
+    let mut parts: Vec<(String, Tally)> = Vec::new();
+    if options.host {
+        println!("== host unit tests");
+        let host = cargo::host_tests(filter);
+        parts.push((
+            "host".to_string(),
+            Tally {
+                passed: host.passed,
+                failed: host.failed,
+            },
+        ));
+    }
+    if options.qemu {
+        for board in &options.boards {
+            let selected: Vec<TestCase> = cases
+                .iter()
+                .filter(|case| filter.is_none_or(|f| test_name(board, &case.name).contains(f)))
+                .cloned()
+                .collect();
+            let tally = match &qemu {
+                Some(qemu) if !selected.is_empty() => {
+                    qemu_tests(board, &selected, qemu, filter.is_some())
+                }
+                _ => {
+                    println!(
+                        "\n== QEMU integration tests on {}: none selected",
+                        board.name
+                    );
+                    Tally::default()
+                }
+            };
+            parts.push((format!("qemu {}", board.name), tally));
+        }
+    }
+
+    println!();
+    let mut total = Tally::default();
+    for (label, tally) in &parts {
+        println!("{label}: {} passed, {} failed", tally.passed, tally.failed);
+        total.passed += tally.passed;
+        total.failed += tally.failed;
+    }
+    println!("{} passed, {} failed", total.passed, total.failed);
+    Ok(if total.failed > 0 { 1 } else { 0 })
+}
+
+/// The name a QEMU test is reported (and filtered) under.
+fn test_name(board: &Board, name: &str) -> String {
+    format!("{}/{name}", board.name)
+}
+
+/// Builds `cases` for `board` and runs them, several QEMUs at a time.
+fn qemu_tests(board: &Board, cases: &[TestCase], qemu: &Path, only_these: bool) -> Tally {
+    println!("\n== QEMU integration tests on {}", board.name);
+    let names: Vec<String> = cases.iter().map(|case| case.name.clone()).collect();
+    if let Err(error) = cargo::build_tests(board, only_these.then_some(&names[..])) {
+        println!("error: {error}");
+        return Tally {
+            passed: 0,
+            failed: 1,
+        };
+    }
+
+    let jobs = thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(cases.len());
+    println!("running {} tests, {jobs} at a time", cases.len());
+    let next = AtomicUsize::new(0);
+    let tally = Mutex::new(Tally::default());
+    thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                while let Some(case) = cases.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let (reasons, output) = run_one(board, case, qemu);
+                    let block = report(&test_name(board, &case.name), &reasons, &output);
+                    {
+                        // One write under the lock: blocks never interleave.
+                        let mut out = io::stdout().lock();
+                        let _ = out.write_all(block.as_bytes()).and_then(|()| out.flush());
+                    }
+                    let mut tally = tally.lock().unwrap_or_else(|e| e.into_inner());
+                    if reasons.is_empty() {
+                        tally.passed += 1;
+                    } else {
+                        tally.failed += 1;
+                    }
+                }
+            });
+        }
+    });
+    tally.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs one test; returns why it failed (empty if it passed) and its output.
+fn run_one(board: &Board, case: &TestCase, qemu: &Path) -> (Vec<String>, String) {
+    let directives = match std::fs::read_to_string(&case.source) {
+        Ok(source) => match parse_directives(&source) {
+            Ok(directives) => directives,
+            Err(e) => return (vec![format!("bad directive, {e}")], String::new()),
+        },
+        Err(e) => {
+            return (
+                vec![format!("cannot read {}: {e}", case.source.display())],
+                String::new(),
+            );
+        }
+    };
+    let elf = match cargo::existing_image(&case.name) {
+        Ok(elf) => elf,
+        Err(e) => return (vec![e.message], String::new()),
+    };
+    let timeout = Duration::from_secs(directives.timeout_secs);
+    match qemu::run_captured(qemu, board, &elf, timeout) {
+        Ok(outcome) => {
+            let end = End::of(&outcome);
+            (judge(&directives, &end, &outcome.output), outcome.output)
+        }
+        Err(e) => (
+            vec![format!("could not run {}: {e}", qemu.display())],
+            String::new(),
+        ),
+    }
+}
+
+/// How a QEMU run ended, for [`judge`].
+#[derive(Debug)]
+enum End {
+    /// QEMU exited with this status.
+    Exit(i32),
+    /// QEMU ended otherwise (a signal); the description.
+    Other(String),
+    /// QEMU was killed at the time limit.
+    TimedOut,
+}
+
+impl End {
+    fn of(outcome: &Outcome) -> End {
+        match outcome.status {
+            None => End::TimedOut,
+            Some(status) => match status.code() {
+                Some(code) => End::Exit(code),
+                None => End::Other(cargo::describe(status)),
+            },
+        }
+    }
+}
+
+/// Why a run does not meet `directives` (empty: it passed).
+fn judge(directives: &Directives, end: &End, output: &str) -> Vec<String> {
+    let mut reasons = Vec::new();
+    match end {
+        End::TimedOut => {
+            reasons.push(format!("timed out after {} s", directives.timeout_secs));
+            return reasons;
+        }
+        End::Exit(code) if *code == directives.expect_exit => {}
+        End::Exit(code) => {
+            reasons.push(format!(
+                "exit status {code}, expected {}",
+                directives.expect_exit
+            ));
+        }
+        End::Other(how) => {
+            reasons.push(format!(
+                "{how}, expected exit status {}",
+                directives.expect_exit
+            ));
+        }
+    }
+    for text in &directives.expect_output {
+        if !output.contains(text.as_str()) {
+            reasons.push(format!("missing output {text:?}"));
+        }
+    }
+    reasons
+}
+
+/// The block printed for one test: its line, and for a failure its output
+/// indented by four spaces.
+fn report(name: &str, reasons: &[String], output: &str) -> String {
+    if reasons.is_empty() {
+        return format!("test {name} ... ok\n");
+    }
+    let mut block = format!("test {name} ... FAILED ({})\n", reasons.join("; "));
+    if output.trim().is_empty() {
+        block.push_str("    (no output)\n");
+    }
+    for line in output
+        .trim_end()
+        .lines()
+        .skip_while(|l| l.trim().is_empty())
+    {
+        block.push_str("    ");
+        block.push_str(line.trim_end_matches('\r'));
+        block.push('\n');
+    }
+    block
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_directives_means_defaults() {
+        let source = "#![no_std]\n#![no_main]\n\nuse ktests as _;\n";
+        assert_eq!(parse_directives(source), Ok(Directives::default()));
+        assert_eq!(Directives::default().expect_exit, 0);
+        assert_eq!(Directives::default().timeout_secs, 60);
+    }
+
+    #[test]
+    fn all_directives() {
+        let source = "\
+//! Checks that a panic is reported.
+//!
+//! expect-exit: 101
+//! expect-output: panicked at
+//!   expect-output:   boom  
+//! timeout: 5
+#![no_std]
+";
+        let directives = parse_directives(source).unwrap();
+        assert_eq!(directives.expect_exit, 101);
+        assert_eq!(directives.expect_output, vec!["panicked at", "boom"]);
+        assert_eq!(directives.timeout_secs, 5);
+    }
+
+    #[test]
+    fn only_the_top_counts() {
+        let source = "\
+// SPDX-License-Identifier: MIT
+
+//! expect-exit: 1
+#![no_std]
+//! expect-output: still the header
+
+fn main() {}
+//! expect-exit: 7
+";
+        let directives = parse_directives(source).unwrap();
+        assert_eq!(directives.expect_exit, 1);
+        assert_eq!(directives.expect_output, vec!["still the header"]);
+    }
+
+    #[test]
+    fn prose_is_not_a_directive() {
+        let source = "//! Note: the timer runs at 1 MHz.\n//! See: arch::timer\n";
+        assert_eq!(parse_directives(source), Ok(Directives::default()));
+    }
+
+    #[test]
+    fn bad_directives() {
+        for (source, wanted) in [
+            (
+                "//! expect-exit: lots",
+                "line 1: expect-exit: 'lots' is not an exit status",
+            ),
+            ("//! expect-exit: 256", "line 1: expect-exit:"),
+            ("\n//! timeout: 0", "line 2: timeout:"),
+            ("//! timeout: 1.5", "line 1: timeout:"),
+            (
+                "//! expect-output:   ",
+                "line 1: expect-output: the text is empty",
+            ),
+            (
+                "//! expect-exitt: 1",
+                "line 1: expect-exitt: unknown directive",
+            ),
+        ] {
+            let error = parse_directives(source).unwrap_err();
+            assert!(error.starts_with(wanted), "{source:?}: {error}");
+        }
+    }
+
+    fn directives(exit: i32, outputs: &[&str]) -> Directives {
+        Directives {
+            expect_exit: exit,
+            expect_output: outputs.iter().map(|s| s.to_string()).collect(),
+            timeout_secs: 60,
+        }
+    }
+
+    #[test]
+    fn judge_passes() {
+        assert!(judge(&directives(0, &[]), &End::Exit(0), "").is_empty());
+        let d = directives(101, &["panicked", "boom"]);
+        assert!(judge(&d, &End::Exit(101), "x panicked at y: boom\n").is_empty());
+    }
+
+    #[test]
+    fn judge_fails() {
+        assert_eq!(
+            judge(&directives(0, &[]), &End::Exit(1), ""),
+            vec!["exit status 1, expected 0"]
+        );
+        assert_eq!(
+            judge(
+                &directives(0, &["hello", "world"]),
+                &End::Exit(101),
+                "hello"
+            ),
+            vec!["exit status 101, expected 0", "missing output \"world\""]
+        );
+        assert_eq!(
+            judge(&directives(0, &["hello"]), &End::TimedOut, ""),
+            vec!["timed out after 60 s"]
+        );
+        assert_eq!(
+            judge(
+                &directives(0, &[]),
+                &End::Other("killed by signal 9".into()),
+                ""
+            ),
+            vec!["killed by signal 9, expected exit status 0"]
+        );
+    }
+
+    #[test]
+    fn report_format() {
+        assert_eq!(report("b/t", &[], "ignored"), "test b/t ... ok\n");
+        let reasons = vec![
+            "exit status 1, expected 0".to_string(),
+            "missing output \"x\"".into(),
+        ];
+        assert_eq!(
+            report("b/t", &reasons, "line one\r\n\nline three\r\n"),
+            "test b/t ... FAILED (exit status 1, expected 0; missing output \"x\")\n    \
+             line one\n    \n    line three\n"
+        );
+        assert_eq!(
+            report("b/t", &["timed out after 60 s".to_string()], ""),
+            "test b/t ... FAILED (timed out after 60 s)\n    (no output)\n"
+        );
+    }
+
+    #[test]
+    fn discovers_sorted_tests() {
+        let dir = std::env::temp_dir().join(format!("xtask-discover-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("zeta")).unwrap();
+        std::fs::create_dir_all(dir.join("not-a-test")).unwrap();
+        for file in ["beta.rs", "alpha.rs", "zeta/main.rs", "notes.md"] {
+            std::fs::write(dir.join(file), "").unwrap();
+        }
+        let names: Vec<String> = discover(&dir)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(names, ["alpha", "beta", "zeta"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(discover(&dir).unwrap().is_empty());
+    }
+}
