@@ -1,0 +1,693 @@
+//! Physical page allocator: a binary buddy system over 4 KiB pages.
+//!
+//! A block of order `k` is `2^k` pages aligned to `4 KiB << k` in *physical*
+//! address, so a 1 MiB block can back a section mapping even when RAM does not
+//! start on a 1 MiB boundary. Every run-time operation is bounded by
+//! [`MAX_ORDER`], never by the amount of RAM: `alloc` finds a non-empty free
+//! list in a bitmap and splits at most `MAX_ORDER` times, `free` merges at most
+//! `MAX_ORDER` times and each merge unlinks the buddy from a doubly-linked list
+//! in O(1). Only the boot-time calls (`new`, `add_free_range`) visit each page.
+//!
+//! All metadata lives in a caller-provided array of [`PageDesc`], one per page,
+//! which is also the kernel's physical-page reverse map. The free lists are
+//! threaded through that array by page index, not through the free pages, so
+//! the allocator never reads or writes the memory it manages: it needs no
+//! mapping of free RAM, a stray pointer into free memory cannot corrupt it, and
+//! it runs unchanged in host tests.
+
+/// log2 of [`PAGE_SIZE`].
+pub const PAGE_SHIFT: u32 = 12;
+/// Size of a page, the unit of allocation: 4 KiB.
+pub const PAGE_SIZE: u32 = 1 << PAGE_SHIFT;
+/// Largest block order: `2^8` pages = 1 MiB, an ARMv7 section.
+pub const MAX_ORDER: u8 = 8;
+
+const ORDERS: usize = MAX_ORDER as usize + 1;
+/// End of a free list.
+const NONE: u32 = u32::MAX;
+/// Number of page frames in the 32-bit physical address space.
+const PFN_LIMIT: u32 = 1 << (32 - PAGE_SHIFT);
+
+/// What a page is, as recorded in its [`PageDesc`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageState {
+    /// Never handed to the allocator (kernel image, descriptor array, holes).
+    Reserved,
+    /// First page of a free block of `2^order` pages.
+    Free {
+        /// Order of the block.
+        order: u8,
+    },
+    /// First page of an allocated block of `2^order` pages.
+    Allocated {
+        /// Order the block was allocated with (and must be freed with).
+        order: u8,
+    },
+    /// Any other page of a free or allocated block; [`FrameAllocator::block_of`]
+    /// finds the block's first page.
+    Tail,
+}
+
+/// Descriptor of one physical page: 16 bytes (two `u32` list links, two `u16`
+/// fields, a 2-byte state), i.e. 0.4 % of the RAM it describes.
+///
+/// `owner` and `map_count` describe a whole allocated block and are kept on
+/// its first page; they are changed through [`FrameAllocator::set_owner`],
+/// [`FrameAllocator::map_inc`] and [`FrameAllocator::map_dec`], so the list
+/// links and the state can only be changed by the allocator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageDesc {
+    /// Next/previous free block of the same order (page indices), or `NONE`.
+    next: u32,
+    prev: u32,
+    owner: u16,
+    map_count: u16,
+    state: PageState,
+}
+
+const _: () = assert!(size_of::<PageDesc>() <= 16);
+
+impl PageDesc {
+    /// A descriptor of a reserved page, for filling the array given to
+    /// [`FrameAllocator::new`] (which resets every entry anyway).
+    pub const fn new() -> Self {
+        PageDesc {
+            next: NONE,
+            prev: NONE,
+            owner: 0,
+            map_count: 0,
+            state: PageState::Reserved,
+        }
+    }
+
+    /// The page's state.
+    pub fn state(&self) -> PageState {
+        self.state
+    }
+
+    /// Owner of the block this page heads (0 = kernel); 0 unless allocated.
+    pub fn owner(&self) -> u16 {
+        self.owner
+    }
+
+    /// How many translation-table entries map the block this page heads.
+    pub fn map_count(&self) -> u16 {
+        self.map_count
+    }
+}
+
+impl Default for PageDesc {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Why a frame-allocator call failed. A failed call changes nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameError {
+    /// No free block of the requested order or larger.
+    OutOfMemory,
+    /// Order above [`MAX_ORDER`].
+    BadOrder,
+    /// Address not page-aligned (`new`, `add_free_range`, `free`).
+    Misaligned,
+    /// Address outside the managed range.
+    NotManaged,
+    /// `new`: the region does not fit the 32-bit physical address space;
+    /// `add_free_range`: `start > end`.
+    BadRange,
+    /// `add_free_range`: a page of the range is already free or allocated.
+    NotReserved,
+    /// `free` of a page that is free (the head of a free block or inside one).
+    DoubleFree,
+    /// The page is inside an allocated block but is not its first page.
+    NotAllocated,
+    /// The page is reserved: it was never handed to the allocator.
+    Reserved,
+    /// `free` with an order other than the one the block was allocated with.
+    WrongOrder,
+    /// `free` of a block that translation tables still map (`map_count != 0`).
+    StillMapped,
+    /// `map_inc` past `u16::MAX`.
+    MapCountOverflow,
+    /// `map_dec` of a block whose count is already 0.
+    MapCountUnderflow,
+}
+
+/// Buddy allocator over `[base, base + descs.len() * 4096)`.
+pub struct FrameAllocator<'a> {
+    descs: &'a mut [PageDesc],
+    base_pfn: u32,
+    /// First block (page index) of each order's free list, or `NONE`.
+    heads: [u32; ORDERS],
+    /// Bit `k` set iff `heads[k] != NONE`.
+    nonempty: u16,
+    free_blocks: [u32; ORDERS],
+    used_blocks: [u32; ORDERS],
+    free_pages: u32,
+}
+
+impl<'a> FrameAllocator<'a> {
+    /// Manages `[base, base + descs.len() * 4096)`; every page starts Reserved.
+    /// O(pages), boot time.
+    pub fn new(base: u32, descs: &'a mut [PageDesc]) -> Result<Self, FrameError> {
+        if base % PAGE_SIZE != 0 {
+            return Err(FrameError::Misaligned);
+        }
+        let base_pfn = base >> PAGE_SHIFT;
+        if descs.len() > (PFN_LIMIT - base_pfn) as usize {
+            return Err(FrameError::BadRange);
+        }
+        descs.fill(PageDesc::new());
+        Ok(FrameAllocator {
+            descs,
+            base_pfn,
+            heads: [NONE; ORDERS],
+            nonempty: 0,
+            free_blocks: [0; ORDERS],
+            used_blocks: [0; ORDERS],
+            free_pages: 0,
+        })
+    }
+
+    /// Number of descriptors needed to manage `bytes` of RAM (rounded up).
+    pub const fn descs_needed(bytes: u32) -> usize {
+        bytes.div_ceil(PAGE_SIZE) as usize
+    }
+
+    /// Hands the pages of `[start, end)` to the allocator, coalescing them
+    /// (and any free neighbours from earlier calls) into the largest aligned
+    /// blocks. Boot time, O(pages in range). Both ends must be page-aligned
+    /// and inside the managed range, and every page must still be Reserved.
+    pub fn add_free_range(&mut self, start: u32, end: u32) -> Result<(), FrameError> {
+        if start > end {
+            return Err(FrameError::BadRange);
+        }
+        if start % PAGE_SIZE != 0 || end % PAGE_SIZE != 0 {
+            return Err(FrameError::Misaligned);
+        }
+        if start == end {
+            return Ok(());
+        }
+        let (Some(first), Some(last)) = (self.index(start), self.index(end - 1)) else {
+            return Err(FrameError::NotManaged);
+        };
+        let pages = &mut self.descs[first..=last];
+        if pages.iter().any(|d| d.state != PageState::Reserved) {
+            return Err(FrameError::NotReserved);
+        }
+        // Interior pages must never look like block heads (see `block_of`).
+        for d in pages {
+            d.state = PageState::Tail;
+        }
+        let (mut i, end) = (first as u32, last as u32 + 1);
+        while i < end {
+            let pfn = self.base_pfn + i;
+            let mut order = pfn.trailing_zeros().min(MAX_ORDER.into()) as u8;
+            while i + (1 << order) > end {
+                order -= 1;
+            }
+            self.free_pages += 1 << order;
+            self.insert_free(i, order);
+            i += 1 << order;
+        }
+        Ok(())
+    }
+
+    /// Allocates a block of `2^order` pages, aligned to `4 KiB << order`, and
+    /// returns its physical address. The block's owner and map count are 0.
+    pub fn alloc(&mut self, order: u8) -> Result<u32, FrameError> {
+        if order > MAX_ORDER {
+            return Err(FrameError::BadOrder);
+        }
+        let larger = self.nonempty >> order;
+        if larger == 0 {
+            return Err(FrameError::OutOfMemory);
+        }
+        let mut k = order + larger.trailing_zeros() as u8;
+        let i = self.heads[usize::from(k)];
+        self.unlink(i, k);
+        // Split: the upper half of each split goes back on the next list down.
+        while k > order {
+            k -= 1;
+            self.push(i + (1 << k), k);
+        }
+        self.descs[i as usize] = PageDesc {
+            state: PageState::Allocated { order },
+            ..PageDesc::new()
+        };
+        self.used_blocks[usize::from(order)] += 1;
+        self.free_pages -= 1 << order;
+        Ok(self.phys(i))
+    }
+
+    /// Frees the block at `phys` allocated with `order`, merging it with its
+    /// free buddies. Detects double frees, interior and reserved pages, wrong
+    /// orders and still-mapped blocks; on error nothing changes.
+    pub fn free(&mut self, phys: u32, order: u8) -> Result<(), FrameError> {
+        if order > MAX_ORDER {
+            return Err(FrameError::BadOrder);
+        }
+        let i = self.index(phys).ok_or(FrameError::NotManaged)?;
+        if phys % PAGE_SIZE != 0 {
+            return Err(FrameError::Misaligned);
+        }
+        let d = self.descs[i];
+        match d.state {
+            PageState::Allocated { order: o } if o == order => {}
+            PageState::Allocated { .. } => return Err(FrameError::WrongOrder),
+            PageState::Free { .. } => return Err(FrameError::DoubleFree),
+            PageState::Reserved => return Err(FrameError::Reserved),
+            PageState::Tail => {
+                return Err(match self.block_of(phys) {
+                    Some((_, PageState::Free { .. })) => FrameError::DoubleFree,
+                    _ => FrameError::NotAllocated,
+                });
+            }
+        }
+        if d.map_count != 0 {
+            return Err(FrameError::StillMapped);
+        }
+        self.used_blocks[usize::from(order)] -= 1;
+        self.free_pages += 1 << order;
+        self.insert_free(i as u32, order);
+        Ok(())
+    }
+
+    /// Descriptor of the page holding `phys` (any address in the page).
+    pub fn desc(&self, phys: u32) -> Option<&PageDesc> {
+        self.index(phys).map(|i| &self.descs[i])
+    }
+
+    /// The block containing `phys`: its first page's address and state
+    /// (`Free` or `Allocated`), or `None` for reserved or unmanaged pages.
+    /// O(MAX_ORDER): it tries the aligned block start at each order.
+    pub fn block_of(&self, phys: u32) -> Option<(u32, PageState)> {
+        let pfn = self.base_pfn + self.index(phys)? as u32;
+        for k in 0..=MAX_ORDER {
+            let head = pfn & !((1 << k) - 1);
+            let Some(h) = head.checked_sub(self.base_pfn) else {
+                break;
+            };
+            match self.descs[h as usize].state {
+                st @ (PageState::Free { order } | PageState::Allocated { order })
+                    if pfn - head < 1 << order =>
+                {
+                    return Some((head << PAGE_SHIFT, st));
+                }
+                PageState::Reserved if k == 0 => return None,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Sets the owner of the allocated block whose first page holds `phys`.
+    pub fn set_owner(&mut self, phys: u32, owner: u16) -> Result<(), FrameError> {
+        self.allocated_head(phys)?.owner = owner;
+        Ok(())
+    }
+
+    /// Counts one more translation-table entry mapping the allocated block
+    /// whose first page holds `phys`; returns the new count.
+    pub fn map_inc(&mut self, phys: u32) -> Result<u16, FrameError> {
+        let d = self.allocated_head(phys)?;
+        d.map_count = d
+            .map_count
+            .checked_add(1)
+            .ok_or(FrameError::MapCountOverflow)?;
+        Ok(d.map_count)
+    }
+
+    /// Counts one translation-table entry fewer; returns the new count.
+    pub fn map_dec(&mut self, phys: u32) -> Result<u16, FrameError> {
+        let d = self.allocated_head(phys)?;
+        d.map_count = d
+            .map_count
+            .checked_sub(1)
+            .ok_or(FrameError::MapCountUnderflow)?;
+        Ok(d.map_count)
+    }
+
+    /// Total free pages.
+    pub fn free_pages(&self) -> usize {
+        self.free_pages as usize
+    }
+
+    /// Number of blocks on the free list of `order` (0 for a bad order).
+    pub fn free_blocks(&self, order: u8) -> usize {
+        self.free_blocks.get(usize::from(order)).map_or(0, |&n| n as usize)
+    }
+
+    /// Number of allocated blocks of `order` (0 for a bad order).
+    pub fn used_blocks(&self, order: u8) -> usize {
+        self.used_blocks.get(usize::from(order)).map_or(0, |&n| n as usize)
+    }
+
+    /// Number of pages managed (reserved, free or allocated).
+    pub fn total_pages(&self) -> usize {
+        self.descs.len()
+    }
+
+    fn index(&self, phys: u32) -> Option<usize> {
+        let i = (phys >> PAGE_SHIFT).checked_sub(self.base_pfn)? as usize;
+        (i < self.descs.len()).then_some(i)
+    }
+
+    fn phys(&self, i: u32) -> u32 {
+        (self.base_pfn + i) << PAGE_SHIFT
+    }
+
+    fn allocated_head(&mut self, phys: u32) -> Result<&mut PageDesc, FrameError> {
+        let i = self.index(phys).ok_or(FrameError::NotManaged)?;
+        let d = &mut self.descs[i];
+        match d.state {
+            PageState::Allocated { .. } => Ok(d),
+            _ => Err(FrameError::NotAllocated),
+        }
+    }
+
+    /// Puts the block at index `i` on the free lists, merging it with its buddy
+    /// as long as the buddy is a free block of the same order.
+    fn insert_free(&mut self, mut i: u32, mut order: u8) {
+        while order < MAX_ORDER {
+            // Buddies are computed on the physical frame number, not the index,
+            // so that blocks stay aligned in physical memory.
+            let buddy_pfn = (self.base_pfn + i) ^ (1 << order);
+            let Some(b) = buddy_pfn.checked_sub(self.base_pfn) else {
+                break;
+            };
+            let buddy_free = self
+                .descs
+                .get(b as usize)
+                .is_some_and(|d| d.state == PageState::Free { order });
+            if !buddy_free {
+                break;
+            }
+            self.unlink(b, order);
+            self.descs[i.max(b) as usize].state = PageState::Tail;
+            i = i.min(b);
+            order += 1;
+        }
+        self.push(i, order);
+    }
+
+    fn push(&mut self, i: u32, order: u8) {
+        let k = usize::from(order);
+        let next = self.heads[k];
+        self.descs[i as usize] = PageDesc {
+            next,
+            state: PageState::Free { order },
+            ..PageDesc::new()
+        };
+        if next != NONE {
+            self.descs[next as usize].prev = i;
+        }
+        self.heads[k] = i;
+        self.nonempty |= 1 << k;
+        self.free_blocks[k] += 1;
+    }
+
+    fn unlink(&mut self, i: u32, order: u8) {
+        let k = usize::from(order);
+        let PageDesc { next, prev, .. } = self.descs[i as usize];
+        if prev == NONE {
+            self.heads[k] = next;
+        } else {
+            self.descs[prev as usize].next = next;
+        }
+        if next != NONE {
+            self.descs[next as usize].prev = prev;
+        }
+        if self.heads[k] == NONE {
+            self.nonempty &= !(1 << k);
+        }
+        self.free_blocks[k] -= 1;
+    }
+
+    /// Test-only full consistency check: O(pages).
+    #[cfg(test)]
+    fn check(&self) {
+        let mut free_pages = 0;
+        for k in 0..ORDERS {
+            let (mut i, mut prev, mut n) = (self.heads[k], NONE, 0);
+            while i != NONE {
+                let d = &self.descs[i as usize];
+                assert_eq!(d.state, PageState::Free { order: k as u8 });
+                assert_eq!(d.prev, prev);
+                assert_eq!((self.base_pfn + i) % (1 << k), 0, "misaligned block");
+                (prev, i, n) = (i, d.next, n + 1);
+            }
+            assert_eq!(n, self.free_blocks[k]);
+            assert_eq!(self.nonempty & (1 << k) != 0, n != 0);
+            free_pages += n << k;
+        }
+        assert_eq!(free_pages, self.free_pages);
+        for i in 0..self.descs.len() {
+            let phys = self.phys(i as u32);
+            let reserved = self.descs[i].state == PageState::Reserved;
+            assert_eq!(self.block_of(phys).is_none(), reserved, "page {phys:#x}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec;
+    use std::vec::Vec;
+
+    /// Not 1 MiB-aligned: the first 1 MiB block starts at 0x6020_0000.
+    const BASE: u32 = 0x6010_3000;
+    const PAGES: usize = 1024;
+
+    fn page(n: u32) -> u32 {
+        BASE + n * PAGE_SIZE
+    }
+
+    fn counts(fa: &FrameAllocator) -> Vec<usize> {
+        (0..=MAX_ORDER).map(|k| fa.free_blocks(k)).collect()
+    }
+
+    #[test]
+    fn unaligned_base_and_holes() {
+        let mut descs = vec![PageDesc::new(); PAGES];
+        let mut fa = FrameAllocator::new(BASE, &mut descs).unwrap();
+        // Two ranges with a hole of 3 pages between them.
+        fa.add_free_range(page(0), page(500)).unwrap();
+        fa.add_free_range(page(503), page(PAGES as u32)).unwrap();
+        fa.check();
+        assert_eq!(fa.free_pages(), PAGES - 3);
+        let mb = fa.alloc(8).unwrap();
+        assert_eq!(mb, 0x6020_0000);
+        assert_eq!(fa.alloc(8), Err(FrameError::OutOfMemory));
+        let l1 = fa.alloc(2).unwrap();
+        assert_eq!(l1 % 0x4000, 0);
+        assert_eq!(fa.free(page(500), 0), Err(FrameError::Reserved));
+        assert_eq!(fa.add_free_range(page(10), page(11)), Err(FrameError::NotReserved));
+        fa.free(l1, 2).unwrap();
+        fa.free(mb, 8).unwrap();
+        fa.check();
+        assert_eq!(fa.free_pages(), PAGES - 3);
+        // Filling the hole later coalesces with the neighbours.
+        fa.add_free_range(page(500), page(503)).unwrap();
+        fa.check();
+        let mut descs2 = vec![PageDesc::new(); PAGES];
+        let mut whole = FrameAllocator::new(BASE, &mut descs2).unwrap();
+        whole.add_free_range(page(0), page(PAGES as u32)).unwrap();
+        assert_eq!(counts(&fa), counts(&whole));
+    }
+
+    #[test]
+    fn bad_frees_are_errors() {
+        let mut descs = vec![PageDesc::new(); 64];
+        let mut fa = FrameAllocator::new(0x4000_0000, &mut descs).unwrap();
+        fa.add_free_range(0x4000_0000, 0x4003_0000).unwrap();
+        let a = fa.alloc(2).unwrap();
+        let b = fa.alloc(0).unwrap();
+        assert_eq!(fa.free(a, 1), Err(FrameError::WrongOrder));
+        assert_eq!(fa.free(a + PAGE_SIZE, 0), Err(FrameError::NotAllocated));
+        assert_eq!(fa.free(a + 1, 2), Err(FrameError::Misaligned));
+        assert_eq!(fa.free(0x3FFF_F000, 0), Err(FrameError::NotManaged));
+        assert_eq!(fa.free(0x4004_0000, 0), Err(FrameError::NotManaged));
+        assert_eq!(fa.free(0x4003_0000, 0), Err(FrameError::Reserved));
+        assert_eq!(fa.free(a, 9), Err(FrameError::BadOrder));
+        assert_eq!(fa.map_inc(a), Ok(1));
+        assert_eq!(fa.free(a, 2), Err(FrameError::StillMapped));
+        assert_eq!(fa.map_dec(a), Ok(0));
+        assert_eq!(fa.map_dec(a), Err(FrameError::MapCountUnderflow));
+        fa.set_owner(a, 7).unwrap();
+        assert_eq!(fa.desc(a + 5).map(|d| d.owner()), Some(7));
+        assert_eq!(fa.block_of(a + 3 * PAGE_SIZE + 9), Some((a, PageState::Allocated { order: 2 })));
+        fa.free(a, 2).unwrap();
+        assert_eq!(fa.free(a, 2), Err(FrameError::DoubleFree));
+        // `a + 1 page` is now inside a free block.
+        assert_eq!(fa.free(a + PAGE_SIZE, 0), Err(FrameError::DoubleFree));
+        assert_eq!(fa.set_owner(a, 1), Err(FrameError::NotAllocated));
+        fa.free(b, 0).unwrap();
+        fa.check();
+        assert_eq!(fa.free_pages(), 48);
+        assert_eq!(fa.used_blocks(0) + fa.used_blocks(2), 0);
+    }
+
+    #[test]
+    fn map_count_overflow_and_limits() {
+        let mut descs = vec![PageDesc::new(); 2];
+        let mut fa = FrameAllocator::new(0xFFFF_E000, &mut descs).unwrap();
+        fa.add_free_range(0xFFFF_E000, 0xFFFF_F000).unwrap();
+        let p = fa.alloc(0).unwrap();
+        for _ in 0..u16::MAX {
+            fa.map_inc(p).unwrap();
+        }
+        assert_eq!(fa.map_inc(p), Err(FrameError::MapCountOverflow));
+        assert_eq!(fa.alloc(0), Err(FrameError::OutOfMemory));
+        let mut three = [PageDesc::new(); 3];
+        assert!(FrameAllocator::new(0xFFFF_E000, &mut three).is_err());
+        assert!(FrameAllocator::new(0x1000_0800, &mut three).is_err());
+        assert_eq!(FrameAllocator::descs_needed(0x1001), 2);
+        assert_eq!(size_of::<PageDesc>(), 16);
+    }
+
+    /// Expected free-list lengths for a fully coalesced free set: the greedy
+    /// split of each free run into the largest aligned blocks.
+    fn canonical(free: &[bool]) -> Vec<usize> {
+        let mut n = vec![0; ORDERS];
+        let mut i = 0;
+        while i < free.len() {
+            if !free[i] {
+                i += 1;
+                continue;
+            }
+            let pfn = (BASE >> PAGE_SHIFT) as usize + i;
+            let mut k = pfn.trailing_zeros().min(MAX_ORDER.into()) as usize;
+            while i + (1 << k) > free.len() || !free[i..i + (1 << k)].iter().all(|&f| f) {
+                k -= 1;
+            }
+            n[k] += 1;
+            i += 1 << k;
+        }
+        n
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Alloc(u8),
+        Free(usize),
+        /// An address picked by `kind` (0 random, 1 live block with another
+        /// order, 2 tail page of a live block, 3 freed block) and an order.
+        BadFree(u8, usize, u8),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => prop_oneof![3 => 0u8..=2, 1 => 0u8..=MAX_ORDER + 1].prop_map(Op::Alloc),
+            3 => any::<usize>().prop_map(Op::Free),
+            2 => (0u8..4, any::<usize>(), 0u8..=MAX_ORDER + 1)
+                .prop_map(|(k, n, o)| Op::BadFree(k, n, o)),
+        ]
+    }
+
+    /// Disjoint page ranges `[start, end)` with random gaps, in random order.
+    fn ranges() -> impl Strategy<Value = Vec<(u32, u32)>> {
+        prop::collection::vec((0u32..40, 1u32..400), 1..6)
+            .prop_map(|v| {
+                let mut at = 0;
+                let mut out = Vec::new();
+                for (gap, len) in v {
+                    let start = (at + gap).min(PAGES as u32);
+                    at = (start + len).min(PAGES as u32);
+                    out.push((start, at));
+                }
+                out
+            })
+            .prop_shuffle()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+        #[test]
+        fn model(ranges in ranges(), ops in prop::collection::vec(op(), 1..150)) {
+            let mut descs = vec![PageDesc::new(); PAGES];
+            let mut fa = FrameAllocator::new(BASE, &mut descs).unwrap();
+            let mut added = vec![false; PAGES];
+            for &(s, e) in &ranges {
+                fa.add_free_range(page(s), page(e)).unwrap();
+                added[s as usize..e as usize].fill(true);
+            }
+            fa.check();
+            let initial = counts(&fa);
+            prop_assert_eq!(&initial, &canonical(&added));
+            let total = added.iter().filter(|&&a| a).count();
+
+            let mut used = vec![false; PAGES];
+            let mut live: Vec<(u32, u8)> = Vec::new();
+            let mut dead: Vec<(u32, u8)> = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Alloc(order) => match fa.alloc(order) {
+                        Ok(p) => {
+                            prop_assert_eq!(p % (PAGE_SIZE << order), 0);
+                            let first = ((p - BASE) / PAGE_SIZE) as usize;
+                            for i in first..first + (1 << order) {
+                                prop_assert!(added[i] && !used[i], "overlap at page {}", i);
+                                used[i] = true;
+                            }
+                            live.push((p, order));
+                        }
+                        Err(FrameError::BadOrder) => prop_assert!(order > MAX_ORDER),
+                        Err(FrameError::OutOfMemory) => {
+                            prop_assert!((order..=MAX_ORDER).all(|k| fa.free_blocks(k) == 0));
+                        }
+                        Err(e) => prop_assert!(false, "unexpected {:?}", e),
+                    },
+                    Op::Free(n) if !live.is_empty() => {
+                        let (p, order) = live.swap_remove(n % live.len());
+                        prop_assert_eq!(fa.free(p, order), Ok(()));
+                        let first = ((p - BASE) / PAGE_SIZE) as usize;
+                        used[first..first + (1 << order)].fill(false);
+                        dead.push((p, order));
+                    }
+                    Op::Free(_) => {}
+                    Op::BadFree(kind, n, order) => {
+                        let (addr, order) = match kind {
+                            1 if !live.is_empty() => {
+                                let (p, o) = live[n % live.len()];
+                                (p, if order == o { o + 1 } else { order })
+                            }
+                            2 if !live.is_empty() => {
+                                let (p, o) = live[n % live.len()];
+                                (p + (n % (1 << o)) as u32 * PAGE_SIZE, order)
+                            }
+                            3 if !dead.is_empty() => dead[n % dead.len()],
+                            // Anywhere from 16 pages below to 16 pages above.
+                            _ => (BASE - 0x10000 + (n % (PAGES * 4096 + 0x20000)) as u32, order),
+                        };
+                        if live.contains(&(addr, order)) {
+                            continue; // that would be a valid free
+                        }
+                        let before = (descs_snapshot(&fa), counts(&fa), fa.free_pages());
+                        prop_assert!(fa.free(addr, order).is_err());
+                        prop_assert_eq!(before, (descs_snapshot(&fa), counts(&fa), fa.free_pages()));
+                    }
+                }
+                let live_pages: usize = live.iter().map(|&(_, o)| 1usize << o).sum();
+                prop_assert_eq!(fa.free_pages() + live_pages, total);
+                for k in 0..=MAX_ORDER {
+                    prop_assert_eq!(fa.used_blocks(k), live.iter().filter(|b| b.1 == k).count());
+                }
+            }
+            fa.check();
+            for (p, order) in live {
+                prop_assert_eq!(fa.free(p, order), Ok(()));
+            }
+            fa.check();
+            prop_assert_eq!(fa.free_pages(), total);
+            prop_assert_eq!(counts(&fa), initial);
+        }
+    }
+
+    fn descs_snapshot(fa: &FrameAllocator) -> Vec<PageDesc> {
+        fa.descs.to_vec()
+    }
+}
