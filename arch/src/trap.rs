@@ -70,6 +70,9 @@ pub enum TrapKind {
     Irq = 6,
     /// FIQ.
     Fiq = 7,
+    /// A data abort in SVC mode just below the stack pointer: the kernel
+    /// stack ran into its guard page (the frame is on the emergency stack).
+    KernelStackOverflow = 8,
 }
 
 impl TrapKind {
@@ -83,6 +86,7 @@ impl TrapKind {
             4 => Self::DataAbort,
             6 => Self::Irq,
             7 => Self::Fiq,
+            8 => Self::KernelStackOverflow,
             _ => Self::Unused,
         }
     }
@@ -97,6 +101,7 @@ impl TrapKind {
             Self::Unused => "unused vector",
             Self::Irq => "IRQ",
             Self::Fiq => "FIQ",
+            Self::KernelStackOverflow => "kernel stack overflow",
         }
     }
 }
@@ -146,7 +151,8 @@ mod imp {
 
     /// Reads the fault registers for an abort the frame describes.
     pub fn read_fault(kind: TrapKind, frame: &TrapFrame) -> Fault {
-        let (addr, fsr, status) = if kind == TrapKind::DataAbort {
+        let data = matches!(kind, TrapKind::DataAbort | TrapKind::KernelStackOverflow);
+        let (addr, fsr, status) = if data {
             let fsr = Dfsr::read().raw_value();
             (Dfar::read().0, fsr, FaultStatus::from_dfsr(fsr))
         } else {
@@ -165,6 +171,7 @@ mod imp {
         let frame = unsafe { &mut *frame };
         let kind = TrapKind::from_u32(kind);
         let abort = matches!(kind, TrapKind::DataAbort | TrapKind::PrefetchAbort);
+        // (A stack overflow is never probed: it is always fatal.)
         if abort && !frame.from_user() && PROBE_ARMED.swap(false, Ordering::Relaxed) {
             let fault = read_fault(kind, frame);
             // SAFETY: only written here, with interrupts masked (exception

@@ -43,7 +43,35 @@ vec_reset:  TRAP 0, 4
 vec_undef:  TRAP 1, 4
 vec_svc:    TRAP 2, 0
 vec_pabt:   TRAP 3, 4
-vec_dabt:   TRAP 4, 8
+@ A data abort from SVC mode within a page of the SVC sp is taken for a
+@ kernel stack overflow into its guard page (a frame may be written above
+@ sp once sp has moved down): pushing a trap frame there would fault again,
+@ forever. Move the SVC stack to the emergency stack first and
+@ report it as trap kind 8. r0/r1 are parked below the abort-mode sp.
+vec_dabt:
+    str     r0, [sp, #-4]
+    str     r1, [sp, #-8]
+    mrs     r0, spsr
+    and     r0, r0, #0x1F
+    cmp     r0, #MODE_SVC
+    bne     1f
+    cps     #MODE_SVC
+    mov     r1, sp
+    cps     #0x17                   @ back to abort mode
+    mrc     p15, 0, r0, c6, c0, 0   @ DFAR
+    sub     r0, r1, r0
+    add     r0, r0, #4096           @ |sp - DFAR| < 4096
+    cmp     r0, #8192
+    bhs     1f
+    cps     #MODE_SVC
+    ldr     sp, =__emergency_stack_top
+    cps     #0x17
+    ldr     r0, [sp, #-4]
+    ldr     r1, [sp, #-8]
+    TRAP    8, 8
+1:  ldr     r0, [sp, #-4]
+    ldr     r1, [sp, #-8]
+    TRAP    4, 8
 vec_unused: TRAP 5, 4
 vec_irq:    TRAP 6, 4
 vec_fiq:    TRAP 7, 4
@@ -61,3 +89,5 @@ __trap_return:
     ldr     lr, [sp, #8]
     add     sp, sp, #12
     rfeia   sp!                     @ pc and cpsr: back to the interrupted code
+
+    .ltorg

@@ -7,7 +7,11 @@
 
 #![cfg_attr(not(test), no_std)]
 
+pub mod a9_timer;
+pub mod cadence_uart;
+pub mod gic;
 pub mod pl011;
+pub mod sp804;
 
 /// A byte-oriented serial output the kernel console can write to.
 pub trait SerialOut {

@@ -57,6 +57,7 @@ pub mod sym {
         static __abt_stack_guard: u8;
         static __und_stack_guard: u8;
         static __fiq_stack_guard: u8;
+        static __emergency_stack_guard: u8;
         static __svc_stack_top: u8;
     }
     macro_rules! addr {
@@ -96,13 +97,14 @@ pub mod sym {
         svc_stack_top = __svc_stack_top;
     }
     /// The guard page below each exception-mode stack.
-    pub fn stack_guards() -> [u32; 5] {
+    pub fn stack_guards() -> [u32; 6] {
         [
             &raw const __svc_stack_guard as u32,
             &raw const __irq_stack_guard as u32,
             &raw const __abt_stack_guard as u32,
             &raw const __und_stack_guard as u32,
             &raw const __fiq_stack_guard as u32,
+            &raw const __emergency_stack_guard as u32,
         ]
     }
 }
@@ -157,6 +159,7 @@ extern "C" fn kernel_entry(info: &BootInfo) -> ! {
     }
     arch::mmu::tlb_invalidate_all();
     banner(info);
+    crate::mm::init(info);
     __kernel_main();
     exit(ExitCode::Success)
 }
@@ -210,6 +213,7 @@ fn banner(info: &BootInfo) {
     row("user", USER_START, USER_END);
     row("ktasks", KTASK_START, KTASK_END);
     row("lowmem", KERNEL_VBASE, KERNEL_VBASE + info.ram_size);
+    row("heap", HEAP_START, HEAP_END);
     row("ioremap", IOREMAP_START, IOREMAP_END);
     row("earlyio", EARLY_UART_VBASE, EARLY_UART_VBASE + (1 << 20));
     row(".text", sym::text_start(), sym::text_end());

@@ -7,9 +7,9 @@
 use core::fmt::{self, Write};
 use drivers::SerialOut;
 use drivers::pl011::Pl011;
-use spin::Mutex;
+use crate::sync::IrqLock;
 
-static CONSOLE: Mutex<Option<Pl011>> = Mutex::new(None);
+static CONSOLE: IrqLock<Option<Pl011>> = IrqLock::new(None);
 
 /// Starts the console on the UART whose registers are mapped at `base`.
 ///
@@ -39,12 +39,8 @@ impl Write for Writer<'_> {
 
 #[doc(hidden)]
 pub fn _print(args: fmt::Arguments) {
-    let irqs_were_on = arch::cpu::interrupts_disable();
     if let Some(uart) = CONSOLE.lock().as_ref() {
         let _ = Writer(uart).write_fmt(args);
-    }
-    if irqs_were_on {
-        arch::cpu::interrupts_enable();
     }
 }
 

@@ -11,8 +11,11 @@
 
 #![cfg_attr(not(test), no_std)]
 
+extern crate alloc;
+
 pub mod board;
 pub mod layout;
+pub mod mm;
 
 #[cfg(target_os = "none")]
 pub mod boot;
@@ -20,6 +23,8 @@ pub mod boot;
 pub mod console;
 #[cfg(target_os = "none")]
 mod panic;
+#[cfg(target_os = "none")]
+pub mod sync;
 #[cfg(target_os = "none")]
 pub mod trap;
 

@@ -24,7 +24,7 @@ pub fn report(kind: TrapKind, frame: &TrapFrame) {
         mode_name(frame.mode())
     ));
     match kind {
-        TrapKind::DataAbort | TrapKind::PrefetchAbort => {
+        TrapKind::DataAbort | TrapKind::PrefetchAbort | TrapKind::KernelStackOverflow => {
             let f = read_fault(kind, frame);
             p(format_args!("    pc   {:#010x}\n", f.pc));
             p(format_args!(

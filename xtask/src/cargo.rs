@@ -248,13 +248,20 @@ fn strip_ansi(text: &str) -> String {
             out.push(c);
             continue;
         }
-        if chars.next() == Some('[') {
-            // Parameters and intermediates, up to the final byte (a letter).
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
+        match chars.next() {
+            // CSI: parameters and intermediates, up to the final letter.
+            Some('[') => {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
                 }
             }
+            // Character set selection (`ESC ( B`, as terminfo's sgr0 has).
+            Some('(' | ')') => {
+                chars.next();
+            }
+            _ => {}
         }
     }
     out
@@ -299,6 +306,8 @@ mod tests {
         assert_eq!(parse_test_result(line), Some((4, 0)));
         let line = "test result: \x1b[31mFAILED\x1b[0m. 1 passed; 3 failed; 0 ignored";
         assert_eq!(parse_test_result(line), Some((1, 3)));
+        let line = "test result: \x1b[32mok\x1b(B\x1b[m. 2 passed; 0 failed; 0 ignored";
+        assert_eq!(parse_test_result(line), Some((2, 0)));
     }
 
     #[test]
@@ -319,6 +328,7 @@ mod tests {
     fn strips_ansi() {
         assert_eq!(strip_ansi("a\x1b[1;31mb\x1b[0mc"), "abc");
         assert_eq!(strip_ansi("plain"), "plain");
+        assert_eq!(strip_ansi("\x1b[32mok\x1b(B\x1b[m."), "ok.");
     }
 
     #[test]

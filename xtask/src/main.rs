@@ -10,8 +10,9 @@
 //!
 //! Modules: [`cli`] parses the command line, [`cargo`] builds images and runs
 //! the host tests, [`qemu`] finds, installs and starts QEMU, [`run`] and
-//! [`test`] implement the commands of the same name, [`bench`] and [`image`]
-//! are placeholders for the commands still to come.
+//! [`test`](mod@test) implement the commands of the same name, and
+//! [`bench`](mod@bench) and [`image`] are placeholders for the commands still
+//! to come.
 
 // The board table is pure `core` data shared with the kernel and its build
 // script; the xtask reads only a few fields of it.

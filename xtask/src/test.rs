@@ -30,7 +30,8 @@
 //!
 //! One line per test, `test <board>/<name> ... ok` or
 //! `test <board>/<name> ... FAILED (<reasons>)` followed by the captured
-//! console output (QEMU's stdout and stderr) indented by four spaces; then a
+//! console output (QEMU's stdout and stderr) indented by four spaces (its
+//! first and last 100 lines if it is longer than that); then a
 //! summary line per part (`host: ...`, `qemu <board>: ...`) and finally
 //! `N passed, M failed` over all parts.
 
@@ -61,6 +62,10 @@ TEST DIRECTIVES: `//!` lines at the top of tests/src/bin/<name>.rs
 
 /// The default of `timeout:`.
 const DEFAULT_TIMEOUT_SECS: u64 = 60;
+
+/// At most this many lines of a failed test's output are printed (half from
+/// the start, half from the end).
+const PRINTED_LINES: usize = 200;
 
 /// Where the integration test sources are, relative to the workspace root.
 const TEST_SOURCES: &str = "tests/src/bin";
@@ -267,7 +272,8 @@ fn qemu_tests(board: &Board, cases: &[TestCase], qemu: &Path, only_these: bool) 
     let jobs = thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(cases.len());
-    println!("running {} tests, {jobs} at a time", cases.len());
+    let plural = if cases.len() == 1 { "" } else { "s" };
+    println!("running {} test{plural}, {jobs} at a time", cases.len());
     let next = AtomicUsize::new(0);
     let tally = Mutex::new(Tally::default());
     thread::scope(|scope| {
@@ -275,7 +281,7 @@ fn qemu_tests(board: &Board, cases: &[TestCase], qemu: &Path, only_these: bool) 
             scope.spawn(|| {
                 while let Some(case) = cases.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let (reasons, output) = run_one(board, case, qemu);
-                    let block = report(&test_name(board, &case.name), &reasons, &output);
+                    let block = report(&test_name(board, &case.name), &reasons, output.as_deref());
                     {
                         // One write under the lock: blocks never interleave.
                         let mut out = io::stdout().lock();
@@ -294,34 +300,35 @@ fn qemu_tests(board: &Board, cases: &[TestCase], qemu: &Path, only_these: bool) 
     tally.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Runs one test; returns why it failed (empty if it passed) and its output.
-fn run_one(board: &Board, case: &TestCase, qemu: &Path) -> (Vec<String>, String) {
+/// Runs one test; returns why it failed (empty if it passed) and its output
+/// (`None` if QEMU did not run).
+fn run_one(board: &Board, case: &TestCase, qemu: &Path) -> (Vec<String>, Option<String>) {
     let directives = match std::fs::read_to_string(&case.source) {
         Ok(source) => match parse_directives(&source) {
             Ok(directives) => directives,
-            Err(e) => return (vec![format!("bad directive, {e}")], String::new()),
+            Err(e) => return (vec![format!("bad directive, {e}")], None),
         },
         Err(e) => {
             return (
                 vec![format!("cannot read {}: {e}", case.source.display())],
-                String::new(),
+                None,
             );
         }
     };
     let elf = match cargo::existing_image(&case.name) {
         Ok(elf) => elf,
-        Err(e) => return (vec![e.message], String::new()),
+        Err(e) => return (vec![e.message], None),
     };
     let timeout = Duration::from_secs(directives.timeout_secs);
     match qemu::run_captured(qemu, board, &elf, timeout) {
         Ok(outcome) => {
             let end = End::of(&outcome);
-            (judge(&directives, &end, &outcome.output), outcome.output)
+            (
+                judge(&directives, &end, &outcome.output),
+                Some(outcome.output),
+            )
         }
-        Err(e) => (
-            vec![format!("could not run {}: {e}", qemu.display())],
-            String::new(),
-        ),
+        Err(e) => (vec![format!("could not run {}: {e}", qemu.display())], None),
     }
 }
 
@@ -378,24 +385,39 @@ fn judge(directives: &Directives, end: &End, output: &str) -> Vec<String> {
     reasons
 }
 
-/// The block printed for one test: its line, and for a failure its output
-/// indented by four spaces.
-fn report(name: &str, reasons: &[String], output: &str) -> String {
+/// The block printed for one test: its line, and for a failure the output of
+/// its run (if it ran) indented by four spaces.
+fn report(name: &str, reasons: &[String], output: Option<&str>) -> String {
     if reasons.is_empty() {
         return format!("test {name} ... ok\n");
     }
     let mut block = format!("test {name} ... FAILED ({})\n", reasons.join("; "));
-    if output.trim().is_empty() {
-        block.push_str("    (no output)\n");
-    }
-    for line in output
+    let Some(output) = output else { return block };
+    let lines: Vec<&str> = output
         .trim_end()
         .lines()
-        .skip_while(|l| l.trim().is_empty())
-    {
+        .skip_while(|line| line.trim().is_empty())
+        .collect();
+    if lines.is_empty() {
+        block.push_str("    (no output)\n");
+    }
+    let mut push = |line: &str| {
         block.push_str("    ");
         block.push_str(line.trim_end_matches('\r'));
         block.push('\n');
+    };
+    if lines.len() <= PRINTED_LINES {
+        lines.iter().for_each(|line| push(line));
+    } else {
+        let half = PRINTED_LINES / 2;
+        lines[..half].iter().for_each(|line| push(line));
+        push(&format!(
+            "[... {} lines left out ...]",
+            lines.len() - 2 * half
+        ));
+        lines[lines.len() - half..]
+            .iter()
+            .for_each(|line| push(line));
     }
     block
 }
@@ -521,19 +543,27 @@ fn main() {}
 
     #[test]
     fn report_format() {
-        assert_eq!(report("b/t", &[], "ignored"), "test b/t ... ok\n");
+        assert_eq!(report("b/t", &[], Some("ignored")), "test b/t ... ok\n");
         let reasons = vec![
             "exit status 1, expected 0".to_string(),
             "missing output \"x\"".into(),
         ];
         assert_eq!(
-            report("b/t", &reasons, "line one\r\n\nline three\r\n"),
+            report("b/t", &reasons, Some("line one\r\n\nline three\r\n")),
             "test b/t ... FAILED (exit status 1, expected 0; missing output \"x\")\n    \
              line one\n    \n    line three\n"
         );
         assert_eq!(
-            report("b/t", &["timed out after 60 s".to_string()], ""),
+            report("b/t", &["timed out after 60 s".to_string()], Some("")),
             "test b/t ... FAILED (timed out after 60 s)\n    (no output)\n"
+        );
+        let long: String = (0..1000).map(|i| format!("{i}\n")).collect();
+        let block = report("b/t", &["x".to_string()], Some(&long));
+        assert_eq!(block.lines().count(), 1 + PRINTED_LINES + 1);
+        assert!(block.contains("    99\n    [... 800 lines left out ...]\n    900\n"));
+        assert_eq!(
+            report("b/t", &["bad directive".to_string()], None),
+            "test b/t ... FAILED (bad directive)\n"
         );
     }
 

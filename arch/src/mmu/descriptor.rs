@@ -177,14 +177,15 @@ impl Attrs {
     };
 
     /// Normal cached kernel memory, global, domain 0.
-    // Normal memory is marked shareable so it stays coherent once other cores
-    // run; a Cortex-A9 treats it as uncached until ACTLR.SMP is set.
+    // Non-shareable: the kernel runs on one core, and a Cortex-A9 treats
+    // shareable Normal memory as uncached until ACTLR.SMP is set (SMP work
+    // must set it and flip this).
     pub const fn kernel(access: Access, xn: bool) -> Self {
         Self {
             access,
             mem: MemType::Normal,
             xn,
-            shareable: true,
+            shareable: false,
             global: true,
             domain: 0,
         }
@@ -582,11 +583,11 @@ mod tests {
 
     #[test]
     fn known_values() {
-        // Section, KernelRo Normal shareable global: AP=01 (0x400), APX (0x8000),
+        // Section, KernelRo Normal global (non-shareable): AP=01 (0x400), APX (0x8000),
         // TEX=001 (0x1000), C|B (0xC), S (0x1_0000), type 0b10.
-        assert_eq!(section(0x6010_0000, Attrs::KERNEL_TEXT), 0x6011_940E);
+        assert_eq!(section(0x6010_0000, Attrs::KERNEL_TEXT), 0x6010_940E);
         // KernelRw Normal XN: AP=01, TEX=001, C|B, XN (0x10), S.
-        assert_eq!(section(0x6020_0000, Attrs::KERNEL_DATA), 0x6021_141E);
+        assert_eq!(section(0x6020_0000, Attrs::KERNEL_DATA), 0x6020_141E);
         // Device: B (0x4), XN, AP=01, S.
         assert_eq!(section(0x1000_0000, Attrs::DEVICE), 0x1001_0416);
         let so = Attrs {
@@ -596,7 +597,7 @@ mod tests {
         };
         assert_eq!(section(0x1E00_0000, so), 0x1E00_0412);
         let ss = L1Entry::supersection(0x8000_0000, Attrs::KERNEL_DATA).unwrap();
-        assert_eq!(ss.encode(), 0x8005_141E);
+        assert_eq!(ss.encode(), 0x8004_141E);
         assert_eq!(
             L1Entry::table(0x6000_0400, 1).unwrap().encode(),
             0x6000_0421
@@ -604,11 +605,11 @@ mod tests {
         // Small page, UserRw Normal XN nG: XN (bit 0), type bit 1, C|B, AP=11
         // (0x30), TEX=001 (0x40), S (0x400), nG (0x800).
         let small = L2Entry::small(0x6040_3000, Attrs::user(Access::UserRw, true)).unwrap();
-        assert_eq!(small.encode(), 0x6040_3C7F);
+        assert_eq!(small.encode(), 0x6040_387F);
         // Large page, UserRo Normal: type 01, C|B, AP=11, APX (0x200), S, nG,
         // TEX=001 (0x1000).
         let large = L2Entry::large(0x6005_0000, Attrs::user(Access::UserRo, false)).unwrap();
-        assert_eq!(large.encode(), 0x6005_1E3D);
+        assert_eq!(large.encode(), 0x6005_1A3D);
         // The remaining fields: a user section (AP=11, APX, nG 0x2_0000) in
         // domain 15 (0x1E0), a kernel small page with APX (0x200), and a
         // large page with XN (0x8000).
@@ -616,11 +617,11 @@ mod tests {
             domain: 15,
             ..Attrs::user(Access::UserRo, true)
         };
-        assert_eq!(section(0x6030_0000, user), 0x6033_9DFE);
+        assert_eq!(section(0x6030_0000, user), 0x6032_9DFE);
         let small = L2Entry::small(0x6000_0000, Attrs::KERNEL_TEXT).unwrap();
-        assert_eq!(small.encode(), 0x6000_065E);
+        assert_eq!(small.encode(), 0x6000_025E);
         let large = L2Entry::large(0x6005_0000, Attrs::KERNEL_DATA).unwrap();
-        assert_eq!(large.encode(), 0x6005_941D);
+        assert_eq!(large.encode(), 0x6005_901D);
         assert_eq!(L1Entry::Fault.encode(), 0);
         assert_eq!(L2Entry::Fault.encode(), 0);
     }
@@ -628,14 +629,14 @@ mod tests {
     #[test]
     fn known_values_decode() {
         assert_eq!(
-            L1Entry::decode(0x6011_940E),
+            L1Entry::decode(0x6010_940E),
             Ok(L1Entry::Section {
                 phys: 0x6010_0000,
                 attrs: Attrs::KERNEL_TEXT
             })
         );
         assert_eq!(
-            L2Entry::decode(0x6040_3C7F),
+            L2Entry::decode(0x6040_387F),
             Ok(L2Entry::Small {
                 phys: 0x6040_3000,
                 attrs: Attrs::user(Access::UserRw, true)

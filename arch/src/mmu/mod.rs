@@ -2,6 +2,8 @@
 //! that install tables and keep the TLB coherent with them (ARM only).
 
 pub mod descriptor;
+pub mod ioremap;
+pub mod pmap;
 
 #[cfg(target_arch = "arm")]
 mod cp15;

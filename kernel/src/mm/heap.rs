@@ -1,0 +1,123 @@
+//! The kernel heap: `linked_list_allocator` in a window of its own that grows.
+//!
+//! The heap lives at [`HEAP_START`](crate::layout::HEAP_START) and grows
+//! upwards a page-aligned chunk at a time: when an allocation does not fit,
+//! frames are taken from the page allocator and mapped (4 KiB pages, RW, XN)
+//! right at the heap's top, so the heap stays one contiguous range as
+//! `Heap::extend` requires. Hard real-time paths never allocate here; they
+//! get their memory reserved when they are admitted.
+//!
+//! Lock order: the heap lock, then [`MM`](super::MM). Code holding `MM` never
+//! allocates.
+
+use super::frames::PAGE_SIZE;
+use crate::layout::{HEAP_END, HEAP_START};
+use crate::println;
+use crate::sync::IrqLock;
+use arch::mmu::descriptor::Attrs;
+use arch::mmu::pmap::Size;
+use core::alloc::{GlobalAlloc, Layout};
+use core::ptr::{NonNull, null_mut};
+use linked_list_allocator::Heap;
+
+/// Smallest growth step.
+const GROW_MIN: u32 = 64 * 1024;
+
+struct KernelHeap {
+    heap: IrqLock<Heap>,
+}
+
+#[global_allocator]
+static HEAP: KernelHeap = KernelHeap { heap: IrqLock::new(Heap::empty()) };
+
+/// Maps `bytes` (page multiple) at `top`; on failure unmaps what it mapped.
+fn grow_at(top: u32, bytes: u32) -> bool {
+    if top.checked_add(bytes).is_none_or(|end| end > HEAP_END) {
+        return false;
+    }
+    super::with(|mm| {
+        let mut done = 0;
+        while done < bytes {
+            let Ok(frame) = mm.frames.alloc(0) else { break };
+            let (kpmap, mut t) = mm.kernel_space();
+            if kpmap.map(top + done, frame, Size::Page, Attrs::KERNEL_DATA, &mut t).is_err() {
+                let _ = mm.frames.free(frame, 0);
+                break;
+            }
+            done += PAGE_SIZE;
+        }
+        if done == bytes {
+            return true;
+        }
+        while done > 0 {
+            done -= PAGE_SIZE;
+            let (kpmap, mut t) = mm.kernel_space();
+            if let Ok(frame) = kpmap.unmap(top + done, Size::Page, &mut t) {
+                let _ = mm.frames.free(frame, 0);
+            }
+        }
+        false
+    })
+}
+
+fn grow(heap: &mut Heap, layout: Layout) -> bool {
+    let need = (layout.size() + layout.align()) as u32;
+    let bytes = need.max(GROW_MIN).next_multiple_of(PAGE_SIZE);
+    let top = if heap.size() == 0 { HEAP_START } else { heap.top() as u32 };
+    if !grow_at(top, bytes) {
+        return false;
+    }
+    if heap.size() == 0 {
+        // SAFETY: [HEAP_START, +bytes) was just mapped RW and is used by
+        // nothing else.
+        unsafe { heap.init(HEAP_START as *mut u8, bytes as usize) };
+    } else {
+        // SAFETY: the pages right above the heap's top were just mapped.
+        unsafe { heap.extend(bytes as usize) };
+    }
+    true
+}
+
+// SAFETY: allocations come from linked_list_allocator under a lock; growth
+// only adds freshly mapped memory above the heap's top.
+unsafe impl GlobalAlloc for KernelHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let mut heap = self.heap.lock();
+        if let Ok(p) = heap.allocate_first_fit(layout) {
+            return p.as_ptr();
+        }
+        if grow(&mut heap, layout) {
+            if let Ok(p) = heap.allocate_first_fit(layout) {
+                return p.as_ptr();
+            }
+        }
+        null_mut()
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if let Some(p) = NonNull::new(ptr) {
+            // SAFETY: GlobalAlloc's contract: ptr came from alloc with layout.
+            unsafe { self.heap.lock().deallocate(p, layout) };
+        }
+    }
+}
+
+/// Maps the first chunk of the heap (at boot).
+pub fn init() {
+    let mut heap = HEAP.heap.lock();
+    let ok = grow(&mut heap, Layout::from_size_align(1, 1).expect("valid layout"));
+    let size = heap.size();
+    drop(heap);
+    assert!(ok, "no memory for the kernel heap");
+    println!(
+        "heap: {} KiB at {HEAP_START:#010x}, grows on demand up to {} MiB",
+        size >> 10,
+        (HEAP_END - HEAP_START) >> 20
+    );
+}
+
+/// Heap bytes (mapped, in use).
+pub fn usage() -> (usize, usize) {
+    let heap = HEAP.heap.lock();
+    (heap.size(), heap.used())
+}

@@ -1,0 +1,121 @@
+//! L2 translation tables: 1 KiB each, packed four to a 4 KiB frame.
+//!
+//! As in seed 002's VMM, a frame holds four coarse tables. Free slots form a
+//! doubly-linked list threaded through the free slots themselves (in the
+//! linear map), so allocation is a pop and a free is a push, both O(1). Which
+//! slots of a frame are in use is kept in the frame's reverse-map entry
+//! (`owner = OWNER_L2 | mask`): when the fourth slot comes free, the other
+//! three are unlinked in O(1) and the frame goes back to the page allocator,
+//! so unmapping everything returns every page.
+
+use super::frames::FrameAllocator;
+use crate::boot::phys_to_virt;
+
+/// Reverse-map owner of a frame split into L2 tables; the low four bits say
+/// which of its slots are in use.
+pub const OWNER_L2: u16 = 0xFFF0;
+const SLOT: u32 = 1024;
+// Not 0: on boards with RAM at 0 a slot may well sit at physical 0.
+const NIL: u32 = 1;
+
+/// The pool of free L2 table slots.
+pub struct L2Pool {
+    head: u32,
+    free_slots: usize,
+    frames: usize,
+}
+
+fn link(slot: u32) -> *mut [u32; 2] {
+    phys_to_virt(slot) as *mut [u32; 2]
+}
+
+impl L2Pool {
+    /// An empty pool.
+    pub const fn new() -> Self {
+        Self { head: NIL, free_slots: 0, frames: 0 }
+    }
+
+    /// Frames the pool holds.
+    pub fn frames(&self) -> usize {
+        self.frames
+    }
+
+    /// Tables in use.
+    pub fn tables(&self) -> usize {
+        self.frames * 4 - self.free_slots
+    }
+
+    fn push(&mut self, slot: u32) {
+        // SAFETY: slot is a free 1 KiB slot of a pool frame, mapped by the
+        // linear map; free slots hold only their list links.
+        unsafe {
+            link(slot).write([self.head, NIL]);
+            if self.head != NIL {
+                (*link(self.head))[1] = slot;
+            }
+        }
+        self.head = slot;
+        self.free_slots += 1;
+    }
+
+    fn unlink(&mut self, slot: u32) {
+        // SAFETY: slot is on the free list, so its links are valid.
+        unsafe {
+            let [next, prev] = link(slot).read();
+            if prev == NIL {
+                self.head = next;
+            } else {
+                (*link(prev))[0] = next;
+            }
+            if next != NIL {
+                (*link(next))[1] = prev;
+            }
+        }
+        self.free_slots -= 1;
+    }
+
+    /// A zeroed L2 table, or None when no frame is left.
+    pub fn alloc(&mut self, frames: &mut FrameAllocator) -> Option<u32> {
+        if self.head == NIL {
+            let frame = frames.alloc(0).ok()?;
+            frames.set_owner(frame, OWNER_L2).ok()?;
+            self.frames += 1;
+            for k in (0..4).rev() {
+                self.push(frame + k * SLOT);
+            }
+        }
+        let slot = self.head;
+        self.unlink(slot);
+        let frame = slot & !0xFFF;
+        let mask = frames.desc(frame)?.owner() | 1 << ((slot >> 10) & 3);
+        frames.set_owner(frame, mask).ok()?;
+        // SAFETY: the slot is ours now; zero it so every entry is a fault.
+        unsafe { (phys_to_virt(slot) as *mut u32).write_bytes(0, 256) };
+        Some(slot)
+    }
+
+    /// Returns a table. Tables not from the pool (the boot stub's) are kept.
+    pub fn free(&mut self, slot: u32, frames: &mut FrameAllocator) {
+        let frame = slot & !0xFFF;
+        let Some(owner) = frames.desc(frame).map(|d| d.owner()) else { return };
+        let bit = 1 << ((slot >> 10) & 3);
+        if owner & 0xFFF0 != OWNER_L2 || owner & bit == 0 {
+            return; // a boot table, or not in use: nothing to give back
+        }
+        let mask = owner & !bit;
+        if mask & 0xF == 0 {
+            for k in 0..4 {
+                let other = frame + k * SLOT;
+                if other != slot {
+                    self.unlink(other);
+                }
+            }
+            let _ = frames.set_owner(frame, 0);
+            frames.free(frame, 0).expect("L2 pool frame was allocated by the pool");
+            self.frames -= 1;
+        } else {
+            let _ = frames.set_owner(frame, mask);
+            self.push(slot);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Memory management: the layers above the hardware pmap.
+//!
+//! ```text
+//! pmap (arch)        map/unmap/protect/extract in one translation table
+//!   frames           buddy allocator over physical RAM + reverse map (PageDesc)
+//!     l2pool         1 KiB L2 tables, four to a frame
+//!     kernel space   the kernel's pmap (TTBR1 half) and the ioremap window
+//!       heap, zones  kernel objects: linked_list_allocator, fixed-size zones
+//! ```
+//!
+//! One lock ([`MM`]) guards the frame allocator, the L2 pool, the kernel pmap
+//! and the ioremap window, with IRQs masked. Code holding it never allocates
+//! from the heap, so heap growth (which takes it) cannot deadlock.
+
+pub mod frames;
+pub mod zones;
+
+#[cfg(target_os = "none")]
+pub mod heap;
+#[cfg(target_os = "none")]
+mod l2pool;
+#[cfg(target_os = "none")]
+mod space;
+
+#[cfg(target_os = "none")]
+pub use space::*;

@@ -1,0 +1,257 @@
+//! The kernel's memory: RAM bring-up, the kernel address space, ioremap.
+//!
+//! [`init`] turns the boot record into a frame allocator over all RAM (minus
+//! the image, the boot tables and the page descriptors), adopts the boot
+//! translation table as the kernel's pmap (TTBR1 half: 0x4000_0000 and up),
+//! moves the console to ioremap and removes the boot stub's early UART
+//! mapping. Everything else reaches these through the functions below, which
+//! take [`MM`] for the duration of one operation.
+
+use super::frames::{FrameAllocator, FrameError, MAX_ORDER, PAGE_SIZE, PageDesc};
+use super::l2pool::L2Pool;
+use crate::boot::{BootInfo, phys_to_virt};
+use crate::layout::{EARLY_UART_VBASE, IOREMAP_END, IOREMAP_START, KTASK_START};
+use crate::sync::IrqLock;
+use crate::{BOARD, println};
+use arch::mmu::descriptor::Attrs;
+use arch::mmu::ioremap::{IoError, IoRemap};
+use arch::mmu::pmap::{Pmap, PmapError, PmapStats, Size, TableSource, Translation};
+
+/// Highest virtual address (exclusive) the kernel pmap manages: the last MiB
+/// (high vectors) is left alone.
+const KERNEL_SPACE_END: u32 = 0xFFF0_0000;
+
+/// Everything [`MM`] guards.
+pub struct Mm {
+    /// The physical page allocator and reverse map.
+    pub frames: FrameAllocator<'static>,
+    l2: L2Pool,
+    kpmap: Pmap<4096>,
+}
+
+/// The memory manager, behind one IRQ-masking lock.
+pub static MM: IrqLock<Option<Mm>> = IrqLock::new(None);
+
+/// The ioremap window (taken before [`MM`] when both are needed).
+static IO: IrqLock<IoRemap> = IrqLock::new(IoRemap::new(IOREMAP_START..IOREMAP_END));
+
+/// The kernel pmap's live-entry counters (8 KiB: kept out of the stack).
+static mut KERNEL_L2_LIVE: [u16; 4096] = [0; 4096];
+
+/// A [`TableSource`] over the L2 pool and the frames it draws from.
+pub struct Tables<'a> {
+    frames: &'a mut FrameAllocator<'static>,
+    l2: &'a mut L2Pool,
+}
+
+impl TableSource for Tables<'_> {
+    fn alloc_l2(&mut self) -> Option<u32> {
+        self.l2.alloc(self.frames)
+    }
+    fn free_l2(&mut self, phys: u32) {
+        self.l2.free(phys, self.frames)
+    }
+    fn table_ptr(&self, phys: u32) -> *mut u32 {
+        phys_to_virt(phys) as *mut u32
+    }
+}
+
+impl Mm {
+    /// The kernel pmap and a table source, borrowed together.
+    pub fn kernel_space(&mut self) -> (&mut Pmap<4096>, Tables<'_>) {
+        (&mut self.kpmap, Tables { frames: &mut self.frames, l2: &mut self.l2 })
+    }
+
+    /// A table source alone (for process pmaps).
+    pub fn tables(&mut self) -> Tables<'_> {
+        Tables { frames: &mut self.frames, l2: &mut self.l2 }
+    }
+}
+
+/// Runs `f` with the memory manager locked.
+pub fn with<R>(f: impl FnOnce(&mut Mm) -> R) -> R {
+    let mut guard = MM.lock();
+    f(guard.as_mut().expect("mm::init has run"))
+}
+
+/// Brings up physical memory and the kernel address space (once, at boot).
+pub fn init(info: &BootInfo) {
+    let ram_end = info.ram_base + info.ram_size;
+    let descs_len = FrameAllocator::descs_needed(info.ram_size);
+    let descs_phys = info.kernel_phys_end;
+    let descs_bytes = (descs_len * size_of::<PageDesc>()) as u32;
+    let descs_end = (descs_phys + descs_bytes).next_multiple_of(PAGE_SIZE);
+    assert!(descs_end < ram_end, "RAM too small for the page descriptors");
+    let ptr = phys_to_virt(descs_phys) as *mut PageDesc;
+    for i in 0..descs_len {
+        // SAFETY: [descs_phys, descs_end) is RAM past the image, mapped RW by
+        // the linear map and used by nothing else.
+        unsafe { ptr.add(i).write(PageDesc::new()) };
+    }
+    // SAFETY: initialised above; lives as long as the kernel.
+    let descs = unsafe { core::slice::from_raw_parts_mut(ptr, descs_len) };
+    let mut frames = FrameAllocator::new(info.ram_base, descs).expect("RAM range is valid");
+    frames.add_free_range(info.ram_base, info.kernel_phys_start).expect("RAM below the image");
+    frames.add_free_range(descs_end, ram_end).expect("RAM above the image");
+
+    println!(
+        "mm: RAM {:#010x}-{:#010x} ({} MiB, {} pages)",
+        info.ram_base,
+        ram_end,
+        info.ram_size >> 20,
+        frames.total_pages()
+    );
+    println!(
+        "mm: reserved: kernel image and boot tables {:#010x}-{:#010x}, page descriptors {:#010x}-{:#010x} ({} KiB)",
+        info.kernel_phys_start,
+        info.kernel_phys_end,
+        descs_phys,
+        descs_end,
+        (descs_end - descs_phys) >> 10
+    );
+    print_free(&frames);
+
+    let l1 = phys_to_virt(info.l1_phys) as *mut u32;
+    // SAFETY: l1 is the live boot table (now the kernel's); from here on only
+    // this pmap writes entries at or above KTASK_START.
+    let live = &raw mut KERNEL_L2_LIVE;
+    let mut kpmap = unsafe { Pmap::<4096>::new(l1, live, KTASK_START..KERNEL_SPACE_END, None) };
+    let mut l2 = L2Pool::new();
+    kpmap.adopt(&Tables { frames: &mut frames, l2: &mut l2 });
+    *MM.lock() = Some(Mm { frames, l2, kpmap });
+
+    let uart = ioremap(BOARD.console.base, 0x1000).expect("ioremap of the console");
+    // SAFETY: uart maps the console UART as device memory for good.
+    unsafe { crate::console::init(uart) };
+    with(|mm| {
+        let (kpmap, mut tables) = mm.kernel_space();
+        kpmap.unmap(EARLY_UART_VBASE, Size::Section, &mut tables)
+    })
+    .expect("the boot stub mapped the early console");
+    println!("mm: console moved to ioremap; early mapping at {EARLY_UART_VBASE:#010x} removed");
+    super::heap::init();
+}
+
+fn print_free(frames: &FrameAllocator) {
+    crate::print!("mm: {} pages free; free blocks by order (4K<<n):", frames.free_pages());
+    for order in 0..=MAX_ORDER {
+        crate::print!(" {order}:{}", frames.free_blocks(order));
+    }
+    println!();
+}
+
+/// Allocates `2^order` contiguous, naturally aligned physical pages.
+pub fn alloc_frames(order: u8) -> Result<u32, FrameError> {
+    with(|mm| mm.frames.alloc(order))
+}
+
+/// Frees a block [`alloc_frames`] returned.
+pub fn free_frames(phys: u32, order: u8) -> Result<(), FrameError> {
+    with(|mm| mm.frames.free(phys, order))
+}
+
+/// The reverse-map entry of a physical page.
+pub fn page_info(phys: u32) -> Option<PageDesc> {
+    with(|mm| mm.frames.desc(phys).copied())
+}
+
+/// Maps `pa` at `va` in the kernel's address space (global mappings).
+pub fn map(va: u32, pa: u32, size: Size, attrs: Attrs) -> Result<(), PmapError> {
+    with(|mm| {
+        let (kpmap, mut t) = mm.kernel_space();
+        kpmap.map(va, pa, size, attrs, &mut t)
+    })
+}
+
+/// Unmaps the `size` mapping at `va` in the kernel's space; returns its
+/// physical address.
+pub fn unmap(va: u32, size: Size) -> Result<u32, PmapError> {
+    with(|mm| {
+        let (kpmap, mut t) = mm.kernel_space();
+        kpmap.unmap(va, size, &mut t)
+    })
+}
+
+/// Changes the attributes of a kernel mapping.
+pub fn protect(va: u32, size: Size, attrs: Attrs) -> Result<(), PmapError> {
+    with(|mm| {
+        let (kpmap, mut t) = mm.kernel_space();
+        kpmap.protect(va, size, attrs, &mut t)
+    })
+}
+
+/// Translates a kernel virtual address.
+pub fn extract(va: u32) -> Option<Translation> {
+    with(|mm| {
+        let (kpmap, t) = mm.kernel_space();
+        kpmap.extract(va, &t)
+    })
+}
+
+/// Maps `len` bytes of device registers at physical `phys` into the ioremap
+/// window (Device, kernel-only, XN, 1 MiB sections, shared per MiB); returns
+/// the virtual address of `phys`.
+pub fn ioremap(phys: u32, len: u32) -> Result<usize, IoError> {
+    let mut io = IO.lock();
+    let va = with(|mm| {
+        let (kpmap, mut t) = mm.kernel_space();
+        io.ioremap(phys, len, kpmap, &mut t)
+    })?;
+    drop(io);
+    println!("ioremap: {phys:#010x} (+{len:#x}) -> {va:#010x}");
+    Ok(va as usize)
+}
+
+/// Drops one use of an ioremap; the last one unmaps the sections. Returns how
+/// many sections were removed.
+pub fn iounmap(va: usize, len: u32) -> Result<usize, IoError> {
+    let mut io = IO.lock();
+    with(|mm| {
+        let (kpmap, mut t) = mm.kernel_space();
+        io.iounmap(va as u32, len, kpmap, &mut t)
+    })
+}
+
+/// Users of the ioremap slot holding `va`.
+pub fn ioremap_refs(va: usize) -> u16 {
+    IO.lock().refs(va as u32)
+}
+
+/// A snapshot of the memory counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemStats {
+    /// Free 4 KiB pages.
+    pub free_pages: usize,
+    /// Pages managed.
+    pub total_pages: usize,
+    /// Free blocks per order.
+    pub free_blocks: [usize; MAX_ORDER as usize + 1],
+    /// Allocated blocks per order.
+    pub used_blocks: [usize; MAX_ORDER as usize + 1],
+    /// Frames holding L2 tables, and the tables in use.
+    pub l2_frames: usize,
+    /// L2 tables in use.
+    pub l2_tables: usize,
+    /// The kernel pmap's counters.
+    pub kernel: PmapStats,
+}
+
+/// The memory counters now.
+pub fn stats() -> MemStats {
+    with(|mm| {
+        let mut s = MemStats {
+            free_pages: mm.frames.free_pages(),
+            total_pages: mm.frames.total_pages(),
+            free_blocks: [0; MAX_ORDER as usize + 1],
+            used_blocks: [0; MAX_ORDER as usize + 1],
+            l2_frames: mm.l2.frames(),
+            l2_tables: mm.l2.tables(),
+            kernel: mm.kpmap.stats(),
+        };
+        for o in 0..=MAX_ORDER {
+            s.free_blocks[o as usize] = mm.frames.free_blocks(o);
+            s.used_blocks[o as usize] = mm.frames.used_blocks(o);
+        }
+        s
+    })
+}
