@@ -17,7 +17,10 @@ fn main() {
     let name = env::var("KERNEL_BOARD").unwrap_or_else(|_| "vexpress-a9".into());
     let Some(board) = board::by_name(&name) else {
         let known: Vec<_> = board::ALL.iter().map(|b| b.name).collect();
-        eprintln!("error: unknown board '{name}' in KERNEL_BOARD; known boards: {}", known.join(", "));
+        eprintln!(
+            "error: unknown board '{name}' in KERNEL_BOARD; known boards: {}",
+            known.join(", ")
+        );
         std::process::exit(1);
     };
     println!("cargo:rustc-env=KERNEL_BOARD_NAME={}", board.name);
@@ -33,5 +36,8 @@ fn main() {
     // kernel and each integration test image): board.ld and linker.ld.
     println!("cargo:rustc-link-search={}", out.display());
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("..");
-    println!("cargo:rustc-link-search={}", root.canonicalize().unwrap().display());
+    println!(
+        "cargo:rustc-link-search={}",
+        root.canonicalize().unwrap().display()
+    );
 }

@@ -46,7 +46,11 @@ impl TrapFrame {
     }
     /// The interrupted code's link register.
     pub fn lr(&self) -> u32 {
-        if self.from_user() { self.lr_usr } else { self.lr_svc }
+        if self.from_user() {
+            self.lr_usr
+        } else {
+            self.lr_svc
+        }
     }
 }
 
@@ -159,7 +163,14 @@ mod imp {
             let fsr = Ifsr::read().raw_value();
             (Ifar::read().0, fsr, FaultStatus::from_ifsr(fsr))
         };
-        Fault { kind, pc: frame.pc, addr, fsr, status, mode: frame.mode() }
+        Fault {
+            kind,
+            pc: frame.pc,
+            addr,
+            fsr,
+            status,
+            mode: frame.mode(),
+        }
     }
 
     static PROBE_ARMED: AtomicBool = AtomicBool::new(false);

@@ -70,7 +70,8 @@ impl Pl011 {
     /// driver instance for that UART.
     pub unsafe fn new(base: usize) -> Self {
         // SAFETY: the caller guarantees base maps a PL011 register block.
-        Self { regs: unsafe { &*(base as *const Pl011Registers) } }
+        let regs = unsafe { &*(base as *const Pl011Registers) };
+        Self { regs }
     }
 
     /// Programs 8N1 at `baud` from a reference clock of `clock_hz`, FIFOs on.
@@ -82,8 +83,12 @@ impl Pl011 {
         let div64 = (clock_hz as u64 * 4).div_ceil(baud as u64);
         self.regs.ibrd.set((div64 >> 6) as u32);
         self.regs.fbrd.set((div64 & 0x3F) as u32);
-        self.regs.lcr_h.write(LCR_H::WLEN::EightBits + LCR_H::FEN::SET);
-        self.regs.cr.write(CR::UARTEN::SET + CR::TXE::SET + CR::RXE::SET);
+        self.regs
+            .lcr_h
+            .write(LCR_H::WLEN::EightBits + LCR_H::FEN::SET);
+        self.regs
+            .cr
+            .write(CR::UARTEN::SET + CR::TXE::SET + CR::RXE::SET);
     }
 }
 

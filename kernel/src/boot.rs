@@ -191,7 +191,11 @@ fn unmap_image_page(l1: *mut u32, va: u32) {
 fn banner(info: &BootInfo) {
     let kib = |a: u32, b: u32| (b - a) / 1024;
     println!();
-    println!("rtk {} (ARMv7-A real-time microkernel) on {}", env!("CARGO_PKG_VERSION"), BOARD.name);
+    println!(
+        "rtk {} (ARMv7-A real-time microkernel) on {}",
+        env!("CARGO_PKG_VERSION"),
+        BOARD.name
+    );
     println!(
         "RAM: {} MiB at {:#010x}; kernel image at {:#010x}-{:#010x} ({} KiB)",
         info.ram_size >> 20,
@@ -204,9 +208,15 @@ fn banner(info: &BootInfo) {
     let row = |name: &str, a: u32, b: u32| {
         let size = b.wrapping_sub(a);
         if size >= 1 << 20 {
-            println!("    {name:>8} : {a:#010x} - {b:#010x}   ({:>5} MiB)", size >> 20);
+            println!(
+                "    {name:>8} : {a:#010x} - {b:#010x}   ({:>5} MiB)",
+                size >> 20
+            );
         } else {
-            println!("    {name:>8} : {a:#010x} - {b:#010x}   ({:>5} KiB)", size >> 10);
+            println!(
+                "    {name:>8} : {a:#010x} - {b:#010x}   ({:>5} KiB)",
+                size >> 10
+            );
         }
     };
     use crate::layout::*;

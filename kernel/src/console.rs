@@ -4,10 +4,10 @@
 //! held, so a handler that prints can never deadlock against the code it
 //! interrupted.
 
+use crate::sync::IrqLock;
 use core::fmt::{self, Write};
 use drivers::SerialOut;
 use drivers::pl011::Pl011;
-use crate::sync::IrqLock;
 
 static CONSOLE: IrqLock<Option<Pl011>> = IrqLock::new(None);
 

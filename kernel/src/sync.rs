@@ -23,13 +23,18 @@ pub struct IrqGuard<'a, T> {
 impl<T> IrqLock<T> {
     /// A new unlocked lock.
     pub const fn new(value: T) -> Self {
-        Self { inner: Mutex::new(value) }
+        Self {
+            inner: Mutex::new(value),
+        }
     }
 
     /// Masks interrupts and takes the lock.
     pub fn lock(&self) -> IrqGuard<'_, T> {
         let irqs_were_on = arch::cpu::interrupts_disable();
-        IrqGuard { guard: Some(self.inner.lock()), irqs_were_on }
+        IrqGuard {
+            guard: Some(self.inner.lock()),
+            irqs_were_on,
+        }
     }
 
     /// Whether someone holds the lock.

@@ -46,9 +46,17 @@ pub struct IoRemap {
 impl IoRemap {
     /// A window over `window` (1 MiB aligned, at most [`MAX_SLOTS`] MiB).
     pub const fn new(window: Range<u32>) -> Self {
-        assert!(window.start % SECTION_SIZE == 0 && window.end % SECTION_SIZE == 0);
+        assert!(
+            window.start.is_multiple_of(SECTION_SIZE) && window.end.is_multiple_of(SECTION_SIZE)
+        );
         assert!(((window.end - window.start) / SECTION_SIZE) as usize <= MAX_SLOTS);
-        Self { window, slots: [Slot { phys_mib: 0, refs: 0 }; MAX_SLOTS] }
+        Self {
+            window,
+            slots: [Slot {
+                phys_mib: 0,
+                refs: 0,
+            }; MAX_SLOTS],
+        }
     }
 
     fn nslots(&self) -> usize {
@@ -72,10 +80,13 @@ impl IoRemap {
     ) -> Result<u32, IoError> {
         let (first, n) = Self::mibs(phys, len)?;
         let total = self.nslots();
-        let va = |s: usize| self.window.start + s as u32 * SECTION_SIZE + (phys & (SECTION_SIZE - 1));
+        let va =
+            |s: usize| self.window.start + s as u32 * SECTION_SIZE + (phys & (SECTION_SIZE - 1));
         // Share: a run of live slots already mapping these MiBs in order.
         let shared = (0..total.saturating_sub(n - 1)).find(|&s| {
-            (0..n).all(|k| self.slots[s + k].refs > 0 && self.slots[s + k].phys_mib == first + k as u32)
+            (0..n).all(|k| {
+                self.slots[s + k].refs > 0 && self.slots[s + k].phys_mib == first + k as u32
+            })
         });
         if let Some(s) = shared {
             for k in 0..n {
@@ -97,7 +108,10 @@ impl IoRemap {
                 }
                 return Err(IoError::Pmap(e));
             }
-            self.slots[free + k] = Slot { phys_mib: first + k as u32, refs: 1 };
+            self.slots[free + k] = Slot {
+                phys_mib: first + k as u32,
+                refs: 1,
+            };
         }
         Ok(va(free))
     }
@@ -126,7 +140,8 @@ impl IoRemap {
             slot.refs -= 1;
             if slot.refs == 0 {
                 let slot_va = self.window.start + (s + k) as u32 * SECTION_SIZE;
-                pmap.unmap(slot_va, Size::Section, src).map_err(IoError::Pmap)?;
+                pmap.unmap(slot_va, Size::Section, src)
+                    .map_err(IoError::Pmap)?;
                 removed += 1;
             }
         }
@@ -167,28 +182,53 @@ mod tests {
     fn shares_and_unmaps_on_last_use() {
         let mut l1 = Box::new([0u32; 4096]);
         // SAFETY: l1 is a host table owned by this test.
-        let mut p: Pmap<4096> = unsafe { Pmap::new(l1.as_mut_ptr(), crate::mmu::pmap::tests::counts(), 0x4000_0000..0xFFF0_0000, None) };
+        let mut p: Pmap<4096> = unsafe {
+            Pmap::new(
+                l1.as_mut_ptr(),
+                crate::mmu::pmap::tests::counts(),
+                0x4000_0000..0xFFF0_0000,
+                None,
+            )
+        };
         let mut io = IoRemap::new(0xF000_0000..0xFEF0_0000);
-        let a = io.ioremap(0x1E00_0100, 0x100, &mut p, &mut NoTables).unwrap();
+        let a = io
+            .ioremap(0x1E00_0100, 0x100, &mut p, &mut NoTables)
+            .unwrap();
         assert_eq!(a, 0xF000_0100);
-        let b = io.ioremap(0x1E00_1000, 0x1000, &mut p, &mut NoTables).unwrap();
+        let b = io
+            .ioremap(0x1E00_1000, 0x1000, &mut p, &mut NoTables)
+            .unwrap();
         assert_eq!(b, 0xF000_1000, "same MiB: shared slot");
         assert_eq!(io.refs(a), 2);
         let t = p.extract(b, &NoTables).unwrap();
-        assert_eq!((t.phys, t.size, t.attrs.mem, t.attrs.xn), (0x1E00_1000, Size::Section, MemType::Device, true));
+        assert_eq!(
+            (t.phys, t.size, t.attrs.mem, t.attrs.xn),
+            (0x1E00_1000, Size::Section, MemType::Device, true)
+        );
         assert!(!t.attrs.access.user_readable());
-        let c = io.ioremap(0x100F_F000, 0x2000, &mut p, &mut NoTables).unwrap();
+        let c = io
+            .ioremap(0x100F_F000, 0x2000, &mut p, &mut NoTables)
+            .unwrap();
         assert_eq!(c, 0xF01F_F000, "a range over two MiBs takes two slots");
         assert_eq!(io.mapped_sections(), 3);
         assert_eq!(io.iounmap(a, 0x100, &mut p, &mut NoTables), Ok(0));
         assert!(p.extract(a, &NoTables).is_some(), "still used by b");
         assert_eq!(io.iounmap(b, 0x1000, &mut p, &mut NoTables), Ok(1));
         assert!(p.extract(a, &NoTables).is_none());
-        assert_eq!(io.iounmap(b, 0x1000, &mut p, &mut NoTables), Err(IoError::NotMapped));
+        assert_eq!(
+            io.iounmap(b, 0x1000, &mut p, &mut NoTables),
+            Err(IoError::NotMapped)
+        );
         assert_eq!(io.iounmap(c, 0x2000, &mut p, &mut NoTables), Ok(2));
         assert_eq!(io.mapped_sections(), 0);
         assert_eq!(p.stats().sections, 0);
-        assert_eq!(io.ioremap(0, 0, &mut p, &mut NoTables), Err(IoError::BadRange));
-        assert_eq!(io.ioremap(0xFFFF_F000, 0x2000, &mut p, &mut NoTables), Err(IoError::BadRange));
+        assert_eq!(
+            io.ioremap(0, 0, &mut p, &mut NoTables),
+            Err(IoError::BadRange)
+        );
+        assert_eq!(
+            io.ioremap(0xFFFF_F000, 0x2000, &mut p, &mut NoTables),
+            Err(IoError::BadRange)
+        );
     }
 }

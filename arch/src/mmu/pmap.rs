@@ -147,7 +147,13 @@ impl<const N: usize> Pmap<N> {
         asid: Option<u8>,
     ) -> Self {
         assert!(N == 4096 || N == 1024 || N == 2048, "unsupported L1 size");
-        Self { l1, range, asid, l2_live, stats: PmapStats::default() }
+        Self {
+            l1,
+            range,
+            asid,
+            l2_live,
+            stats: PmapStats::default(),
+        }
     }
 
     fn live(&mut self) -> &mut [u16; N] {
@@ -215,7 +221,9 @@ impl<const N: usize> Pmap<N> {
         if va & mask != 0 || pa & mask != 0 {
             return Err(PmapError::Misaligned);
         }
-        let end = va.checked_add(size.bytes() - 1).ok_or(PmapError::OutOfRange)?;
+        let end = va
+            .checked_add(size.bytes() - 1)
+            .ok_or(PmapError::OutOfRange)?;
         if va < self.range.start || end > self.range.end - 1 || l1_index(end) >= N {
             return Err(PmapError::OutOfRange);
         }
@@ -302,7 +310,12 @@ impl<const N: usize> Pmap<N> {
 
     /// Removes the `size` mapping at `va` and returns the physical address it
     /// mapped. An L2 table whose last entry goes is returned to `src`.
-    pub fn unmap(&mut self, va: u32, size: Size, src: &mut dyn TableSource) -> Result<u32, PmapError> {
+    pub fn unmap(
+        &mut self,
+        va: u32,
+        size: Size,
+        src: &mut dyn TableSource,
+    ) -> Result<u32, PmapError> {
         let found = self.find(va, src).ok_or(PmapError::NotMapped)?;
         if found.size != size || va & (size.bytes() - 1) != 0 {
             return Err(PmapError::WrongSize);
@@ -398,9 +411,11 @@ impl<const N: usize> Pmap<N> {
         let at = |base: u32, size: Size| base | (va & (size.bytes() - 1));
         match L1Entry::decode(self.l1_get(l1_index(va))).ok()? {
             L1Entry::Fault => None,
-            L1Entry::Section { phys, attrs } => {
-                Some(Translation { phys: at(phys, Size::Section), size: Size::Section, attrs })
-            }
+            L1Entry::Section { phys, attrs } => Some(Translation {
+                phys: at(phys, Size::Section),
+                size: Size::Section,
+                attrs,
+            }),
             L1Entry::Supersection { phys, attrs } => Some(Translation {
                 phys: at(phys, Size::Supersection),
                 size: Size::Supersection,
@@ -412,9 +427,11 @@ impl<const N: usize> Pmap<N> {
                 let raw = unsafe { l2.add(l2_index(va)).read_volatile() };
                 match L2Entry::decode(raw).ok()? {
                     L2Entry::Fault => None,
-                    L2Entry::Small { phys, attrs } => {
-                        Some(Translation { phys: at(phys, Size::Page), size: Size::Page, attrs })
-                    }
+                    L2Entry::Small { phys, attrs } => Some(Translation {
+                        phys: at(phys, Size::Page),
+                        size: Size::Page,
+                        attrs,
+                    }),
                     L2Entry::Large { phys, attrs } => Some(Translation {
                         phys: at(phys, Size::LargePage),
                         size: Size::LargePage,
@@ -482,7 +499,12 @@ pub(crate) mod tests {
 
     impl HostTables {
         fn new(limit: usize) -> Self {
-            Self { mem: Vec::new(), free: Vec::new(), live: 0, limit }
+            Self {
+                mem: Vec::new(),
+                free: Vec::new(),
+                live: 0,
+                limit,
+            }
         }
     }
 
@@ -501,7 +523,10 @@ pub(crate) mod tests {
         }
         fn free_l2(&mut self, phys: u32) {
             let n = ((phys - 0x8000_0000) / 1024) as usize;
-            assert!(self.mem[n].iter().all(|&e| e == 0), "freed a table still in use");
+            assert!(
+                self.mem[n].iter().all(|&e| e == 0),
+                "freed a table still in use"
+            );
             assert!(!self.free.contains(&n), "double free of an L2 table");
             self.free.push(n);
             self.live -= 1;
@@ -529,7 +554,8 @@ pub(crate) mod tests {
     fn map_extract_unmap_each_size() {
         let (mut l1, mut src) = setup();
         // SAFETY: l1 is a host table owned by this test.
-        let mut p: Pmap<4096> = unsafe { Pmap::new(l1.as_mut_ptr(), counts(), 0x4000_0000..0xC000_0000, None) };
+        let mut p: Pmap<4096> =
+            unsafe { Pmap::new(l1.as_mut_ptr(), counts(), 0x4000_0000..0xC000_0000, None) };
         let cases = [
             (0x4000_1000, 0x6000_2000, Size::Page),
             (0x4001_0000, 0x6003_0000, Size::LargePage),
@@ -544,7 +570,14 @@ pub(crate) mod tests {
             let last = va + size.bytes() - 4;
             assert_eq!(p.extract(last, &src).unwrap().phys, pa + size.bytes() - 4);
         }
-        assert_eq!(p.stats(), PmapStats { sections: 17, pages: 17, l2_tables: 1 });
+        assert_eq!(
+            p.stats(),
+            PmapStats {
+                sections: 17,
+                pages: 17,
+                l2_tables: 1
+            }
+        );
         for (va, pa, size) in cases {
             assert_eq!(p.unmap(va, size, &mut src), Ok(pa));
             assert_eq!(p.extract(va, &src), None);
@@ -558,45 +591,113 @@ pub(crate) mod tests {
     fn refuses_bad_requests_without_change() {
         let (mut l1, mut src) = setup();
         // SAFETY: l1 is a host table owned by this test.
-        let mut p: Pmap<4096> = unsafe { Pmap::new(l1.as_mut_ptr(), counts(), 0x4000_0000..0xC000_0000, None) };
+        let mut p: Pmap<4096> =
+            unsafe { Pmap::new(l1.as_mut_ptr(), counts(), 0x4000_0000..0xC000_0000, None) };
         let e = |r: Result<(), PmapError>| r.unwrap_err();
-        assert_eq!(e(p.map(0x4000_0800, 0x6000_0000, Size::Page, data(), &mut src)), PmapError::Misaligned);
-        assert_eq!(e(p.map(0x4000_0000, 0x6000_0800, Size::Page, data(), &mut src)), PmapError::Misaligned);
-        assert_eq!(e(p.map(0x4008_0000, 0x6000_0000, Size::Section, data(), &mut src)), PmapError::Misaligned);
-        assert_eq!(e(p.map(0x3FF0_0000, 0x6000_0000, Size::Section, data(), &mut src)), PmapError::OutOfRange);
-        assert_eq!(e(p.map(0xC000_0000, 0x6000_0000, Size::Page, data(), &mut src)), PmapError::OutOfRange);
-        p.map(0x4000_0000, 0x6000_0000, Size::Section, data(), &mut src).unwrap();
+        assert_eq!(
+            e(p.map(0x4000_0800, 0x6000_0000, Size::Page, data(), &mut src)),
+            PmapError::Misaligned
+        );
+        assert_eq!(
+            e(p.map(0x4000_0000, 0x6000_0800, Size::Page, data(), &mut src)),
+            PmapError::Misaligned
+        );
+        assert_eq!(
+            e(p.map(0x4008_0000, 0x6000_0000, Size::Section, data(), &mut src)),
+            PmapError::Misaligned
+        );
+        assert_eq!(
+            e(p.map(0x3FF0_0000, 0x6000_0000, Size::Section, data(), &mut src)),
+            PmapError::OutOfRange
+        );
+        assert_eq!(
+            e(p.map(0xC000_0000, 0x6000_0000, Size::Page, data(), &mut src)),
+            PmapError::OutOfRange
+        );
+        p.map(0x4000_0000, 0x6000_0000, Size::Section, data(), &mut src)
+            .unwrap();
         let before = *l1;
-        assert_eq!(e(p.map(0x4000_0000, 0x6000_0000, Size::Section, data(), &mut src)), PmapError::AlreadyMapped);
-        assert_eq!(e(p.map(0x4000_1000, 0x6000_0000, Size::Page, data(), &mut src)), PmapError::AlreadyMapped);
-        assert_eq!(e(p.map(0x4000_0000, 0x6000_0000, Size::Supersection, data(), &mut src)), PmapError::AlreadyMapped);
-        assert_eq!(p.unmap(0x4000_0000, Size::Page, &mut src), Err(PmapError::WrongSize));
-        assert_eq!(p.unmap(0x4020_0000, Size::Section, &mut src), Err(PmapError::NotMapped));
+        assert_eq!(
+            e(p.map(0x4000_0000, 0x6000_0000, Size::Section, data(), &mut src)),
+            PmapError::AlreadyMapped
+        );
+        assert_eq!(
+            e(p.map(0x4000_1000, 0x6000_0000, Size::Page, data(), &mut src)),
+            PmapError::AlreadyMapped
+        );
+        assert_eq!(
+            e(p.map(
+                0x4000_0000,
+                0x6000_0000,
+                Size::Supersection,
+                data(),
+                &mut src
+            )),
+            PmapError::AlreadyMapped
+        );
+        assert_eq!(
+            p.unmap(0x4000_0000, Size::Page, &mut src),
+            Err(PmapError::WrongSize)
+        );
+        assert_eq!(
+            p.unmap(0x4020_0000, Size::Section, &mut src),
+            Err(PmapError::NotMapped)
+        );
         assert_eq!(*l1, before);
-        p.map(0x4010_1000, 0x6000_0000, Size::Page, data(), &mut src).unwrap();
-        assert_eq!(e(p.map(0x4010_0000, 0x6000_0000, Size::LargePage, data(), &mut src)), PmapError::AlreadyMapped);
-        assert_eq!(e(p.map(0x4010_0000, 0x6000_0000, Size::Section, data(), &mut src)), PmapError::AlreadyMapped);
+        p.map(0x4010_1000, 0x6000_0000, Size::Page, data(), &mut src)
+            .unwrap();
+        assert_eq!(
+            e(p.map(0x4010_0000, 0x6000_0000, Size::LargePage, data(), &mut src)),
+            PmapError::AlreadyMapped
+        );
+        assert_eq!(
+            e(p.map(0x4010_0000, 0x6000_0000, Size::Section, data(), &mut src)),
+            PmapError::AlreadyMapped
+        );
         src.limit = src.live;
-        assert_eq!(e(p.map(0x4030_0000, 0x6000_0000, Size::Page, data(), &mut src)), PmapError::NoTable);
+        assert_eq!(
+            e(p.map(0x4030_0000, 0x6000_0000, Size::Page, data(), &mut src)),
+            PmapError::NoTable
+        );
     }
 
     #[test]
     fn protect_rewrites_attributes() {
         let (mut l1, mut src) = setup();
         // SAFETY: l1 is a host table owned by this test.
-        let mut p: Pmap<1024> = unsafe { Pmap::new(l1.as_mut_ptr(), counts(), 0x0001_0000..0x4000_0000, Some(7)) };
+        let mut p: Pmap<1024> =
+            unsafe { Pmap::new(l1.as_mut_ptr(), counts(), 0x0001_0000..0x4000_0000, Some(7)) };
         let rw = Attrs::user(Access::UserRw, true);
         let ro = Attrs::user(Access::UserRo, false);
-        p.map(0x0001_0000, 0x6000_0000, Size::Page, rw, &mut src).unwrap();
-        assert!(!p.extract(0x0001_0000, &src).unwrap().attrs.global, "process mappings are nG");
+        p.map(0x0001_0000, 0x6000_0000, Size::Page, rw, &mut src)
+            .unwrap();
+        assert!(
+            !p.extract(0x0001_0000, &src).unwrap().attrs.global,
+            "process mappings are nG"
+        );
         p.protect(0x0001_0000, Size::Page, ro, &mut src).unwrap();
         let t = p.extract(0x0001_0000, &src).unwrap();
-        assert_eq!((t.phys, t.attrs.access, t.attrs.xn), (0x6000_0000, Access::UserRo, false));
-        let dev = Attrs { mem: MemType::Device, ..rw };
+        assert_eq!(
+            (t.phys, t.attrs.access, t.attrs.xn),
+            (0x6000_0000, Access::UserRo, false)
+        );
+        let dev = Attrs {
+            mem: MemType::Device,
+            ..rw
+        };
         p.protect(0x0001_0000, Size::Page, dev, &mut src).unwrap();
-        assert_eq!(p.extract(0x0001_0000, &src).unwrap().attrs.mem, MemType::Device);
-        assert_eq!(p.protect(0x0002_0000, Size::Page, ro, &mut src), Err(PmapError::NotMapped));
-        assert_eq!(p.protect(0x0001_0000, Size::Section, ro, &mut src), Err(PmapError::WrongSize));
+        assert_eq!(
+            p.extract(0x0001_0000, &src).unwrap().attrs.mem,
+            MemType::Device
+        );
+        assert_eq!(
+            p.protect(0x0002_0000, Size::Page, ro, &mut src),
+            Err(PmapError::NotMapped)
+        );
+        assert_eq!(
+            p.protect(0x0001_0000, Size::Section, ro, &mut src),
+            Err(PmapError::WrongSize)
+        );
     }
 
     #[derive(Debug, Clone)]
@@ -615,7 +716,11 @@ pub(crate) mod tests {
         // Addresses in a 64 MiB window so that operations collide often.
         (any::<bool>(), 0u32..(64 << 20) / 4096, size).prop_map(|(m, page, size)| {
             let va = (0x4000_0000 + page * 4096) & !(size.bytes() - 1);
-            if m { Op::Map(va, size) } else { Op::Unmap(va, size) }
+            if m {
+                Op::Map(va, size)
+            } else {
+                Op::Unmap(va, size)
+            }
         })
     }
 

@@ -14,9 +14,18 @@ pub const BOARD: Board = Board {
     qemu_serial_index: 0,
     ram_base: 0x6000_0000,
     ram_size: 256 << 20,
-    console: Uart { kind: UartKind::Pl011, base: 0x1000_9000, irq: 32 + 5, clock_hz: 24_000_000 },
+    console: Uart {
+        kind: UartKind::Pl011,
+        base: 0x1000_9000,
+        irq: 32 + 5,
+        clock_hz: 24_000_000,
+    },
     console_baud: 115_200,
     periph_base: 0x1E00_0000,
     periph_clock_hz: 100_000_000,
-    sp804: Some(Sp804 { base: 0x1001_1000, irq: 32 + 2, clock_hz: 1_000_000 }),
+    sp804: Some(Sp804 {
+        base: 0x1001_1000,
+        irq: 32 + 2,
+        clock_hz: 1_000_000,
+    }),
 };

@@ -28,7 +28,9 @@ struct KernelHeap {
 }
 
 #[global_allocator]
-static HEAP: KernelHeap = KernelHeap { heap: IrqLock::new(Heap::empty()) };
+static HEAP: KernelHeap = KernelHeap {
+    heap: IrqLock::new(Heap::empty()),
+};
 
 /// Maps `bytes` (page multiple) at `top`; on failure unmaps what it mapped.
 fn grow_at(top: u32, bytes: u32) -> bool {
@@ -40,7 +42,10 @@ fn grow_at(top: u32, bytes: u32) -> bool {
         while done < bytes {
             let Ok(frame) = mm.frames.alloc(0) else { break };
             let (kpmap, mut t) = mm.kernel_space();
-            if kpmap.map(top + done, frame, Size::Page, Attrs::KERNEL_DATA, &mut t).is_err() {
+            if kpmap
+                .map(top + done, frame, Size::Page, Attrs::KERNEL_DATA, &mut t)
+                .is_err()
+            {
                 let _ = mm.frames.free(frame, 0);
                 break;
             }
@@ -63,7 +68,11 @@ fn grow_at(top: u32, bytes: u32) -> bool {
 fn grow(heap: &mut Heap, layout: Layout) -> bool {
     let need = (layout.size() + layout.align()) as u32;
     let bytes = need.max(GROW_MIN).next_multiple_of(PAGE_SIZE);
-    let top = if heap.size() == 0 { HEAP_START } else { heap.top() as u32 };
+    let top = if heap.size() == 0 {
+        HEAP_START
+    } else {
+        heap.top() as u32
+    };
     if !grow_at(top, bytes) {
         return false;
     }
@@ -86,10 +95,10 @@ unsafe impl GlobalAlloc for KernelHeap {
         if let Ok(p) = heap.allocate_first_fit(layout) {
             return p.as_ptr();
         }
-        if grow(&mut heap, layout) {
-            if let Ok(p) = heap.allocate_first_fit(layout) {
-                return p.as_ptr();
-            }
+        if grow(&mut heap, layout)
+            && let Ok(p) = heap.allocate_first_fit(layout)
+        {
+            return p.as_ptr();
         }
         null_mut()
     }
@@ -105,7 +114,10 @@ unsafe impl GlobalAlloc for KernelHeap {
 /// Maps the first chunk of the heap (at boot).
 pub fn init() {
     let mut heap = HEAP.heap.lock();
-    let ok = grow(&mut heap, Layout::from_size_align(1, 1).expect("valid layout"));
+    let ok = grow(
+        &mut heap,
+        Layout::from_size_align(1, 1).expect("valid layout"),
+    );
     let size = heap.size();
     drop(heap);
     assert!(ok, "no memory for the kernel heap");

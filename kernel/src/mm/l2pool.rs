@@ -32,7 +32,11 @@ fn link(slot: u32) -> *mut [u32; 2] {
 impl L2Pool {
     /// An empty pool.
     pub const fn new() -> Self {
-        Self { head: NIL, free_slots: 0, frames: 0 }
+        Self {
+            head: NIL,
+            free_slots: 0,
+            frames: 0,
+        }
     }
 
     /// Frames the pool holds.
@@ -97,7 +101,9 @@ impl L2Pool {
     /// Returns a table. Tables not from the pool (the boot stub's) are kept.
     pub fn free(&mut self, slot: u32, frames: &mut FrameAllocator) {
         let frame = slot & !0xFFF;
-        let Some(owner) = frames.desc(frame).map(|d| d.owner()) else { return };
+        let Some(owner) = frames.desc(frame).map(|d| d.owner()) else {
+            return;
+        };
         let bit = 1 << ((slot >> 10) & 3);
         if owner & 0xFFF0 != OWNER_L2 || owner & bit == 0 {
             return; // a boot table, or not in use: nothing to give back
@@ -111,7 +117,9 @@ impl L2Pool {
                 }
             }
             let _ = frames.set_owner(frame, 0);
-            frames.free(frame, 0).expect("L2 pool frame was allocated by the pool");
+            frames
+                .free(frame, 0)
+                .expect("L2 pool frame was allocated by the pool");
             self.frames -= 1;
         } else {
             let _ = frames.set_owner(frame, mask);

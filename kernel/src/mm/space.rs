@@ -59,12 +59,21 @@ impl TableSource for Tables<'_> {
 impl Mm {
     /// The kernel pmap and a table source, borrowed together.
     pub fn kernel_space(&mut self) -> (&mut Pmap<4096>, Tables<'_>) {
-        (&mut self.kpmap, Tables { frames: &mut self.frames, l2: &mut self.l2 })
+        (
+            &mut self.kpmap,
+            Tables {
+                frames: &mut self.frames,
+                l2: &mut self.l2,
+            },
+        )
     }
 
     /// A table source alone (for process pmaps).
     pub fn tables(&mut self) -> Tables<'_> {
-        Tables { frames: &mut self.frames, l2: &mut self.l2 }
+        Tables {
+            frames: &mut self.frames,
+            l2: &mut self.l2,
+        }
     }
 }
 
@@ -81,7 +90,10 @@ pub fn init(info: &BootInfo) {
     let descs_phys = info.kernel_phys_end;
     let descs_bytes = (descs_len * size_of::<PageDesc>()) as u32;
     let descs_end = (descs_phys + descs_bytes).next_multiple_of(PAGE_SIZE);
-    assert!(descs_end < ram_end, "RAM too small for the page descriptors");
+    assert!(
+        descs_end < ram_end,
+        "RAM too small for the page descriptors"
+    );
     let ptr = phys_to_virt(descs_phys) as *mut PageDesc;
     for i in 0..descs_len {
         // SAFETY: [descs_phys, descs_end) is RAM past the image, mapped RW by
@@ -91,8 +103,12 @@ pub fn init(info: &BootInfo) {
     // SAFETY: initialised above; lives as long as the kernel.
     let descs = unsafe { core::slice::from_raw_parts_mut(ptr, descs_len) };
     let mut frames = FrameAllocator::new(info.ram_base, descs).expect("RAM range is valid");
-    frames.add_free_range(info.ram_base, info.kernel_phys_start).expect("RAM below the image");
-    frames.add_free_range(descs_end, ram_end).expect("RAM above the image");
+    frames
+        .add_free_range(info.ram_base, info.kernel_phys_start)
+        .expect("RAM below the image");
+    frames
+        .add_free_range(descs_end, ram_end)
+        .expect("RAM above the image");
 
     println!(
         "mm: RAM {:#010x}-{:#010x} ({} MiB, {} pages)",
@@ -112,12 +128,16 @@ pub fn init(info: &BootInfo) {
     print_free(&frames);
 
     let l1 = phys_to_virt(info.l1_phys) as *mut u32;
-    // SAFETY: l1 is the live boot table (now the kernel's); from here on only
-    // this pmap writes entries at or above KTASK_START.
     let live = &raw mut KERNEL_L2_LIVE;
+    // SAFETY: l1 is the live boot table (now the kernel's); from here on only
+    // this pmap writes entries at or above KTASK_START; `live` is used by this
+    // pmap alone and starts zeroed (.bss).
     let mut kpmap = unsafe { Pmap::<4096>::new(l1, live, KTASK_START..KERNEL_SPACE_END, None) };
     let mut l2 = L2Pool::new();
-    kpmap.adopt(&Tables { frames: &mut frames, l2: &mut l2 });
+    kpmap.adopt(&Tables {
+        frames: &mut frames,
+        l2: &mut l2,
+    });
     *MM.lock() = Some(Mm { frames, l2, kpmap });
 
     let uart = ioremap(BOARD.console.base, 0x1000).expect("ioremap of the console");
@@ -133,7 +153,10 @@ pub fn init(info: &BootInfo) {
 }
 
 fn print_free(frames: &FrameAllocator) {
-    crate::print!("mm: {} pages free; free blocks by order (4K<<n):", frames.free_pages());
+    crate::print!(
+        "mm: {} pages free; free blocks by order (4K<<n):",
+        frames.free_pages()
+    );
     for order in 0..=MAX_ORDER {
         crate::print!(" {order}:{}", frames.free_blocks(order));
     }

@@ -19,8 +19,14 @@ fn main() {
     check("low address 0x1000 faults", translation(0x1000));
     let ram = kernel::BOARD.ram_base as usize;
     check("identity-mapped RAM base faults", translation(ram));
-    check("identity-mapped kernel image faults", translation(ram + 0x10_0000));
+    check(
+        "identity-mapped kernel image faults",
+        translation(ram + 0x10_0000),
+    );
     let linear = kernel::boot::phys_to_virt(kernel::BOARD.ram_base + 0x10_0000) as usize;
-    check("same RAM through the linear map reads", probe_read(linear).is_ok());
+    check(
+        "same RAM through the linear map reads",
+        probe_read(linear).is_ok(),
+    );
     finish()
 }

@@ -13,7 +13,11 @@ kernel::entry!(main);
 #[inline(never)]
 fn recurse(n: u32) -> u32 {
     let buf = core::hint::black_box([n; 64]);
-    if n == 0 { buf[3] } else { recurse(n - 1).wrapping_add(buf[n as usize % 64]) }
+    if n == 0 {
+        buf[3]
+    } else {
+        recurse(n - 1).wrapping_add(buf[n as usize % 64])
+    }
 }
 
 fn main() {
