@@ -34,3 +34,81 @@ pub const IOREMAP_END: u32 = 0xFEF0_0000;
 pub const EARLY_UART_VBASE: u32 = 0xFEF0_0000;
 /// Offset of the kernel image into RAM (see linker.ld).
 pub const KERNEL_OFFSET: u32 = 0x0010_0000;
+
+/// The boot stub writes descriptors with hand-encoded constants; these tests
+/// check them against the descriptor types, and the stub's addresses against
+/// this layout, so the assembly cannot drift from the Rust.
+#[cfg(test)]
+mod boot_stub_tests {
+    use arch::mmu::descriptor::{Access, Attrs, L1Entry, L2Entry};
+
+    fn equ(name: &str) -> u32 {
+        let src = include_str!("../../boot/src/start.s");
+        let line = src
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!(".equ {name},")))
+            .unwrap_or_else(|| panic!("{name} not in start.s"));
+        let value = line
+            .split(',')
+            .nth(1)
+            .unwrap()
+            .split('@')
+            .next()
+            .unwrap()
+            .trim();
+        u32::from_str_radix(value.trim_start_matches("0x"), 16).unwrap()
+    }
+
+    #[test]
+    fn section_constants_match_descriptors() {
+        let exec_rw = Attrs::kernel(Access::KernelRw, false);
+        assert_eq!(
+            equ("SECT_IDENTITY"),
+            L1Entry::section(0, exec_rw).unwrap().encode()
+        );
+        assert_eq!(
+            equ("SECT_RAM"),
+            L1Entry::section(0, Attrs::KERNEL_DATA).unwrap().encode()
+        );
+        let dev = Attrs {
+            shareable: false,
+            ..Attrs::DEVICE
+        };
+        assert_eq!(
+            equ("SECT_DEVICE"),
+            L1Entry::section(0, dev).unwrap().encode()
+        );
+    }
+
+    #[test]
+    fn page_constants_match_descriptors() {
+        let page = |a| L2Entry::small(0, a).unwrap().encode();
+        assert_eq!(equ("PAGE_TEXT"), page(Attrs::KERNEL_TEXT));
+        assert_eq!(equ("PAGE_RODATA"), page(Attrs::KERNEL_RODATA));
+        assert_eq!(equ("PAGE_DATA"), page(Attrs::KERNEL_DATA));
+        assert_eq!(equ("COARSE_TABLE"), L1Entry::table(0, 0).unwrap().encode());
+    }
+
+    #[test]
+    fn linker_addresses_match_layout() {
+        let ld = include_str!("../../linker.ld");
+        let value = |name: &str| {
+            let line = ld
+                .lines()
+                .find(|l| l.split('=').next().map(str::trim) == Some(name))
+                .unwrap();
+            let v = line
+                .split('=')
+                .nth(1)
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .trim();
+            u32::from_str_radix(v.trim_start_matches("0x"), 16).unwrap()
+        };
+        assert_eq!(value("KERNEL_VBASE"), super::KERNEL_VBASE);
+        assert_eq!(value("KERNEL_OFFSET"), super::KERNEL_OFFSET);
+        assert_eq!(value("EARLY_UART_VBASE"), super::EARLY_UART_VBASE);
+    }
+}
