@@ -52,6 +52,18 @@ impl TrapFrame {
             self.lr_svc
         }
     }
+
+    /// The first frame of a kernel thread: resuming it calls
+    /// `start(arg0, arg1)` in SVC mode with IRQs enabled, on the stack just
+    /// above the frame.
+    pub fn kernel_thread(start: usize, arg0: usize, arg1: usize) -> Self {
+        let mut f = Self::default();
+        f.r[0] = arg0 as u32;
+        f.r[1] = arg1 as u32;
+        f.pc = start as u32;
+        f.cpsr = 0x13; // SVC mode, ARM state, IRQ and FIQ unmasked
+        f
+    }
 }
 
 /// Which exception vector was taken.
@@ -215,6 +227,16 @@ mod imp {
         // SAFETY: the handler has finished with it (we are past the access).
         let fault = unsafe { (&raw mut PROBE_FAULT).read_volatile() };
         (r, fault)
+    }
+
+    /// Enters the kernel's trap path with `svc #0` from SVC mode, so that the
+    /// scheduler can save this thread's frame and resume another. Returns
+    /// when this thread is resumed. IRQs may be masked: the saved CPSR (and so
+    /// the mask) comes back with the thread.
+    pub fn reschedule() {
+        // SAFETY: svc from SVC mode overwrites lr_svc (declared clobbered); the
+        // trap path saves and restores every other register.
+        unsafe { core::arch::asm!("svc #0", out("lr") _, options(nostack)) };
     }
 
     /// Stores `value` at `addr`, reporting a fault instead of crashing.

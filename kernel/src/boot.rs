@@ -10,6 +10,9 @@ use crate::layout::{EARLY_UART_VBASE, KERNEL_VBASE};
 use crate::{BOARD, ExitCode, console, println};
 use arch::mmu::descriptor::{L1Entry, L2Entry, l1_index, l2_index};
 
+/// Priority of the boot thread that runs the image's `main`.
+pub const MAIN_PRIORITY: u8 = 16;
+
 /// What the boot stub found and built, passed to [`kernel_entry`].
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -160,6 +163,10 @@ extern "C" fn kernel_entry(info: &BootInfo) -> ! {
     arch::mmu::tlb_invalidate_all();
     banner(info);
     crate::mm::init(info);
+    crate::irq::init();
+    crate::time::init();
+    crate::task::init(MAIN_PRIORITY);
+    arch::cpu::interrupts_enable();
     __kernel_main();
     exit(ExitCode::Success)
 }

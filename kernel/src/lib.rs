@@ -15,16 +15,22 @@ extern crate alloc;
 
 pub mod board;
 pub mod layout;
+pub mod loader;
 pub mod mm;
+pub mod task;
 
 #[cfg(target_os = "none")]
 pub mod boot;
 #[cfg(target_os = "none")]
 pub mod console;
 #[cfg(target_os = "none")]
+pub mod irq;
+#[cfg(target_os = "none")]
 mod panic;
 #[cfg(target_os = "none")]
 pub mod sync;
+#[cfg(target_os = "none")]
+pub mod time;
 #[cfg(target_os = "none")]
 pub mod trap;
 

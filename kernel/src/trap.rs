@@ -1,18 +1,43 @@
 //! The kernel's side of exceptions: what to do with each trap.
 //!
-//! For now every trap that reaches the kernel is fatal: it prints a decoded
-//! report (mode, pc, fault address and status in words, registers) and ends the
-//! run with [`ExitCode::Fault`](crate::ExitCode::Fault).
+//! - IRQ: dispatch to the registered handler, then let the scheduler switch
+//!   if that made a higher-priority thread ready.
+//! - `svc #0` from a kernel thread: a reschedule request.
+//! - Everything else (aborts, undefined instructions, FIQ, ...) is fatal for
+//!   now: a decoded report (mode, pc, fault address and status in words,
+//!   registers) and the run ends with [`ExitCode::Fault`](crate::ExitCode::Fault).
+//!
+//! IRQs stay masked for the whole trap: handlers do not nest.
 
 use crate::console::emergency_print;
 use crate::{ExitCode, exit};
 use arch::cpu::mode_name;
 use arch::trap::{TrapFrame, TrapKind, read_fault};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+static IN_TRAP: AtomicBool = AtomicBool::new(false);
+
+/// Whether the CPU is in the trap path (an interrupt handler, say), where
+/// nothing may block or call `reschedule()`.
+pub fn in_trap() -> bool {
+    IN_TRAP.load(Ordering::Relaxed)
+}
 
 #[unsafe(no_mangle)]
 fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame {
-    report(kind, frame);
-    exit(ExitCode::Fault)
+    match kind {
+        TrapKind::Irq => {
+            IN_TRAP.store(true, Ordering::Relaxed);
+            crate::irq::dispatch();
+            IN_TRAP.store(false, Ordering::Relaxed);
+            crate::task::after_irq(frame)
+        }
+        TrapKind::SupervisorCall if !frame.from_user() => crate::task::on_reschedule(frame),
+        _ => {
+            report(kind, frame);
+            exit(ExitCode::Fault)
+        }
+    }
 }
 
 /// Prints a crash report for a trap.

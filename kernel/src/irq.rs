@@ -1,0 +1,137 @@
+//! Interrupts: the GIC, a handler per interrupt ID, and dispatch.
+//!
+//! Handlers are plain functions registered per interrupt ID and run in the
+//! trap path with IRQs masked (no nesting: each handler is short and the
+//! scheduler runs after it). An interrupt nobody registered is logged and
+//! masked at the distributor, so a stuck line cannot livelock the kernel; a
+//! spurious acknowledge (ID 1020-1023) is counted and ignored.
+
+use crate::sync::IrqLock;
+use crate::{BOARD, println};
+use core::sync::atomic::{AtomicU32, Ordering};
+use drivers::gic::{GicCpuInterface, GicDistributor, Trigger};
+
+/// Interrupt IDs the handler table covers (the A9's GIC has at most 256).
+pub const MAX_IRQS: usize = 256;
+
+/// An interrupt handler: gets the interrupt ID.
+pub type Handler = fn(u32);
+
+struct Gic {
+    dist: GicDistributor,
+    cpu: GicCpuInterface,
+}
+
+static GIC: IrqLock<Option<Gic>> = IrqLock::new(None);
+static HANDLERS: IrqLock<[Option<Handler>; MAX_IRQS]> = IrqLock::new([None; MAX_IRQS]);
+static SPURIOUS: AtomicU32 = AtomicU32::new(0);
+static UNEXPECTED: AtomicU32 = AtomicU32::new(0);
+
+/// Why an interrupt request was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IrqError {
+    /// The ID is beyond what this GIC implements.
+    BadIrq,
+    /// A handler is already registered for it.
+    Busy,
+}
+
+/// Maps and initialises the GIC (all SPIs off, CPU interface open).
+pub fn init() {
+    let dist_va = crate::mm::ioremap(BOARD.gic_dist_base(), 0x1000).expect("ioremap GIC");
+    let cpu_va = crate::mm::ioremap(BOARD.gic_cpu_base(), 0x100).expect("ioremap GIC");
+    // SAFETY: both addresses map this board's GIC as device memory, for good,
+    // and these are the only driver instances.
+    let gic = unsafe {
+        Gic {
+            dist: GicDistributor::new(dist_va),
+            cpu: GicCpuInterface::new(cpu_va),
+        }
+    };
+    gic.dist.init();
+    gic.cpu.init();
+    println!("irq: GIC with {} interrupt IDs", gic.dist.number_of_irqs());
+    *GIC.lock() = Some(gic);
+}
+
+fn with_gic<R>(f: impl FnOnce(&Gic) -> R) -> R {
+    f(GIC.lock().as_ref().expect("irq::init has run"))
+}
+
+/// Registers `handler` for `irq`, sets its trigger and enables it.
+pub fn register(irq: u32, trigger: Trigger, handler: Handler) -> Result<(), IrqError> {
+    let slot = irq as usize;
+    if slot >= MAX_IRQS || irq >= with_gic(|g| g.dist.number_of_irqs()) {
+        return Err(IrqError::BadIrq);
+    }
+    {
+        let mut handlers = HANDLERS.lock();
+        if handlers[slot].is_some() {
+            return Err(IrqError::Busy);
+        }
+        handlers[slot] = Some(handler);
+    }
+    with_gic(|g| {
+        if irq >= drivers::gic::FIRST_SPI {
+            let _ = g.dist.set_trigger(irq, trigger);
+            let _ = g.dist.set_target(irq, 1);
+        }
+        g.dist.enable(irq).map_err(|_| IrqError::BadIrq)
+    })
+}
+
+/// Disables `irq` and forgets its handler.
+pub fn unregister(irq: u32) {
+    with_gic(|g| {
+        let _ = g.dist.disable(irq);
+    });
+    if let Some(h) = HANDLERS.lock().get_mut(irq as usize) {
+        *h = None;
+    }
+}
+
+/// Enables `irq` at the distributor whether or not a handler is registered
+/// (an interrupt without one is logged and masked when it arrives).
+pub fn enable(irq: u32) -> Result<(), IrqError> {
+    with_gic(|g| g.dist.enable(irq)).map_err(|_| IrqError::BadIrq)
+}
+
+/// Makes an SPI pending by software (tests and software-triggered work).
+pub fn trigger(irq: u32) -> Result<(), IrqError> {
+    with_gic(|g| g.dist.set_pending(irq)).map_err(|_| IrqError::BadIrq)
+}
+
+/// Whether `irq` is enabled at the distributor.
+pub fn is_enabled(irq: u32) -> bool {
+    with_gic(|g| g.dist.is_enabled(irq).unwrap_or(false))
+}
+
+/// Handles the interrupt the GIC presents (called from the IRQ trap; another
+/// pending one simply traps again when the trap returns).
+pub fn dispatch() {
+    let Some(iar) = with_gic(|g| g.cpu.acknowledge()) else {
+        SPURIOUS.fetch_add(1, Ordering::Relaxed);
+        return;
+    };
+    let irq = drivers::gic::interrupt_id(iar);
+    let handler = HANDLERS.lock().get(irq as usize).copied().flatten();
+    match handler {
+        Some(h) => h(irq),
+        None => {
+            UNEXPECTED.fetch_add(1, Ordering::Relaxed);
+            with_gic(|g| {
+                let _ = g.dist.disable(irq);
+            });
+            println!("irq: unexpected interrupt {irq}: no handler, masked");
+        }
+    }
+    with_gic(|g| g.cpu.end_of_interrupt(iar));
+}
+
+/// Spurious acknowledges and unexpected interrupts seen so far.
+pub fn counters() -> (u32, u32) {
+    (
+        SPURIOUS.load(Ordering::Relaxed),
+        UNEXPECTED.load(Ordering::Relaxed),
+    )
+}

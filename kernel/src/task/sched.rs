@@ -1,0 +1,612 @@
+//! The scheduler proper and the thread API (see the module docs of `task`).
+
+pub use super::ready::ThreadId;
+use super::ready::{PRIORITIES, ReadyQueue};
+use super::sync;
+use crate::mm::zones::{PageSource, Zone};
+use crate::sync::IrqLock;
+use crate::time::{self, Instant};
+use crate::{irq, println};
+use alloc::boxed::Box;
+use arch::mmu::descriptor::Attrs;
+use arch::mmu::pmap::Size;
+use arch::trap::TrapFrame;
+use core::ptr::NonNull;
+
+/// Most threads that can exist at once (waiter sets are 64-bit masks).
+pub const MAX_THREADS: usize = 64;
+/// Priority of the idle thread: the lowest.
+pub const IDLE_PRIORITY: u8 = (PRIORITIES - 1) as u8;
+/// Round-robin time slice between threads of equal priority.
+pub const SLICE_NS: u64 = 10_000_000;
+/// Kernel stack size of a thread.
+pub const STACK_SIZE: u32 = 16 * 1024;
+/// Where thread stacks are mapped: one 32 KiB slot per thread, the stack in
+/// its upper half, so at least 16 KiB below each stack is unmapped.
+const STACK_WINDOW: u32 = 0xBF00_0000;
+const STACK_SLOT: u32 = 32 * 1024;
+/// Mutexes one thread may hold at once.
+const MAX_HELD: usize = 8;
+
+/// What a thread is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// In the ready queue.
+    Ready,
+    /// On the CPU.
+    Running,
+    /// Waiting for a time.
+    Sleeping,
+    /// Waiting on a mutex, a semaphore or a join.
+    Blocked,
+    /// Finished; waiting to be joined.
+    Exited,
+}
+
+/// Why a thread operation was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskError {
+    /// [`MAX_THREADS`] threads exist already.
+    TooManyThreads,
+    /// No memory for the control block or the stack.
+    NoMemory,
+    /// Priority above [`IDLE_PRIORITY`] (the idle level is reserved).
+    BadPriority,
+    /// No such thread, or it was joined already.
+    NoSuchThread,
+    /// Someone else is joining it, or a thread tried to join itself.
+    NotJoinable,
+}
+
+/// Timing record of a thread, for the status dump and tests.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timing {
+    /// Times it was switched in.
+    pub switches: u32,
+    /// Wake-ups from a timed sleep.
+    pub wakeups: u32,
+    /// Largest lateness of a wake-up (ns past the requested time).
+    pub max_lateness: u64,
+    /// Releases of a [`Periodic`] loop that came after their deadline.
+    pub deadline_misses: u32,
+}
+
+/// A thread control block.
+pub struct Tcb {
+    name: &'static str,
+    pub(crate) base_prio: u8,
+    pub(crate) prio: u8,
+    pub(crate) state: State,
+    frame: *mut TrapFrame,
+    /// Stack slot, or None for the boot thread (on the boot stack).
+    stack: Option<(u32, u32)>,
+    wake_at: Instant,
+    next_sleeper: Option<ThreadId>,
+    slice_end: Instant,
+    joiner: Option<ThreadId>,
+    pub(crate) blocked_on: Option<*const sync::MutexCore>,
+    pub(crate) held: [Option<*const sync::MutexCore>; MAX_HELD],
+    timing: Timing,
+}
+
+/// The scheduler.
+pub struct Sched {
+    threads: [Option<NonNull<Tcb>>; MAX_THREADS],
+    ready: ReadyQueue<MAX_THREADS>,
+    current: ThreadId,
+    sleepers: Option<ThreadId>,
+    zombie: Option<ThreadId>,
+    /// The running thread asked to go behind its equals (yield).
+    yielding: bool,
+    /// Something changed that may call for another thread (set in IRQs).
+    need_resched: bool,
+    tcbs: Zone,
+}
+
+// SAFETY: the TCB pointers are owned by the scheduler (zone objects) and only
+// used under the SCHED lock.
+unsafe impl Send for Sched {}
+
+/// The scheduler, once [`init`] has run.
+pub static SCHED: IrqLock<Option<Sched>> = IrqLock::new(None);
+
+struct Frames;
+// SAFETY: pages come from the frame allocator, in the linear map, 4 KiB
+// aligned, used by nothing else until given back.
+unsafe impl PageSource for Frames {
+    fn alloc_page(&mut self) -> Option<NonNull<u8>> {
+        let phys = crate::mm::alloc_frames(0).ok()?;
+        NonNull::new(crate::boot::phys_to_virt(phys) as *mut u8)
+    }
+    fn free_page(&mut self, page: NonNull<u8>) {
+        let _ = crate::mm::free_frames(crate::boot::virt_to_phys(page.as_ptr() as u32), 0);
+    }
+}
+
+impl Sched {
+    /// The control block of `id`.
+    pub fn tcb(&mut self, id: ThreadId) -> &mut Tcb {
+        let p = self.threads[id.index()].expect("live thread id");
+        // SAFETY: p is a zone object owned by this table; &mut self makes the
+        // access exclusive.
+        unsafe { &mut *p.as_ptr() }
+    }
+
+    fn try_tcb(&mut self, id: ThreadId) -> Option<&mut Tcb> {
+        let p = (*self.threads.get(id.index())?)?;
+        // SAFETY: as in tcb().
+        Some(unsafe { &mut *p.as_ptr() })
+    }
+
+    /// The running thread.
+    pub fn current(&self) -> ThreadId {
+        self.current
+    }
+
+    fn new_tcb(&mut self, name: &'static str, prio: u8) -> Result<ThreadId, TaskError> {
+        let slot = self
+            .threads
+            .iter()
+            .position(Option::is_none)
+            .ok_or(TaskError::TooManyThreads)?;
+        let mem = self
+            .tcbs
+            .alloc(&mut Frames)
+            .map_err(|_| TaskError::NoMemory)?
+            .cast::<Tcb>();
+        let tcb = Tcb {
+            name,
+            base_prio: prio,
+            prio,
+            state: State::Ready,
+            frame: core::ptr::null_mut(),
+            stack: None,
+            wake_at: 0,
+            next_sleeper: None,
+            slice_end: 0,
+            joiner: None,
+            blocked_on: None,
+            held: [None; MAX_HELD],
+            timing: Timing::default(),
+        };
+        // SAFETY: the zone handed out an object sized and aligned for Tcb.
+        unsafe { mem.as_ptr().write(tcb) };
+        self.threads[slot] = Some(mem);
+        Ok(ThreadId::new(slot as u16))
+    }
+
+    fn drop_tcb(&mut self, id: ThreadId) {
+        if let Some(p) = self.threads[id.index()].take() {
+            // SAFETY: p came from this zone and is no longer referenced.
+            let _ = unsafe { self.tcbs.free(p.cast(), &mut Frames) };
+        }
+    }
+
+    /// Makes `id` ready (it must not be queued already).
+    pub(crate) fn make_ready(&mut self, id: ThreadId) {
+        let t = self.tcb(id);
+        t.state = State::Ready;
+        let prio = t.prio;
+        let _ = self.ready.push_back(id, prio);
+        if prio < self.tcb(self.current).prio {
+            self.need_resched = true;
+        }
+    }
+
+    /// Changes the effective priority of `id`, re-queueing it if ready.
+    pub(crate) fn set_prio(&mut self, id: ThreadId, prio: u8) {
+        let t = self.tcb(id);
+        if t.prio == prio {
+            return;
+        }
+        t.prio = prio;
+        if t.state == State::Ready {
+            let _ = self.ready.remove(id);
+            let _ = self.ready.push_back(id, prio);
+        }
+        if prio < self.tcb(self.current).prio {
+            self.need_resched = true;
+        }
+    }
+
+    /// Blocks the running thread (the caller then calls `reschedule()`).
+    pub(crate) fn block_current(&mut self) {
+        let cur = self.current;
+        self.tcb(cur).state = State::Blocked;
+    }
+
+    fn insert_sleeper(&mut self, id: ThreadId, at: Instant) {
+        self.tcb(id).wake_at = at;
+        self.tcb(id).state = State::Sleeping;
+        // Sorted insert: O(sleepers), bounded by MAX_THREADS.
+        let mut prev: Option<ThreadId> = None;
+        let mut cur = self.sleepers;
+        while let Some(c) = cur {
+            if self.tcb(c).wake_at > at {
+                break;
+            }
+            prev = Some(c);
+            cur = self.tcb(c).next_sleeper;
+        }
+        self.tcb(id).next_sleeper = cur;
+        match prev {
+            None => self.sleepers = Some(id),
+            Some(p) => self.tcb(p).next_sleeper = Some(id),
+        }
+    }
+
+    fn wake_sleepers(&mut self, now: Instant) {
+        while let Some(id) = self.sleepers {
+            let at = self.tcb(id).wake_at;
+            if at > now {
+                break;
+            }
+            self.sleepers = self.tcb(id).next_sleeper.take();
+            let t = self.tcb(id);
+            t.timing.wakeups += 1;
+            t.timing.max_lateness = t.timing.max_lateness.max(now - at);
+            self.make_ready(id);
+        }
+    }
+
+    /// Programs the event timer for whatever comes next.
+    fn program_timer(&mut self) {
+        let cur = self.current;
+        let mut next = self.sleepers.map(|s| self.tcb(s).wake_at);
+        let prio = self.tcb(cur).prio;
+        if self.ready.highest_priority() == Some(prio) {
+            let end = self.tcb(cur).slice_end;
+            next = Some(next.map_or(end, |n| n.min(end)));
+        }
+        time::set_event(next);
+    }
+
+    /// Saves `frame` as the running thread's, picks the next thread, and
+    /// returns its frame.
+    fn switch(&mut self, frame: *mut TrapFrame) -> *mut TrapFrame {
+        let now = time::now();
+        let cur = self.current;
+        self.tcb(cur).frame = frame;
+        if let Some(z) = self.zombie.take() {
+            self.reap(z);
+        }
+        let yielding = core::mem::take(&mut self.yielding);
+        self.need_resched = false;
+        let t = self.tcb(cur);
+        if t.state == State::Running {
+            t.state = State::Ready;
+            let prio = t.prio;
+            let slice_over = now >= t.slice_end;
+            let _ = if yielding || slice_over {
+                self.ready.push_back(cur, prio)
+            } else {
+                self.ready.push_front(cur, prio)
+            };
+        } else if t.state == State::Exited && t.stack.is_some() {
+            self.zombie = Some(cur);
+        }
+        let (next, _) = self
+            .ready
+            .pop_highest()
+            .expect("the idle thread is always ready");
+        let t = self.tcb(next);
+        t.state = State::Running;
+        if next != cur || now >= t.slice_end {
+            t.slice_end = now + SLICE_NS;
+        }
+        if next != cur {
+            t.timing.switches += 1;
+        }
+        self.current = next;
+        self.program_timer();
+        self.tcb(next).frame
+    }
+
+    /// Frees an exited thread's stack (not the one we run on).
+    fn reap(&mut self, id: ThreadId) {
+        if let Some((base, phys)) = self.try_tcb(id).and_then(|t| t.stack.take()) {
+            for page in 0..STACK_SIZE / 4096 {
+                let _ = crate::mm::unmap(base + page * 4096, Size::Page);
+            }
+            let _ = crate::mm::free_frames(phys, 2);
+        }
+    }
+}
+
+/// Starts the scheduler: the code running now becomes thread "main" at
+/// priority `main_prio`, and the idle thread is created. Called once by boot.
+pub fn init(main_prio: u8) {
+    let tcbs = Zone::new(size_of::<Tcb>(), align_of::<Tcb>()).expect("TCB zone");
+    let mut s = Sched {
+        threads: [None; MAX_THREADS],
+        ready: ReadyQueue::new(),
+        current: ThreadId::new(0),
+        sleepers: None,
+        zombie: None,
+        yielding: false,
+        need_resched: false,
+        tcbs,
+    };
+    let main = s.new_tcb("main", main_prio).expect("first TCB");
+    s.tcb(main).state = State::Running;
+    s.tcb(main).slice_end = SLICE_NS;
+    s.current = main;
+    *SCHED.lock() = Some(s);
+    irq::register(
+        drivers::a9_timer::PRIVATE_TIMER_IRQ,
+        drivers::gic::Trigger::Edge,
+        on_timer,
+    )
+    .expect("private timer IRQ");
+    spawn("idle", IDLE_PRIORITY, idle).expect("idle thread");
+    println!(
+        "sched: {} priorities, {} ms slices, tickless",
+        PRIORITIES,
+        SLICE_NS / 1_000_000
+    );
+}
+
+fn idle() {
+    loop {
+        arch::cpu::wait_for_interrupt();
+    }
+}
+
+fn on_timer(_irq: u32) {
+    time::clear_event();
+    with(|s| {
+        let now = time::now();
+        s.wake_sleepers(now);
+        let cur = s.current;
+        if now >= s.tcb(cur).slice_end {
+            s.need_resched = true;
+        }
+        s.program_timer();
+    });
+}
+
+/// Runs `f` on the scheduler, locked.
+pub fn with<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
+    f(SCHED.lock().as_mut().expect("task::init has run"))
+}
+
+/// Called by the trap path after an IRQ: switches if a higher-priority thread
+/// became ready or the slice ran out.
+pub fn after_irq(frame: &mut TrapFrame) -> *mut TrapFrame {
+    let mut guard = SCHED.lock();
+    match guard.as_mut() {
+        Some(s) if s.need_resched => s.switch(frame),
+        _ => frame,
+    }
+}
+
+/// Called by the trap path for `svc #0` from a kernel thread.
+pub fn on_reschedule(frame: &mut TrapFrame) -> *mut TrapFrame {
+    let mut guard = SCHED.lock();
+    match guard.as_mut() {
+        Some(s) => s.switch(frame),
+        None => frame,
+    }
+}
+
+/// The running thread's id.
+pub fn current() -> ThreadId {
+    with(|s| s.current)
+}
+
+extern "C" fn thread_start(closure: usize, _unused: usize) -> ! {
+    // SAFETY: spawn() passed a Box<Box<dyn FnOnce()>> leaked into a usize.
+    let f = unsafe { Box::from_raw(closure as *mut Box<dyn FnOnce() + Send>) };
+    f();
+    exit()
+}
+
+/// Creates a kernel thread running `f` at `prio` (0 highest, 30 lowest).
+pub fn spawn<F: FnOnce() + Send + 'static>(
+    name: &'static str,
+    prio: u8,
+    f: F,
+) -> Result<ThreadId, TaskError> {
+    if prio > IDLE_PRIORITY || (prio == IDLE_PRIORITY && name != "idle") {
+        return Err(TaskError::BadPriority);
+    }
+    let closure: Box<Box<dyn FnOnce() + Send>> = Box::new(Box::new(f));
+    let closure = Box::into_raw(closure);
+    let r = with(|s| {
+        let id = s.new_tcb(name, prio)?;
+        let base = STACK_WINDOW + id.index() as u32 * STACK_SLOT + (STACK_SLOT - STACK_SIZE);
+        let Ok(phys) = crate::mm::alloc_frames(2) else {
+            s.drop_tcb(id);
+            return Err(TaskError::NoMemory);
+        };
+        for page in 0..STACK_SIZE / 4096 {
+            let (va, pa) = (base + page * 4096, phys + page * 4096);
+            if crate::mm::map(va, pa, Size::Page, Attrs::KERNEL_DATA).is_err() {
+                for undo in 0..page {
+                    let _ = crate::mm::unmap(base + undo * 4096, Size::Page);
+                }
+                let _ = crate::mm::free_frames(phys, 2);
+                s.drop_tcb(id);
+                return Err(TaskError::NoMemory);
+            }
+        }
+        let top = base + STACK_SIZE;
+        let frame = (top as usize - size_of::<TrapFrame>()) as *mut TrapFrame;
+        let init =
+            TrapFrame::kernel_thread(thread_start as *const () as usize, closure as usize, 0);
+        // SAFETY: frame lies in the stack just mapped, owned by the new thread.
+        unsafe { frame.write(init) };
+        let t = s.tcb(id);
+        t.frame = frame;
+        t.stack = Some((base, phys));
+        s.make_ready(id);
+        Ok(id)
+    });
+    if r.is_err() {
+        // SAFETY: the closure was never handed to a thread.
+        drop(unsafe { Box::from_raw(closure) });
+    }
+    r
+}
+
+/// Runs the scheduler now if a higher-priority thread is ready (after a
+/// wake-up from thread context).
+pub fn preempt_point() {
+    let needed = with(|s| core::mem::take(&mut s.need_resched));
+    if needed {
+        arch::trap::reschedule();
+    }
+}
+
+/// Gives the CPU to the next ready thread of the same priority, if any.
+pub fn yield_now() {
+    with(|s| s.yielding = true);
+    arch::trap::reschedule();
+}
+
+/// Sleeps until the clock reads `at` (absolute, so periodic loops do not
+/// drift). Returns at once if `at` has passed.
+pub fn sleep_until(at: Instant) {
+    let irqs = arch::cpu::interrupts_disable();
+    let slept = with(|s| {
+        if at <= time::now() {
+            return false;
+        }
+        let cur = s.current;
+        s.insert_sleeper(cur, at);
+        true
+    });
+    if slept {
+        arch::trap::reschedule();
+    }
+    if irqs {
+        arch::cpu::interrupts_enable();
+    }
+}
+
+/// Sleeps for `ns` nanoseconds.
+pub fn sleep(ns: u64) {
+    sleep_until(time::now() + ns);
+}
+
+/// Ends the running thread. Its stack is freed after the switch; its control
+/// block when it is joined.
+pub fn exit() -> ! {
+    arch::cpu::interrupts_disable();
+    with(|s| {
+        let cur = s.current;
+        s.tcb(cur).state = State::Exited;
+        if let Some(j) = s.tcb(cur).joiner {
+            s.make_ready(j);
+        }
+    });
+    arch::trap::reschedule();
+    unreachable!("an exited thread was resumed");
+}
+
+/// Waits until thread `id` has exited, then frees what is left of it.
+pub fn join(id: ThreadId) -> Result<(), TaskError> {
+    let irqs = arch::cpu::interrupts_disable();
+    let r = with(|s| {
+        let cur = s.current;
+        let t = s.try_tcb(id).ok_or(TaskError::NoSuchThread)?;
+        if id == cur || t.joiner.is_some_and(|j| j != cur) {
+            return Err(TaskError::NotJoinable);
+        }
+        if t.state == State::Exited {
+            return Ok(true);
+        }
+        t.joiner = Some(cur);
+        s.block_current();
+        Ok(false)
+    });
+    let r = match r {
+        Ok(false) => {
+            arch::trap::reschedule();
+            Ok(())
+        }
+        other => other.map(|_| ()),
+    };
+    if r.is_ok() {
+        with(|s| {
+            if s.zombie == Some(id) {
+                s.zombie = None;
+                s.reap(id);
+            }
+            s.drop_tcb(id);
+        });
+    }
+    if irqs {
+        arch::cpu::interrupts_enable();
+    }
+    r
+}
+
+/// A periodic release: `wait()` sleeps until the next period boundary,
+/// computed from the start time (no drift), and counts a deadline miss when
+/// the job overran into the next period.
+pub struct Periodic {
+    next: Instant,
+    period: u64,
+}
+
+impl Periodic {
+    /// Releases every `period` ns, the first one `period` from now.
+    pub fn new(period: u64) -> Self {
+        Self {
+            next: time::now() + period,
+            period,
+        }
+    }
+
+    /// The next release time.
+    pub fn next_release(&self) -> Instant {
+        self.next
+    }
+
+    /// Waits for the next release. Returns false (and counts a deadline miss)
+    /// if that release had already passed.
+    pub fn wait(&mut self) -> bool {
+        let now = time::now();
+        let on_time = now <= self.next;
+        if !on_time {
+            with(|s| {
+                let cur = s.current;
+                s.tcb(cur).timing.deadline_misses += 1;
+            });
+        }
+        sleep_until(self.next);
+        self.next += self.period;
+        on_time
+    }
+}
+
+/// A thread's name, priorities, state and timing record.
+pub fn info(id: ThreadId) -> Option<(&'static str, u8, u8, State, Timing)> {
+    with(|s| {
+        s.try_tcb(id)
+            .map(|t| (t.name, t.base_prio, t.prio, t.state, t.timing))
+    })
+}
+
+/// Prints one line per thread: the scheduler's status dump.
+pub fn print_status() {
+    println!("  id name         prio  state      switches  wakeups  max late(us)  deadline misses");
+    for i in 0..MAX_THREADS {
+        let id = ThreadId::new(i as u16);
+        if let Some((name, base, prio, state, t)) = info(id) {
+            println!(
+                "  {:>2} {:<12} {:>2}/{:<2} {:<10} {:>8} {:>8} {:>13} {:>16}",
+                i,
+                name,
+                base,
+                prio,
+                alloc::format!("{state:?}"),
+                t.switches,
+                t.wakeups,
+                t.max_lateness / 1000,
+                t.deadline_misses
+            );
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! Blocking synchronisation: a mutex with priority inheritance and a counting
+//! semaphore that interrupt handlers may signal.
+//!
+//! Priority inheritance (not a ceiling): it needs no configuration per mutex
+//! and bounds a high-priority thread's blocking to the critical sections of
+//! the lower ones in its way. When a thread blocks on a held mutex, the owner
+//! (and, transitively, the owner of whatever that owner waits for) runs at
+//! the waiter's priority; on unlock the owner drops back to the highest of
+//! its base priority and the waiters of the mutexes it still holds, and the
+//! mutex goes straight to its highest-priority waiter. Waiter sets are 64-bit
+//! masks over thread ids, so every operation is bounded by MAX_THREADS.
+//!
+//! All state here is only touched under the scheduler lock.
+
+use super::{MAX_THREADS, Sched, State, ThreadId, preempt_point, with};
+use core::cell::{Cell, UnsafeCell};
+use core::ops::{Deref, DerefMut};
+
+const _: () = assert!(MAX_THREADS <= 64);
+
+/// The scheduler-side state of a mutex.
+pub struct MutexCore {
+    owner: Cell<Option<ThreadId>>,
+    waiters: Cell<u64>,
+}
+
+impl MutexCore {
+    const fn new() -> Self {
+        Self {
+            owner: Cell::new(None),
+            waiters: Cell::new(0),
+        }
+    }
+}
+
+/// The highest-priority thread in a waiter mask.
+fn best_waiter(s: &mut Sched, mask: u64) -> Option<(ThreadId, u8)> {
+    let mut best: Option<(ThreadId, u8)> = None;
+    let mut m = mask;
+    while m != 0 {
+        let i = m.trailing_zeros() as u16;
+        m &= m - 1;
+        let id = ThreadId::new(i);
+        let p = s.tcb(id).prio;
+        if best.is_none_or(|(_, bp)| p < bp) {
+            best = Some((id, p));
+        }
+    }
+    best
+}
+
+/// The priority `id` should run at: its base, raised by the waiters of every
+/// mutex it holds.
+fn effective_prio(s: &mut Sched, id: ThreadId) -> u8 {
+    let held = s.tcb(id).held;
+    let mut prio = s.tcb(id).base_prio;
+    for m in held.into_iter().flatten() {
+        // SAFETY: a held mutex outlives its guard, which its owner holds.
+        let waiters = unsafe { (*m).waiters.get() };
+        if let Some((_, p)) = best_waiter(s, waiters) {
+            prio = prio.min(p);
+        }
+    }
+    prio
+}
+
+/// Lends `prio` down the chain of owners starting at `owner`.
+fn inherit(s: &mut Sched, mut owner: ThreadId, prio: u8) {
+    for _ in 0..MAX_THREADS {
+        if s.tcb(owner).prio <= prio {
+            return;
+        }
+        s.set_prio(owner, prio);
+        // SAFETY: blocked_on points at a mutex its owner keeps alive.
+        match s
+            .tcb(owner)
+            .blocked_on
+            .and_then(|m| unsafe { (*m).owner.get() })
+        {
+            Some(next) => owner = next,
+            None => return,
+        }
+    }
+}
+
+fn hold(s: &mut Sched, id: ThreadId, core: *const MutexCore) {
+    let t = s.tcb(id);
+    let slot = t
+        .held
+        .iter_mut()
+        .find(|h| h.is_none())
+        .expect("too many mutexes held at once");
+    *slot = Some(core);
+}
+
+/// A mutual-exclusion lock for threads, with priority inheritance. Not for
+/// interrupt handlers (they cannot block).
+pub struct Mutex<T> {
+    core: MutexCore,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: access to `data` is serialised by the lock; `core` only under the
+// scheduler lock.
+unsafe impl<T: Send> Sync for Mutex<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Send for Mutex<T> {}
+
+/// Proof of holding a [`Mutex`]; unlocks when dropped.
+pub struct MutexGuard<'a, T> {
+    mutex: &'a Mutex<T>,
+}
+
+impl<T> Mutex<T> {
+    /// A new unlocked mutex.
+    pub const fn new(value: T) -> Self {
+        Self {
+            core: MutexCore::new(),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// Takes the lock, blocking (and lending our priority to the owner) while
+    /// another thread holds it.
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        let core: *const MutexCore = &self.core;
+        let irqs = arch::cpu::interrupts_disable();
+        let must_wait = with(|s| {
+            let me = s.current();
+            match self.core.owner.get() {
+                None => {
+                    self.core.owner.set(Some(me));
+                    hold(s, me, core);
+                    false
+                }
+                Some(owner) => {
+                    assert!(owner != me, "mutex locked twice by the same thread");
+                    self.core
+                        .waiters
+                        .set(self.core.waiters.get() | 1 << me.index());
+                    s.tcb(me).blocked_on = Some(core);
+                    s.block_current();
+                    let prio = s.tcb(me).prio;
+                    inherit(s, owner, prio);
+                    true
+                }
+            }
+        });
+        if must_wait {
+            // unlock() hands the mutex to us before making us ready.
+            arch::trap::reschedule();
+        }
+        if irqs {
+            arch::cpu::interrupts_enable();
+        }
+        MutexGuard { mutex: self }
+    }
+
+    /// The current owner, if any.
+    pub fn owner(&self) -> Option<ThreadId> {
+        with(|_| self.core.owner.get())
+    }
+
+    fn unlock(&self) {
+        let core: *const MutexCore = &self.core;
+        let irqs = arch::cpu::interrupts_disable();
+        with(|s| {
+            let me = s.current();
+            for h in s.tcb(me).held.iter_mut() {
+                if *h == Some(core) {
+                    *h = None;
+                }
+            }
+            match best_waiter(s, self.core.waiters.get()) {
+                Some((next, _)) => {
+                    self.core
+                        .waiters
+                        .set(self.core.waiters.get() & !(1 << next.index()));
+                    self.core.owner.set(Some(next));
+                    hold(s, next, core);
+                    s.tcb(next).blocked_on = None;
+                    s.make_ready(next);
+                    let p = effective_prio(s, next);
+                    s.set_prio(next, p);
+                }
+                None => self.core.owner.set(None),
+            }
+            let p = effective_prio(s, me);
+            s.set_prio(me, p);
+        });
+        preempt_point();
+        if irqs {
+            arch::cpu::interrupts_enable();
+        }
+    }
+}
+
+impl<T> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard proves we hold the lock.
+        unsafe { &*self.mutex.data.get() }
+    }
+}
+
+impl<T> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard proves we hold the lock, exclusively.
+        unsafe { &mut *self.mutex.data.get() }
+    }
+}
+
+impl<T> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.mutex.unlock();
+    }
+}
+
+/// A counting semaphore. `give` may be called from interrupt handlers: the
+/// woken thread runs when the handler's trap returns, if it has the higher
+/// priority.
+pub struct Semaphore {
+    count: Cell<u32>,
+    waiters: Cell<u64>,
+}
+
+// SAFETY: both cells are only touched under the scheduler lock.
+unsafe impl Sync for Semaphore {}
+
+impl Semaphore {
+    /// A semaphore holding `count` units.
+    pub const fn new(count: u32) -> Self {
+        Self {
+            count: Cell::new(count),
+            waiters: Cell::new(0),
+        }
+    }
+
+    /// Takes a unit, blocking until one is given.
+    pub fn take(&self) {
+        let irqs = arch::cpu::interrupts_disable();
+        let must_wait = with(|s| {
+            if self.count.get() > 0 {
+                self.count.set(self.count.get() - 1);
+                return false;
+            }
+            let me = s.current();
+            self.waiters.set(self.waiters.get() | 1 << me.index());
+            s.block_current();
+            true
+        });
+        if must_wait {
+            // give() hands its unit straight to us.
+            arch::trap::reschedule();
+        }
+        if irqs {
+            arch::cpu::interrupts_enable();
+        }
+    }
+
+    /// Takes a unit if one is there, without blocking.
+    pub fn try_take(&self) -> bool {
+        with(|_| {
+            let c = self.count.get();
+            if c > 0 {
+                self.count.set(c - 1);
+            }
+            c > 0
+        })
+    }
+
+    /// Gives a unit: to the highest-priority waiter if any, else to the count.
+    /// Safe from interrupt handlers.
+    pub fn give(&self) {
+        let in_thread = with(|s| {
+            match best_waiter(s, self.waiters.get()) {
+                Some((w, _)) => {
+                    self.waiters.set(self.waiters.get() & !(1 << w.index()));
+                    debug_assert_eq!(s.tcb(w).state, State::Blocked);
+                    s.make_ready(w);
+                }
+                None => self.count.set(self.count.get().saturating_add(1)),
+            }
+            !crate::trap::in_trap()
+        });
+        if in_thread {
+            preempt_point();
+        }
+    }
+
+    /// Units available now.
+    pub fn count(&self) -> u32 {
+        with(|_| self.count.get())
+    }
+}

@@ -1,0 +1,93 @@
+//! Time: the monotonic clock and the one-shot event timer.
+//!
+//! The Cortex-A9 global timer is the clock: a 64-bit counter at PERIPHCLK
+//! that never wraps in practice, read as nanoseconds since boot. The private
+//! timer is the event source, programmed one-shot for the next event the
+//! scheduler needs (the earliest wake-up or the end of a time slice), so the
+//! kernel is tickless: no interrupt fires when nothing is due. Conversions use
+//! 32.32 fixed-point factors computed once from the board's clock, so no
+//! division runs on the interrupt path.
+
+use crate::BOARD;
+use crate::sync::IrqLock;
+use core::sync::atomic::{AtomicU64, Ordering};
+use drivers::a9_timer::{GlobalTimer, PrivateTimer};
+
+struct Timers {
+    clock: GlobalTimer,
+    event: PrivateTimer,
+}
+
+static TIMERS: IrqLock<Option<Timers>> = IrqLock::new(None);
+/// ns per tick and ticks per ns, as 32.32 fixed point.
+static NS_PER_TICK: AtomicU64 = AtomicU64::new(0);
+static TICKS_PER_NS: AtomicU64 = AtomicU64::new(0);
+
+/// Nanoseconds since boot.
+pub type Instant = u64;
+
+/// Maps the timers and starts the clock. The event timer's interrupt is
+/// registered by the scheduler.
+pub fn init() {
+    let hz = BOARD.periph_clock_hz as u64;
+    NS_PER_TICK.store((1_000_000_000u64 << 32) / hz, Ordering::Relaxed);
+    TICKS_PER_NS.store((hz << 32) / 1_000_000_000, Ordering::Relaxed);
+    let g = crate::mm::ioremap(BOARD.global_timer_base(), 0x100).expect("ioremap global timer");
+    let p = crate::mm::ioremap(BOARD.private_timer_base(), 0x100).expect("ioremap private timer");
+    // SAFETY: the ioremaps map this CPU's A9 timers; only instances.
+    let t = unsafe {
+        Timers {
+            clock: GlobalTimer::new(g),
+            event: PrivateTimer::new(p),
+        }
+    };
+    t.clock.enable();
+    t.event.stop();
+    t.event.clear_interrupt();
+    *TIMERS.lock() = Some(t);
+    crate::println!(
+        "time: global timer at {} MHz is the clock; private timer one-shot events",
+        hz / 1_000_000
+    );
+}
+
+fn ticks_to_ns(ticks: u64) -> u64 {
+    ((ticks as u128 * NS_PER_TICK.load(Ordering::Relaxed) as u128) >> 32) as u64
+}
+
+fn ns_to_ticks(ns: u64) -> u64 {
+    ((ns as u128 * TICKS_PER_NS.load(Ordering::Relaxed) as u128) >> 32) as u64
+}
+
+/// The time now, in nanoseconds since boot.
+pub fn now() -> Instant {
+    let ticks = TIMERS.lock().as_ref().map_or(0, |t| t.clock.now());
+    ticks_to_ns(ticks)
+}
+
+/// Raw global-timer ticks (for benchmarks: the finest grain there is).
+pub fn ticks() -> u64 {
+    TIMERS.lock().as_ref().map_or(0, |t| t.clock.now())
+}
+
+/// Programs the event timer to fire at `at` (at once if that has passed), or
+/// stops it for `None`.
+pub fn set_event(at: Option<Instant>) {
+    let guard = TIMERS.lock();
+    let Some(t) = guard.as_ref() else { return };
+    match at {
+        None => t.event.stop(),
+        Some(at) => {
+            let now = ticks_to_ns(t.clock.now());
+            let delta = ns_to_ticks(at.saturating_sub(now)).clamp(1, u32::MAX as u64);
+            t.event.start_oneshot(delta as u32);
+        }
+    }
+}
+
+/// Acknowledges the event timer's interrupt.
+pub fn clear_event() {
+    if let Some(t) = TIMERS.lock().as_ref() {
+        t.event.clear_interrupt();
+    }
+}

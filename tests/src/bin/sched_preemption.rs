@@ -1,0 +1,59 @@
+//! A higher-priority thread woken by the timer preempts a lower-priority one
+//! that busy-loops and never yields; threads are created, run and joined.
+
+#![no_std]
+#![no_main]
+
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::SeqCst};
+use kernel::{task, time};
+use ktests::{check, finish};
+
+kernel::entry!(main);
+
+static SPINS: AtomicU32 = AtomicU32::new(0);
+static STOP: AtomicBool = AtomicBool::new(false);
+static SPINS_AT_WAKE: AtomicU32 = AtomicU32::new(0);
+static WOKE_AT: AtomicU64 = AtomicU64::new(0);
+
+fn main() {
+    let low = task::spawn("low-busy", 20, || {
+        while !STOP.load(SeqCst) {
+            SPINS.fetch_add(1, SeqCst);
+        }
+    })
+    .unwrap();
+    let target = time::now() + 3_000_000;
+    let high = task::spawn("high", 5, move || {
+        task::sleep_until(target);
+        WOKE_AT.store(time::now(), SeqCst);
+        SPINS_AT_WAKE.store(SPINS.load(SeqCst), SeqCst);
+    })
+    .unwrap();
+    check("join high", task::join(high).is_ok());
+    let woke = WOKE_AT.load(SeqCst);
+    kernel::println!(
+        "high woke {} ns after its target",
+        woke.saturating_sub(target)
+    );
+    check("high woke no earlier than asked", woke >= target);
+    check(
+        "high woke within 2 ms of its target",
+        woke - target < 2_000_000,
+    );
+    check(
+        "low was busy-looping when high preempted it",
+        SPINS_AT_WAKE.load(SeqCst) > 1000,
+    );
+    STOP.store(true, SeqCst);
+    check("join low", task::join(low).is_ok());
+    check("joined thread is gone", task::info(low).is_none());
+    check(
+        "join of a gone thread is an error",
+        task::join(low).is_err(),
+    );
+    check(
+        "bad priority refused",
+        task::spawn("bad", 40, || {}).is_err(),
+    );
+    finish()
+}
