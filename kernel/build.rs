@@ -40,4 +40,36 @@ fn main() {
         "cargo:rustc-link-search={}",
         root.canonicalize().unwrap().display()
     );
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("none") {
+        // The kernel's own binaries (the demo, the benchmark image) link with
+        // linker.ld; tests/build.rs says the same for the test images. Not a
+        // target-wide rustflag, because user programs link with their own.
+        println!("cargo:rustc-link-arg-bins=-Tlinker.ld");
+        println!("cargo:rustc-link-arg-bins=--nmagic");
+    }
+    user_images(&out);
+}
+
+/// Embeds the user programs `cargo xtask` built (their directory comes in
+/// `RTK_USER_DIR`) as `USER_IMAGES: &[(&str, &[u8])]`. Without it (a plain
+/// `cargo build`, clippy, host tests) the list is empty.
+fn user_images(out: &std::path::Path) {
+    println!("cargo:rerun-if-env-changed=RTK_USER_DIR");
+    let mut code = String::from("/// User programs embedded in the kernel: (name, ELF image).\n");
+    code.push_str("pub static USER_IMAGES: &[(&str, &[u8])] = &[\n");
+    if let Ok(dir) = env::var("RTK_USER_DIR") {
+        let list = PathBuf::from(&dir).join("programs.txt");
+        println!("cargo:rerun-if-changed={}", list.display());
+        let names = fs::read_to_string(&list).unwrap_or_default();
+        for name in names.lines().map(str::trim).filter(|n| !n.is_empty()) {
+            let path = PathBuf::from(&dir).join(name);
+            println!("cargo:rerun-if-changed={}", path.display());
+            code.push_str(&format!(
+                "    ({name:?}, include_bytes!({:?})),\n",
+                path.display().to_string()
+            ));
+        }
+    }
+    code.push_str("];\n");
+    fs::write(out.join("user_images.rs"), code).unwrap();
 }

@@ -64,6 +64,17 @@ impl TrapFrame {
         f.cpsr = 0x13; // SVC mode, ARM state, IRQ and FIQ unmasked
         f
     }
+
+    /// The first frame of a user thread: resuming it enters `entry` in user
+    /// mode (ARM state, or Thumb if bit 0 is set) with `sp` and `r0 = arg`.
+    pub fn user_thread(entry: u32, sp: u32, arg: u32) -> Self {
+        let mut f = Self::default();
+        f.r[0] = arg;
+        f.sp_usr = sp;
+        f.pc = entry & !1;
+        f.cpsr = 0x10 | if entry & 1 != 0 { 1 << 5 } else { 0 };
+        f
+    }
 }
 
 /// Which exception vector was taken.

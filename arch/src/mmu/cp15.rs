@@ -53,8 +53,17 @@ pub fn ttbcr() -> u32 {
     Ttbcr::read_raw()
 }
 
+static FULL_FLUSHES: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+
+/// How many times the whole TLB has been invalidated since boot (process
+/// switches must not add to it: they change ASID instead).
+pub fn full_flushes() -> u32 {
+    FULL_FLUSHES.load(core::sync::atomic::Ordering::Relaxed)
+}
+
 /// Invalidates the whole unified TLB and the branch predictor, then waits.
 pub fn tlb_invalidate_all() {
+    FULL_FLUSHES.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
     dsb();
     TlbIAll::write();
     BpIAll::write();
@@ -105,6 +114,36 @@ pub unsafe fn set_ttbcr_n(n: u32) {
     // SAFETY: the caller guarantees TTBR1 maps the kernel half.
     unsafe { Ttbcr::write_raw(n & 7) };
     isb();
+}
+
+cp15_reg!(/** Context ID register: the current ASID in bits 7:0. */ Contextidr, 13, 0, 0, 1);
+
+/// Switches the user half of the address space: TTBR0 to the table at
+/// `ttbr0_phys` and the current ASID to `asid`, with no TLB flush.
+///
+/// Follows the ARM ARM sequence for changing ASID and TTBR together (B3.10.4):
+/// go through the reserved ASID 0, which no user mapping carries, so no walk
+/// can ever pair the new table with the old ASID or the reverse.
+///
+/// # Safety
+/// `ttbr0_phys` must be a valid L1 table for TTBCR.N (4 KiB aligned for
+/// N = 2) mapping only non-global user memory, and `asid` must not be in use
+/// by another table in the current ASID generation.
+pub unsafe fn switch_user_space(ttbr0_phys: u32, asid: u8) {
+    // SAFETY: ASID 0 is reserved; the caller guarantees the table and ASID.
+    unsafe {
+        Contextidr::write_raw(0);
+        isb();
+        Ttbr0::write_raw(ttbr0_phys | TTBR_WALK_ATTRS);
+        isb();
+        Contextidr::write_raw(asid as u32);
+    }
+    isb();
+}
+
+/// The current ASID.
+pub fn current_asid() -> u8 {
+    Contextidr::read_raw() as u8
 }
 
 /// Points TTBR0 at a new translation table.

@@ -1,6 +1,7 @@
 //! Memory-management unit: descriptor formats (pure) and the CP15 operations
 //! that install tables and keep the TLB coherent with them (ARM only).
 
+pub mod asid;
 pub mod descriptor;
 pub mod ioremap;
 pub mod pmap;

@@ -8,6 +8,7 @@ use crate::sync::IrqLock;
 use crate::time::{self, Instant};
 use crate::{irq, println};
 use alloc::boxed::Box;
+use arch::mmu::asid::{AsidTag, Asids};
 use arch::mmu::descriptor::Attrs;
 use arch::mmu::pmap::Size;
 use arch::trap::TrapFrame;
@@ -87,7 +88,23 @@ pub struct Tcb {
     pub(crate) blocked_on: Option<*const sync::MutexCore>,
     pub(crate) held: [Option<*const sync::MutexCore>; MAX_HELD],
     timing: Timing,
+    /// The user address space this thread runs in (isolated tasks).
+    space: Option<Space>,
+    /// The task (process or kernel-bound task) this thread belongs to.
+    pid: Option<u16>,
 }
+
+/// A user address space as the scheduler needs it: its L1 table and ASID.
+#[derive(Clone, Copy, Debug)]
+pub struct Space {
+    /// Physical address of the process's L1 table (TTBCR.N = 2: 4 KiB).
+    pub ttbr0: u32,
+    /// Its ASID and generation.
+    pub tag: AsidTag,
+}
+
+/// The ASID allocator (taken under SCHED).
+static ASIDS: IrqLock<Asids> = IrqLock::new(Asids::new());
 
 /// The scheduler.
 pub struct Sched {
@@ -101,6 +118,10 @@ pub struct Sched {
     /// Something changed that may call for another thread (set in IRQs).
     need_resched: bool,
     tcbs: Zone,
+    /// TTBR0 and ASID loaded now (None: the empty table, no user space).
+    active: Option<(u32, u8)>,
+    /// The empty L1 table TTBR0 holds while a kernel thread runs.
+    null_ttbr0: u32,
 }
 
 // SAFETY: the TCB pointers are owned by the scheduler (zone objects) and only
@@ -168,6 +189,8 @@ impl Sched {
             blocked_on: None,
             held: [None; MAX_HELD],
             timing: Timing::default(),
+            space: None,
+            pid: None,
         };
         // SAFETY: the zone handed out an object sized and aligned for Tcb.
         unsafe { mem.as_ptr().write(tcb) };
@@ -298,8 +321,33 @@ impl Sched {
             t.timing.switches += 1;
         }
         self.current = next;
+        self.activate(next);
         self.program_timer();
         self.tcb(next).frame
+    }
+
+    /// Loads `id`'s address space into TTBR0 (kernel threads get the empty
+    /// table, so a stray low address faults in them too). No TLB flush: the
+    /// ASID tells spaces apart, and only an ASID generation rollover flushes.
+    fn activate(&mut self, id: ThreadId) {
+        let want = match self.tcb(id).space {
+            Some(mut sp) => {
+                if ASIDS.lock().activate(&mut sp.tag) {
+                    arch::mmu::tlb_invalidate_all();
+                    self.active = None;
+                }
+                self.tcb(id).space = Some(sp);
+                Some((sp.ttbr0, sp.tag.asid))
+            }
+            None => None,
+        };
+        if want != self.active {
+            let (ttbr0, asid) = want.unwrap_or((self.null_ttbr0, 0));
+            // SAFETY: ttbr0 is a live 4 KiB L1 table of user mappings (a
+            // process's, or the empty one) and asid is current (just checked).
+            unsafe { arch::mmu::switch_user_space(ttbr0, asid) };
+            self.active = want;
+        }
     }
 
     /// Frees an exited thread's stack (not the one we run on).
@@ -317,6 +365,19 @@ impl Sched {
 /// priority `main_prio`, and the idle thread is created. Called once by boot.
 pub fn init(main_prio: u8) {
     let tcbs = Zone::new(size_of::<Tcb>(), align_of::<Tcb>()).expect("TCB zone");
+    // Split the address space: TTBR0 translates 0..1 GiB (per process, a
+    // 4 KiB L1 table), TTBR1 the rest (the kernel's table). Until a process
+    // runs, TTBR0 holds an empty table.
+    let null_ttbr0 = crate::mm::alloc_frames(0).expect("a page for the empty L1 table");
+    // SAFETY: a fresh frame in the linear map; zeroed, every entry faults.
+    unsafe { (crate::boot::phys_to_virt(null_ttbr0) as *mut u8).write_bytes(0, 4096) };
+    // SAFETY: the empty table maps nothing, and everything the kernel uses
+    // lies at or above 0x4000_0000, in TTBR1 (the boot table).
+    unsafe {
+        arch::mmu::switch_user_space(null_ttbr0, 0);
+        arch::mmu::set_ttbcr_n(2);
+    }
+    arch::mmu::tlb_invalidate_all();
     let mut s = Sched {
         threads: [None; MAX_THREADS],
         ready: ReadyQueue::new(),
@@ -326,6 +387,8 @@ pub fn init(main_prio: u8) {
         yielding: false,
         need_resched: false,
         tcbs,
+        active: None,
+        null_ttbr0,
     };
     let main = s.new_tcb("main", main_prio).expect("first TCB");
     s.tcb(main).state = State::Running;
@@ -407,12 +470,32 @@ pub fn spawn<F: FnOnce() + Send + 'static>(
     prio: u8,
     f: F,
 ) -> Result<ThreadId, TaskError> {
+    let closure: Box<Box<dyn FnOnce() + Send>> = Box::new(Box::new(f));
+    let closure = Box::into_raw(closure);
+    let start = thread_start as *const () as usize;
+    let frame = TrapFrame::kernel_thread(start, closure as usize, 0);
+    let r = spawn_frame(name, prio, frame, None, None);
+    if r.is_err() {
+        // SAFETY: the closure was never handed to a thread.
+        drop(unsafe { Box::from_raw(closure) });
+    }
+    r
+}
+
+/// Creates a thread that starts from `frame` (a kernel or a user frame), in
+/// address space `space`, belonging to task `pid`. It gets its own 16 KiB
+/// kernel stack with an unmapped guard below.
+pub fn spawn_frame(
+    name: &'static str,
+    prio: u8,
+    frame: TrapFrame,
+    space: Option<Space>,
+    pid: Option<u16>,
+) -> Result<ThreadId, TaskError> {
     if prio > IDLE_PRIORITY || (prio == IDLE_PRIORITY && name != "idle") {
         return Err(TaskError::BadPriority);
     }
-    let closure: Box<Box<dyn FnOnce() + Send>> = Box::new(Box::new(f));
-    let closure = Box::into_raw(closure);
-    let r = with(|s| {
+    with(|s| {
         let id = s.new_tcb(name, prio)?;
         let base = STACK_WINDOW + id.index() as u32 * STACK_SLOT + (STACK_SLOT - STACK_SIZE);
         let Ok(phys) = crate::mm::alloc_frames(2) else {
@@ -431,22 +514,17 @@ pub fn spawn<F: FnOnce() + Send + 'static>(
             }
         }
         let top = base + STACK_SIZE;
-        let frame = (top as usize - size_of::<TrapFrame>()) as *mut TrapFrame;
-        let init =
-            TrapFrame::kernel_thread(thread_start as *const () as usize, closure as usize, 0);
-        // SAFETY: frame lies in the stack just mapped, owned by the new thread.
-        unsafe { frame.write(init) };
+        let at = (top as usize - size_of::<TrapFrame>()) as *mut TrapFrame;
+        // SAFETY: `at` lies in the stack just mapped, owned by the new thread.
+        unsafe { at.write(frame) };
         let t = s.tcb(id);
-        t.frame = frame;
+        t.frame = at;
         t.stack = Some((base, phys));
+        t.space = space;
+        t.pid = pid;
         s.make_ready(id);
         Ok(id)
-    });
-    if r.is_err() {
-        // SAFETY: the closure was never handed to a thread.
-        drop(unsafe { Box::from_raw(closure) });
-    }
-    r
+    })
 }
 
 /// Runs the scheduler now if a higher-priority thread is ready (after a
@@ -465,11 +543,14 @@ pub fn yield_now() {
 }
 
 /// Sleeps until the clock reads `at` (absolute, so periodic loops do not
-/// drift). Returns at once if `at` has passed.
+/// drift). Returns at once if `at` has passed, and counts that as a
+/// deadline miss: the caller asked to wait for a release it was late for.
 pub fn sleep_until(at: Instant) {
     let irqs = arch::cpu::interrupts_disable();
     let slept = with(|s| {
-        if at <= time::now() {
+        if at < time::now() {
+            let cur = s.current;
+            s.tcb(cur).timing.deadline_misses += 1;
             return false;
         }
         let cur = s.current;
@@ -567,15 +648,8 @@ impl Periodic {
     /// Waits for the next release. Returns false (and counts a deadline miss)
     /// if that release had already passed.
     pub fn wait(&mut self) -> bool {
-        let now = time::now();
-        let on_time = now <= self.next;
-        if !on_time {
-            with(|s| {
-                let cur = s.current;
-                s.tcb(cur).timing.deadline_misses += 1;
-            });
-        }
-        sleep_until(self.next);
+        let on_time = time::now() <= self.next;
+        sleep_until(self.next); // counts the miss if the release has passed
         self.next += self.period;
         on_time
     }
@@ -609,4 +683,68 @@ pub fn print_status() {
             );
         }
     }
+}
+
+/// The task the running thread belongs to.
+pub fn current_pid() -> Option<u16> {
+    with(|s| {
+        let cur = s.current;
+        s.tcb(cur).pid
+    })
+}
+
+/// The ASID a thread's address space holds now (0: none).
+pub fn asid_of(id: ThreadId) -> u8 {
+    with(|s| {
+        s.try_tcb(id)
+            .and_then(|t| t.space)
+            .map_or(0, |sp| sp.tag.asid)
+    })
+}
+
+/// From the trap path: the running thread yields.
+pub fn trap_yield(frame: &mut TrapFrame) -> *mut TrapFrame {
+    with(|s| {
+        s.yielding = true;
+        s.switch(frame)
+    })
+}
+
+/// From the trap path: the running thread sleeps until `at` (a miss if that
+/// has passed, as for [`sleep_until`]).
+pub fn trap_sleep_until(frame: &mut TrapFrame, at: Instant) -> *mut TrapFrame {
+    with(|s| {
+        let cur = s.current;
+        if at < time::now() {
+            s.tcb(cur).timing.deadline_misses += 1;
+            return frame as *mut TrapFrame;
+        }
+        s.insert_sleeper(cur, at);
+        s.switch(frame)
+    })
+}
+
+/// From the trap path: the running thread has ended (its task was torn
+/// down); wake its joiner and run someone else.
+pub fn trap_exit(frame: &mut TrapFrame) -> *mut TrapFrame {
+    with(|s| {
+        let cur = s.current;
+        let t = s.tcb(cur);
+        t.state = State::Exited;
+        t.space = None;
+        if let Some(j) = t.joiner {
+            s.make_ready(j);
+        }
+        s.switch(frame)
+    })
+}
+
+/// Forgets the address space of the running thread and loads the empty one
+/// (before its tables are freed).
+pub fn drop_current_space() {
+    with(|s| {
+        let cur = s.current;
+        s.tcb(cur).space = None;
+        s.activate(cur);
+    })
 }

@@ -30,7 +30,7 @@ fn main() {
     let (size0, used0) = heap::usage();
     let s0 = stats();
     kernel::println!("heap: {size0} bytes, {used0} used");
-    check("the heap starts at 64 KiB", size0 == 64 * 1024);
+    check("the heap starts well below 1 MiB", size0 < MIB / 2);
 
     let mut v: Vec<u64> = Vec::new();
     for i in 0..N {

@@ -87,7 +87,7 @@ fn main() {
     );
     check(
         "the L1 entry of the MiB points to an L2 table",
-        matches!(l1_entry(SLOT_VA), L1Entry::Table { l2_phys, .. } if l2_phys % 1024 == 0),
+        matches!(l1_entry(SLOT_VA), L1Entry::Table { l2_phys, .. } if l2_phys.is_multiple_of(1024)),
     );
     check(
         "map two more pages in the same MiB",
@@ -178,7 +178,7 @@ fn main() {
     });
     check(
         "four distinct 1 KiB-aligned tables",
-        phys.iter().all(|&p| p != 0 && p % 1024 == 0)
+        phys.iter().all(|&p| p != 0 && p.is_multiple_of(1024))
             && (0..4).all(|i| (i + 1..4).all(|j| phys[i] != phys[j])),
     );
     check(

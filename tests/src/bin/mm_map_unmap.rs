@@ -1,10 +1,11 @@
-//! The kernel pmap maps 4 KiB pages, 64 KiB large pages and 1 MiB sections:
-//! data written through a new mapping lands in its frame (read back through
-//! the linear map), `extract` reports the frame and the size, an unmapped page
-//! faults (translation fault), a page made read-only with `protect` refuses
-//! writes (permission fault) but still reads, and misaligned, overlapping,
-//! wrong-size and out-of-range requests are refused and change nothing. At the
-//! end every frame and L2 table is back: the memory counters are as at start.
+//! The kernel pmap maps 4 KiB pages, 64 KiB large pages, 1 MiB sections and
+//! 16 MiB supersections: data written through a new mapping lands in its
+//! frame (read back through the linear map), `extract` reports the frame and
+//! the size, an unmapped page faults (translation fault), a page made
+//! read-only with `protect` refuses writes (permission fault) but still reads,
+//! and misaligned, overlapping, wrong-size and out-of-range requests are
+//! refused and change nothing. At the end every frame and L2 table is back:
+//! the memory counters are as at start.
 
 #![no_std]
 #![no_main]
@@ -27,6 +28,8 @@ const LARGE_VA: u32 = 0x4011_0000;
 const SECTION_VA: u32 = 0x4020_0000;
 /// A MiB that nothing maps.
 const FREE_VA: u32 = 0x4030_0000;
+/// A 16 MiB supersection.
+const SUPER_VA: u32 = 0x4100_0000;
 
 fn pattern(i: u32) -> u32 {
     0xA5A5_0000 ^ i.wrapping_mul(0x9E37_79B9)
@@ -58,9 +61,16 @@ fn main() {
     let start = stats();
     check(
         "test VAs are unmapped",
-        [PAGE_VA, LARGE_VA, SECTION_VA, FREE_VA]
-            .iter()
-            .all(|&va| extract(va).is_none()),
+        [
+            PAGE_VA,
+            LARGE_VA,
+            SECTION_VA,
+            FREE_VA,
+            SUPER_VA,
+            SUPER_VA + 0xF0_0000,
+        ]
+        .iter()
+        .all(|&va| extract(va).is_none()),
     );
 
     // --- 4 KiB pages ---
@@ -86,6 +96,16 @@ fn main() {
         map(PAGE_VA + 0x1000, pa2, Size::Page, Attrs::KERNEL_DATA).is_ok(),
     );
     check(
+        "a section over the MiB holding the pages is refused",
+        map(
+            PAGE_VA,
+            kernel::BOARD.ram_base,
+            Size::Section,
+            Attrs::KERNEL_DATA,
+        ) == Err(PmapError::AlreadyMapped)
+            && extract(PAGE_VA).is_some_and(|t| t.phys == pa && t.size == Size::Page),
+    );
+    check(
         "unmap returns the frame",
         unmap(PAGE_VA, Size::Page) == Ok(pa),
     );
@@ -103,6 +123,11 @@ fn main() {
     check(
         "re-map the page RW",
         map(PAGE_VA, pa, Size::Page, Attrs::KERNEL_DATA).is_ok(),
+    );
+    // A write now, so that the TLB holds the RW translation protect must drop.
+    check(
+        "the re-mapped page takes a write",
+        probe_write((PAGE_VA + 12) as usize, pattern(3)).is_none(),
     );
     check(
         "protect to KERNEL_RODATA",
@@ -150,7 +175,10 @@ fn main() {
 
     // --- 64 KiB large page ---
     let lp = alloc_frames(4).expect("16 frames");
-    check("alloc_frames(4) is 64 KiB aligned", lp % 0x1_0000 == 0);
+    check(
+        "alloc_frames(4) is 64 KiB aligned",
+        lp.is_multiple_of(0x1_0000),
+    );
     check(
         "map a large page",
         map(LARGE_VA, lp, Size::LargePage, Attrs::KERNEL_DATA).is_ok(),
@@ -183,7 +211,10 @@ fn main() {
 
     // --- 1 MiB section ---
     let sec = alloc_frames(8).expect("256 frames");
-    check("alloc_frames(8) is 1 MiB aligned", sec % 0x10_0000 == 0);
+    check(
+        "alloc_frames(8) is 1 MiB aligned",
+        sec.is_multiple_of(0x10_0000),
+    );
     check(
         "map a section",
         map(SECTION_VA, sec, Size::Section, Attrs::KERNEL_DATA).is_ok(),
@@ -287,6 +318,54 @@ fn main() {
             && read_fault(SECTION_VA, FaultKind::Translation(Level::First)),
     );
     check("free the section frames", free_frames(sec, 8).is_ok());
+
+    // --- 16 MiB supersection: a read-only alias of the first 16 MiB of RAM ---
+    let ram = kernel::BOARD.ram_base;
+    let sections = stats().kernel.sections;
+    check(
+        "map a read-only supersection over RAM",
+        map(SUPER_VA, ram, Size::Supersection, Attrs::KERNEL_RODATA).is_ok()
+            && stats().kernel.sections == sections + 16,
+    );
+    let text = kernel::boot::sym::text_start();
+    let text_off = kernel::boot::virt_to_phys(text) - ram;
+    check(
+        "extract: Supersection, offset kept",
+        matches!(extract(SUPER_VA + text_off), Some(t) if t.phys == ram + text_off
+            && t.size == Size::Supersection && t.attrs == Attrs::KERNEL_RODATA),
+    );
+    check(
+        "the kernel text reads the same through the supersection",
+        probe_read((SUPER_VA + text_off) as usize).ok() == probe_read(text as usize).ok(),
+    );
+    check(
+        "write to the read-only supersection faults (permission, section)",
+        is_fault(
+            probe_write((SUPER_VA + text_off) as usize, 0),
+            SUPER_VA + text_off,
+            FaultKind::Permission(Level::First),
+            true,
+        ),
+    );
+    check(
+        "map a page inside the supersection is refused",
+        map(SUPER_VA + 0xF0_1000, ram, Size::Page, Attrs::KERNEL_DATA)
+            == Err(PmapError::AlreadyMapped),
+    );
+    check(
+        "unmap a part of the supersection is refused (WrongSize)",
+        unmap(SUPER_VA, Size::Section) == Err(PmapError::WrongSize)
+            && unmap(SUPER_VA + 0x10_0000, Size::Supersection) == Err(PmapError::WrongSize),
+    );
+    check(
+        "unmap the supersection",
+        unmap(SUPER_VA, Size::Supersection) == Ok(ram) && stats().kernel.sections == sections,
+    );
+    check(
+        "its first and last MiB fault after unmap",
+        read_fault(SUPER_VA + text_off, FaultKind::Translation(Level::First))
+            && read_fault(SUPER_VA + 0xF0_0000, FaultKind::Translation(Level::First)),
+    );
 
     let end = stats();
     if end != start {

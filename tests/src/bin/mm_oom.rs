@@ -146,7 +146,7 @@ fn main() {
     let mib = alloc_frames(8);
     check(
         "a 1 MiB block is available again and 1 MiB aligned",
-        matches!(mib, Ok(p) if p % 0x10_0000 == 0),
+        matches!(mib, Ok(p) if p.is_multiple_of(0x10_0000)),
     );
     let mib = mib.unwrap_or(0);
     check(
