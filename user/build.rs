@@ -1,6 +1,7 @@
 //! Links each user program with its linker script: `hard_*` programs with
 //! `hard.ld` (every segment in its own 1 MiB section, as hard isolated tasks
-//! map only sections), the rest with `user.ld` (4 KiB pages).
+//! map only sections), the rest with `user.ld` (4 KiB pages). Debug info is
+//! stripped: every kernel image embeds every program.
 
 use std::{env, fs, path::PathBuf};
 
@@ -26,5 +27,10 @@ fn main() {
             "cargo:rustc-link-arg-bin={name}=-T{}",
             dir.join(script).display()
         );
+        // Every kernel image embeds every program: drop their debug info.
+        println!("cargo:rustc-link-arg-bin={name}=--strip-debug");
+        // File offsets need only match addresses modulo 4 KiB (the loader's
+        // page size): no 64 KiB padding between segments.
+        println!("cargo:rustc-link-arg-bin={name}=-zmax-page-size=4096");
     }
 }

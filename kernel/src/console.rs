@@ -2,14 +2,39 @@
 //!
 //! One global UART behind a spin lock. Interrupts are masked while the lock is
 //! held, so a handler that prints can never deadlock against the code it
-//! interrupted.
+//! interrupted. The UART model comes from the board (`BOARD.console.kind`): a
+//! PL011 (Versatile Express, RealView) or a Cadence UART (Zynq-7000).
 
+use crate::board::UartKind;
 use crate::sync::IrqLock;
 use core::fmt::{self, Write};
 use drivers::SerialOut;
+use drivers::cadence_uart::CadenceUart;
 use drivers::pl011::Pl011;
 
-static CONSOLE: IrqLock<Option<Pl011>> = IrqLock::new(None);
+/// The console's UART, whichever model the board has.
+enum Uart {
+    Pl011(Pl011),
+    Cadence(CadenceUart),
+}
+
+impl SerialOut for Uart {
+    fn write_byte(&self, byte: u8) {
+        match self {
+            Uart::Pl011(u) => u.write_byte(byte),
+            Uart::Cadence(u) => u.write_byte(byte),
+        }
+    }
+
+    fn flush(&self) {
+        match self {
+            Uart::Pl011(u) => u.flush(),
+            Uart::Cadence(u) => u.flush(),
+        }
+    }
+}
+
+static CONSOLE: IrqLock<Option<Uart>> = IrqLock::new(None);
 
 /// Starts the console on the UART whose registers are mapped at `base`.
 ///
@@ -17,13 +42,32 @@ static CONSOLE: IrqLock<Option<Pl011>> = IrqLock::new(None);
 /// `base` must map the board's console UART registers as device memory for as
 /// long as the console uses it (until the next `init`).
 pub unsafe fn init(base: usize) {
-    // SAFETY: the caller guarantees base maps the console UART.
-    let uart = unsafe { Pl011::new(base) };
-    uart.init(crate::BOARD.console.clock_hz, crate::BOARD.console_baud);
+    let console = &crate::BOARD.console;
+    let baud = crate::BOARD.console_baud;
+    let uart = match console.kind {
+        UartKind::Pl011 => {
+            // SAFETY: the caller guarantees base maps the console UART, which
+            // the board says is a PL011.
+            let uart = unsafe { Pl011::new(base) };
+            uart.init(console.clock_hz, baud);
+            Uart::Pl011(uart)
+        }
+        UartKind::Cadence => {
+            // SAFETY: as above, a Cadence UART.
+            let uart = unsafe { CadenceUart::new(base) };
+            // A rate the divisors cannot make leaves the UART as the boot
+            // loader set it: better than no console at all. build.rs checks
+            // the board's clock and baud rate are not 0.
+            let _ = uart.init(console.clock_hz, baud);
+            Uart::Cadence(uart)
+        }
+    };
+    // The previous UART (the early mapping of the same device) is dropped:
+    // drivers own no resources beyond their registers.
     *CONSOLE.lock() = Some(uart);
 }
 
-struct Writer<'a>(&'a Pl011);
+struct Writer<'a>(&'a Uart);
 
 impl Write for Writer<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {

@@ -17,7 +17,15 @@ pub mod board;
 pub mod layout;
 pub mod loader;
 pub mod mm;
+#[cfg(target_os = "none")]
+pub mod process;
+pub mod syscall;
 pub mod task;
+
+#[cfg(target_os = "none")]
+mod user_images {
+    include!(concat!(env!("OUT_DIR"), "/user_images.rs"));
+}
 
 #[cfg(target_os = "none")]
 pub mod boot;

@@ -69,18 +69,23 @@ fn on_sp804(_irq: u32) {
 
 fn main() {
     self_check();
-    let Some(sp) = BOARD.sp804 else {
-        println!("demo: this board has no SP804; skipping the interrupt-driven thread");
-        return;
-    };
-    println!(
-        "demo: two periodic threads and one interrupt-driven thread for {} ms",
-        RUN_NS / 1_000_000
-    );
-    let va = kernel::mm::ioremap(sp.base, 0x1000).expect("ioremap SP804");
-    // SAFETY: va maps the SP804 registers; this is the only instance.
-    unsafe { TIMER = Some(Sp804::new(va)) };
-    irq::register(sp.irq, Trigger::Level, on_sp804).expect("SP804 IRQ");
+    let sp804 = BOARD.sp804;
+    match sp804 {
+        Some(_) => println!(
+            "demo: two periodic threads and one interrupt-driven thread for {} ms",
+            RUN_NS / 1_000_000
+        ),
+        None => println!(
+            "demo: two periodic threads for {} ms (this board has no SP804: no interrupt-driven thread)",
+            RUN_NS / 1_000_000
+        ),
+    }
+    if let Some(sp) = sp804 {
+        let va = kernel::mm::ioremap(sp.base, 0x1000).expect("ioremap SP804");
+        // SAFETY: va maps the SP804 registers; this is the only instance.
+        unsafe { TIMER = Some(Sp804::new(va)) };
+        irq::register(sp.irq, Trigger::Level, on_sp804).expect("SP804 IRQ");
+    }
 
     let fast = task::spawn("periodic-5ms", 4, || {
         periodic("periodic-5ms", 5_000_000, 2000)
@@ -90,31 +95,36 @@ fn main() {
         periodic("periodic-8ms", 8_000_000, 5000)
     })
     .unwrap();
-    let irq_thread = task::spawn("sp804-driven", 2, || {
-        let end = time::now() + RUN_NS;
-        while time::now() < end {
-            TICK.take();
-            TICKS.fetch_add(1, Relaxed);
-        }
-    })
-    .unwrap();
-    // SAFETY: as above.
-    unsafe {
-        (*(&raw const TIMER))
-            .as_ref()
-            .unwrap()
-            .start_periodic(sp.clock_hz / 500)
-    };
+    let irq_thread = sp804.map(|sp| {
+        let thread = task::spawn("sp804-driven", 2, || {
+            let end = time::now() + RUN_NS;
+            while time::now() < end {
+                TICK.take();
+                TICKS.fetch_add(1, Relaxed);
+            }
+        })
+        .unwrap();
+        // SAFETY: as above.
+        unsafe {
+            (*(&raw const TIMER))
+                .as_ref()
+                .unwrap()
+                .start_periodic(sp.clock_hz / 500)
+        };
+        thread
+    });
     task::sleep(RUN_NS + 5_000_000);
     println!("demo: status after {} ms", RUN_NS / 1_000_000);
     task::print_status();
-    println!(
-        "demo: {} SP804 interrupts woke sp804-driven",
-        TICKS.load(Relaxed)
-    );
-    // SAFETY: as above.
-    unsafe { (*(&raw const TIMER)).as_ref().unwrap().stop() };
-    for t in [fast, slow, irq_thread] {
+    if irq_thread.is_some() {
+        println!(
+            "demo: {} SP804 interrupts woke sp804-driven",
+            TICKS.load(Relaxed)
+        );
+        // SAFETY: as above.
+        unsafe { (*(&raw const TIMER)).as_ref().unwrap().stop() };
+    }
+    for t in [Some(fast), Some(slow), irq_thread].into_iter().flatten() {
         let _ = task::join(t);
     }
     println!("demo: done");

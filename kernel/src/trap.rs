@@ -2,9 +2,12 @@
 //!
 //! - IRQ: dispatch to the registered handler, then let the scheduler switch
 //!   if that made a higher-priority thread ready.
-//! - `svc #0` from a kernel thread: a reschedule request.
-//! - Everything else (aborts, undefined instructions, FIQ, ...) is fatal for
-//!   now: a decoded report (mode, pc, fault address and status in words,
+//! - `svc #0` from a kernel thread: a reschedule request; from user mode: a
+//!   system call.
+//! - An abort or undefined instruction in user mode kills that process only,
+//!   with a report; its memory returns to the kernel.
+//! - Everything else (a kernel-mode abort: in the kernel or a kernel-bound
+//!   task, whose faults are kernel panics by class; FIQ; ...) is fatal: a decoded report (mode, pc, fault address and status in words,
 //!   registers) and the run ends with [`ExitCode::Fault`](crate::ExitCode::Fault).
 //!
 //! IRQs stay masked for the whole trap: handlers do not nest.
@@ -33,6 +36,27 @@ fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame {
             crate::task::after_irq(frame)
         }
         TrapKind::SupervisorCall if !frame.from_user() => crate::task::on_reschedule(frame),
+        TrapKind::SupervisorCall => crate::syscall::handle(frame),
+        TrapKind::DataAbort | TrapKind::PrefetchAbort if frame.from_user() => {
+            let f = read_fault(kind, frame);
+            crate::process::kill_current(
+                frame,
+                format_args!(
+                    "{} at pc {:#010x}, address {:#010x}: {}",
+                    kind.name(),
+                    f.pc,
+                    f.addr,
+                    f.status
+                ),
+            )
+        }
+        TrapKind::Undefined if frame.from_user() => {
+            let pc = frame.pc;
+            crate::process::kill_current(
+                frame,
+                format_args!("undefined instruction at pc {pc:#010x}"),
+            )
+        }
         _ => {
             report(kind, frame);
             exit(ExitCode::Fault)

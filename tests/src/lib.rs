@@ -33,3 +33,25 @@ pub fn finish() -> ! {
         kernel::exit(ExitCode::Failure)
     }
 }
+
+/// A task spec with the usual defaults: a user program `name` of `class`
+/// at priority 10 with argument `arg`.
+pub fn spec(
+    name: &'static str,
+    class: kernel::process::Class,
+    arg: u32,
+) -> kernel::process::Spec<'static> {
+    kernel::process::Spec {
+        name,
+        class,
+        priority: 10,
+        budget: 0,
+        devices: &[],
+        arg,
+    }
+}
+
+/// The embedded user program `name` (built by `cargo xtask`).
+pub fn program(name: &str) -> &'static [u8] {
+    kernel::process::program(name).unwrap_or_else(|| panic!("user program {name} not embedded"))
+}

@@ -1,13 +1,974 @@
-//! `cargo xtask bench`: not implemented yet.
+//! `cargo xtask bench [--board NAME]`: boot the benchmark image under QEMU with
+//! instruction counting and report what it measured.
 //!
-//! The place for the benchmark driver: it will build benchmark images like
-//! [`crate::cargo::build_tests`] does for the tests, boot them with
-//! [`crate::qemu`] (after [`crate::qemu::ensure_installed`]) and report their
-//! numbers.
+//! The image is `kernel/src/bin/bench.rs`. QEMU runs it with
+//! `-icount shift=4,sleep=off`: each guest instruction takes 16 ns of virtual
+//! time and an idle CPU skips to the next timer deadline, so the run does not
+//! depend on the host and repeats exactly. The image measures with the
+//! Cortex-A9 global timer, converts to guest instructions and prints one
+//! `BENCH ...` line per record on the console (the format is documented in
+//! that file and parsed by [`parse`]); it ends through semihosting with
+//! status 0.
+//!
+//! This command checks the run (exit status, the calibration of ticks against
+//! a block of known length, every metric present with enough samples), prints
+//! a table, and writes into `<target dir>/bench/`:
+//!
+//! - `<board>.json`: `board`, `unit`, `metrics` (min, median, max, samples of
+//!   each) and `image_bytes` (text, rodata, data, bss of the benchmark image);
+//! - `<board>-<metric>.svg`: a latency histogram per `wakeup_latency_*`
+//!   metric.
 
-use crate::{Error, Result};
+use std::fmt::Write as _;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::board::Board;
+use crate::{Error, Result, cargo, cli, qemu};
+
+/// QEMU's instruction counting: one instruction per 2^4 ns, no real-time
+/// sleeping. The image assumes the same shift (`ICOUNT_SHIFT` in bench.rs).
+const ICOUNT: &str = "shift=4,sleep=off";
+
+/// The icount shift in [`ICOUNT`].
+const ICOUNT_SHIFT: u32 = 4;
+
+/// QEMU is killed after this long (the whole command must stay under five
+/// minutes; a run takes seconds).
+const TIMEOUT: Duration = Duration::from_secs(240);
+
+/// Fewest samples a metric may have (every metric here can be repeated).
+const MIN_SAMPLES: u64 = 1000;
+
+/// Most the calibration block may be off, in instructions, before the run is
+/// refused as not instruction-counted.
+const CALIBRATION_SLACK: f64 = 2.0;
+
+/// The metrics the image must report, in the order it reports them.
+pub const METRICS: &[&str] = &[
+    "frame_alloc",
+    "frame_free",
+    "frame_alloc_1m",
+    "map_page",
+    "unmap_page",
+    "map_section",
+    "unmap_section",
+    "ioremap",
+    "heap_alloc_64",
+    "zone_alloc",
+    "thread_switch",
+    "irq_latency",
+    "wakeup_latency_hard_kernel_idle",
+    "wakeup_latency_soft_kernel_idle",
+    "wakeup_latency_hard_kernel_loaded",
+    "wakeup_latency_soft_kernel_loaded",
+];
+
+/// Metrics of the specification that need user processes, which the kernel
+/// does not have yet; they are listed, never reported.
+pub const PENDING: &[&str] = &[
+    "wakeup_latency_hard_isolated_idle",
+    "wakeup_latency_soft_isolated_idle",
+    "wakeup_latency_hard_isolated_loaded",
+    "wakeup_latency_soft_isolated_loaded",
+    "null_syscall",
+    "process_switch",
+    "boot_to_first_task",
+    "process_create_exit",
+];
+
+/// `cargo xtask bench --help`.
+pub const HELP: &str = "\
+cargo xtask bench [--board NAME]
+    Build the benchmark image (kernel/src/bin/bench.rs) for board NAME
+    (default: vexpress-a9), boot it in qemu-system-arm with
+    -icount shift=4,sleep=off (so every run repeats exactly), and print the
+    min, median and max of each metric in guest instructions. Writes
+    <target dir>/bench/<board>.json and <board>-<metric>.svg, a histogram of
+    each wakeup_latency_* metric.
+";
+
+/// Metrics with a histogram (and an SVG).
+fn has_histogram(name: &str) -> bool {
+    name.starts_with("wakeup_latency_")
+}
 
 /// Runs `cargo xtask bench ARGS`.
-pub fn bench(_args: &[String]) -> Result<u8> {
-    Err(Error::usage("`cargo xtask bench` is not implemented yet"))
+pub fn bench(args: &[String]) -> Result<u8> {
+    let Some(board) = parse_args(args)? else {
+        print!("{HELP}");
+        return Ok(0);
+    };
+    let qemu = qemu::ensure_installed()?;
+    let elf = build(board)?;
+    let mut args = qemu::arguments(board, &elf, false);
+    args.push("-icount".into());
+    args.push(ICOUNT.into());
+    let shown: Vec<String> = args.iter().map(|a| a.to_string_lossy().into()).collect();
+    eprintln!("running: {} {}", qemu.display(), shown.join(" "));
+
+    let started = Instant::now();
+    let (status, output) = run(&qemu, &args)?;
+    let fail = |why: String| {
+        eprintln!("--- console output ---\n{output}--- end of console output ---");
+        Err(Error::new(1, why))
+    };
+    match status {
+        None => return fail(format!("the benchmark did not end within {TIMEOUT:?}")),
+        Some(s) if !s.success() => {
+            return fail(format!(
+                "the benchmark image failed ({})",
+                cargo::describe(s)
+            ));
+        }
+        Some(_) => {}
+    }
+    let report = match parse(&output).and_then(|r| r.check(board).map(|()| r)) {
+        Ok(report) => report,
+        Err(why) => return fail(format!("bad benchmark output: {why}")),
+    };
+    print!("{}", report.table());
+    println!("(QEMU ran for {:.1} s)", started.elapsed().as_secs_f64());
+
+    let dir = cargo::target_dir().join("bench");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::new(1, format!("could not create {}: {e}", dir.display())))?;
+    let json = dir.join(format!("{}.json", board.name));
+    write(&json, &report.json())?;
+    println!("wrote {}", json.display());
+    for m in report.metrics.iter().filter(|m| has_histogram(&m.name)) {
+        let hist = report.histogram(&m.name).expect("checked");
+        let path = dir.join(format!("{}-{}.svg", board.name, m.name));
+        write(&path, &svg(&report.board, m, hist))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(0)
+}
+
+/// Parses the arguments of `bench`: `None` asks for the help text.
+fn parse_args(args: &[String]) -> Result<Option<&'static Board>> {
+    let (boards, rest) = cli::take_boards(args)?;
+    if let Some(arg) = rest.first() {
+        return if arg == "-h" || arg == "--help" {
+            Ok(None)
+        } else {
+            Err(Error::usage(format!(
+                "unknown argument '{arg}' for `cargo xtask bench`; run `cargo xtask bench --help` \
+                 for usage"
+            )))
+        };
+    }
+    match boards[..] {
+        [] => cli::lookup_board(cli::DEFAULT_BOARD).map(Some),
+        [board] => Ok(Some(board)),
+        _ => Err(Error::usage("`cargo xtask bench` takes one --board")),
+    }
+}
+
+/// Builds the benchmark image for `board`; returns its ELF.
+///
+/// `cargo::build_kernel` builds the user programs the kernel embeds (and the
+/// demo kernel); the image is then built the way it builds the kernel (same
+/// environment and target directory, so cargo reuses the kernel library),
+/// with `--bin bench`.
+fn build(board: &Board) -> Result<PathBuf> {
+    cargo::build_kernel(board)?;
+    let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(program)
+        .current_dir(cargo::workspace_root())
+        .env(cargo::BOARD_ENV, board.name)
+        .env(cargo::USER_DIR_ENV, cargo::image_dir(board))
+        .args(["build", "--release", "--target", cargo::TARGET])
+        .args(["--package", "kernel", "--bin", "bench"])
+        .arg("--target-dir")
+        .arg(cargo::board_target_dir(board))
+        .status()
+        .map_err(|e| Error::new(1, format!("could not run cargo: {e}")))?;
+    if !status.success() {
+        return Err(Error::new(
+            1,
+            format!(
+                "building the benchmark image failed (cargo: {})",
+                cargo::describe(status)
+            ),
+        ));
+    }
+    cargo::existing_image(board, "bench")
+}
+
+/// Runs QEMU with `args`, no input, and collects its stdout and stderr (in
+/// one pipe, so in order). The status is `None` if it was killed at
+/// [`TIMEOUT`].
+fn run(qemu: &Path, args: &[std::ffi::OsString]) -> Result<(Option<ExitStatus>, String)> {
+    let io_error = |e: io::Error| Error::new(1, format!("could not run {}: {e}", qemu.display()));
+    let (mut reader, writer) = io::pipe().map_err(io_error)?;
+    let mut command = Command::new(qemu);
+    command
+        .args(args)
+        .env("QEMU_AUDIO_DRV", "none")
+        .stdin(Stdio::null())
+        .stdout(writer.try_clone().map_err(io_error)?)
+        .stderr(writer);
+    let mut child = command.spawn().map_err(io_error)?;
+    // Our copies of the write end must go, or the reader never sees the end.
+    drop(command);
+    let collector = thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = reader.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    });
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(io_error)? {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let output = collector
+        .join()
+        .unwrap_or_else(|_| String::from("(output lost)"));
+    Ok((status, output))
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text)
+        .map_err(|e| Error::new(1, format!("could not write {}: {e}", path.display())))
+}
+
+/// One metric as the image reported it (instructions).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Metric {
+    /// Its name, e.g. `frame_alloc`.
+    pub name: String,
+    /// Smallest sample.
+    pub min: u64,
+    /// Middle sample (the lower one of an even count).
+    pub median: u64,
+    /// Largest sample.
+    pub max: u64,
+    /// How many samples.
+    pub samples: u64,
+}
+
+/// A histogram: bucket `k` counts samples in `[lo + k * width, lo + (k + 1) *
+/// width)` instructions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Histogram {
+    /// Start of the first bucket.
+    pub lo: u64,
+    /// Width of every bucket.
+    pub width: u64,
+    /// Samples per bucket.
+    pub counts: Vec<u64>,
+}
+
+/// Sizes in bytes of the benchmark image's parts, as laid out (each padded
+/// to whole 4 KiB pages).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImageBytes {
+    /// Code.
+    pub text: u64,
+    /// Read-only data (with the unwind index).
+    pub rodata: u64,
+    /// Initialised data.
+    pub data: u64,
+    /// Zeroed data.
+    pub bss: u64,
+}
+
+/// The calibration: a block of `insns` instructions took `ticks` global-timer
+/// ticks (the measurement's own cost, `empty_ticks`, taken off).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Calibration {
+    /// Instructions in the block.
+    pub insns: u64,
+    /// Ticks the block took.
+    pub ticks: u64,
+    /// Ticks of an empty measurement.
+    pub empty_ticks: u64,
+}
+
+/// Everything a run reported.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Report {
+    /// The board the image was built for.
+    pub board: String,
+    /// Global-timer frequency.
+    pub clock_hz: u64,
+    /// The icount shift the image assumed.
+    pub icount_shift: u32,
+    /// The calibration record.
+    pub calibration: Option<Calibration>,
+    /// The image's section sizes.
+    pub image: Option<ImageBytes>,
+    /// Metrics, in the order reported.
+    pub metrics: Vec<Metric>,
+    /// Histograms by metric name.
+    pub histograms: Vec<(String, Histogram)>,
+    /// The `load` record: the load thread's kernel calls (name, instructions).
+    pub load: Vec<(String, u64)>,
+    /// The metric count of the `end` record, once seen.
+    pub end: Option<u64>,
+}
+
+/// Splits the `key=value` fields of a record.
+fn fields(words: &[&str]) -> std::result::Result<Vec<(String, String)>, String> {
+    words
+        .iter()
+        .map(|w| {
+            w.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| format!("'{w}' is not key=value"))
+        })
+        .collect()
+}
+
+fn get<'a>(f: &'a [(String, String)], key: &str) -> std::result::Result<&'a str, String> {
+    f.iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .ok_or_else(|| format!("no {key}="))
+}
+
+fn num(f: &[(String, String)], key: &str) -> std::result::Result<u64, String> {
+    let v = get(f, key)?;
+    v.parse()
+        .map_err(|_| format!("{key}={v} is not a whole number"))
+}
+
+/// Parses the console output of a benchmark run: every line that starts with
+/// `BENCH ` is a record (see kernel/src/bin/bench.rs); other lines are
+/// ignored.
+pub fn parse(output: &str) -> std::result::Result<Report, String> {
+    let mut r = Report::default();
+    let mut begun = false;
+    for (n, line) in output.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        let Some(rest) = line.strip_prefix("BENCH ") else {
+            continue;
+        };
+        let at = |e: String| format!("line {}: {e}: {line}", n + 1);
+        let words: Vec<&str> = rest.split(' ').filter(|w| !w.is_empty()).collect();
+        let Some((&kind, words)) = words.split_first() else {
+            return Err(at("empty record".into()));
+        };
+        let f = fields(words).map_err(at)?;
+        if kind != "begin" && !begun {
+            return Err(at("record before `begin`".into()));
+        }
+        if r.end.is_some() {
+            return Err(at("record after `end`".into()));
+        }
+        match kind {
+            "begin" => {
+                if begun {
+                    return Err(at("second `begin`".into()));
+                }
+                let version = num(&f, "version").map_err(at)?;
+                if version != 1 {
+                    return Err(at(format!("protocol version {version}, expected 1")));
+                }
+                r.board = get(&f, "board").map_err(at)?.to_string();
+                r.clock_hz = num(&f, "clock_hz").map_err(at)?;
+                r.icount_shift = num(&f, "icount_shift").map_err(at)? as u32;
+                begun = true;
+            }
+            "calib" => {
+                r.calibration = Some(Calibration {
+                    insns: num(&f, "insns").map_err(at)?,
+                    ticks: num(&f, "ticks").map_err(at)?,
+                    empty_ticks: num(&f, "empty_ticks").map_err(at)?,
+                });
+            }
+            "image" => {
+                r.image = Some(ImageBytes {
+                    text: num(&f, "text").map_err(at)?,
+                    rodata: num(&f, "rodata").map_err(at)?,
+                    data: num(&f, "data").map_err(at)?,
+                    bss: num(&f, "bss").map_err(at)?,
+                });
+            }
+            "metric" => {
+                let m = Metric {
+                    name: get(&f, "name").map_err(at)?.to_string(),
+                    min: num(&f, "min").map_err(at)?,
+                    median: num(&f, "median").map_err(at)?,
+                    max: num(&f, "max").map_err(at)?,
+                    samples: num(&f, "samples").map_err(at)?,
+                };
+                if !(m.min <= m.median && m.median <= m.max) {
+                    return Err(at("min <= median <= max does not hold".into()));
+                }
+                if r.metrics.iter().any(|o| o.name == m.name) {
+                    return Err(at(format!("{} reported twice", m.name)));
+                }
+                r.metrics.push(m);
+            }
+            "hist" => {
+                let name = get(&f, "name").map_err(at)?.to_string();
+                let counts = get(&f, "counts")
+                    .map_err(at)?
+                    .split(',')
+                    .map(|c| c.parse::<u64>())
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|_| at("counts= is not a list of whole numbers".into()))?;
+                let width = num(&f, "width").map_err(at)?;
+                if width == 0 {
+                    return Err(at("width=0".into()));
+                }
+                let lo = num(&f, "lo").map_err(at)?;
+                r.histograms.push((name, Histogram { lo, width, counts }));
+            }
+            "load" => {
+                r.load = f
+                    .iter()
+                    .map(|(k, v)| {
+                        v.parse()
+                            .map(|v| (k.clone(), v))
+                            .map_err(|_| at(format!("{k}={v} is not a whole number")))
+                    })
+                    .collect::<std::result::Result<_, _>>()?;
+            }
+            "end" => r.end = Some(num(&f, "metrics").map_err(at)?),
+            other => return Err(at(format!("unknown record `{other}`"))),
+        }
+    }
+    if !begun {
+        return Err("no `BENCH begin` line: the benchmark did not start".into());
+    }
+    if r.end.is_none() {
+        return Err("no `BENCH end` line: the benchmark did not finish".into());
+    }
+    Ok(r)
+}
+
+impl Report {
+    /// The histogram of metric `name`.
+    pub fn histogram(&self, name: &str) -> Option<&Histogram> {
+        self.histograms
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, h)| h)
+    }
+
+    /// Instructions per global-timer tick under icount (0.625 for a 100 MHz
+    /// timer and 16 ns per instruction).
+    pub fn insns_per_tick(&self) -> f64 {
+        1e9 / (self.clock_hz as f64 * f64::from(1u32 << self.icount_shift))
+    }
+
+    /// Checks that the run is complete and trustworthy: the right board and
+    /// icount setting, the tick ratio confirmed by the calibration block,
+    /// every expected metric with enough samples, and a histogram that adds
+    /// up for each latency metric.
+    pub fn check(&self, board: &Board) -> std::result::Result<(), String> {
+        if self.board != board.name {
+            return Err(format!("the image says board {}", self.board));
+        }
+        if self.icount_shift != ICOUNT_SHIFT || self.clock_hz == 0 {
+            return Err(format!(
+                "the image assumes icount shift {} and a {} Hz clock",
+                self.icount_shift, self.clock_hz
+            ));
+        }
+        let c = self.calibration.ok_or("no calibration record")?;
+        let measured = c.ticks as f64 * self.insns_per_tick();
+        if (measured - c.insns as f64).abs() > CALIBRATION_SLACK {
+            return Err(format!(
+                "{} instructions took {} ticks, i.e. {measured:.1} instructions at {} per \
+                 tick: is QEMU counting instructions (-icount {ICOUNT})?",
+                c.insns,
+                c.ticks,
+                self.insns_per_tick()
+            ));
+        }
+        if self.image.is_none() {
+            return Err("no image record".into());
+        }
+        if self.end != Some(self.metrics.len() as u64) {
+            return Err(format!(
+                "`end` counts {:?} metrics, {} were reported",
+                self.end,
+                self.metrics.len()
+            ));
+        }
+        for name in METRICS {
+            let m = self
+                .metrics
+                .iter()
+                .find(|m| m.name == *name)
+                .ok_or_else(|| format!("metric {name} is missing"))?;
+            if m.samples < MIN_SAMPLES {
+                return Err(format!("{name} has {} samples", m.samples));
+            }
+        }
+        for m in &self.metrics {
+            if !METRICS.contains(&m.name.as_str()) {
+                return Err(format!("unexpected metric {}", m.name));
+            }
+            if has_histogram(&m.name) {
+                let h = self
+                    .histogram(&m.name)
+                    .ok_or_else(|| format!("no histogram for {}", m.name))?;
+                if h.counts.iter().sum::<u64>() != m.samples {
+                    return Err(format!("the histogram of {} does not add up", m.name));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The table printed after a run.
+    pub fn table(&self) -> String {
+        let mut t = String::new();
+        let _ = writeln!(
+            t,
+            "benchmark on {} (QEMU -icount {ICOUNT}; figures are guest instructions)",
+            self.board
+        );
+        let _ = writeln!(
+            t,
+            "{:<36} {:>8} {:>8} {:>8} {:>8}",
+            "metric", "min", "median", "max", "samples"
+        );
+        for m in &self.metrics {
+            let _ = writeln!(
+                t,
+                "{:<36} {:>8} {:>8} {:>8} {:>8}",
+                m.name, m.min, m.median, m.max, m.samples
+            );
+        }
+        if let Some(c) = self.calibration {
+            let _ = writeln!(
+                t,
+                "calibration: {} instructions took {} ticks ({:.5} instructions per tick; \
+                 expected {}); a measurement's own {} ticks are subtracted",
+                c.insns,
+                c.ticks,
+                c.insns as f64 / c.ticks as f64,
+                self.insns_per_tick(),
+                c.empty_ticks
+            );
+        }
+        if !self.load.is_empty() {
+            let calls: Vec<String> = self
+                .load
+                .iter()
+                .filter(|(k, _)| k != "rounds")
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            let rounds = self.load.iter().find(|(k, _)| k == "rounds");
+            let _ = writeln!(
+                t,
+                "memory-load thread{}: shortest kernel calls (IRQs masked throughout): {}",
+                rounds.map_or(String::new(), |(_, n)| format!(" ({n} rounds)")),
+                calls.join(", ")
+            );
+        }
+        if let Some(i) = self.image {
+            let _ = writeln!(
+                t,
+                "benchmark image bytes: text {} rodata {} data {} bss {}",
+                i.text, i.rodata, i.data, i.bss
+            );
+        }
+        let _ = writeln!(t, "pending (need user processes): {}", PENDING.join(", "));
+        t
+    }
+
+    /// The JSON file: board, unit, metrics and image bytes.
+    pub fn json(&self) -> String {
+        let mut j = String::new();
+        let _ = writeln!(j, "{{");
+        let _ = writeln!(j, "  \"board\": {},", json_string(&self.board));
+        let _ = writeln!(j, "  \"unit\": \"instructions\",");
+        let _ = writeln!(j, "  \"metrics\": {{");
+        for (i, m) in self.metrics.iter().enumerate() {
+            let comma = if i + 1 < self.metrics.len() { "," } else { "" };
+            let _ = writeln!(
+                j,
+                "    {}: {{ \"min\": {}, \"median\": {}, \"max\": {}, \"samples\": {} }}{comma}",
+                json_string(&m.name),
+                m.min,
+                m.median,
+                m.max,
+                m.samples
+            );
+        }
+        let _ = writeln!(j, "  }},");
+        let i = self.image.unwrap_or_default();
+        let _ = writeln!(
+            j,
+            "  \"image_bytes\": {{ \"text\": {}, \"rodata\": {}, \"data\": {}, \"bss\": {} }}",
+            i.text, i.rodata, i.data, i.bss
+        );
+        let _ = writeln!(j, "}}");
+        j
+    }
+}
+
+/// `s` as a JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `s` with the XML special characters escaped.
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A histogram as an SVG image: one bar per bucket on a logarithmic count
+/// axis (so that a single late sample still shows), latency in instructions
+/// along the bottom, the metric's name and figures on top.
+pub fn svg(board: &str, m: &Metric, h: &Histogram) -> String {
+    const W: f64 = 720.0;
+    const H: f64 = 420.0;
+    const LEFT: f64 = 70.0;
+    const RIGHT: f64 = 20.0;
+    const TOP: f64 = 60.0;
+    const BOTTOM: f64 = 70.0;
+    const MIN_SLOTS: u64 = 10;
+    let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
+    // At least MIN_SLOTS bucket slots, the data centred, so that a narrow
+    // histogram does not become two wall-to-wall bars.
+    let len = h.counts.len() as u64;
+    let pad = (MIN_SLOTS.saturating_sub(len) / 2).min(h.lo / h.width);
+    let slots = len.max(MIN_SLOTS);
+    let lo = h.lo - pad * h.width;
+    let hi = lo + h.width * slots;
+    // Decades of the count axis: from 10^0 to the first power of ten at or
+    // above the largest count; bars start at 0.5 so a count of 1 shows.
+    let peak = h.counts.iter().copied().max().unwrap_or(1).max(1);
+    let mut decades = 0u32;
+    while 10u64.pow(decades) < peak {
+        decades += 1;
+    }
+    let decades = decades.max(1);
+    let floor = 0.5f64.log10();
+    let y_of = |count: f64| {
+        let f = (count.log10() - floor) / (f64::from(decades) - floor);
+        TOP + ph - f * ph
+    };
+    let x_of = |insns: u64| LEFT + (insns - lo) as f64 / (hi - lo) as f64 * pw;
+
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" \
+         viewBox=\"0 0 {W} {H}\" font-family=\"sans-serif\" font-size=\"12\">"
+    );
+    let _ = writeln!(s, "<rect width=\"{W}\" height=\"{H}\" fill=\"white\"/>");
+    let _ = writeln!(
+        s,
+        "<text x=\"{}\" y=\"22\" text-anchor=\"middle\" font-size=\"16\" \
+         font-weight=\"bold\">{} ({})</text>",
+        W / 2.0,
+        xml(&m.name),
+        xml(board)
+    );
+    let _ = writeln!(
+        s,
+        "<text x=\"{}\" y=\"42\" text-anchor=\"middle\">min {} · median {} · max {} \
+         instructions · {} samples</text>",
+        W / 2.0,
+        m.min,
+        m.median,
+        m.max,
+        m.samples
+    );
+    // Bars.
+    let bar_w = pw / slots as f64;
+    for (k, &c) in h.counts.iter().enumerate() {
+        if c == 0 {
+            continue;
+        }
+        let x = x_of(h.lo + k as u64 * h.width);
+        let y = y_of(c as f64);
+        let _ = writeln!(
+            s,
+            "<rect x=\"{x:.2}\" y=\"{y:.2}\" width=\"{:.2}\" height=\"{:.2}\" \
+             fill=\"#4682b4\" stroke=\"white\" stroke-width=\"0.5\">\
+             <title>{}..{} instructions: {c}</title></rect>",
+            bar_w,
+            TOP + ph - y,
+            h.lo + k as u64 * h.width,
+            h.lo + (k as u64 + 1) * h.width - 1
+        );
+    }
+    // Axes.
+    let (x0, y0) = (LEFT, TOP + ph);
+    let _ = writeln!(
+        s,
+        "<path d=\"M{x0} {TOP} V{y0} H{}\" fill=\"none\" stroke=\"black\"/>",
+        LEFT + pw
+    );
+    // Count axis: one tick per decade.
+    for d in 0..=decades {
+        let y = y_of(10f64.powi(d as i32));
+        let _ = writeln!(
+            s,
+            "<path d=\"M{} {y:.2} H{x0}\" stroke=\"black\"/>\
+             <text x=\"{}\" y=\"{:.2}\" text-anchor=\"end\">{}</text>",
+            x0 - 5.0,
+            x0 - 8.0,
+            y + 4.0,
+            10u64.pow(d)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "<text transform=\"translate(18 {}) rotate(-90)\" text-anchor=\"middle\">\
+         samples per bucket (log scale)</text>",
+        TOP + ph / 2.0
+    );
+    // Latency axis: about eight labelled ticks on bucket edges, and the right end unless a
+    // tick is close to it already.
+    let step = slots.div_ceil(8).max(1);
+    let mut ticks: Vec<u64> = (0..=slots).step_by(step as usize).collect();
+    if ticks.last().is_some_and(|&t| 2 * (slots - t) >= step) {
+        ticks.push(slots);
+    }
+    for k in ticks {
+        let v = lo + k * h.width;
+        let x = x_of(v);
+        let _ = writeln!(
+            s,
+            "<path d=\"M{x:.2} {y0} V{}\" stroke=\"black\"/>\
+             <text x=\"{x:.2}\" y=\"{}\" text-anchor=\"middle\">{v}</text>",
+            y0 + 5.0,
+            y0 + 20.0
+        );
+    }
+    let _ = writeln!(
+        s,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">wake-up lateness, guest \
+         instructions (bucket width {}; QEMU -icount {ICOUNT}: 16 ns each)</text>",
+        LEFT + pw / 2.0,
+        H - 20.0,
+        h.width
+    );
+    let _ = writeln!(s, "</svg>");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::board;
+
+    fn vexpress() -> &'static Board {
+        board::by_name("vexpress-a9").unwrap()
+    }
+
+    /// A complete, valid run's output, with console noise around it.
+    fn sample_output() -> String {
+        let mut o = String::from(
+            "rtk 0.1.0 booting\r\nioremap: 0x1e000200 (+0x100) -> 0xf0100200\r\n\
+             BENCH begin version=1 board=vexpress-a9 clock_hz=100000000 icount_shift=4\r\n\
+             BENCH calib insns=20001 ticks=32003 empty_ticks=116\r\n\
+             BENCH image text=86016 rodata=12288 data=4096 bss=12288\r\n",
+        );
+        for name in METRICS {
+            o.push_str(&format!(
+                "BENCH metric name={name} min=10 median=12 max=40 samples=1000\r\n"
+            ));
+            if has_histogram(name) {
+                o.push_str(&format!(
+                    "BENCH hist name={name} lo=10 width=5 counts=990,0,5,0,0,0,5\r\n"
+                ));
+            }
+        }
+        o.push_str("BENCH load alloc_frames=163 map=1634\r\n");
+        o.push_str(&format!("BENCH end metrics={}\r\nbye\r\n", METRICS.len()));
+        o
+    }
+
+    #[test]
+    fn parses_a_run() {
+        let r = parse(&sample_output()).unwrap();
+        assert_eq!(r.board, "vexpress-a9");
+        assert_eq!(r.clock_hz, 100_000_000);
+        assert_eq!(
+            r.calibration,
+            Some(Calibration {
+                insns: 20001,
+                ticks: 32003,
+                empty_ticks: 116
+            })
+        );
+        assert_eq!(
+            r.image,
+            Some(ImageBytes {
+                text: 86016,
+                rodata: 12288,
+                data: 4096,
+                bss: 12288
+            })
+        );
+        assert_eq!(r.metrics.len(), METRICS.len());
+        assert_eq!(
+            r.metrics[0],
+            Metric {
+                name: "frame_alloc".into(),
+                min: 10,
+                median: 12,
+                max: 40,
+                samples: 1000
+            }
+        );
+        let h = r.histogram("wakeup_latency_hard_kernel_idle").unwrap();
+        assert_eq!((h.lo, h.width), (10, 5));
+        assert_eq!(h.counts, vec![990, 0, 5, 0, 0, 0, 5]);
+        assert_eq!(
+            r.load,
+            vec![("alloc_frames".into(), 163), ("map".into(), 1634)]
+        );
+        assert_eq!(r.check(vexpress()), Ok(()));
+        assert!((r.insns_per_tick() - 0.625).abs() < 1e-12);
+    }
+
+    #[test]
+    fn refuses_broken_records() {
+        let good = sample_output();
+        for (from, to, why) in [
+            ("min=10 median=12", "min=13 median=12", "min <= median"),
+            ("max=40 samples", "max=x samples", "not a whole number"),
+            ("version=1", "version=2", "protocol version"),
+            ("counts=990,0,5", "counts=990,,5", "counts="),
+            ("BENCH calib", "BENCH calibr", "unknown record"),
+            ("BENCH end", "BENCH nope", "unknown record"),
+            ("text=86016", "text86016", "not key=value"),
+        ] {
+            let bad = good.replacen(from, to, 1);
+            let err = parse(&bad).unwrap_err();
+            assert!(err.contains(why), "{to}: {err}");
+        }
+    }
+
+    #[test]
+    fn needs_begin_and_end() {
+        let good = sample_output();
+        let no_end: String = good
+            .lines()
+            .filter(|l| !l.starts_with("BENCH end"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(parse(&no_end).unwrap_err().contains("did not finish"));
+        assert!(parse("hello\n").unwrap_err().contains("did not start"));
+        let early = format!("BENCH metric name=a min=1 median=1 max=1 samples=1\n{good}");
+        assert!(parse(&early).unwrap_err().contains("before `begin`"));
+    }
+
+    #[test]
+    fn check_catches_bad_runs() {
+        let good = parse(&sample_output()).unwrap();
+        let mut r = good.clone();
+        r.calibration.as_mut().unwrap().ticks = 20001; // no icount: 1 tick/insn
+        assert!(r.check(vexpress()).unwrap_err().contains("-icount"));
+        let mut r = good.clone();
+        r.metrics[3].samples = 999;
+        assert!(r.check(vexpress()).unwrap_err().contains("999 samples"));
+        let mut r = good.clone();
+        r.metrics.remove(0);
+        r.end = Some(r.metrics.len() as u64);
+        assert!(r.check(vexpress()).unwrap_err().contains("frame_alloc"));
+        let mut r = good.clone();
+        r.histograms[0].1.counts[0] -= 1;
+        assert!(r.check(vexpress()).unwrap_err().contains("add up"));
+        let mut r = good.clone();
+        r.end = Some(3);
+        assert!(r.check(vexpress()).is_err());
+        let mut r = good;
+        r.board = "other".into();
+        assert!(r.check(vexpress()).is_err());
+    }
+
+    #[test]
+    fn json_has_every_metric_and_the_image() {
+        let r = parse(&sample_output()).unwrap();
+        let j = r.json();
+        assert!(j.starts_with("{\n  \"board\": \"vexpress-a9\",\n  \"unit\": \"instructions\","));
+        assert!(j.contains(
+            "\"frame_alloc\": { \"min\": 10, \"median\": 12, \"max\": 40, \"samples\": 1000 },"
+        ));
+        assert!(j.contains(
+            "\"wakeup_latency_soft_kernel_loaded\": { \"min\": 10, \"median\": 12, \
+             \"max\": 40, \"samples\": 1000 }\n  },"
+        ));
+        assert!(j.contains(
+            "\"image_bytes\": { \"text\": 86016, \"rodata\": 12288, \"data\": 4096, \
+             \"bss\": 12288 }"
+        ));
+        for name in PENDING {
+            assert!(!j.contains(name), "{name} must not be reported");
+        }
+        assert_eq!(j.matches('{').count(), j.matches('}').count());
+        assert_eq!(json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+    }
+
+    #[test]
+    fn svg_draws_bars_axes_and_labels() {
+        let r = parse(&sample_output()).unwrap();
+        let m = &r.metrics[METRICS.len() - 1];
+        let s = svg(&r.board, m, r.histogram(&m.name).unwrap());
+        assert!(s.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        assert!(s.trim_end().ends_with("</svg>"));
+        assert!(s.contains("wakeup_latency_soft_kernel_loaded (vexpress-a9)"));
+        assert!(s.contains("guest instructions"));
+        assert!(s.contains("log scale"));
+        // One bar per non-empty bucket (plus the background rectangle).
+        assert_eq!(s.matches("<rect").count(), 1 + 3);
+        assert_eq!(s.matches("<title>").count(), 3);
+        assert!(s.contains("<title>40..44 instructions: 5</title>"));
+        assert_eq!(s.matches('<').count(), s.matches('>').count());
+    }
+
+    #[test]
+    fn arguments() {
+        let args =
+            |line: &str| -> Vec<String> { line.split_whitespace().map(String::from).collect() };
+        assert_eq!(
+            parse_args(&args("")).unwrap().unwrap().name,
+            cli::DEFAULT_BOARD
+        );
+        assert_eq!(
+            parse_args(&args("--board vexpress-a9"))
+                .unwrap()
+                .unwrap()
+                .name,
+            "vexpress-a9"
+        );
+        assert!(parse_args(&args("--board=vexpress-a9")).unwrap().is_some());
+        assert!(parse_args(&args("--help")).unwrap().is_none());
+        assert_eq!(parse_args(&args("--board")).unwrap_err().status, 2);
+        assert_eq!(parse_args(&args("--board nosuch")).unwrap_err().status, 2);
+        assert_eq!(parse_args(&args("fast")).unwrap_err().status, 2);
+        if let [a, b, ..] = board::ALL {
+            let two = format!("--board {} --board {}", a.name, b.name);
+            assert_eq!(parse_args(&args(&two)).unwrap_err().status, 2);
+        }
+    }
 }

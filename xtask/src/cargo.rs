@@ -2,8 +2,9 @@
 //!
 //! Every cargo command runs in the workspace root. Images are built in release
 //! mode for [`TARGET`], with `KERNEL_BOARD=<board name>` in the environment so
-//! that the kernel's build script picks the board; they land in the
-//! workspace's normal target directory (`target/`, or `$CARGO_TARGET_DIR`).
+//! that the kernel's build script picks the board; each board has its own
+//! target directory, `<target>/<board>/` under the workspace's (`target/`, or
+//! `$CARGO_TARGET_DIR`), so that switching boards rebuilds nothing.
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Read, Write};
@@ -39,9 +40,14 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
-/// Where the release images for [`TARGET`] are.
-pub fn image_dir() -> PathBuf {
-    target_dir().join(TARGET).join("release")
+/// The target directory of `board`'s builds: `<target>/<board>`.
+pub fn board_target_dir(board: &Board) -> PathBuf {
+    target_dir().join(board.name)
+}
+
+/// Where the release images of `board` for [`TARGET`] are.
+pub fn image_dir(board: &Board) -> PathBuf {
+    board_target_dir(board).join(TARGET).join("release")
 }
 
 /// A `cargo` command in the workspace root. Uses the cargo that started the
@@ -72,25 +78,51 @@ fn run_build(mut command: Command, what: &str) -> Result<()> {
 /// A release build for `board` of some binaries of `package`.
 fn image_build(board: &Board, package: &str) -> Command {
     let mut command = cargo();
-    command.env(BOARD_ENV, board.name).args([
-        "build",
-        "--release",
-        "--target",
-        TARGET,
-        "--package",
-        package,
-    ]);
+    command
+        .env(BOARD_ENV, board.name)
+        .env(USER_DIR_ENV, image_dir(board))
+        .args([
+            "build",
+            "--release",
+            "--target",
+            TARGET,
+            "--package",
+            package,
+        ]);
+    command.arg("--target-dir").arg(board_target_dir(board));
     command
 }
 
-/// Builds the user programs the kernel images embed, for `board`.
-///
-/// This is the step that runs before every kernel build. There are no user
-/// programs yet (`user/` is empty), so for now it does nothing; when they come,
-/// their build goes here and both [`build_kernel`] and [`build_tests`] pick it
-/// up.
-fn build_user_programs(_board: &Board) -> Result<()> {
-    Ok(())
+/// The environment variable that tells the kernel's build script where the
+/// user programs to embed are (a directory with `programs.txt`).
+pub const USER_DIR_ENV: &str = "RTK_USER_DIR";
+
+/// The user programs: every `user/src/bin/*.rs`, sorted.
+pub fn user_programs() -> Vec<String> {
+    let dir = workspace_root().join("user/src/bin");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| {
+                let p = e.ok()?.path();
+                (p.extension()? == "rs").then(|| p.file_stem()?.to_str().map(String::from))?
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Builds the user programs the kernel images embed (crate `user`, each
+/// linked at user addresses by `user/build.rs`) and lists them in
+/// `programs.txt` beside them, which the kernel's build script reads.
+fn build_user_programs(board: &Board) -> Result<()> {
+    let mut command = image_build(board, "user");
+    command.arg("--bins");
+    run_build(command, "the user programs")?;
+    let list = user_programs().join("\n");
+    std::fs::write(image_dir(board).join("programs.txt"), list + "\n")
+        .map_err(|e| Error::new(1, format!("could not write the user program list: {e}")))
 }
 
 /// Builds the demo kernel for `board` and returns the path of its ELF.
@@ -99,7 +131,7 @@ pub fn build_kernel(board: &Board) -> Result<PathBuf> {
     let mut command = image_build(board, "kernel");
     command.args(["--bin", "kernel"]);
     run_build(command, &format!("the kernel for {}", board.name))?;
-    existing_image("kernel")
+    existing_image(board, "kernel")
 }
 
 /// Builds the integration test images (crate `ktests`) for `board`: the
@@ -123,9 +155,9 @@ pub fn build_tests(board: &Board, names: Option<&[String]>) -> Result<()> {
     )
 }
 
-/// The path of the image `name`, checked to exist.
-pub fn existing_image(name: &str) -> Result<PathBuf> {
-    let path = image_dir().join(name);
+/// The path of `board`'s image `name`, checked to exist.
+pub fn existing_image(board: &Board, name: &str) -> Result<PathBuf> {
+    let path = image_dir(board).join(name);
     if path.is_file() {
         Ok(path)
     } else {
@@ -333,7 +365,7 @@ mod tests {
 
     #[test]
     fn images_are_in_the_release_dir_for_the_target() {
-        let dir = image_dir();
+        let dir = image_dir(crate::board::ALL[0]);
         assert!(dir.ends_with(Path::new(TARGET).join("release")));
     }
 }

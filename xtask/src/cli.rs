@@ -3,7 +3,7 @@
 use crate::board::{self, Board};
 use crate::{Error, Result};
 
-/// The board `run` (and later `bench` and `image`) use without `--board`.
+/// The board `run` and `image` (and `bench`) use without `--board`.
 /// This is the only board name the xtask knows by heart; `test` runs every
 /// board of [`board::ALL`] by default.
 pub const DEFAULT_BOARD: &str = "vexpress-a9";
@@ -22,10 +22,14 @@ pub enum Command {
     },
     /// `test [--board NAME]... [--host] [--qemu] [FILTER]`.
     Test(TestOptions),
-    /// `bench ...` (not implemented yet): its raw arguments.
+    /// `bench ...`: its raw arguments ([`take_boards`] picks out the
+    /// `--board` options).
     Bench(Vec<String>),
-    /// `image ...` (not implemented yet): its raw arguments.
-    Image(Vec<String>),
+    /// `image [--board NAME]`.
+    Image {
+        /// The board to make boot files for.
+        board: &'static Board,
+    },
 }
 
 /// Options of `cargo xtask test`.
@@ -51,7 +55,7 @@ pub fn parse(args: &[String]) -> Result<Command> {
         "run" => parse_run(rest),
         "test" => parse_test(rest),
         "bench" => Ok(Command::Bench(rest.to_vec())),
-        "image" => Ok(Command::Image(rest.to_vec())),
+        "image" => parse_image(rest),
         other => Err(Error::usage(format!(
             "unknown command '{other}'; run `cargo xtask help` for the list of commands"
         ))),
@@ -81,6 +85,46 @@ fn parse_run(args: &[String]) -> Result<Command> {
         None => lookup_board(DEFAULT_BOARD)?,
     };
     Ok(Command::Run { board, gdb })
+}
+
+fn parse_image(args: &[String]) -> Result<Command> {
+    let (boards, rest) = take_boards(args)?;
+    if let Some(arg) = rest.first() {
+        return if arg == "-h" || arg == "--help" {
+            Ok(Command::Help)
+        } else {
+            Err(unknown_argument("image", arg))
+        };
+    }
+    let board = match boards[..] {
+        [] => lookup_board(DEFAULT_BOARD)?,
+        [board] => board,
+        _ => return Err(Error::usage("`cargo xtask image` takes one --board")),
+    };
+    Ok(Command::Image { board })
+}
+
+/// Takes every `--board NAME` (or `--board=NAME`) out of `args`: returns the
+/// boards named, in order and without repeats, and the other arguments. For
+/// commands that run on several boards (`test` has its own loop because of
+/// `--`; `bench` can use this one). An empty list means "not said": the
+/// command picks its default (one board, or [`board::ALL`]).
+pub fn take_boards(args: &[String]) -> Result<(Vec<&'static Board>, Vec<String>)> {
+    let mut boards: Vec<&'static Board> = Vec::new();
+    let mut rest = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match board_option(arg, &mut args)? {
+            Some(name) => {
+                let board = lookup_board(&name)?;
+                if !boards.iter().any(|b| b.name == board.name) {
+                    boards.push(board);
+                }
+            }
+            None => rest.push(arg.clone()),
+        }
+    }
+    Ok((boards, rest))
 }
 
 fn parse_test(args: &[String]) -> Result<Command> {
@@ -203,8 +247,13 @@ USAGE:
         FILTER         only tests whose name contains FILTER (QEMU test names
                        are <board>/<name>; FILTER is also given to cargo test)
 
+    cargo xtask image [--board NAME]
+        Build the demo kernel for board NAME (default: {default}) and write
+        the files a real board boots from to target/images/NAME/: kernel.elf
+        (JTAG, U-Boot bootelf -p), kernel.bin (raw, for RAM base + 1 MiB) and
+        uImage (U-Boot bootm). See README, \"Running on a Zynq board\".
+
     cargo xtask bench          (not implemented yet)
-    cargo xtask image          (not implemented yet)
     cargo xtask help           this text
 
 BOARDS: {boards}
@@ -342,9 +391,56 @@ mod tests {
     }
 
     #[test]
-    fn bench_and_image_keep_their_arguments() {
+    fn bench_keeps_its_arguments() {
         assert!(matches!(parse_str("bench x"), Ok(Command::Bench(a)) if a == ["x"]));
-        assert!(matches!(parse_str("image"), Ok(Command::Image(a)) if a.is_empty()));
+    }
+
+    #[test]
+    fn image_board() {
+        match parse_str("image") {
+            Ok(Command::Image { board }) => assert_eq!(board.name, DEFAULT_BOARD),
+            other => panic!("{other:?}"),
+        }
+        match parse_str("image --board xilinx-zynq-a9") {
+            Ok(Command::Image { board }) => assert_eq!(board.name, "xilinx-zynq-a9"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(parse_str("image --board nonsense").unwrap_err().status, 2);
+        assert_eq!(parse_str("image extra").unwrap_err().status, 2);
+        let two = "image --board vexpress-a9 --board xilinx-zynq-a9";
+        assert_eq!(parse_str(two).unwrap_err().status, 2);
+        assert!(matches!(parse_str("image --help"), Ok(Command::Help)));
+    }
+
+    #[test]
+    fn take_boards_for_multi_board_commands() {
+        let args: Vec<String> =
+            "--board=xilinx-zynq-a9 -n 5 --board realview-pbx-a9 x --board xilinx-zynq-a9"
+                .split_whitespace()
+                .map(String::from)
+                .collect();
+        let (boards, rest) = take_boards(&args).unwrap();
+        assert_eq!(names(&boards), ["xilinx-zynq-a9", "realview-pbx-a9"]);
+        assert_eq!(rest, ["-n", "5", "x"]);
+        let args = vec!["--board".to_string(), "nonsense".to_string()];
+        let err = take_boards(&args).unwrap_err();
+        assert_eq!(err.status, 2);
+        assert!(err.message.starts_with("unknown board 'nonsense'"));
+        assert!(take_boards(&["--board".to_string()]).is_err());
+    }
+
+    #[test]
+    fn unknown_board_is_refused_by_every_command() {
+        for line in [
+            "run --board nonsense",
+            "test --board nonsense",
+            "test --qemu --board=nonsense",
+            "image --board nonsense",
+        ] {
+            let err = parse_str(line).unwrap_err();
+            assert_eq!(err.status, 2, "{line}");
+            assert!(err.message.contains("unknown board 'nonsense'"), "{line}");
+        }
     }
 
     #[test]

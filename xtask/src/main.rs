@@ -3,16 +3,17 @@
 //! This program is the one place that knows how to invoke cargo (to build the
 //! bare-metal kernel images and to run the host unit tests) and QEMU (to boot
 //! those images). Everything else in the workspace is plain Rust crates; the
-//! commands people and CI type are `cargo xtask run`, `cargo xtask test`, and
-//! later `cargo xtask bench` and `cargo xtask image` (`cargo xtask help` lists
+//! commands people and CI type are `cargo xtask run`, `cargo xtask test`,
+//! `cargo xtask image` and later `cargo xtask bench` (`cargo xtask help` lists
 //! them). The boards come from the kernel's own board table, included below,
-//! so that a new board needs no change here.
+//! so that a new board needs no change here: every command takes
+//! `--board NAME`, and `test` runs every board by default.
 //!
 //! Modules: [`cli`] parses the command line, [`cargo`] builds images and runs
 //! the host tests, [`qemu`] finds, installs and starts QEMU, [`run`] and
-//! [`test`](mod@test) implement the commands of the same name, and
-//! [`bench`](mod@bench) and [`image`] are placeholders for the commands still
-//! to come.
+//! [`test`](mod@test) and [`image`] implement the commands of the same name
+//! (`image` also makes the uImage that `test` boots), and
+//! [`bench`](mod@bench) is the placeholder for the command still to come.
 
 // The board table is pure `core` data shared with the kernel and its build
 // script; the xtask reads only a few fields of it.
@@ -90,6 +91,6 @@ fn dispatch(command: cli::Command) -> Result<u8> {
         cli::Command::Run { board, gdb } => run::run(board, gdb),
         cli::Command::Test(options) => test::test(&options),
         cli::Command::Bench(args) => bench::bench(&args),
-        cli::Command::Image(args) => image::image(&args),
+        cli::Command::Image { board } => image::image(board),
     }
 }

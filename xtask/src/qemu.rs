@@ -226,8 +226,14 @@ impl Drop for Reaper {
     }
 }
 
-/// Boots `elf` on `board` with no input, collecting its output, and kills it
-/// after `timeout`.
+/// Instruction counting for test runs: virtual time advances 16 ns per guest
+/// instruction and skips idle time (`sleep=off`), so timing checks in tests
+/// depend on the kernel alone, not on how busy the host is, and idle waits
+/// cost no wall-clock time.
+pub const TEST_ICOUNT: &str = "shift=4,sleep=off";
+
+/// Boots `elf` on `board` with no input and instruction counting
+/// ([`TEST_ICOUNT`]), collecting its output, and kills it after `timeout`.
 pub fn run_captured(
     qemu: &Path,
     board: &Board,
@@ -238,6 +244,7 @@ pub fn run_captured(
     let (reader, writer) = io::pipe()?;
     let mut command = command(qemu, board, elf, false);
     command
+        .args(["-icount", TEST_ICOUNT])
         .stdin(Stdio::null())
         .stdout(writer.try_clone()?)
         .stderr(writer);

@@ -27,7 +27,7 @@ pub fn run(board: &Board, gdb: bool) -> Result<u8> {
 }
 
 /// `path` relative to the current directory when it is below it.
-fn short_path(path: &Path) -> PathBuf {
+pub fn short_path(path: &Path) -> PathBuf {
     std::env::current_dir()
         .ok()
         .and_then(|dir| path.strip_prefix(dir).ok().map(Path::to_path_buf))

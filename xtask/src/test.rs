@@ -4,10 +4,14 @@
 //! # Integration tests
 //!
 //! Each file `tests/src/bin/<name>.rs` (crate `ktests`) is a whole kernel
-//! image. For each board, all of them are built (release, `KERNEL_BOARD` set)
-//! and then booted one QEMU each, several at a time. The test's verdict is its
-//! exit status, which the kernel reports through semihosting, and its console
-//! output.
+//! image. For each board, all of them are built (release, `KERNEL_BOARD` set,
+//! in the board's own target directory) and then booted one QEMU each, several
+//! at a time. The test's verdict is its exit status, which the kernel reports
+//! through semihosting, and its console output.
+//!
+//! One more test per board, `uimage_boot`, is the harness's own: it boots the
+//! demo kernel from the U-Boot image `cargo xtask image` makes and expects the
+//! banner, `demo: done` and exit status 0.
 //!
 //! # Directives
 //!
@@ -135,13 +139,64 @@ pub fn parse_directives(source: &str) -> Result<Directives, String> {
     Ok(directives)
 }
 
-/// One integration test: a binary of `ktests`.
+/// One integration test.
 #[derive(Clone, Debug)]
 struct TestCase {
-    /// The binary's name (the source file's name without `.rs`).
+    /// The name it is reported under (after `<board>/`).
     name: String,
-    /// Its main source file.
-    source: PathBuf,
+    /// What it boots.
+    kind: Kind,
+}
+
+/// What a test boots.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    /// A binary of `ktests` named like the test; its source holds the
+    /// directives.
+    Binary {
+        /// Its main source file.
+        source: PathBuf,
+    },
+    /// The demo kernel from its U-Boot legacy image (`cargo xtask image`
+    /// makes it), the way a board's boot loader gets it: QEMU's `-kernel`
+    /// loads the uImage at its header's load address and enters it at the
+    /// header's entry point, so this checks the header and the raw binary.
+    UImageBoot,
+}
+
+/// The name of the [`Kind::UImageBoot`] test.
+const UIMAGE_TEST: &str = "uimage_boot";
+
+impl TestCase {
+    fn binary(name: &str, source: PathBuf) -> Self {
+        TestCase {
+            name: name.to_string(),
+            kind: Kind::Binary { source },
+        }
+    }
+
+    fn uimage_boot() -> Self {
+        TestCase {
+            name: UIMAGE_TEST.to_string(),
+            kind: Kind::UImageBoot,
+        }
+    }
+}
+
+/// What the uImage boot must show: the demo's banner and its end, and exit 0.
+fn uimage_directives(board: &Board) -> Directives {
+    Directives {
+        expect_exit: 0,
+        expect_output: vec![
+            format!(
+                "rtk {} (ARMv7-A real-time microkernel) on {}",
+                env!("CARGO_PKG_VERSION"),
+                board.name
+            ),
+            "demo: done".to_string(),
+        ],
+        timeout_secs: DEFAULT_TIMEOUT_SECS,
+    }
 }
 
 /// Lists the integration tests in `dir`, sorted by name: every `<name>.rs`
@@ -159,18 +214,12 @@ fn discover(dir: &Path) -> io::Result<Vec<TestCase>> {
             let main = path.join("main.rs");
             let name = path.file_name().and_then(|n| n.to_str());
             match name {
-                Some(name) if main.is_file() => TestCase {
-                    name: name.to_string(),
-                    source: main,
-                },
+                Some(name) if main.is_file() => TestCase::binary(name, main),
                 _ => continue,
             }
         } else if path.extension().is_some_and(|e| e == "rs") {
             match path.file_stem().and_then(|n| n.to_str()) {
-                Some(name) => TestCase {
-                    name: name.to_string(),
-                    source: path.clone(),
-                },
+                Some(name) => TestCase::binary(name, path.clone()),
                 None => continue,
             }
         } else {
@@ -194,8 +243,10 @@ pub fn test(options: &TestOptions) -> crate::Result<u8> {
     let filter = options.filter.as_deref();
     let sources = cargo::workspace_root().join(TEST_SOURCES);
     let cases = if options.qemu {
-        discover(&sources)
-            .map_err(|e| crate::Error::new(1, format!("cannot list {}: {e}", sources.display())))?
+        let mut cases = discover(&sources)
+            .map_err(|e| crate::Error::new(1, format!("cannot list {}: {e}", sources.display())))?;
+        cases.push(TestCase::uimage_boot());
+        cases
     } else {
         Vec::new()
     };
@@ -260,14 +311,30 @@ fn test_name(board: &Board, name: &str) -> String {
 /// Builds `cases` for `board` and runs them, several QEMUs at a time.
 fn qemu_tests(board: &Board, cases: &[TestCase], qemu: &Path, only_these: bool) -> Tally {
     println!("\n== QEMU integration tests on {}", board.name);
-    let names: Vec<String> = cases.iter().map(|case| case.name.clone()).collect();
-    if let Err(error) = cargo::build_tests(board, only_these.then_some(&names[..])) {
+    let names: Vec<String> = cases
+        .iter()
+        .filter(|case| matches!(case.kind, Kind::Binary { .. }))
+        .map(|case| case.name.clone())
+        .collect();
+    if !names.is_empty()
+        && let Err(error) = cargo::build_tests(board, only_these.then_some(&names[..]))
+    {
         println!("error: {error}");
         return Tally {
             passed: 0,
             failed: 1,
         };
     }
+    // The uImage is made before any test runs: its build prints.
+    let uimage = cases
+        .iter()
+        .any(|case| case.kind == Kind::UImageBoot)
+        .then(|| {
+            cargo::build_kernel(board)
+                .and_then(|elf| crate::image::write_images(board, &elf))
+                .map(|images| images.uimage)
+                .map_err(|e| e.message)
+        });
 
     let jobs = thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -280,7 +347,7 @@ fn qemu_tests(board: &Board, cases: &[TestCase], qemu: &Path, only_these: bool) 
         for _ in 0..jobs {
             scope.spawn(|| {
                 while let Some(case) = cases.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let (reasons, output) = run_one(board, case, qemu);
+                    let (reasons, output) = run_one(board, case, qemu, uimage.as_ref());
                     let block = report(&test_name(board, &case.name), &reasons, output.as_deref());
                     {
                         // One write under the lock: blocks never interleave.
@@ -301,23 +368,35 @@ fn qemu_tests(board: &Board, cases: &[TestCase], qemu: &Path, only_these: bool) 
 }
 
 /// Runs one test; returns why it failed (empty if it passed) and its output
-/// (`None` if QEMU did not run).
-fn run_one(board: &Board, case: &TestCase, qemu: &Path) -> (Vec<String>, Option<String>) {
-    let directives = match std::fs::read_to_string(&case.source) {
-        Ok(source) => match parse_directives(&source) {
-            Ok(directives) => directives,
-            Err(e) => return (vec![format!("bad directive, {e}")], None),
-        },
-        Err(e) => {
-            return (
-                vec![format!("cannot read {}: {e}", case.source.display())],
-                None,
-            );
+/// (`None` if QEMU did not run). `uimage` is the uImage (or why there is
+/// none) when a [`Kind::UImageBoot`] test was selected.
+fn run_one(
+    board: &Board,
+    case: &TestCase,
+    qemu: &Path,
+    uimage: Option<&std::result::Result<PathBuf, String>>,
+) -> (Vec<String>, Option<String>) {
+    let (directives, elf) = match &case.kind {
+        Kind::Binary { source } => {
+            let directives = match std::fs::read_to_string(source) {
+                Ok(text) => match parse_directives(&text) {
+                    Ok(directives) => directives,
+                    Err(e) => return (vec![format!("bad directive, {e}")], None),
+                },
+                Err(e) => {
+                    return (vec![format!("cannot read {}: {e}", source.display())], None);
+                }
+            };
+            match cargo::existing_image(board, &case.name) {
+                Ok(elf) => (directives, elf),
+                Err(e) => return (vec![e.message], None),
+            }
         }
-    };
-    let elf = match cargo::existing_image(&case.name) {
-        Ok(elf) => elf,
-        Err(e) => return (vec![e.message], None),
+        Kind::UImageBoot => match uimage {
+            Some(Ok(path)) => (uimage_directives(board), path.clone()),
+            Some(Err(e)) => return (vec![format!("no uImage: {e}")], None),
+            None => return (vec!["no uImage was made".to_string()], None),
+        },
     };
     let timeout = Duration::from_secs(directives.timeout_secs);
     match qemu::run_captured(qemu, board, &elf, timeout) {

@@ -15,6 +15,8 @@ use core::ops::Range;
 
 /// Slots in the largest window this supports (the kernel's is 239 MiB).
 pub const MAX_SLOTS: usize = 256;
+/// Live ioremaps tracked at once (each `iounmap` must name one exactly).
+pub const MAX_MAPPINGS: usize = 64;
 
 /// Why an ioremap or iounmap was refused. Nothing was changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,8 +25,10 @@ pub enum IoError {
     BadRange,
     /// No run of free slots long enough for the range.
     WindowFull,
-    /// iounmap of an address range that no ioremap returned.
+    /// iounmap of an address and length that no live ioremap returned.
     NotMapped,
+    /// [`MAX_MAPPINGS`] ioremaps are live already.
+    TooMany,
     /// The pmap refused a section (it reports why).
     Pmap(PmapError),
 }
@@ -41,6 +45,8 @@ struct Slot {
 pub struct IoRemap {
     window: Range<u32>,
     slots: [Slot; MAX_SLOTS],
+    /// (virtual address, length) of every live ioremap.
+    live: [Option<(u32, u32)>; MAX_MAPPINGS],
 }
 
 impl IoRemap {
@@ -56,6 +62,7 @@ impl IoRemap {
                 phys_mib: 0,
                 refs: 0,
             }; MAX_SLOTS],
+            live: [None; MAX_MAPPINGS],
         }
     }
 
@@ -79,6 +86,11 @@ impl IoRemap {
         src: &mut dyn TableSource,
     ) -> Result<u32, IoError> {
         let (first, n) = Self::mibs(phys, len)?;
+        let handle = self
+            .live
+            .iter()
+            .position(Option::is_none)
+            .ok_or(IoError::TooMany)?;
         let total = self.nslots();
         let va =
             |s: usize| self.window.start + s as u32 * SECTION_SIZE + (phys & (SECTION_SIZE - 1));
@@ -92,7 +104,9 @@ impl IoRemap {
             for k in 0..n {
                 self.slots[s + k].refs += 1;
             }
-            return Ok(va(s));
+            let v = va(s);
+            self.live[handle] = Some((v, len));
+            return Ok(v);
         }
         let free = (0..total.saturating_sub(n - 1))
             .find(|&s| (0..n).all(|k| self.slots[s + k].refs == 0))
@@ -113,7 +127,9 @@ impl IoRemap {
                 refs: 1,
             };
         }
-        Ok(va(free))
+        let v = va(free);
+        self.live[handle] = Some((v, len));
+        Ok(v)
     }
 
     /// Drops one use of the mapping `ioremap(_, len)` returned as `va`; the
@@ -129,11 +145,14 @@ impl IoRemap {
         if !self.window.contains(&va) {
             return Err(IoError::NotMapped);
         }
+        let handle = self.live.iter().position(|h| *h == Some((va, len)));
+        let handle = handle.ok_or(IoError::NotMapped)?;
         let s = ((va - self.window.start) / SECTION_SIZE) as usize;
         let (_, n) = Self::mibs(va, len)?;
         if s + n > self.nslots() || (0..n).any(|k| self.slots[s + k].refs == 0) {
             return Err(IoError::NotMapped);
         }
+        self.live[handle] = None;
         let mut removed = 0;
         for k in 0..n {
             let slot = &mut self.slots[s + k];
@@ -187,7 +206,7 @@ mod tests {
                 l1.as_mut_ptr(),
                 crate::mmu::pmap::tests::counts(),
                 0x4000_0000..0xFFF0_0000,
-                None,
+                true,
             )
         };
         let mut io = IoRemap::new(0xF000_0000..0xFEF0_0000);

@@ -119,7 +119,7 @@ pub struct PmapStats {
 pub struct Pmap<const N: usize> {
     l1: *mut u32,
     range: Range<u32>,
-    asid: Option<u8>,
+    global: bool,
     /// Live entries in the L2 table of each L1 slot (0 when it has none).
     l2_live: *mut [u16; N],
     stats: PmapStats,
@@ -132,7 +132,9 @@ unsafe impl<const N: usize> Send for Pmap<N> {}
 impl<const N: usize> Pmap<N> {
     /// Takes charge of `range` in the L1 table at `l1` (N entries, the first
     /// translating VA 0), keeping its counts in `l2_live`. Mappings are global
-    /// if `asid` is None, else non-global and invalidated by that ASID.
+    /// (the kernel's) or not (a process's, matched by ASID). TLB entries are
+    /// invalidated by MVA in every ASID: a process's ASID can change under it
+    /// (generation rollover), so the pmap never relies on one.
     ///
     /// # Safety
     /// `l1` must point to a live, writable L1 table of N entries and `l2_live`
@@ -144,13 +146,13 @@ impl<const N: usize> Pmap<N> {
         l1: *mut u32,
         l2_live: *mut [u16; N],
         range: Range<u32>,
-        asid: Option<u8>,
+        global: bool,
     ) -> Self {
         assert!(N == 4096 || N == 1024 || N == 2048, "unsupported L1 size");
         Self {
             l1,
             range,
-            asid,
+            global,
             l2_live,
             stats: PmapStats::default(),
         }
@@ -184,9 +186,9 @@ impl<const N: usize> Pmap<N> {
         }
     }
 
-    /// The ASID this pmap's mappings are tagged with (None: global).
-    pub fn asid(&self) -> Option<u8> {
-        self.asid
+    /// Whether this pmap makes global (kernel) mappings.
+    pub fn is_global(&self) -> bool {
+        self.global
     }
 
     /// The virtual range this pmap manages.
@@ -231,7 +233,7 @@ impl<const N: usize> Pmap<N> {
     }
 
     fn attrs(&self, mut attrs: Attrs) -> Attrs {
-        attrs.global = self.asid.is_none();
+        attrs.global = self.global;
         attrs
     }
 
@@ -448,10 +450,7 @@ impl<const N: usize> Pmap<N> {
             // One operation per mapping: the TLB holds a large page or a
             // (super)section as one entry, found by any address inside it.
             let _ = size;
-            match self.asid {
-                None => super::tlb_invalidate_va(va),
-                Some(asid) => super::tlb_invalidate_va_asid(va, asid),
-            }
+            super::tlb_invalidate_va(va);
         }
         #[cfg(not(target_arch = "arm"))]
         let _ = (va, size);
@@ -555,7 +554,7 @@ pub(crate) mod tests {
         let (mut l1, mut src) = setup();
         // SAFETY: l1 is a host table owned by this test.
         let mut p: Pmap<4096> =
-            unsafe { Pmap::new(l1.as_mut_ptr(), counts(), 0x4000_0000..0xC000_0000, None) };
+            unsafe { Pmap::new(l1.as_mut_ptr(), counts(), 0x4000_0000..0xC000_0000, true) };
         let cases = [
             (0x4000_1000, 0x6000_2000, Size::Page),
             (0x4001_0000, 0x6003_0000, Size::LargePage),
@@ -592,7 +591,7 @@ pub(crate) mod tests {
         let (mut l1, mut src) = setup();
         // SAFETY: l1 is a host table owned by this test.
         let mut p: Pmap<4096> =
-            unsafe { Pmap::new(l1.as_mut_ptr(), counts(), 0x4000_0000..0xC000_0000, None) };
+            unsafe { Pmap::new(l1.as_mut_ptr(), counts(), 0x4000_0000..0xC000_0000, true) };
         let e = |r: Result<(), PmapError>| r.unwrap_err();
         assert_eq!(
             e(p.map(0x4000_0800, 0x6000_0000, Size::Page, data(), &mut src)),
@@ -666,7 +665,7 @@ pub(crate) mod tests {
         let (mut l1, mut src) = setup();
         // SAFETY: l1 is a host table owned by this test.
         let mut p: Pmap<1024> =
-            unsafe { Pmap::new(l1.as_mut_ptr(), counts(), 0x0001_0000..0x4000_0000, Some(7)) };
+            unsafe { Pmap::new(l1.as_mut_ptr(), counts(), 0x0001_0000..0x4000_0000, false) };
         let rw = Attrs::user(Access::UserRw, true);
         let ro = Attrs::user(Access::UserRo, false);
         p.map(0x0001_0000, 0x6000_0000, Size::Page, rw, &mut src)
@@ -733,7 +732,7 @@ pub(crate) mod tests {
         fn agrees_with_model(ops in proptest::collection::vec(op(), 1..120)) {
             let (mut l1, mut src) = setup();
             // SAFETY: l1 is a host table owned by this test.
-            let mut p: Pmap<4096> = unsafe { Pmap::new(l1.as_mut_ptr(), counts(), 0x4000_0000..0xC000_0000, None) };
+            let mut p: Pmap<4096> = unsafe { Pmap::new(l1.as_mut_ptr(), counts(), 0x4000_0000..0xC000_0000, true) };
             let mut model: BTreeMap<u32, (u32, Size)> = BTreeMap::new(); // va -> (pa, size)
             let covers = |m: &BTreeMap<u32, (u32, Size)>, va: u32, len: u32| {
                 m.iter().any(|(&v, &(_, s))| v < va + len && va < v + s.bytes())

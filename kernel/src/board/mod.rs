@@ -5,10 +5,33 @@
 //! the board's RAM base) and `xtask` (to start the right QEMU machine). Adding a
 //! board means adding one file beside `vexpress_a9.rs` and one line to [`ALL`].
 
+pub mod realview_pbx_a9;
 pub mod vexpress_a9;
+pub mod xilinx_zynq_a9;
 
-/// Every board the kernel can be built for.
-pub const ALL: &[&Board] = &[&vexpress_a9::BOARD];
+/// Every board the kernel can be built for (`cargo xtask test` runs them in
+/// this order).
+pub const ALL: &[&Board] = &[
+    &vexpress_a9::BOARD,
+    &realview_pbx_a9::BOARD,
+    &xilinx_zynq_a9::BOARD,
+];
+
+/// Offset of the kernel image into RAM (linker.ld `KERNEL_OFFSET`): the image
+/// is loaded at RAM base + 1 MiB.
+pub const KERNEL_OFFSET: u32 = 0x0010_0000;
+
+/// The most RAM the kernel's linear map holds (kernel/src/layout.rs:
+/// 0xC000_0000..0xE000_0000). A board with more declares this much.
+pub const MAX_RAM: u32 = 512 << 20;
+
+/// Start of the kernel's linear map (kernel/src/layout.rs `KERNEL_VBASE`).
+const KERNEL_VBASE: u32 = 0xC000_0000;
+
+/// Bytes of page descriptor the kernel keeps per 4 KiB page of RAM, right
+/// after the image: an upper bound of `size_of::<PageDesc>()`, which
+/// kernel/src/mm/frames.rs asserts.
+pub const PAGE_DESC_BYTES: u32 = 16;
 
 /// Finds a board by its name (as given to `--board`).
 pub const fn by_name(name: &str) -> Option<&'static Board> {
@@ -118,4 +141,148 @@ impl Board {
     pub const GLOBAL_TIMER_IRQ: u32 = 27;
     /// GIC interrupt ID of the A9 private timer (a PPI).
     pub const PRIVATE_TIMER_IRQ: u32 = 29;
+
+    /// Physical address the image is loaded at and the boot stub's `_start`
+    /// runs from: RAM base + 1 MiB.
+    pub const fn load_address(&self) -> u32 {
+        self.ram_base + KERNEL_OFFSET
+    }
+
+    /// Bytes the page descriptors of this board's RAM take, whole pages.
+    pub const fn page_descs_size(&self) -> u32 {
+        (self.ram_size / 4096 * PAGE_DESC_BYTES).next_multiple_of(4096)
+    }
+
+    /// Checks what the boot stub, the linker script and the memory manager
+    /// assume of a board, so that a bad board file stops the build with a
+    /// reason instead of producing a kernel that hangs. (Whether the image
+    /// itself fits is checked by the linker: linker.ld's last `ASSERT`.)
+    pub const fn check(&self) -> Result<(), &'static str> {
+        const MIB: u32 = 1 << 20;
+        let end = self.ram_base as u64 + self.ram_size as u64;
+        if !self.ram_base.is_multiple_of(MIB) || !self.ram_size.is_multiple_of(MIB) {
+            return Err(
+                "ram_base and ram_size must be whole MiBs (the boot stub maps RAM in sections)",
+            );
+        }
+        if self.ram_size > MAX_RAM {
+            return Err("ram_size is over 512 MiB, the most the linear map holds: declare 512 MiB");
+        }
+        if end > 1 << 32 {
+            return Err("RAM runs past the 4 GiB address space");
+        }
+        // The boot stub's identity map of RAM must not overlap the kernel's
+        // own high mappings, or the jump to the higher half would land in
+        // the wrong one.
+        if end > KERNEL_VBASE as u64 && self.ram_base != KERNEL_VBASE {
+            return Err("RAM overlaps the kernel's virtual addresses (0xC000_0000 and up)");
+        }
+        if self.ram_size <= KERNEL_OFFSET + self.page_descs_size() {
+            return Err(
+                "RAM is too small: the kernel needs 1 MiB below its image, the image and 16 bytes of page descriptor per 4 KiB page",
+            );
+        }
+        if self.console.clock_hz == 0 || self.console_baud == 0 || self.periph_clock_hz == 0 {
+            return Err("clock and baud rates must not be 0");
+        }
+        if self.console.irq < 32 || self.console.irq >= 1020 {
+            return Err("the console's IRQ must be a GIC SPI (32..1020)");
+        }
+        if !self.periph_base.is_multiple_of(0x2000) {
+            return Err("PERIPHBASE must be 8 KiB aligned");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_board_passes_its_checks() {
+        for board in ALL {
+            assert_eq!(board.check(), Ok(()), "{}", board.name);
+        }
+    }
+
+    #[test]
+    fn names_are_unique_and_found() {
+        for (i, board) in ALL.iter().enumerate() {
+            let found = by_name(board.name).unwrap();
+            assert_eq!((found.name, found.ram_base), (board.name, board.ram_base));
+            assert!(ALL[..i].iter().all(|b| b.name != board.name));
+        }
+        assert!(by_name("nonsense").is_none());
+        assert!(by_name("vexpress-a").is_none());
+    }
+
+    #[test]
+    fn load_address_and_descriptors() {
+        let zynq = by_name("xilinx-zynq-a9").unwrap();
+        assert_eq!(zynq.load_address(), 0x0010_0000);
+        assert_eq!(zynq.page_descs_size(), 2 << 20);
+        assert_eq!(by_name("vexpress-a9").unwrap().load_address(), 0x6010_0000);
+        assert_eq!(by_name("vexpress-a9").unwrap().page_descs_size(), 1 << 20);
+    }
+
+    #[test]
+    fn boards_as_qemu_builds_them() {
+        let pbx = by_name("realview-pbx-a9").unwrap();
+        assert_eq!((pbx.ram_base, pbx.periph_base), (0, 0x1F00_0000));
+        assert_eq!(
+            (pbx.console.kind, pbx.console.base, pbx.console.irq),
+            (UartKind::Pl011, 0x1000_9000, 44)
+        );
+        assert!(matches!(pbx.sp804, Some(t) if t.base == 0x1001_1000 && t.irq == 36));
+
+        let zynq = by_name("xilinx-zynq-a9").unwrap();
+        assert_eq!((zynq.ram_base, zynq.periph_base), (0, 0xF8F0_0000));
+        assert_eq!(
+            (zynq.console.kind, zynq.console.base, zynq.console.irq),
+            (UartKind::Cadence, 0xE000_1000, 82)
+        );
+        assert_eq!(zynq.qemu_serial_index, 1);
+        assert!(zynq.sp804.is_none());
+        for board in ALL {
+            assert_eq!(board.periph_clock_hz, 100_000_000, "{}", board.name);
+        }
+    }
+
+    #[test]
+    fn bad_boards_are_refused() {
+        let good = *by_name("xilinx-zynq-a9").unwrap();
+        let with = |f: fn(&mut Board)| {
+            let mut b = good;
+            f(&mut b);
+            b.check()
+        };
+        assert!(
+            with(|b| b.ram_size = 1 << 20)
+                .unwrap_err()
+                .contains("too small")
+        );
+        assert!(with(|b| b.ram_size = 0).unwrap_err().contains("too small"));
+        assert!(
+            with(|b| b.ram_size = 1 << 30)
+                .unwrap_err()
+                .contains("512 MiB")
+        );
+        assert!(
+            with(|b| b.ram_base = 0x1000)
+                .unwrap_err()
+                .contains("whole MiBs")
+        );
+        assert!(
+            with(|b| b.ram_base = 0xB000_0000)
+                .unwrap_err()
+                .contains("overlaps")
+        );
+        assert!(with(|b| b.ram_base = 0xFFF0_0000).is_err());
+        assert!(with(|b| b.console_baud = 0).is_err());
+        assert!(with(|b| b.console.irq = 27).is_err());
+        // 2 MiB leaves 1 MiB - 8 KiB for the image: whether it fits is the
+        // linker's ASSERT to decide.
+        assert_eq!(with(|b| b.ram_size = 2 << 20), Ok(()));
+    }
 }

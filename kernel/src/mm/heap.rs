@@ -58,6 +58,7 @@ fn grow_at(top: u32, bytes: u32) -> bool {
             done -= PAGE_SIZE;
             let (kpmap, mut t) = mm.kernel_space();
             if let Ok(frame) = kpmap.unmap(top + done, Size::Page, &mut t) {
+                mm.note_unmapped(frame);
                 let _ = mm.frames.free(frame, 0);
             }
         }

@@ -7,10 +7,10 @@
 //! mapping. Everything else reaches these through the functions below, which
 //! take [`MM`] for the duration of one operation.
 
-use super::frames::{FrameAllocator, FrameError, MAX_ORDER, PAGE_SIZE, PageDesc};
+use super::frames::{FrameAllocator, FrameError, MAX_ORDER, PAGE_SIZE, PageDesc, PageState};
 use super::l2pool::L2Pool;
 use crate::boot::{BootInfo, phys_to_virt};
-use crate::layout::{EARLY_UART_VBASE, IOREMAP_END, IOREMAP_START, KTASK_START};
+use crate::layout::{EARLY_UART_VBASE, IOREMAP_END, IOREMAP_START, KTASK_END, KTASK_START};
 use crate::sync::IrqLock;
 use crate::{BOARD, println};
 use arch::mmu::descriptor::Attrs;
@@ -57,6 +57,21 @@ impl TableSource for Tables<'_> {
 }
 
 impl Mm {
+    /// Records in the reverse map that a translation now points at RAM frame
+    /// `pa` (counted on its block's first page); device memory is ignored.
+    pub fn note_mapped(&mut self, pa: u32) {
+        if let Some((head, PageState::Allocated { .. })) = self.frames.block_of(pa) {
+            let _ = self.frames.map_inc(head);
+        }
+    }
+
+    /// The reverse of [`Mm::note_mapped`], after an unmap.
+    pub fn note_unmapped(&mut self, pa: u32) {
+        if let Some((head, PageState::Allocated { .. })) = self.frames.block_of(pa) {
+            let _ = self.frames.map_dec(head);
+        }
+    }
+
     /// The kernel pmap and a table source, borrowed together.
     pub fn kernel_space(&mut self) -> (&mut Pmap<4096>, Tables<'_>) {
         (
@@ -132,7 +147,7 @@ pub fn init(info: &BootInfo) {
     // SAFETY: l1 is the live boot table (now the kernel's); from here on only
     // this pmap writes entries at or above KTASK_START; `live` is used by this
     // pmap alone and starts zeroed (.bss).
-    let mut kpmap = unsafe { Pmap::<4096>::new(l1, live, KTASK_START..KERNEL_SPACE_END, None) };
+    let mut kpmap = unsafe { Pmap::<4096>::new(l1, live, KTASK_START..KERNEL_SPACE_END, true) };
     let mut l2 = L2Pool::new();
     kpmap.adopt(&Tables {
         frames: &mut frames,
@@ -178,25 +193,43 @@ pub fn page_info(phys: u32) -> Option<PageDesc> {
     with(|mm| mm.frames.desc(phys).copied())
 }
 
-/// Maps `pa` at `va` in the kernel's address space (global mappings).
+/// The part of the kernel's space that [`map`], [`unmap`] and [`protect`]
+/// may change: the kernel-task area. The image, the linear map, the heap and
+/// the ioremap window are only changed by their own code.
+fn check_ktask(va: u32, size: Size) -> Result<(), PmapError> {
+    match va.checked_add(size.bytes()) {
+        Some(end) if va >= KTASK_START && end <= KTASK_END => Ok(()),
+        _ => Err(PmapError::OutOfRange),
+    }
+}
+
+/// Maps `pa` at `va` in the kernel-task area of the kernel's address space
+/// (global mappings); a RAM frame's reverse-map count goes up.
 pub fn map(va: u32, pa: u32, size: Size, attrs: Attrs) -> Result<(), PmapError> {
+    check_ktask(va, size)?;
     with(|mm| {
         let (kpmap, mut t) = mm.kernel_space();
-        kpmap.map(va, pa, size, attrs, &mut t)
+        kpmap.map(va, pa, size, attrs, &mut t)?;
+        mm.note_mapped(pa);
+        Ok(())
     })
 }
 
-/// Unmaps the `size` mapping at `va` in the kernel's space; returns its
+/// Unmaps the `size` mapping at `va` in the kernel-task area; returns its
 /// physical address.
 pub fn unmap(va: u32, size: Size) -> Result<u32, PmapError> {
+    check_ktask(va, size)?;
     with(|mm| {
         let (kpmap, mut t) = mm.kernel_space();
-        kpmap.unmap(va, size, &mut t)
+        let pa = kpmap.unmap(va, size, &mut t)?;
+        mm.note_unmapped(pa);
+        Ok(pa)
     })
 }
 
-/// Changes the attributes of a kernel mapping.
+/// Changes the attributes of a mapping in the kernel-task area.
 pub fn protect(va: u32, size: Size, attrs: Attrs) -> Result<(), PmapError> {
+    check_ktask(va, size)?;
     with(|mm| {
         let (kpmap, mut t) = mm.kernel_space();
         kpmap.protect(va, size, attrs, &mut t)
@@ -215,13 +248,18 @@ pub fn extract(va: u32) -> Option<Translation> {
 /// window (Device, kernel-only, XN, 1 MiB sections, shared per MiB); returns
 /// the virtual address of `phys`.
 pub fn ioremap(phys: u32, len: u32) -> Result<usize, IoError> {
+    let va = ioremap_quiet(phys, len)?;
+    println!("ioremap: {phys:#010x} (+{len:#x}) -> {va:#010x}");
+    Ok(va)
+}
+
+/// [`ioremap`] without its console line (the benchmark times this).
+pub fn ioremap_quiet(phys: u32, len: u32) -> Result<usize, IoError> {
     let mut io = IO.lock();
     let va = with(|mm| {
         let (kpmap, mut t) = mm.kernel_space();
         io.ioremap(phys, len, kpmap, &mut t)
     })?;
-    drop(io);
-    println!("ioremap: {phys:#010x} (+{len:#x}) -> {va:#010x}");
     Ok(va as usize)
 }
 

@@ -371,11 +371,15 @@ pub fn init(main_prio: u8) {
     let null_ttbr0 = crate::mm::alloc_frames(0).expect("a page for the empty L1 table");
     // SAFETY: a fresh frame in the linear map; zeroed, every entry faults.
     unsafe { (crate::boot::phys_to_virt(null_ttbr0) as *mut u8).write_bytes(0, 4096) };
-    // SAFETY: the empty table maps nothing, and everything the kernel uses
-    // lies at or above 0x4000_0000, in TTBR1 (the boot table).
+    // Order matters: first make TTBR1 (already the boot table) translate the
+    // kernel half, and only then give TTBR0 the empty table; the other way
+    // round, the kernel's own next instruction fetch would walk the empty
+    // table whenever the TLB does not happen to hold it.
+    // SAFETY: everything the kernel uses lies at or above 0x4000_0000, in
+    // the boot table that TTBR1 holds; the empty table maps nothing.
     unsafe {
-        arch::mmu::switch_user_space(null_ttbr0, 0);
         arch::mmu::set_ttbcr_n(2);
+        arch::mmu::switch_user_space(null_ttbr0, 0);
     }
     arch::mmu::tlb_invalidate_all();
     let mut s = Sched {
@@ -470,11 +474,21 @@ pub fn spawn<F: FnOnce() + Send + 'static>(
     prio: u8,
     f: F,
 ) -> Result<ThreadId, TaskError> {
+    spawn_in(name, prio, None, f)
+}
+
+/// [`spawn`] for a thread of task `pid` (a kernel-bound task).
+pub fn spawn_in<F: FnOnce() + Send + 'static>(
+    name: &'static str,
+    prio: u8,
+    pid: Option<u16>,
+    f: F,
+) -> Result<ThreadId, TaskError> {
     let closure: Box<Box<dyn FnOnce() + Send>> = Box::new(Box::new(f));
     let closure = Box::into_raw(closure);
     let start = thread_start as *const () as usize;
     let frame = TrapFrame::kernel_thread(start, closure as usize, 0);
-    let r = spawn_frame(name, prio, frame, None, None);
+    let r = spawn_frame(name, prio, frame, None, pid);
     if r.is_err() {
         // SAFETY: the closure was never handed to a thread.
         drop(unsafe { Box::from_raw(closure) });

@@ -1,7 +1,8 @@
 //! The kernel runs in the higher half: its PC and stack are at 0xC0xx_xxxx,
-//! and the boot banner lists the virtual memory layout.
+//! the boot banner lists the virtual memory layout, and the linear map
+//! ("lowmem") holds exactly the board's RAM from 0xC000_0000.
 //! expect-output: Virtual kernel memory layout:
-//! expect-output: lowmem : 0xc0000000 - 0xd0000000
+//! expect-output: lowmem : 0xc0000000 -
 //! expect-output: .text : 0xc0100000
 //! expect-output: .rodata :
 //! expect-output: .data :
@@ -28,5 +29,16 @@ fn main() {
         (stack_top - 0x4000..stack_top).contains(&sp),
     );
     check("running in SVC mode", arch::cpu::mode() == 0x13);
+    // The banner's lowmem row ends at 0xC000_0000 + RAM size (0xd0000000 for
+    // 256 MiB): the last word there reads, the next address faults (unless
+    // RAM fills the whole 512 MiB window and the heap follows).
+    let end = 0xC000_0000 + kernel::BOARD.ram_size as usize;
+    check(
+        "the linear map reaches the end of RAM",
+        arch::trap::probe_read(end - 4).is_ok(),
+    );
+    if end < kernel::layout::HEAP_START as usize {
+        check("and stops there", arch::trap::probe_read(end).is_err());
+    }
     finish()
 }

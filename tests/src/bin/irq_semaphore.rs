@@ -1,5 +1,7 @@
 //! Interrupt handlers wake waiting threads through a semaphore: a software-
-//! triggered SPI and the SP804 hardware timer each release a thread.
+//! triggered SPI and the SP804 hardware timer each release a thread. On a
+//! board without an SP804 (the Zynq) the timer part is skipped, and the
+//! output says so.
 
 #![no_std]
 #![no_main]
@@ -52,7 +54,10 @@ fn main() {
     check("handler ran 5 times", SOFT_HANDLED.load(SeqCst) == 5);
     check("nothing left in the semaphore", SOFT.count() == 0);
 
-    let sp = BOARD.sp804.expect("board has an SP804");
+    let Some(sp) = BOARD.sp804 else {
+        kernel::println!("skipped: the SP804 part ({} has no SP804)", BOARD.name);
+        finish()
+    };
     let va = kernel::mm::ioremap(sp.base, 0x1000).unwrap();
     // SAFETY: va maps the SP804; the only instance.
     unsafe { SP804 = Some(Sp804::new(va)) };

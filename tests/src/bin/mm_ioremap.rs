@@ -1,7 +1,8 @@
 //! ioremap shares a 1 MiB device section between the ranges that lie in it and
 //! unmaps it with its last user. In a MiB no driver uses (the LAN9118 of the
-//! Versatile Express motherboard), two ranges share one section (refs 2), a
-//! register reads through it, the first iounmap keeps it and the second
+//! Versatile Express and RealView motherboards, the Zynq's SD controllers),
+//! two ranges share one section (refs 2), registers read through it, the
+//! first iounmap keeps it and the second
 //! removes it (the next read is a translation fault). The GIC CPU interface
 //! (+0x100) and distributor (+0x1000) share the section the kernel's own GIC
 //! driver maps, and unmapping them leaves the kernel's mapping alone. The
@@ -23,13 +24,43 @@ use ktests::{check, finish};
 
 kernel::entry!(main);
 
-/// The SMSC LAN9118 Ethernet controller of QEMU's vexpress-a9 (legacy
-/// motherboard map), alone in its MiB.
-const ETH_PA: u32 = 0x4E00_0000;
-/// LAN9118 ID_REV: chip ID 0x0118 in the upper half.
-const ETH_ID_REV: usize = 0x50;
-/// LAN9118 BYTE_TEST: always reads 0x8765_4321.
-const ETH_BYTE_TEST: usize = 0x64;
+/// A device alone in its MiB that no kernel driver maps, and two of its
+/// registers that read known values.
+struct Spare {
+    /// What it is.
+    name: &'static str,
+    /// Its physical address.
+    pa: u32,
+    /// An identification register: offset, mask, value under the mask.
+    id: (usize, u32, u32),
+    /// A register with a fixed value: offset, value.
+    fixed: (usize, u32),
+}
+
+/// The spare device of the board the test runs on.
+fn spare() -> Spare {
+    match BOARD.name {
+        // The Zynq's SD/SDIO controller 0 (UG585 B.31; QEMU's xilinx_zynq.c
+        // gives it the silicon's Capabilities): the Host Controller Version
+        // (bits 23:16 of the word at 0xFC) says SD Host spec 2.00, and
+        // Capabilities reads 0x69EC_0080.
+        "xilinx-zynq-a9" => Spare {
+            name: "SDHCI 0",
+            pa: 0xE010_0000,
+            id: (0xFC, 0x00FF_0000, 0x0001_0000),
+            fixed: (0x40, 0x69EC_0080),
+        },
+        // The SMSC LAN9118 Ethernet controller of the Versatile Express
+        // (legacy map) and RealView PB motherboards: ID_REV holds chip 0x0118
+        // in its upper half, BYTE_TEST always reads 0x8765_4321.
+        _ => Spare {
+            name: "LAN9118",
+            pa: 0x4E00_0000,
+            id: (0x50, 0xFFFF_0000, 0x0118_0000),
+            fixed: (0x64, 0x8765_4321),
+        },
+    }
+}
 /// GICD_TYPER: interrupt lines and CPUs; never 0 on a GIC.
 const GICD_TYPER: usize = 0x4;
 /// GICC_PMR: the CPU interface's priority mask.
@@ -37,10 +68,13 @@ const GICC_PMR: usize = 0x4;
 
 fn main() {
     let sections0 = stats().kernel.sections;
+    let dev = spare();
+    let (id_off, id_mask, id_value) = dev.id;
+    let (fixed_off, fixed_value) = dev.fixed;
 
     // --- a MiB of its own: shared by two ranges, removed by the last iounmap ---
-    let id = ioremap(ETH_PA, 0x100);
-    check("ioremap of the Ethernet ID registers", id.is_ok());
+    let id = ioremap(dev.pa, 0x100);
+    check("ioremap of the spare device's ID registers", id.is_ok());
     let Ok(id) = id else { finish() };
     check(
         "it lies in the ioremap window at its MiB offset",
@@ -50,7 +84,7 @@ fn main() {
         "nobody else maps that MiB: refs 1, one more section",
         ioremap_refs(id) == 1 && stats().kernel.sections == sections0 + 1,
     );
-    let regs = ioremap(ETH_PA + 0x1000, 0x1000);
+    let regs = ioremap(dev.pa + 0x1000, 0x1000);
     check("a second ioremap in the same MiB", regs.is_ok());
     let Ok(regs) = regs else { finish() };
     check(
@@ -65,21 +99,21 @@ fn main() {
         "still one section for both",
         stats().kernel.sections == sections0 + 1,
     );
-    let id_rev = probe_read(id + ETH_ID_REV);
-    kernel::println!("LAN9118 ID_REV {id_rev:x?}");
+    let id_rev = probe_read(id + id_off);
+    kernel::println!("{} ID register {id_rev:x?}", dev.name);
     check(
-        "ID_REV reads through the mapping (chip 0x0118)",
-        matches!(id_rev, Ok(v) if v >> 16 == 0x0118),
+        "the ID register reads through the mapping",
+        matches!(id_rev, Ok(v) if v & id_mask == id_value),
     );
     check(
-        "BYTE_TEST reads 0x87654321",
-        probe_read(id + ETH_BYTE_TEST).ok() == Some(0x8765_4321),
+        "the fixed-value register reads its value",
+        probe_read(id + fixed_off).ok() == Some(fixed_value),
     );
 
     let t = extract(id as u32);
     check(
         "extract: the device, as a section",
-        matches!(t, Some(t) if t.phys == ETH_PA && t.size == Size::Section),
+        matches!(t, Some(t) if t.phys == dev.pa && t.size == Size::Section),
     );
     check(
         "the window is Device memory, XN, kernel-only",
@@ -103,7 +137,7 @@ fn main() {
     check("refs 1 after the first iounmap", ioremap_refs(id) == 1);
     check(
         "the registers still read",
-        probe_read(id + ETH_ID_REV).ok() == id_rev.ok(),
+        probe_read(id + id_off).ok() == id_rev.ok(),
     );
     check(
         "second iounmap removes the section (1 removed)",
@@ -117,7 +151,7 @@ fn main() {
         "extract after the last iounmap is None",
         extract(id as u32).is_none(),
     );
-    let addr = id + ETH_ID_REV;
+    let addr = id + id_off;
     check(
         "a read after the last iounmap faults (translation, section)",
         matches!(probe_read(addr), Err(f) if f.addr == addr as u32
@@ -187,7 +221,7 @@ fn main() {
     );
     check(
         "ioremap of an empty range is refused",
-        ioremap(ETH_PA, 0) == Err(IoError::BadRange),
+        ioremap(dev.pa, 0) == Err(IoError::BadRange),
     );
     check(
         "ioremap of a range wrapping past 4 GiB is refused",
@@ -199,7 +233,7 @@ fn main() {
     );
 
     // A range that crosses a MiB boundary takes two sections.
-    let two = ioremap(ETH_PA + 0xF_F000, 0x2000);
+    let two = ioremap(dev.pa + 0xF_F000, 0x2000);
     check(
         "a range over two MiBs maps two sections",
         matches!(two, Ok(va) if va & 0xF_FFFF == 0xF_F000)

@@ -2,9 +2,9 @@
 //! empty MiB allocates one L2 table (with the pool's free slots used up first,
 //! that takes a frame), the last page unmapped from it frees the table, clears
 //! the L1 entry and gives the frame back, so the free page count returns
-//! exactly to where it was. The L2 pool packs four 1 KiB tables into one frame: four
-//! fresh MiBs cost one more pool frame, not four, and give it back when their
-//! pages go.
+//! exactly to where it was. The L2 pool packs four 1 KiB tables into one
+//! frame: four fresh MiBs cost one more pool frame, not four, and give it back
+//! when their pages go.
 
 #![no_std]
 #![no_main]

@@ -284,14 +284,17 @@ fn main() {
             && unmap(0x1000_0000, Size::Page).is_err()
             && extract(0x1000_0000).is_none(),
     );
+    // The public API only changes the kernel-task area: the image, linear
+    // map, heap and ioremap window are out of its reach.
+    let text = kernel::boot::sym::text_start();
     check(
         "map over the kernel text is refused",
-        map(
-            kernel::boot::sym::text_start(),
-            frame,
-            Size::Page,
-            Attrs::KERNEL_TEXT,
-        ) == Err(PmapError::AlreadyMapped),
+        map(text, frame, Size::Page, Attrs::KERNEL_TEXT) == Err(PmapError::OutOfRange),
+    );
+    check(
+        "making kernel text writable is refused",
+        kernel::mm::protect(text, Size::Page, Attrs::KERNEL_DATA) == Err(PmapError::OutOfRange)
+            && arch::trap::probe_write(text as usize, 0).is_some(),
     );
     check("refused requests changed no counter", stats() == before);
     check(

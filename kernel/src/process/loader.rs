@@ -1,0 +1,131 @@
+//! Building a process from an ELF image (after seed 004): a fresh L1 table,
+//! each PT_LOAD segment mapped with the rights its flags give (R+X text, R
+//! rodata, R+W+XN data, .bss zeroed), and the stack placed one granule above
+//! the highest segment, with that granule left unmapped as its guard.
+//!
+//! Hard isolated programs are laid out in 1 MiB sections (`user/hard.ld`);
+//! their whole budget is reserved before anything is mapped, so admission
+//! either takes everything the task will ever need or fails cleanly.
+
+use super::{Backing, PAGE, ProcError, SECTION, SOFT_STACK, Spec, Task};
+use crate::boot::phys_to_virt;
+use crate::layout::{USER_END, USER_START};
+use crate::loader::elf::ElfImage;
+use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
+use alloc::vec::Vec;
+use arch::mmu::pmap::Pmap;
+
+/// Reserves `sections` 1 MiB blocks for a hard task; on failure gives back
+/// what it took.
+pub(super) fn reserve(t: &mut Task, sections: u32) -> Result<(), ProcError> {
+    let mut blocks = Vec::with_capacity(sections as usize);
+    for _ in 0..sections {
+        match crate::mm::alloc_frames(8) {
+            Ok(b) => blocks.push(b),
+            Err(_) => {
+                for b in blocks {
+                    let _ = crate::mm::free_frames(b, 8);
+                }
+                return Err(ProcError::BudgetUnavailable { needed: sections });
+            }
+        }
+    }
+    t.reserve = blocks;
+    Ok(())
+}
+
+/// Lays out and maps the program; returns (entry, initial sp). On error the
+/// caller tears the task down (everything made so far is recorded in it).
+pub(super) fn build(t: &mut Task, image: &ElfImage, spec: &Spec) -> Result<(u32, u32), ProcError> {
+    let g = t.class.granule();
+    // Segments as granule-aligned ranges, checked for sharing a granule
+    // (a hard program must keep its segments in separate sections).
+    let mut segs: Vec<_> = image
+        .segments()
+        .map(|s| {
+            let start = s.vaddr & !(g - 1);
+            let end = (s.vaddr + s.mem_size).next_multiple_of(g);
+            (start, end, s)
+        })
+        .collect();
+    segs.sort_by_key(|(start, ..)| *start);
+    if segs.windows(2).any(|w| w[0].1 > w[1].0) {
+        return Err(ProcError::ClassViolation);
+    }
+    let highest = segs
+        .iter()
+        .map(|(_, end, _)| *end)
+        .max()
+        .unwrap_or(USER_START);
+    let stack_len = if t.class.is_hard() {
+        SECTION
+    } else {
+        SOFT_STACK
+    };
+    let stack_start = highest + g; // one unmapped granule below: the guard
+    let stack_end = stack_start
+        .checked_add(stack_len)
+        .filter(|&e| e <= USER_END);
+    let stack_end = stack_end.ok_or(ProcError::Invalid)?;
+
+    if t.class.is_hard() {
+        let image_sections: u32 = segs.iter().map(|(s, e, _)| (e - s) / SECTION).sum();
+        let budget = spec.budget.next_multiple_of(SECTION) / SECTION;
+        // The L1 table's 8 KiB block is taken first, inside the admission.
+        t.space = Some(new_space(t)?);
+        reserve(t, image_sections + 1 + budget)?;
+    } else {
+        t.space = Some(new_space(t)?);
+    }
+
+    for (start, end, seg) in &segs {
+        let data = seg.data(image);
+        let vaddr = seg.vaddr;
+        let mut prot = 0;
+        if seg.flags.read {
+            prot |= PROT_READ;
+        }
+        if seg.flags.write {
+            prot |= PROT_WRITE;
+        }
+        if seg.flags.execute {
+            prot |= PROT_EXEC;
+        }
+        let start = *start;
+        // Copy the part of the file bytes that falls in each granule.
+        let fill = |off: u32, mem: &mut [u8]| {
+            let gran = start + off;
+            let lo = vaddr.max(gran);
+            let hi = (vaddr + data.len() as u32).min(gran + mem.len() as u32);
+            if lo < hi {
+                let src = &data[(lo - vaddr) as usize..(hi - vaddr) as usize];
+                mem[(lo - gran) as usize..(hi - gran) as usize].copy_from_slice(src);
+            }
+        };
+        t.map_region(start, end - start, prot, Backing::Image, &fill)?;
+    }
+    t.map_region(
+        stack_start,
+        stack_len,
+        PROT_READ | PROT_WRITE,
+        Backing::Stack,
+        &|_, _| {},
+    )?;
+    t.next_va = t.next_va.max(stack_end.next_multiple_of(g.max(PAGE)));
+    Ok((image.entry(), stack_end))
+}
+
+/// A process's address space: an 8 KiB block holding its 4 KiB L1 table
+/// (TTBCR.N = 2) and the pmap's 2 KiB of per-slot counters.
+fn new_space(t: &mut Task) -> Result<Pmap<1024>, ProcError> {
+    let block = crate::mm::alloc_frames(1)?;
+    let va = phys_to_virt(block);
+    // SAFETY: a fresh 8 KiB block in the linear map, ours alone.
+    unsafe { (va as *mut u8).write_bytes(0, 8192) };
+    t.l1_block = block;
+    let l1 = va as *mut u32;
+    let live = (va + 4096) as *mut [u16; 1024];
+    // SAFETY: l1 is the zeroed table and `live` the zeroed counters, owned by
+    // this pmap until the task is torn down.
+    Ok(unsafe { Pmap::new(l1, live, USER_START..USER_END, false) })
+}

@@ -1,0 +1,777 @@
+//! Tasks of the four real-time classes, and the address spaces of isolated ones.
+//!
+//! | class | space | mode | granularity | memory |
+//! | --- | --- | --- | --- | --- |
+//! | hard kernel-bound | kernel (TTBR1) | SVC | 1 MiB sections | budget mapped at admission; a fault is a kernel panic |
+//! | hard isolated | own (TTBR0) | user | 1 MiB sections, L1 only | budget reserved at admission; never allocates after |
+//! | soft kernel-bound | kernel | SVC | 4 KiB pages | mapped at creation, more on request; a fault is a kernel panic |
+//! | soft isolated | own | user | 4 KiB pages, L2 tables | on demand; a bad access kills only this process |
+//!
+//! A process is one thread in its own address space: a 4 KiB L1 table
+//! (TTBCR.N = 2, covering 0..1 GiB) plus a region list, like Phoenix-RTOS's
+//! memory maps: each region has a start, a length, rights and what backs it.
+//! The page tables themselves are the record of which frame backs which page,
+//! so tearing a process down walks its regions, unmaps every granule and
+//! frees the frames the pmap reports: every page returns.
+//!
+//! A hard isolated task is *admitted*: everything it will ever map (image,
+//! stack, its declared budget of anonymous memory) is taken from the page
+//! allocator as 1 MiB blocks when it is created, or creation fails and
+//! nothing stays allocated. After that its `mmap` takes sections from its own
+//! reserve, its table never needs a second level, and nothing it does calls
+//! an allocator.
+
+mod loader;
+
+use crate::layout::{KTASK_START, USER_END, USER_START};
+use crate::loader::elf::{ElfError, ElfImage, Limits};
+use crate::mm::frames::FrameError;
+use crate::sync::IrqLock;
+use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
+use crate::task::{self, Space, TaskError, ThreadId};
+use crate::{boot::phys_to_virt, println};
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use arch::mmu::asid::AsidTag;
+use arch::mmu::descriptor::{Access, Attrs, MemType};
+use arch::mmu::pmap::{Pmap, PmapError, PmapStats, Size};
+use arch::trap::TrapFrame;
+
+/// The most tasks that can exist at once.
+pub const MAX_TASKS: usize = 32;
+/// Regions one task may have (image segments, stack, mappings, devices).
+pub const MAX_REGIONS: usize = 16;
+/// Stack of a soft isolated process.
+pub const SOFT_STACK: u32 = 16 * 1024;
+/// Where anonymous mappings and devices of isolated processes start.
+const MMAP_BASE: u32 = 0x1000_0000;
+/// Each kernel-bound task's window in the kernel-task area.
+const KTASK_WINDOW: u32 = 32 << 20;
+const SECTION: u32 = 1 << 20;
+const PAGE: u32 = 4096;
+
+/// The real-time class of a task, chosen at creation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// Privileged, in the kernel's space, 1 MiB sections only.
+    HardKernel,
+    /// User mode, own space, 1 MiB sections only, all memory reserved up front.
+    HardIsolated,
+    /// Privileged, in the kernel's space, 4 KiB pages.
+    SoftKernel,
+    /// User mode, own space, 4 KiB pages.
+    SoftIsolated,
+}
+
+impl Class {
+    /// Hard real-time: sections only, memory committed at admission.
+    pub const fn is_hard(self) -> bool {
+        matches!(self, Class::HardKernel | Class::HardIsolated)
+    }
+    /// Runs in user mode in its own address space.
+    pub const fn is_isolated(self) -> bool {
+        matches!(self, Class::HardIsolated | Class::SoftIsolated)
+    }
+    /// The mapping granularity of the class.
+    pub const fn granule(self) -> u32 {
+        if self.is_hard() { SECTION } else { PAGE }
+    }
+    const fn size(self) -> Size {
+        if self.is_hard() {
+            Size::Section
+        } else {
+            Size::Page
+        }
+    }
+    /// Short name for tables.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Class::HardKernel => "hard kernel",
+            Class::HardIsolated => "hard isolated",
+            Class::SoftKernel => "soft kernel",
+            Class::SoftIsolated => "soft isolated",
+        }
+    }
+}
+
+/// A device a task may map into its own space (`map_device`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Device {
+    /// Physical address of its registers.
+    pub phys: u32,
+    /// Length of the register block.
+    pub len: u32,
+}
+
+/// What to create.
+#[derive(Clone, Copy, Debug)]
+pub struct Spec<'a> {
+    /// Name for logs and the status table.
+    pub name: &'static str,
+    /// Real-time class.
+    pub class: Class,
+    /// Scheduling priority (0 highest, 30 lowest).
+    pub priority: u8,
+    /// Anonymous memory the task may map besides its image and stack
+    /// (hard: reserved at admission; soft kernel-bound: mapped at creation;
+    /// soft isolated: an upper limit on what it holds at once, 0 = none).
+    pub budget: u32,
+    /// Devices the task may map.
+    pub devices: &'a [Device],
+    /// Passed to the task's entry in r0.
+    pub arg: u32,
+}
+
+/// Why a task could not be created or an operation was refused. A failed
+/// creation leaves nothing allocated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcError {
+    /// The request breaks the class's rules (a 4 KiB mapping for a hard task,
+    /// a user-mode program for a kernel-bound class, ...).
+    ClassViolation,
+    /// The program image is not one we run (see the [`ElfError`]).
+    BadElf(ElfError),
+    /// A hard task's budget could not be reserved: `needed` 1 MiB blocks.
+    BudgetUnavailable {
+        /// Sections the task needs.
+        needed: u32,
+    },
+    /// Out of memory (soft tasks).
+    NoMemory,
+    /// [`MAX_TASKS`] tasks exist, or [`MAX_REGIONS`] regions.
+    TooMany,
+    /// No such task.
+    NoSuchTask,
+    /// An address, length or rights argument is invalid.
+    Invalid,
+    /// The range is (partly) mapped already.
+    Exists,
+    /// The thread could not be created.
+    Task(TaskError),
+}
+
+impl From<FrameError> for ProcError {
+    fn from(_: FrameError) -> Self {
+        ProcError::NoMemory
+    }
+}
+
+impl From<PmapError> for ProcError {
+    fn from(e: PmapError) -> Self {
+        match e {
+            PmapError::AlreadyMapped => ProcError::Exists,
+            PmapError::NoTable => ProcError::NoMemory,
+            _ => ProcError::Invalid,
+        }
+    }
+}
+
+/// What backs a region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backing {
+    /// A program segment (frames owned by the task).
+    Image,
+    /// The stack (frames owned by the task).
+    Stack,
+    /// Anonymous memory from `mmap` (frames owned by the task).
+    Anon,
+    /// Device registers (not RAM: never freed).
+    Device,
+}
+
+/// A range of a task's address space.
+#[derive(Clone, Copy, Debug)]
+pub struct Region {
+    /// First address (granule aligned).
+    pub start: u32,
+    /// Length (a granule multiple).
+    pub len: u32,
+    /// `PROT_*` rights.
+    pub prot: u32,
+    /// What backs it.
+    pub backing: Backing,
+}
+
+/// A task: a process (isolated classes) or a kernel-bound task.
+pub struct Task {
+    /// Task id (index in the task table).
+    pub pid: u16,
+    /// Name.
+    pub name: &'static str,
+    /// Class.
+    pub class: Class,
+    /// Its thread.
+    pub thread: ThreadId,
+    /// Isolated tasks: the address space (pmap over the task's L1 table).
+    space: Option<Pmap<1024>>,
+    /// Physical address of the 8 KiB block holding the L1 table (first 4 KiB)
+    /// and the pmap's counters (second).
+    l1_block: u32,
+    /// Kernel-bound tasks: their window in the kernel's space.
+    window: u32,
+    regions: Vec<Region>,
+    /// Hard tasks: reserved 1 MiB blocks not mapped yet.
+    reserve: Vec<u32>,
+    /// Next free address for mmap / devices.
+    next_va: u32,
+    devices: Vec<(Device, Option<u32>)>,
+    /// Kernel-bound tasks: what they map (the kernel pmap counts for all).
+    kstats: PmapStats,
+    /// Soft isolated tasks: most anonymous memory they may hold at once.
+    budget: u32,
+    /// Anonymous memory held now.
+    anon: u32,
+    /// Set when the task has ended: its exit code (or the kill reason).
+    pub exit: Option<i32>,
+}
+
+/// The exit code of a process killed for a fault.
+pub const KILLED: i32 = -1000;
+
+static TASKS: IrqLock<[Option<Box<Task>>; MAX_TASKS]> = IrqLock::new([const { None }; MAX_TASKS]);
+
+/// Runs `f` on task `pid`.
+pub fn with_task<R>(pid: u16, f: impl FnOnce(&mut Task) -> R) -> Option<R> {
+    let mut tasks = TASKS.lock();
+    tasks.get_mut(pid as usize)?.as_deref_mut().map(f)
+}
+
+fn user_attrs(prot: u32) -> Result<Attrs, ProcError> {
+    if prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) != 0
+        || prot & (PROT_WRITE | PROT_EXEC) == PROT_WRITE | PROT_EXEC
+    {
+        return Err(ProcError::Invalid);
+    }
+    let access = match (prot & PROT_READ != 0, prot & PROT_WRITE != 0) {
+        (_, true) => Access::UserRw,
+        (true, false) => Access::UserRo,
+        (false, false) if prot & PROT_EXEC != 0 => Access::UserRo,
+        (false, false) => Access::KernelRw, // PROT_NONE: no user access
+    };
+    Ok(Attrs::user(access, prot & PROT_EXEC == 0))
+}
+
+fn kernel_attrs() -> Attrs {
+    Attrs::KERNEL_DATA
+}
+
+impl Task {
+    fn new(pid: u16, name: &'static str, class: Class) -> Self {
+        Task {
+            pid,
+            name,
+            class,
+            thread: ThreadId::new(0),
+            space: None,
+            l1_block: 0,
+            window: KTASK_START + pid as u32 * KTASK_WINDOW,
+            regions: Vec::with_capacity(MAX_REGIONS),
+            reserve: Vec::new(),
+            next_va: MMAP_BASE,
+            devices: Vec::new(),
+            kstats: PmapStats::default(),
+            budget: u32::MAX,
+            anon: 0,
+            exit: None,
+        }
+    }
+
+    /// The task's regions.
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+
+    /// Mapping counters: sections, pages, L2 tables.
+    pub fn stats(&self) -> PmapStats {
+        self.space.as_ref().map_or(self.kstats, |p| p.stats())
+    }
+
+    /// Hard tasks: 1 MiB blocks reserved and not yet mapped.
+    pub fn reserved_sections(&self) -> usize {
+        self.reserve.len()
+    }
+
+    /// The L1 entries of an isolated task's table (for tests and reports).
+    pub fn l1_entries(&self) -> impl Iterator<Item = arch::mmu::descriptor::L1Entry> + '_ {
+        (USER_START..USER_END)
+            .step_by(SECTION as usize)
+            .filter_map(|va| self.space.as_ref().map(|p| p.l1_entry(va)))
+    }
+
+    /// Translates a user address of this task.
+    pub fn translate(&self, va: u32) -> Option<arch::mmu::pmap::Translation> {
+        let p = self.space.as_ref()?;
+        crate::mm::with(|mm| p.extract(va, &mm.tables()))
+    }
+
+    /// One frame (page or 1 MiB block) for this task: from the reserve for
+    /// hard tasks (never the allocator after admission), else allocated.
+    fn take_frame(&mut self) -> Result<u32, ProcError> {
+        if self.class.is_hard() {
+            return self.reserve.pop().ok_or(ProcError::NoMemory);
+        }
+        let phys = crate::mm::alloc_frames(0)?;
+        crate::mm::with(|mm| mm.frames.set_owner(phys, self.pid + 1)).ok();
+        Ok(phys)
+    }
+
+    fn map_one(&mut self, va: u32, pa: u32, attrs: Attrs) -> Result<(), ProcError> {
+        let size = self.class.size();
+        match self.space.as_mut() {
+            Some(p) => crate::mm::with(|mm| {
+                p.map(va, pa, size, attrs, &mut mm.tables())?;
+                mm.note_mapped(pa);
+                Ok::<_, PmapError>(())
+            })?,
+            None => {
+                crate::mm::map(va, pa, size, attrs)?;
+                match size {
+                    Size::Section => self.kstats.sections += 1,
+                    _ => self.kstats.pages += 1,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn unmap_one(&mut self, va: u32) -> Option<u32> {
+        let size = self.class.size();
+        match self.space.as_mut() {
+            Some(p) => crate::mm::with(|mm| {
+                let pa = p.unmap(va, size, &mut mm.tables()).ok()?;
+                mm.note_unmapped(pa);
+                Some(pa)
+            }),
+            None => {
+                let pa = crate::mm::unmap(va, size).ok()?;
+                match size {
+                    Size::Section => self.kstats.sections -= 1,
+                    _ => self.kstats.pages -= 1,
+                }
+                Some(pa)
+            }
+        }
+    }
+
+    /// Gives back the frame behind a granule of a RAM region.
+    fn release_frame(&mut self, pa: u32) {
+        if self.class.is_hard() {
+            self.reserve.push(pa);
+        } else {
+            crate::mm::with(|mm| {
+                let _ = mm.frames.set_owner(pa, 0);
+                let _ = mm.frames.free(pa, 0);
+            });
+        }
+    }
+
+    /// Maps a new region of fresh zeroed memory at `start` (granule aligned)
+    /// and fills it from `init(offset_in_region) -> bytes to copy there`.
+    /// On failure nothing of the region stays mapped or allocated.
+    fn map_region(
+        &mut self,
+        start: u32,
+        len: u32,
+        prot: u32,
+        backing: Backing,
+        fill: &dyn Fn(u32, &mut [u8]),
+    ) -> Result<(), ProcError> {
+        let g = self.class.granule();
+        if start % g != 0 || len == 0 || len % g != 0 {
+            return Err(ProcError::Invalid);
+        }
+        if self.regions.len() == self.regions.capacity() {
+            return Err(ProcError::TooMany);
+        }
+        let attrs = if self.class.is_isolated() {
+            user_attrs(prot)?
+        } else {
+            kernel_attrs()
+        };
+        let mut done = 0;
+        let result = loop {
+            if done == len {
+                break Ok(());
+            }
+            let pa = match self.take_frame() {
+                Ok(pa) => pa,
+                Err(e) => break Err(e),
+            };
+            // SAFETY: pa is a frame (page or 1 MiB block) we own, in the
+            // linear map, not mapped anywhere else yet.
+            let mem =
+                unsafe { core::slice::from_raw_parts_mut(phys_to_virt(pa) as *mut u8, g as usize) };
+            mem.fill(0);
+            fill(done, mem);
+            if let Err(e) = self.map_one(start + done, pa, attrs) {
+                self.release_frame(pa);
+                break Err(e);
+            }
+            done += g;
+        };
+        if let Err(e) = result {
+            self.unmap_range(start, done, backing);
+            return Err(e);
+        }
+        self.regions.push(Region {
+            start,
+            len,
+            prot,
+            backing,
+        });
+        Ok(())
+    }
+
+    fn unmap_range(&mut self, start: u32, len: u32, backing: Backing) {
+        let g = self.class.granule();
+        for va in (start..start + len).step_by(g as usize) {
+            if let Some(pa) = self.unmap_one(va)
+                && backing != Backing::Device
+            {
+                self.release_frame(pa & !(g - 1));
+            }
+        }
+    }
+
+    /// Unmaps everything and frees every frame, table and reserve block.
+    fn teardown(&mut self) {
+        for r in core::mem::take(&mut self.regions) {
+            self.unmap_range(r.start, r.len, r.backing);
+        }
+        for block in core::mem::take(&mut self.reserve) {
+            let _ = crate::mm::free_frames(block, 8);
+        }
+        if self.space.take().is_some() {
+            let _ = crate::mm::free_frames(self.l1_block, 1);
+        }
+    }
+
+    /// `mmap`: maps `len` bytes (rounded up to the granule) of zeroed memory.
+    pub fn mmap(&mut self, len: u32, prot: u32) -> Result<u32, ProcError> {
+        let g = self.class.granule();
+        let len = len
+            .checked_next_multiple_of(g)
+            .filter(|&l| l > 0 && l <= USER_END - USER_START)
+            .ok_or(ProcError::Invalid)?;
+        if !self.class.is_hard() && self.anon.saturating_add(len) > self.budget {
+            return Err(ProcError::NoMemory);
+        }
+        let (base, limit) = if self.class.is_isolated() {
+            (self.next_va, USER_END)
+        } else {
+            (
+                self.window + self.next_va - MMAP_BASE,
+                self.window + KTASK_WINDOW,
+            )
+        };
+        if base.checked_add(len).is_none_or(|end| end > limit) {
+            return Err(ProcError::NoMemory);
+        }
+        self.map_region(base, len, prot, Backing::Anon, &|_, _| {})?;
+        self.next_va += len;
+        self.anon += len;
+        Ok(base)
+    }
+
+    /// `munmap`: removes a whole region `mmap` made.
+    pub fn munmap(&mut self, addr: u32, len: u32) -> Result<(), ProcError> {
+        let g = self.class.granule();
+        let len = len.checked_next_multiple_of(g).ok_or(ProcError::Invalid)?;
+        let i = self
+            .regions
+            .iter()
+            .position(|r| r.start == addr && r.len == len && r.backing == Backing::Anon)
+            .ok_or(ProcError::Invalid)?;
+        let r = self.regions.remove(i);
+        self.unmap_range(r.start, r.len, r.backing);
+        self.anon -= r.len;
+        Ok(())
+    }
+
+    /// `mprotect`: new rights for a whole region.
+    pub fn mprotect(&mut self, addr: u32, len: u32, prot: u32) -> Result<(), ProcError> {
+        let g = self.class.granule();
+        let len = len.checked_next_multiple_of(g).ok_or(ProcError::Invalid)?;
+        let attrs = user_attrs(prot)?;
+        let i = self
+            .regions
+            .iter()
+            .position(|r| r.start == addr && r.len == len && r.backing != Backing::Device)
+            .ok_or(ProcError::Invalid)?;
+        let size = self.class.size();
+        let space = self.space.as_mut().ok_or(ProcError::ClassViolation)?;
+        for va in (addr..addr + len).step_by(g as usize) {
+            crate::mm::with(|mm| space.protect(va, size, attrs, &mut mm.tables()))?;
+        }
+        self.regions[i].prot = prot;
+        Ok(())
+    }
+
+    /// `map_device`: maps the `index`-th granted device (once; a second call
+    /// returns the same address). User-accessible Device memory, XN.
+    pub fn map_device(&mut self, index: u32) -> Result<u32, ProcError> {
+        let (dev, mapped) = *self
+            .devices
+            .get(index as usize)
+            .ok_or(ProcError::ClassViolation)?;
+        if let Some(va) = mapped {
+            return Ok(va);
+        }
+        let g = self.class.granule();
+        let first = dev.phys & !(g - 1);
+        let end = (dev.phys + dev.len).next_multiple_of(g);
+        let base = self.next_va;
+        if self.regions.len() == self.regions.capacity() || base + (end - first) > USER_END {
+            return Err(ProcError::TooMany);
+        }
+        let attrs = Attrs {
+            access: Access::UserRw,
+            mem: MemType::Device,
+            xn: true,
+            shareable: true,
+            global: false,
+            domain: 0,
+        };
+        let mut done = 0;
+        while first + done < end {
+            if let Err(e) = self.map_one(base + done, first + done, attrs) {
+                self.unmap_range(base, done, Backing::Device);
+                return Err(e);
+            }
+            done += g;
+        }
+        self.regions.push(Region {
+            start: base,
+            len: done,
+            prot: PROT_READ | PROT_WRITE,
+            backing: Backing::Device,
+        });
+        self.next_va += done;
+        let va = base + (dev.phys - first);
+        self.devices[index as usize].1 = Some(va);
+        Ok(va)
+    }
+}
+
+/// Puts a task in its table slot (`task.pid`), or hands it back if the slot
+/// was taken meanwhile.
+fn insert(task: Task) -> Result<u16, Task> {
+    let mut tasks = TASKS.lock();
+    let slot = &mut tasks[task.pid as usize];
+    if slot.is_some() {
+        return Err(task);
+    }
+    let pid = task.pid;
+    *slot = Some(Box::new(task));
+    Ok(pid)
+}
+
+/// Registers a built task, then starts its thread with `start`; the task is
+/// in the table before its thread can run (it may look itself up at once).
+/// On failure the task is torn down and nothing stays allocated.
+fn start(
+    task: Task,
+    start: impl FnOnce(u16) -> Result<ThreadId, TaskError>,
+) -> Result<u16, ProcError> {
+    let pid = match insert(task) {
+        Ok(pid) => pid,
+        Err(mut t) => {
+            t.teardown();
+            return Err(ProcError::TooMany);
+        }
+    };
+    match start(pid) {
+        Ok(thread) => {
+            with_task(pid, |t| t.thread = thread);
+            Ok(pid)
+        }
+        Err(e) => {
+            if let Some(mut t) = TASKS.lock()[pid as usize].take() {
+                t.teardown();
+            }
+            Err(ProcError::Task(e))
+        }
+    }
+}
+
+fn free_slot() -> Result<u16, ProcError> {
+    let tasks = TASKS.lock();
+    tasks
+        .iter()
+        .position(Option::is_none)
+        .map(|i| i as u16)
+        .ok_or(ProcError::TooMany)
+}
+
+/// Creates an isolated task (a process) running the ELF program `elf`.
+pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
+    if !spec.class.is_isolated() {
+        return Err(ProcError::ClassViolation);
+    }
+    let limits = Limits {
+        user_start: USER_START,
+        user_end: USER_END,
+        max_segments: 8,
+    };
+    let image = ElfImage::parse(elf, &limits).map_err(ProcError::BadElf)?;
+    let pid = free_slot()?;
+    let mut t = Task::new(pid, spec.name, spec.class);
+    t.devices = spec.devices.iter().map(|&d| (d, None)).collect();
+    if spec.class == Class::SoftIsolated && spec.budget > 0 {
+        t.budget = spec.budget;
+    }
+    let (entry, sp) = match loader::build(&mut t, &image, spec) {
+        Ok(v) => v,
+        Err(e) => {
+            t.teardown();
+            return Err(e);
+        }
+    };
+    let space = Space {
+        ttbr0: t.l1_block,
+        tag: AsidTag::default(),
+    };
+    let frame = TrapFrame::user_thread(entry, sp, spec.arg);
+    start(t, |pid| {
+        task::spawn_frame(spec.name, spec.priority, frame, Some(space), Some(pid))
+    })
+}
+
+/// Creates a kernel-bound task running `f(memory)` in SVC mode, where
+/// `memory` is its budget mapped in its own window of the kernel's space:
+/// 1 MiB sections for the hard class, 4 KiB pages for the soft one.
+pub fn spawn_kernel_task(spec: &Spec, f: fn(&'static mut [u8])) -> Result<u16, ProcError> {
+    if spec.class.is_isolated() {
+        return Err(ProcError::ClassViolation);
+    }
+    let pid = free_slot()?;
+    let mut t = Task::new(pid, spec.name, spec.class);
+    let g = spec.class.granule();
+    let len = spec.budget.next_multiple_of(g).max(g);
+    if len > KTASK_WINDOW {
+        return Err(ProcError::Invalid);
+    }
+    if spec.class.is_hard() {
+        loader::reserve(&mut t, len / SECTION)?;
+    }
+    if let Err(e) = t.mmap(len, PROT_READ | PROT_WRITE) {
+        t.teardown();
+        return Err(e);
+    }
+    let base = t.regions[0].start;
+    let frame_fn = move || {
+        // SAFETY: [base, base + len) is this task's memory, mapped RW for as
+        // long as the task exists, used by nothing else.
+        let mem = unsafe { core::slice::from_raw_parts_mut(base as *mut u8, len as usize) };
+        f(mem);
+        end_kernel_task();
+    };
+    start(t, |pid| {
+        task::spawn_in(spec.name, spec.priority, Some(pid), frame_fn)
+    })
+}
+
+/// Ends the running kernel-bound task: its memory is unmapped and freed.
+fn end_kernel_task() {
+    if let Some(pid) = task::current_pid() {
+        let mut tasks = TASKS.lock();
+        if let Some(t) = tasks.get_mut(pid as usize).and_then(|t| t.as_deref_mut()) {
+            t.teardown();
+            t.exit = Some(0);
+        }
+    }
+}
+
+/// Ends the running process with `code` (from the trap path): unmaps and
+/// frees its memory, then switches to another thread.
+pub fn exit_current(frame: &mut TrapFrame, code: i32) -> *mut TrapFrame {
+    if let Some(pid) = task::current_pid() {
+        task::drop_current_space();
+        let mut tasks = TASKS.lock();
+        if let Some(t) = tasks.get_mut(pid as usize).and_then(|t| t.as_deref_mut()) {
+            t.teardown();
+            t.exit = Some(code);
+        }
+    }
+    task::trap_exit(frame)
+}
+
+/// Kills the running process for a fault it took (from the trap path),
+/// after printing a report.
+pub fn kill_current(frame: &mut TrapFrame, why: core::fmt::Arguments) -> *mut TrapFrame {
+    let name = task::current_pid().and_then(|pid| with_task(pid, |t| (t.name, t.pid)));
+    if let Some((name, pid)) = name {
+        println!("process {pid} ({name}) killed: {why}");
+    }
+    exit_current(frame, KILLED)
+}
+
+/// Waits for task `pid` to end, frees what is left of it and returns its
+/// exit code ([`KILLED`] if a fault killed it).
+pub fn wait(pid: u16) -> Result<i32, ProcError> {
+    let thread = with_task(pid, |t| t.thread).ok_or(ProcError::NoSuchTask)?;
+    task::join(thread).map_err(ProcError::Task)?;
+    let task = TASKS.lock().get_mut(pid as usize).and_then(Option::take);
+    let mut task = task.ok_or(ProcError::NoSuchTask)?;
+    task.teardown();
+    Ok(task.exit.unwrap_or(0))
+}
+
+/// A kernel-side mapping request on a task (tests and kernel services): maps
+/// one `size` granule of fresh memory at `va`. Refuses granularities the
+/// class does not allow.
+pub fn map_granule(pid: u16, va: u32, size: Size) -> Result<(), ProcError> {
+    with_task(pid, |t| {
+        if size != t.class.size() {
+            return Err(ProcError::ClassViolation);
+        }
+        let prot = PROT_READ | PROT_WRITE;
+        t.map_region(va, size.bytes(), prot, Backing::Anon, &|_, _| {})
+    })
+    .ok_or(ProcError::NoSuchTask)?
+}
+
+/// Prints the status table: each task's class, ASID, sections, pages and L2
+/// tables it holds, and its deadline misses.
+pub fn print_status() {
+    println!(
+        "  pid name            class          asid  sections  pages  L2 tables  misses  state"
+    );
+    let rows: Vec<_> = {
+        let tasks = TASKS.lock();
+        tasks
+            .iter()
+            .flatten()
+            .map(|t| (t.pid, t.name, t.class, t.thread, t.stats(), t.exit))
+            .collect()
+    };
+    for (pid, name, class, thread, stats, exit) in rows {
+        let info = task::info(thread);
+        let misses = info.map_or(0, |i| i.4.deadline_misses);
+        let state = match exit {
+            Some(KILLED) => alloc::string::String::from("killed"),
+            Some(code) => alloc::format!("exited {code}"),
+            None => alloc::format!("{:?}", info.map(|i| i.3)),
+        };
+        println!(
+            "  {:>3} {:<15} {:<14} {:>4} {:>9} {:>6} {:>10} {:>7}  {}",
+            pid,
+            name,
+            class.name(),
+            task::asid_of(thread),
+            stats.sections,
+            stats.pages,
+            stats.l2_tables,
+            misses,
+            state
+        );
+    }
+}
+
+/// A user program embedded in the kernel by `cargo xtask`, by name.
+pub fn program(name: &str) -> Option<&'static [u8]> {
+    crate::user_images::USER_IMAGES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, elf)| *elf)
+}

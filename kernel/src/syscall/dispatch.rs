@@ -1,0 +1,133 @@
+//! The SVC handler for user mode (see the module docs of `syscall`).
+
+use super::abi::{self, Errno};
+use crate::layout::{USER_END, USER_START};
+use crate::process::{self, ProcError};
+use crate::{print, task, time};
+use arch::mmu::descriptor::MemType;
+use arch::trap::TrapFrame;
+
+impl From<ProcError> for Errno {
+    fn from(e: ProcError) -> Self {
+        match e {
+            ProcError::NoMemory | ProcError::BudgetUnavailable { .. } | ProcError::TooMany => {
+                Errno::NoMem
+            }
+            ProcError::ClassViolation | ProcError::NoSuchTask => Errno::Perm,
+            ProcError::Exists => Errno::Exists,
+            _ => Errno::Inval,
+        }
+    }
+}
+
+/// Copies `out.len()` bytes from user address `addr` of the running process,
+/// after checking every page is the caller's, user-readable normal memory.
+pub fn copy_from_user(pid: u16, addr: u32, out: &mut [u8]) -> Result<(), Errno> {
+    let len = out.len() as u32;
+    let end = addr.checked_add(len).ok_or(Errno::Fault)?;
+    if addr < USER_START || end > USER_END {
+        return Err(Errno::Fault);
+    }
+    let mut done = 0u32;
+    while done < len {
+        let va = addr + done;
+        let chunk = (4096 - (va & 0xFFF)).min(len - done);
+        let t = process::with_task(pid, |t| t.translate(va))
+            .flatten()
+            .ok_or(Errno::Fault)?;
+        if !t.attrs.access.user_readable() || t.attrs.mem != MemType::Normal {
+            return Err(Errno::Fault);
+        }
+        let src = crate::boot::phys_to_virt(t.phys) as *const u8;
+        // SAFETY: t.phys is RAM the process owns (a normal-memory user
+        // mapping of it), reached through the linear map; `chunk` stays in
+        // its page.
+        let bytes = unsafe { core::slice::from_raw_parts(src, chunk as usize) };
+        out[done as usize..(done + chunk) as usize].copy_from_slice(bytes);
+        done += chunk;
+    }
+    Ok(())
+}
+
+fn ret(frame: &mut TrapFrame, r: Result<u32, Errno>) -> *mut TrapFrame {
+    frame.r[0] = match r {
+        Ok(v) => v,
+        Err(e) => e.to_ret(),
+    };
+    frame
+}
+
+fn write(pid: u16, addr: u32, len: u32) -> Result<u32, Errno> {
+    if len > abi::WRITE_MAX {
+        return Err(Errno::Inval);
+    }
+    let mut buf = [0u8; 128];
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(buf.len() as u32);
+        copy_from_user(pid, addr + done, &mut buf[..n as usize])?;
+        for &b in &buf[..n as usize] {
+            print!(
+                "{}",
+                if b == b'\n' || (0x20..0x7F).contains(&b) {
+                    b as char
+                } else {
+                    '?'
+                }
+            );
+        }
+        done += n;
+    }
+    Ok(len)
+}
+
+/// Handles `svc #0` from user mode; returns the frame to resume.
+pub fn handle(frame: &mut TrapFrame) -> *mut TrapFrame {
+    let Some(pid) = task::current_pid() else {
+        return ret(frame, Err(Errno::Perm));
+    };
+    let [a0, a1, a2, ..] = [frame.r[0], frame.r[1], frame.r[2], frame.r[3]];
+    let on = |f: &mut dyn FnMut(&mut process::Task) -> Result<u32, ProcError>| {
+        process::with_task(pid, |t| f(t))
+            .unwrap_or(Err(ProcError::NoSuchTask))
+            .map_err(Errno::from)
+    };
+    match frame.r[7] {
+        abi::WRITE => {
+            let r = write(pid, a0, a1);
+            ret(frame, r)
+        }
+        abi::YIELD => {
+            frame.r[0] = 0;
+            task::trap_yield(frame)
+        }
+        abi::SLEEP_UNTIL => {
+            frame.r[0] = 0;
+            task::trap_sleep_until(frame, (a1 as u64) << 32 | a0 as u64)
+        }
+        abi::EXIT => process::exit_current(frame, a0 as i32),
+        abi::TIME => {
+            let now = time::now();
+            frame.r[1] = (now >> 32) as u32;
+            ret(frame, Ok(now as u32))
+        }
+        abi::GET_ID => ret(frame, Ok(pid as u32)),
+        abi::MMAP => {
+            let r = on(&mut |t| t.mmap(a0, a1));
+            ret(frame, r)
+        }
+        abi::MUNMAP => {
+            let r = on(&mut |t| t.munmap(a0, a1).map(|_| 0));
+            ret(frame, r)
+        }
+        abi::MPROTECT => {
+            let r = on(&mut |t| t.mprotect(a0, a1, a2).map(|_| 0));
+            ret(frame, r)
+        }
+        abi::MAP_DEVICE => {
+            let r = on(&mut |t| t.map_device(a0));
+            ret(frame, r)
+        }
+        _ => ret(frame, Err(Errno::NoSys)),
+    }
+}

@@ -1,0 +1,58 @@
+//! The reverse map (physical page -> descriptor): mapping a frame counts in
+//! its descriptor, a frame still mapped cannot be freed, and a process's
+//! frames name the process as their owner.
+
+#![no_std]
+#![no_main]
+
+use arch::mmu::descriptor::Attrs;
+use arch::mmu::pmap::Size;
+use kernel::mm::frames::FrameError;
+use kernel::mm::{alloc_frames, free_frames, map, page_info, unmap};
+use kernel::process::{self, Class};
+use ktests::{check, finish, program, spec};
+
+kernel::entry!(main);
+
+fn main() {
+    let f = alloc_frames(0).unwrap();
+    check(
+        "a fresh frame maps nowhere",
+        page_info(f).map(|d| d.map_count()) == Some(0),
+    );
+    map(0x4800_0000, f, Size::Page, Attrs::KERNEL_DATA).unwrap();
+    map(0x4800_1000, f, Size::Page, Attrs::KERNEL_RODATA).unwrap();
+    check(
+        "two mappings counted",
+        page_info(f).map(|d| d.map_count()) == Some(2),
+    );
+    check(
+        "freeing it while mapped is refused",
+        free_frames(f, 0) == Err(FrameError::StillMapped),
+    );
+    unmap(0x4800_0000, Size::Page).unwrap();
+    unmap(0x4800_1000, Size::Page).unwrap();
+    check(
+        "unmapping uncounts",
+        page_info(f).map(|d| d.map_count()) == Some(0),
+    );
+    check("then it frees", free_frames(f, 0).is_ok());
+
+    let p = process::spawn_process(&spec("mapper", Class::SoftIsolated, 50), program("mapper"))
+        .unwrap();
+    let text = process::with_task(p, |t| t.translate(0x0001_0000))
+        .flatten()
+        .unwrap();
+    let desc = page_info(text.phys & !0xFFF).unwrap();
+    check(
+        "a process's page is owned by it (pid + 1)",
+        desc.owner() == p + 1,
+    );
+    check("and mapped once", desc.map_count() == 1);
+    process::wait(p).unwrap();
+    check(
+        "after exit the page is free again",
+        page_info(text.phys & !0xFFF).map(|d| d.owner()) == Some(0),
+    );
+    finish()
+}

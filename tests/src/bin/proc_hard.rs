@@ -1,0 +1,110 @@
+//! Hard isolated tasks: the table holds only section entries (checked by
+//! walking it), nothing is allocated while the task runs (allocator counters
+//! unchanged), `mmap` draws on the budget reserved at admission, a budget
+//! that cannot be reserved is refused with nothing left allocated, and
+//! requests that break a class's rules are refused.
+
+#![no_std]
+#![no_main]
+
+use arch::mmu::descriptor::L1Entry;
+use arch::mmu::pmap::Size;
+use kernel::process::{self, Class, ProcError, Spec};
+use kernel::task;
+use ktests::{check, finish, program};
+
+kernel::entry!(main);
+
+fn hard(name: &'static str, arg: u32, budget: u32) -> Spec<'static> {
+    Spec {
+        name,
+        class: Class::HardIsolated,
+        priority: 3,
+        budget,
+        devices: &[],
+        arg,
+    }
+}
+
+fn main() {
+    let p =
+        process::spawn_process(&hard("hard-periodic", 40, 0), program("hard_periodic")).unwrap();
+    let entries: alloc::vec::Vec<L1Entry> =
+        process::with_task(p, |t| t.l1_entries().collect()).unwrap();
+    let sections = entries
+        .iter()
+        .filter(|e| matches!(e, L1Entry::Section { .. }))
+        .count();
+    let others = entries
+        .iter()
+        .filter(|e| !matches!(e, L1Entry::Section { .. } | L1Entry::Fault))
+        .count();
+    kernel::println!("hard task table: {sections} sections, {others} other entries");
+    check("its table holds sections (image + stack)", sections >= 2);
+    check("and nothing but sections: no second level", others == 0);
+    check(
+        "its counters show no L2 table",
+        process::with_task(p, |t| t.stats().l2_tables) == Some(0),
+    );
+    check(
+        "a 4 KiB mapping for a hard task is refused",
+        process::map_granule(p, 0x2000_0000, Size::Page) == Err(ProcError::ClassViolation),
+    );
+    let admitted = kernel::mm::stats();
+    let mut polls = 0;
+    let mut unchanged = true;
+    while process::with_task(p, |t| t.exit.is_none()).unwrap_or(false) {
+        unchanged &= kernel::mm::stats() == admitted;
+        polls += 1;
+        task::sleep(1_000_000);
+    }
+    kernel::println!("allocator counters compared {polls} times while it ran");
+    check(
+        "no allocation happened while it ran",
+        unchanged && polls > 10,
+    );
+    check("it met every release", process::wait(p) == Ok(0));
+
+    let free = kernel::mm::stats().free_pages;
+    let too_big = process::spawn_process(&hard("greedy", 0, 1 << 30), program("hard_periodic"));
+    kernel::println!("1 GiB budget: {too_big:?}");
+    check(
+        "an impossible budget is refused",
+        matches!(too_big, Err(ProcError::BudgetUnavailable { .. })),
+    );
+    check(
+        "and nothing stays allocated",
+        kernel::mm::stats().free_pages == free,
+    );
+
+    let m =
+        process::spawn_process(&hard("hard-mapper", 3, 3 << 20), program("hard_mapper")).unwrap();
+    check(
+        "mmap uses, exhausts and reuses the reserved budget",
+        process::wait(m) == Ok(0),
+    );
+    check(
+        "all its sections came back",
+        kernel::mm::stats().free_pages == free,
+    );
+
+    let user_kernel = process::spawn_process(
+        &Spec {
+            class: Class::HardKernel,
+            ..hard("bad", 0, 0)
+        },
+        program("quiet"),
+    );
+    check(
+        "a user-mode hard kernel-bound task is refused",
+        user_kernel == Err(ProcError::ClassViolation),
+    );
+    let kernel_isolated = process::spawn_kernel_task(&hard("bad", 0, 1 << 20), |_| {});
+    check(
+        "an isolated class cannot run kernel code",
+        kernel_isolated == Err(ProcError::ClassViolation),
+    );
+    finish()
+}
+
+extern crate alloc;

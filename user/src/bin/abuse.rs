@@ -1,0 +1,122 @@
+//! Calls every system call with bad arguments (kernel addresses, unmapped
+//! addresses, NULL, misaligned or huge lengths) and checks each is refused
+//! with the right error code. The exit code is the number of wrong answers.
+
+#![no_std]
+#![no_main]
+
+use user::abi::{self, Errno};
+use user::{PROT_EXEC, PROT_READ, PROT_WRITE, println, syscall};
+
+user::main!(main);
+
+static mut WRONG: i32 = 0;
+
+fn expect(what: &str, got: u32, want: Errno) {
+    let got = Errno::check(got);
+    if got != Err(want) {
+        println!("abuse: {what}: got {got:?}, want {want:?}");
+        // SAFETY: single-threaded.
+        unsafe { WRONG += 1 };
+    }
+}
+
+fn main(_: u32) -> i32 {
+    let w = |p: u32, l: u32| syscall(abi::WRITE, [p, l, 0, 0]).0;
+    expect(
+        "write from a kernel address",
+        w(0xC010_0000, 16),
+        Errno::Fault,
+    );
+    expect("write from NULL", w(0, 16), Errno::Fault);
+    expect(
+        "write from an unmapped address",
+        w(0x3000_0000, 16),
+        Errno::Fault,
+    );
+    expect(
+        "write across the top of user space",
+        w(0x3FFF_FFF0, 64),
+        Errno::Fault,
+    );
+    expect(
+        "write with a wrapping length",
+        w(0x0001_0000, u32::MAX),
+        Errno::Inval,
+    );
+    expect(
+        "write longer than the maximum",
+        w(0x0001_0000, abi::WRITE_MAX + 1),
+        Errno::Inval,
+    );
+    let mm = |l: u32, p: u32| syscall(abi::MMAP, [l, p, 0, 0]).0;
+    expect("mmap of 0 bytes", mm(0, PROT_READ), Errno::Inval);
+    expect(
+        "mmap of a huge length",
+        mm(0xFFFF_F000, PROT_READ),
+        Errno::Inval,
+    );
+    expect(
+        "mmap writable and executable",
+        mm(4096, PROT_WRITE | PROT_EXEC),
+        Errno::Inval,
+    );
+    expect("mmap with unknown rights", mm(4096, 0x80), Errno::Inval);
+    expect(
+        "mmap past the end of user space",
+        mm(0x3800_0000, PROT_READ),
+        Errno::NoMem,
+    );
+    let un = |a: u32, l: u32| syscall(abi::MUNMAP, [a, l, 0, 0]).0;
+    expect("munmap of the kernel", un(0xC000_0000, 4096), Errno::Inval);
+    expect(
+        "munmap of our own text",
+        un(0x0001_0000, 4096),
+        Errno::Inval,
+    );
+    expect("munmap of nothing", un(0x2000_0000, 4096), Errno::Inval);
+    let good = user::mmap(8192, PROT_READ | PROT_WRITE).map(|p| p as u32);
+    if let Ok(good) = good {
+        expect("munmap misaligned", un(good + 1, 8192), Errno::Inval);
+        expect("munmap of part of a mapping", un(good, 4096), Errno::Inval);
+        let mp = |a: u32, l: u32, p: u32| syscall(abi::MPROTECT, [a, l, p, 0]).0;
+        expect(
+            "mprotect to W+X",
+            mp(good, 8192, PROT_WRITE | PROT_EXEC),
+            Errno::Inval,
+        );
+        expect(
+            "mprotect of the kernel",
+            mp(0xC000_0000, 4096, PROT_READ),
+            Errno::Inval,
+        );
+        expect(
+            "mprotect of unmapped memory",
+            mp(0x2000_0000, 4096, PROT_READ),
+            Errno::Inval,
+        );
+        if user::munmap(good as *mut u8, 8192).is_err() {
+            println!("abuse: a good munmap failed");
+            // SAFETY: single-threaded.
+            unsafe { WRONG += 1 };
+        }
+    } else {
+        println!("abuse: a good mmap failed");
+        // SAFETY: single-threaded.
+        unsafe { WRONG += 1 };
+    }
+    expect(
+        "a device not granted",
+        syscall(abi::MAP_DEVICE, [7, 0, 0, 0]).0,
+        Errno::Perm,
+    );
+    expect(
+        "an unknown system call",
+        syscall(99, [0; 4]).0,
+        Errno::NoSys,
+    );
+    // SAFETY: single-threaded.
+    let wrong = unsafe { WRONG };
+    println!("abuse: {wrong} wrong answers");
+    wrong
+}
