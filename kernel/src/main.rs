@@ -1,7 +1,8 @@
 //! The demo kernel that `cargo xtask run` boots: a self-check of what the
-//! boot sequence promises, then real-time threads side by side (two periodic
-//! threads and one woken by a hardware timer interrupt) and the scheduler's
-//! status table.
+//! boot sequence promises, then one task of each real-time class running at
+//! once (a hard isolated periodic process, a soft isolated process that maps
+//! and unmaps memory, a hard and a soft kernel-bound periodic task) beside a
+//! thread woken by a hardware timer interrupt, and the status tables.
 
 #![no_std]
 #![no_main]
@@ -9,12 +10,13 @@
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use drivers::gic::Trigger;
 use drivers::sp804::Sp804;
+use kernel::process::{self, Class, Spec};
 use kernel::task::{self, Periodic, sync::Semaphore};
 use kernel::{BOARD, irq, println, time};
 
 kernel::entry!(main);
 
-const RUN_NS: u64 = 200_000_000;
+const RUN_MS: u32 = 200;
 
 fn self_check() {
     println!("demo: self-check");
@@ -22,37 +24,31 @@ fn self_check() {
     let sp = arch::cpu::stack_pointer() as u32;
     println!("    running at pc {pc:#010x}, sp {sp:#010x}");
     let low = arch::trap::probe_read(BOARD.ram_base as usize);
-    println!(
-        "    identity map removed: {}",
-        if low.is_err() { "yes" } else { "NO" }
-    );
+    println!("    identity map removed: {}", if low.is_err() { "yes" } else { "NO" });
     let text = kernel::boot::sym::text_start() as usize;
     let w = arch::trap::probe_write(text, 0);
-    println!(
-        "    kernel text write-protected: {}",
-        if w.is_some() { "yes" } else { "NO" }
-    );
-    assert!(
-        pc >= 0xC000_0000 && low.is_err() && w.is_some(),
-        "self-check failed"
-    );
+    println!("    kernel text write-protected: {}", if w.is_some() { "yes" } else { "NO" });
+    assert!(pc >= 0xC000_0000 && low.is_err() && w.is_some(), "self-check failed");
 }
 
-fn periodic(name: &'static str, period_ns: u64, work_loops: u32) {
-    let end = time::now() + RUN_NS;
-    let mut p = Periodic::new(period_ns);
-    let mut n = 0u32;
+/// A kernel-bound periodic job: every `period` ms, fill its memory.
+fn kernel_job(mem: &'static mut [u8], period_ms: u64) {
+    let end = time::now() + (RUN_MS as u64 + 20) * 1_000_000;
+    let mut p = Periodic::new(period_ms * 1_000_000);
+    let mut n = 0u8;
     while p.next_release() < end {
         p.wait();
-        for i in 0..work_loops {
-            core::hint::black_box(i);
-        }
-        n += 1;
+        mem[..64 * 1024].fill(n);
+        n = n.wrapping_add(1);
     }
-    println!(
-        "demo: {name} ran {n} periods of {} ms",
-        period_ns / 1_000_000
-    );
+}
+
+fn hard_kernel(mem: &'static mut [u8]) {
+    kernel_job(mem, 3)
+}
+
+fn soft_kernel(mem: &'static mut [u8]) {
+    kernel_job(mem, 4)
 }
 
 static TICK: Semaphore = Semaphore::new(0);
@@ -67,65 +63,62 @@ fn on_sp804(_irq: u32) {
     TICK.give();
 }
 
+/// Starts a thread woken by the SP804 every 2 ms, if the board has one.
+fn start_irq_thread() -> Option<task::ThreadId> {
+    let sp = BOARD.sp804?;
+    let va = kernel::mm::ioremap(sp.base, 0x1000).expect("ioremap SP804");
+    // SAFETY: va maps the SP804 registers; this is the only instance.
+    unsafe { TIMER = Some(Sp804::new(va)) };
+    irq::register(sp.irq, Trigger::Level, on_sp804).expect("SP804 IRQ");
+    let t = task::spawn("sp804-driven", 2, || {
+        let end = time::now() + RUN_MS as u64 * 1_000_000;
+        while time::now() < end {
+            TICK.take();
+            TICKS.fetch_add(1, Relaxed);
+        }
+    })
+    .ok()?;
+    // SAFETY: as above.
+    unsafe { (*(&raw const TIMER)).as_ref()?.start_periodic(sp.clock_hz / 500) };
+    Some(t)
+}
+
 fn main() {
     self_check();
-    let sp804 = BOARD.sp804;
-    match sp804 {
-        Some(_) => println!(
-            "demo: two periodic threads and one interrupt-driven thread for {} ms",
-            RUN_NS / 1_000_000
-        ),
-        None => println!(
-            "demo: two periodic threads for {} ms (this board has no SP804: no interrupt-driven thread)",
-            RUN_NS / 1_000_000
-        ),
-    }
-    if let Some(sp) = sp804 {
-        let va = kernel::mm::ioremap(sp.base, 0x1000).expect("ioremap SP804");
-        // SAFETY: va maps the SP804 registers; this is the only instance.
-        unsafe { TIMER = Some(Sp804::new(va)) };
-        irq::register(sp.irq, Trigger::Level, on_sp804).expect("SP804 IRQ");
-    }
+    println!("demo: the four task classes side by side for {RUN_MS} ms");
+    let spec = |name, class, priority, budget, arg| Spec { name, class, priority, budget, devices: &[], arg };
+    let hard_iso = process::spawn_process(
+        &spec("hard-periodic", Class::HardIsolated, 3, 0, RUN_MS / 2 + 10),
+        process::program("hard_periodic").expect("embedded by cargo xtask"),
+    )
+    .expect("hard isolated task admitted");
+    let soft_iso = process::spawn_process(
+        &spec("soft-mapper", Class::SoftIsolated, 12, 1 << 20, RUN_MS + 20),
+        process::program("worker").expect("embedded by cargo xtask"),
+    )
+    .expect("soft isolated task");
+    let hard_k = process::spawn_kernel_task(&spec("hard-kernel", Class::HardKernel, 4, 1 << 20, 0), hard_kernel)
+        .expect("hard kernel-bound task admitted");
+    let soft_k = process::spawn_kernel_task(&spec("soft-kernel", Class::SoftKernel, 8, 64 << 10, 0), soft_kernel)
+        .expect("soft kernel-bound task");
+    let irq_thread = start_irq_thread();
 
-    let fast = task::spawn("periodic-5ms", 4, || {
-        periodic("periodic-5ms", 5_000_000, 2000)
-    })
-    .unwrap();
-    let slow = task::spawn("periodic-8ms", 6, || {
-        periodic("periodic-8ms", 8_000_000, 5000)
-    })
-    .unwrap();
-    let irq_thread = sp804.map(|sp| {
-        let thread = task::spawn("sp804-driven", 2, || {
-            let end = time::now() + RUN_NS;
-            while time::now() < end {
-                TICK.take();
-                TICKS.fetch_add(1, Relaxed);
-            }
-        })
-        .unwrap();
-        // SAFETY: as above.
-        unsafe {
-            (*(&raw const TIMER))
-                .as_ref()
-                .unwrap()
-                .start_periodic(sp.clock_hz / 500)
-        };
-        thread
-    });
-    task::sleep(RUN_NS + 5_000_000);
-    println!("demo: status after {} ms", RUN_NS / 1_000_000);
+    task::sleep(RUN_MS as u64 * 1_000_000);
+    println!("demo: tasks after {RUN_MS} ms");
+    process::print_status();
+    println!("demo: threads");
     task::print_status();
-    if irq_thread.is_some() {
-        println!(
-            "demo: {} SP804 interrupts woke sp804-driven",
-            TICKS.load(Relaxed)
-        );
-        // SAFETY: as above.
-        unsafe { (*(&raw const TIMER)).as_ref().unwrap().stop() };
+    for pid in [hard_iso, soft_iso, hard_k, soft_k] {
+        let code = process::wait(pid);
+        println!("demo: task {pid} ended: {code:?}");
     }
-    for t in [Some(fast), Some(slow), irq_thread].into_iter().flatten() {
+    if let Some(t) = irq_thread {
         let _ = task::join(t);
+        println!("demo: {} SP804 interrupts woke sp804-driven", TICKS.load(Relaxed));
+        // SAFETY: as above.
+        if let Some(t) = unsafe { (*(&raw const TIMER)).as_ref() } {
+            t.stop();
+        }
     }
     println!("demo: done");
 }
