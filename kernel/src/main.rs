@@ -24,16 +24,25 @@ fn self_check() {
     let sp = arch::cpu::stack_pointer() as u32;
     println!("    running at pc {pc:#010x}, sp {sp:#010x}");
     let low = arch::trap::probe_read(BOARD.ram_base as usize);
-    println!("    identity map removed: {}", if low.is_err() { "yes" } else { "NO" });
+    println!(
+        "    identity map removed: {}",
+        if low.is_err() { "yes" } else { "NO" }
+    );
     let text = kernel::boot::sym::text_start() as usize;
     let w = arch::trap::probe_write(text, 0);
-    println!("    kernel text write-protected: {}", if w.is_some() { "yes" } else { "NO" });
-    assert!(pc >= 0xC000_0000 && low.is_err() && w.is_some(), "self-check failed");
+    println!(
+        "    kernel text write-protected: {}",
+        if w.is_some() { "yes" } else { "NO" }
+    );
+    assert!(
+        pc >= 0xC000_0000 && low.is_err() && w.is_some(),
+        "self-check failed"
+    );
 }
 
 /// A kernel-bound periodic job: every `period` ms, fill its memory.
 fn kernel_job(mem: &'static mut [u8], period_ms: u64) {
-    let end = time::now() + (RUN_MS as u64 + 20) * 1_000_000;
+    let end = time::now() + (RUN_MS as u64 + 100) * 1_000_000;
     let mut p = Periodic::new(period_ms * 1_000_000);
     let mut n = 0u8;
     while p.next_release() < end {
@@ -79,28 +88,51 @@ fn start_irq_thread() -> Option<task::ThreadId> {
     })
     .ok()?;
     // SAFETY: as above.
-    unsafe { (*(&raw const TIMER)).as_ref()?.start_periodic(sp.clock_hz / 500) };
+    unsafe {
+        (*(&raw const TIMER))
+            .as_ref()?
+            .start_periodic(sp.clock_hz / 500)
+    };
     Some(t)
 }
 
 fn main() {
     self_check();
     println!("demo: the four task classes side by side for {RUN_MS} ms");
-    let spec = |name, class, priority, budget, arg| Spec { name, class, priority, budget, devices: &[], arg };
+    let spec = |name, class, priority, budget, arg| Spec {
+        name,
+        class,
+        priority,
+        budget,
+        devices: &[],
+        arg,
+    };
     let hard_iso = process::spawn_process(
-        &spec("hard-periodic", Class::HardIsolated, 3, 0, RUN_MS / 2 + 10),
+        &spec("hard-periodic", Class::HardIsolated, 3, 0, RUN_MS / 2 + 50),
         process::program("hard_periodic").expect("embedded by cargo xtask"),
     )
     .expect("hard isolated task admitted");
     let soft_iso = process::spawn_process(
-        &spec("soft-mapper", Class::SoftIsolated, 12, 1 << 20, RUN_MS + 20),
+        &spec(
+            "soft-mapper",
+            Class::SoftIsolated,
+            12,
+            1 << 20,
+            RUN_MS + 100,
+        ),
         process::program("worker").expect("embedded by cargo xtask"),
     )
     .expect("soft isolated task");
-    let hard_k = process::spawn_kernel_task(&spec("hard-kernel", Class::HardKernel, 4, 1 << 20, 0), hard_kernel)
-        .expect("hard kernel-bound task admitted");
-    let soft_k = process::spawn_kernel_task(&spec("soft-kernel", Class::SoftKernel, 8, 64 << 10, 0), soft_kernel)
-        .expect("soft kernel-bound task");
+    let hard_k = process::spawn_kernel_task(
+        &spec("hard-kernel", Class::HardKernel, 4, 1 << 20, 0),
+        hard_kernel,
+    )
+    .expect("hard kernel-bound task admitted");
+    let soft_k = process::spawn_kernel_task(
+        &spec("soft-kernel", Class::SoftKernel, 8, 64 << 10, 0),
+        soft_kernel,
+    )
+    .expect("soft kernel-bound task");
     let irq_thread = start_irq_thread();
 
     task::sleep(RUN_MS as u64 * 1_000_000);
@@ -114,7 +146,10 @@ fn main() {
     }
     if let Some(t) = irq_thread {
         let _ = task::join(t);
-        println!("demo: {} SP804 interrupts woke sp804-driven", TICKS.load(Relaxed));
+        println!(
+            "demo: {} SP804 interrupts woke sp804-driven",
+            TICKS.load(Relaxed)
+        );
         // SAFETY: as above.
         if let Some(t) = unsafe { (*(&raw const TIMER)).as_ref() } {
             t.stop();

@@ -192,6 +192,7 @@ pub fn display_command(qemu: &Path, board: &Board, elf: &Path, gdb: bool) -> Str
             .iter()
             .map(|a| a.to_string_lossy().into_owned()),
     );
+    words.extend(["-icount".into(), TEST_ICOUNT.into()]);
     words.join(" ")
 }
 
@@ -199,6 +200,7 @@ pub fn display_command(qemu: &Path, board: &Board, elf: &Path, gdb: bool) -> Str
 /// terminal) and waits for it.
 pub fn run_interactive(qemu: &Path, board: &Board, elf: &Path, gdb: bool) -> Result<ExitStatus> {
     command(qemu, board, elf, gdb)
+        .args(["-icount", TEST_ICOUNT])
         .status()
         .map_err(|e| Error::new(1, format!("could not start {}: {e}", qemu.display())))
 }
@@ -226,10 +228,10 @@ impl Drop for Reaper {
     }
 }
 
-/// Instruction counting for test runs: virtual time advances 16 ns per guest
-/// instruction and skips idle time (`sleep=off`), so timing checks in tests
-/// depend on the kernel alone, not on how busy the host is, and idle waits
-/// cost no wall-clock time.
+/// Instruction counting for `run` and `test`: virtual time advances 16 ns per
+/// guest instruction and skips idle time (`sleep=off`), so the demo's timing
+/// figures and the tests' timing checks depend on the kernel alone, not on
+/// how busy the host is, and idle waits cost no wall-clock time.
 pub const TEST_ICOUNT: &str = "shift=4,sleep=off";
 
 /// Boots `elf` on `board` with no input and instruction counting

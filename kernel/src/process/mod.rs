@@ -28,9 +28,10 @@ use crate::loader::elf::{ElfError, ElfImage, Limits};
 use crate::mm::frames::FrameError;
 use crate::sync::IrqLock;
 use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
+use crate::task::sync::Mutex;
 use crate::task::{self, Space, TaskError, ThreadId};
 use crate::{boot::phys_to_virt, println};
-use alloc::boxed::Box;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use arch::mmu::asid::AsidTag;
 use arch::mmu::descriptor::{Access, Attrs, MemType};
@@ -228,12 +229,23 @@ pub struct Task {
 /// The exit code of a process killed for a fault.
 pub const KILLED: i32 = -1000;
 
-static TASKS: IrqLock<[Option<Box<Task>>; MAX_TASKS]> = IrqLock::new([const { None }; MAX_TASKS]);
+/// A task behind its own lock: a blocking mutex with priority inheritance,
+/// so work on one task (a soft task's `mmap` zeroing pages, say) runs with
+/// interrupts enabled and never delays another task's system calls.
+type TaskRef = Arc<Mutex<Task>>;
 
-/// Runs `f` on task `pid`.
+/// The task table. Its own lock is held only to look a task up.
+static TASKS: IrqLock<[Option<TaskRef>; MAX_TASKS]> = IrqLock::new([const { None }; MAX_TASKS]);
+
+fn get(pid: u16) -> Option<TaskRef> {
+    TASKS.lock().get(pid as usize)?.clone()
+}
+
+/// Runs `f` on task `pid`, holding that task's lock (this may block).
 pub fn with_task<R>(pid: u16, f: impl FnOnce(&mut Task) -> R) -> Option<R> {
-    let mut tasks = TASKS.lock();
-    tasks.get_mut(pid as usize)?.as_deref_mut().map(f)
+    let task = get(pid)?;
+    let mut guard = task.lock();
+    Some(f(&mut guard))
 }
 
 fn user_attrs(prot: u32) -> Result<Attrs, ProcError> {
@@ -562,7 +574,7 @@ fn insert(task: Task) -> Result<u16, Task> {
         return Err(task);
     }
     let pid = task.pid;
-    *slot = Some(Box::new(task));
+    *slot = Some(Arc::new(Mutex::new(task)));
     Ok(pid)
 }
 
@@ -586,8 +598,9 @@ fn start(
             Ok(pid)
         }
         Err(e) => {
-            if let Some(mut t) = TASKS.lock()[pid as usize].take() {
-                t.teardown();
+            let t = TASKS.lock()[pid as usize].take();
+            if let Some(t) = t {
+                t.lock().teardown();
             }
             Err(ProcError::Task(e))
         }
@@ -674,11 +687,10 @@ pub fn spawn_kernel_task(spec: &Spec, f: fn(&'static mut [u8])) -> Result<u16, P
 /// Ends the running kernel-bound task: its memory is unmapped and freed.
 fn end_kernel_task() {
     if let Some(pid) = task::current_pid() {
-        let mut tasks = TASKS.lock();
-        if let Some(t) = tasks.get_mut(pid as usize).and_then(|t| t.as_deref_mut()) {
+        with_task(pid, |t| {
             t.teardown();
             t.exit = Some(0);
-        }
+        });
     }
 }
 
@@ -687,12 +699,12 @@ fn end_kernel_task() {
 pub fn exit_current(frame: &mut TrapFrame, code: i32) -> *mut TrapFrame {
     if let Some(pid) = task::current_pid() {
         task::drop_current_space();
-        let mut tasks = TASKS.lock();
-        if let Some(t) = tasks.get_mut(pid as usize).and_then(|t| t.as_deref_mut()) {
+        with_task(pid, |t| {
             t.teardown();
             t.exit = Some(code);
-        }
+        });
     }
+    arch::cpu::interrupts_disable(); // see syscall::handle: switch masked
     task::trap_exit(frame)
 }
 
@@ -712,7 +724,8 @@ pub fn wait(pid: u16) -> Result<i32, ProcError> {
     let thread = with_task(pid, |t| t.thread).ok_or(ProcError::NoSuchTask)?;
     task::join(thread).map_err(ProcError::Task)?;
     let task = TASKS.lock().get_mut(pid as usize).and_then(Option::take);
-    let mut task = task.ok_or(ProcError::NoSuchTask)?;
+    let task = task.ok_or(ProcError::NoSuchTask)?;
+    let mut task = task.lock();
     task.teardown();
     Ok(task.exit.unwrap_or(0))
 }
@@ -737,21 +750,23 @@ pub fn print_status() {
     println!(
         "  pid name            class          asid  sections  pages  L2 tables  misses  state"
     );
-    let rows: Vec<_> = {
-        let tasks = TASKS.lock();
-        tasks
-            .iter()
-            .flatten()
-            .map(|t| (t.pid, t.name, t.class, t.thread, t.stats(), t.exit))
-            .collect()
-    };
+    let tasks: Vec<TaskRef> = TASKS.lock().iter().flatten().cloned().collect();
+    let rows: Vec<_> = tasks
+        .iter()
+        .map(|t| {
+            let t = t.lock();
+            (t.pid, t.name, t.class, t.thread, t.stats(), t.exit)
+        })
+        .collect();
     for (pid, name, class, thread, stats, exit) in rows {
         let info = task::info(thread);
         let misses = info.map_or(0, |i| i.4.deadline_misses);
         let state = match exit {
             Some(KILLED) => alloc::string::String::from("killed"),
             Some(code) => alloc::format!("exited {code}"),
-            None => alloc::format!("{:?}", info.map(|i| i.3)),
+            None => info.map_or(alloc::string::String::from("gone"), |i| {
+                alloc::format!("{:?}", i.3)
+            }),
         };
         println!(
             "  {:>3} {:<15} {:<14} {:>4} {:>9} {:>6} {:>10} {:>7}  {}",

@@ -82,7 +82,20 @@ fn write(pid: u16, addr: u32, len: u32) -> Result<u32, Errno> {
 }
 
 /// Handles `svc #0` from user mode; returns the frame to resume.
+///
+/// System calls run with interrupts enabled, so a long one (an `mmap` that
+/// zeroes many pages) can be preempted by a higher-priority thread: an IRQ
+/// taken here stacks its frame on this thread's kernel stack, and if the
+/// scheduler switches away it keeps that frame to resume the call later.
+/// Scheduling calls (yield, sleep, exit) mask interrupts again first.
 pub fn handle(frame: &mut TrapFrame) -> *mut TrapFrame {
+    arch::cpu::interrupts_enable();
+    let next = dispatch(frame);
+    arch::cpu::interrupts_disable();
+    next
+}
+
+fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
     let Some(pid) = task::current_pid() else {
         return ret(frame, Err(Errno::Perm));
     };
@@ -97,12 +110,16 @@ pub fn handle(frame: &mut TrapFrame) -> *mut TrapFrame {
             let r = write(pid, a0, a1);
             ret(frame, r)
         }
+        // A switch must happen with IRQs masked: once the scheduler has
+        // picked another thread we still run on this one's stack.
         abi::YIELD => {
             frame.r[0] = 0;
+            arch::cpu::interrupts_disable();
             task::trap_yield(frame)
         }
         abi::SLEEP_UNTIL => {
             frame.r[0] = 0;
+            arch::cpu::interrupts_disable();
             task::trap_sleep_until(frame, (a1 as u64) << 32 | a0 as u64)
         }
         abi::EXIT => process::exit_current(frame, a0 as i32),

@@ -40,7 +40,7 @@ fn main() {
     let spec = |name, class, budget| Spec {
         name,
         class,
-        priority: 5,
+        priority: 20, // below main (16): main inspects them before they run
         budget,
         devices: &[],
         arg: 0,

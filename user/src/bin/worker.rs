@@ -14,7 +14,9 @@ fn main(ms: u32) -> i32 {
     let end = user::now() + ms as u64 * 1_000_000;
     let mut rounds = 0u32;
     while user::now() < end {
-        let Ok(p) = user::mmap(LEN, PROT_READ | PROT_WRITE) else { return 1 };
+        let Ok(p) = user::mmap(LEN, PROT_READ | PROT_WRITE) else {
+            return 1;
+        };
         let words = (LEN / 4) as usize;
         // SAFETY: p..p+LEN was just mapped read/write for us.
         let buf = unsafe { core::slice::from_raw_parts_mut(p as *mut u32, words) };
