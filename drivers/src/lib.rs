@@ -8,6 +8,7 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod a9_timer;
+pub mod cadence_ttc;
 pub mod cadence_uart;
 pub mod gic;
 pub mod pl011;

@@ -11,6 +11,7 @@ use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use drivers::gic::Trigger;
 use drivers::sp804::Sp804;
 use kernel::process::{self, Class, Spec};
+use kernel::sync::IrqLock;
 use kernel::task::{self, Periodic, sync::Semaphore};
 use kernel::{BOARD, irq, println, time};
 
@@ -62,11 +63,10 @@ fn soft_kernel(mem: &'static mut [u8]) {
 
 static TICK: Semaphore = Semaphore::new(0);
 static TICKS: AtomicU32 = AtomicU32::new(0);
-static mut TIMER: Option<Sp804> = None;
+static TIMER: IrqLock<Option<Sp804>> = IrqLock::new(None);
 
 fn on_sp804(_irq: u32) {
-    // SAFETY: TIMER is set before this IRQ is enabled and never changed after.
-    if let Some(t) = unsafe { (*(&raw const TIMER)).as_ref() } {
+    if let Some(t) = TIMER.lock().as_ref() {
         t.clear_interrupt();
     }
     TICK.give();
@@ -77,7 +77,7 @@ fn start_irq_thread() -> Option<task::ThreadId> {
     let sp = BOARD.sp804?;
     let va = kernel::mm::ioremap(sp.base, 0x1000).expect("ioremap SP804");
     // SAFETY: va maps the SP804 registers; this is the only instance.
-    unsafe { TIMER = Some(Sp804::new(va)) };
+    *TIMER.lock() = Some(unsafe { Sp804::new(va) });
     irq::register(sp.irq, Trigger::Level, on_sp804).expect("SP804 IRQ");
     let t = task::spawn("sp804-driven", 2, || {
         let end = time::now() + RUN_MS as u64 * 1_000_000;
@@ -87,12 +87,7 @@ fn start_irq_thread() -> Option<task::ThreadId> {
         }
     })
     .ok()?;
-    // SAFETY: as above.
-    unsafe {
-        (*(&raw const TIMER))
-            .as_ref()?
-            .start_periodic(sp.clock_hz / 500)
-    };
+    TIMER.lock().as_ref()?.start_periodic(sp.clock_hz / 500);
     Some(t)
 }
 
@@ -150,8 +145,7 @@ fn main() {
             "demo: {} SP804 interrupts woke sp804-driven",
             TICKS.load(Relaxed)
         );
-        // SAFETY: as above.
-        if let Some(t) = unsafe { (*(&raw const TIMER)).as_ref() } {
+        if let Some(t) = TIMER.lock().as_ref() {
             t.stop();
         }
     }

@@ -75,7 +75,7 @@ pub fn get_id() -> u32 {
 /// Ends the process with `code`.
 pub fn exit(code: i32) -> ! {
     syscall(abi::EXIT, [code as u32, 0, 0, 0]);
-    loop {}
+    unreachable!("the kernel does not return from exit")
 }
 
 /// Maps `len` bytes of zeroed memory with `prot` rights.

@@ -70,7 +70,7 @@ pub(super) fn build(t: &mut Task, image: &ElfImage, spec: &Spec) -> Result<(u32,
 
     if t.class.is_hard() {
         let image_sections: u32 = segs.iter().map(|(s, e, _)| (e - s) / SECTION).sum();
-        let budget = spec.budget.next_multiple_of(SECTION) / SECTION;
+        let budget = spec.budget.div_ceil(SECTION);
         // The L1 table's 8 KiB block is taken first, inside the admission.
         t.space = Some(new_space(t)?);
         reserve(t, image_sections + 1 + budget)?;

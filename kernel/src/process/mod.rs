@@ -389,7 +389,7 @@ impl Task {
         fill: &dyn Fn(u32, &mut [u8]),
     ) -> Result<(), ProcError> {
         let g = self.class.granule();
-        if start % g != 0 || len == 0 || len % g != 0 {
+        if !start.is_multiple_of(g) || len == 0 || !len.is_multiple_of(g) {
             return Err(ProcError::Invalid);
         }
         if self.regions.len() == self.regions.capacity() {

@@ -71,12 +71,11 @@ fn inherit(s: &mut Sched, mut owner: ThreadId, prio: u8) {
             return;
         }
         s.set_prio(owner, prio);
-        // SAFETY: blocked_on points at a mutex its owner keeps alive.
-        match s
-            .tcb(owner)
-            .blocked_on
-            .and_then(|m| unsafe { (*m).owner.get() })
-        {
+        let blocked_on = s.tcb(owner).blocked_on;
+        // SAFETY: blocked_on points at a mutex that outlives its waiters (a
+        // waiter borrows it for the whole of `lock`).
+        let next_owner = blocked_on.and_then(|m| unsafe { (*m).owner.get() });
+        match next_owner {
             Some(next) => owner = next,
             None => return,
         }

@@ -9,6 +9,7 @@
 use core::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use drivers::gic::Trigger;
 use drivers::sp804::Sp804;
+use kernel::sync::IrqLock;
 use kernel::task::{self, sync::Semaphore};
 use kernel::{BOARD, irq};
 use ktests::{check, finish};
@@ -20,7 +21,7 @@ static SOFT: Semaphore = Semaphore::new(0);
 static SOFT_HANDLED: AtomicU32 = AtomicU32::new(0);
 static TIMER: Semaphore = Semaphore::new(0);
 static TIMER_TICKS: AtomicU32 = AtomicU32::new(0);
-static mut SP804: Option<Sp804> = None;
+static SP804: IrqLock<Option<Sp804>> = IrqLock::new(None);
 
 fn soft_handler(_irq: u32) {
     SOFT_HANDLED.fetch_add(1, SeqCst);
@@ -28,8 +29,7 @@ fn soft_handler(_irq: u32) {
 }
 
 fn timer_handler(_irq: u32) {
-    // SAFETY: set before the IRQ was enabled; only read afterwards.
-    if let Some(t) = unsafe { (*(&raw const SP804)).as_ref() } {
+    if let Some(t) = SP804.lock().as_ref() {
         t.clear_interrupt();
     }
     TIMER.give();
@@ -60,7 +60,7 @@ fn main() {
     };
     let va = kernel::mm::ioremap(sp.base, 0x1000).unwrap();
     // SAFETY: va maps the SP804; the only instance.
-    unsafe { SP804 = Some(Sp804::new(va)) };
+    *SP804.lock() = Some(unsafe { Sp804::new(va) });
     irq::register(sp.irq, Trigger::Level, timer_handler).unwrap();
     let ticker = task::spawn("timer-waiter", 6, || {
         for _ in 0..10 {
@@ -69,17 +69,14 @@ fn main() {
         }
     })
     .unwrap();
-    // SAFETY: as above.
-    unsafe {
-        (*(&raw const SP804))
-            .as_ref()
-            .unwrap()
-            .start_periodic(sp.clock_hz / 1000)
-    };
+    SP804
+        .lock()
+        .as_ref()
+        .unwrap()
+        .start_periodic(sp.clock_hz / 1000);
     check("timer thread woken 10 times", task::join(ticker).is_ok());
     check("10 ticks counted", TIMER_TICKS.load(SeqCst) == 10);
-    // SAFETY: as above.
-    unsafe { (*(&raw const SP804)).as_ref().unwrap().stop() };
+    SP804.lock().as_ref().unwrap().stop();
     irq::unregister(sp.irq);
     finish()
 }

@@ -9,19 +9,24 @@ user::main!(main);
 
 fn main(how: u32) -> i32 {
     match how {
-        // SAFETY: deliberately faulting accesses (that is the test).
-        0 => unsafe {
-            core::hint::black_box(core::ptr::null::<u32>()).read_volatile();
-        },
-        1 => unsafe { (main as *const () as *mut u32).write_volatile(0) },
+        0 => {
+            // SAFETY: deliberately faulting: NULL is never mapped.
+            unsafe { core::hint::black_box(core::ptr::null::<u32>()).read_volatile() };
+        }
+        1 => {
+            // SAFETY: deliberately faulting: text is mapped read-only.
+            unsafe { (main as *const () as *mut u32).write_volatile(0) };
+        }
         2 => {
             let code = [0xE12F_FF1Eu32]; // bx lr
-            // SAFETY: deliberately jumps to the stack.
+            // SAFETY: deliberately faulting: the stack is execute-never.
             let f: extern "C" fn() = unsafe { core::mem::transmute(code.as_ptr()) };
             f();
         }
-        // SAFETY: deliberately undefined.
-        _ => unsafe { core::arch::asm!("udf #1") },
+        _ => {
+            // SAFETY: deliberately undefined.
+            unsafe { core::arch::asm!("udf #1") };
+        }
     }
     99
 }

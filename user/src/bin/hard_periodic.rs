@@ -5,10 +5,12 @@
 #![no_std]
 #![no_main]
 
+use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
 user::main!(main);
 
 const PERIOD: u64 = 2_000_000;
-static mut WORK: [u32; 256] = [0; 256];
+static WORK: [AtomicU32; 256] = [const { AtomicU32::new(0) }; 256];
 
 fn main(arg: u32) -> i32 {
     let releases = if arg == 0 { 50 } else { arg };
@@ -19,12 +21,8 @@ fn main(arg: u32) -> i32 {
         if user::now() > next + PERIOD {
             late += 1;
         }
-        // SAFETY: single-threaded program; the array is ours.
-        unsafe {
-            let work = &mut *(&raw mut WORK);
-            for (j, w) in work.iter_mut().enumerate() {
-                *w = w.wrapping_add(i ^ j as u32);
-            }
+        for (j, w) in WORK.iter().enumerate() {
+            w.fetch_add(i ^ j as u32, Relaxed);
         }
         next += PERIOD;
     }
