@@ -93,6 +93,19 @@ pub struct Sp804 {
     pub clock_hz: u32,
 }
 
+/// A Cadence triple timer counter (Zynq-7000), used through its first
+/// counter.
+#[derive(Clone, Copy, Debug)]
+pub struct Ttc {
+    /// Physical base address.
+    pub base: u32,
+    /// GIC interrupt ID of its first counter (the next two counters have the
+    /// next two IDs).
+    pub irq: u32,
+    /// Its clock in Hz.
+    pub clock_hz: u32,
+}
+
 /// Everything the kernel and the tools need to know about one board.
 #[derive(Clone, Copy, Debug)]
 pub struct Board {
@@ -118,6 +131,8 @@ pub struct Board {
     pub periph_clock_hz: u32,
     /// An SP804 timer, where the board has one.
     pub sp804: Option<Sp804>,
+    /// A Cadence TTC, where the board has one.
+    pub ttc: Option<Ttc>,
 }
 
 impl Board {
@@ -244,6 +259,8 @@ mod tests {
         );
         assert_eq!(zynq.qemu_serial_index, 1);
         assert!(zynq.sp804.is_none());
+        assert!(matches!(zynq.ttc, Some(t) if t.base == 0xF800_1000 && t.irq == 42));
+        assert!(pbx.ttc.is_none());
         for board in ALL {
             assert_eq!(board.periph_clock_hz, 100_000_000, "{}", board.name);
         }

@@ -46,4 +46,5 @@ pub const BOARD: Board = Board {
         irq: 32 + 4,
         clock_hz: 1_000_000,
     }),
+    ttc: None,
 };

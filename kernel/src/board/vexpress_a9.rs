@@ -28,4 +28,5 @@ pub const BOARD: Board = Board {
         irq: 32 + 2,
         clock_hz: 1_000_000,
     }),
+    ttc: None,
 };

@@ -18,13 +18,13 @@
 //!   59). QEMU connects the first `-serial` to UART0 and the second to
 //!   UART1, so the console is `-serial` index 1.
 //! - PERIPHBASE: 0xF8F0_0000 (UG585 chapter 4; QEMU's `MPCORE_PERIPHBASE`).
-//! - No SP804: the Zynq has two Cadence triple timer counters (TTC0 at
-//!   0xF800_1000, IDs 42-44; TTC1 at 0xF800_2000, IDs 69-71), which the
-//!   kernel has no driver for.
+//! - No SP804, but two Cadence triple timer counters: TTC0 at 0xF800_1000
+//!   (IDs 42-44), the board's hardware timer for tests and demos, and TTC1
+//!   at 0xF800_2000 (IDs 69-71).
 //!
-//! Two clocks differ between QEMU and silicon; the QEMU values are the
-//! defaults, and a build for a real board changes the two constants below
-//! (one line each):
+//! Three clocks differ between QEMU and silicon; the QEMU values are the
+//! defaults, and a build for a real board changes the constants below (one
+//! line each):
 //!
 //! - [`PERIPHCLK_HZ`], the A9 private and global timers' clock, from which
 //!   `kernel::time` converts ticks to nanoseconds. QEMU's A9 timers tick
@@ -37,8 +37,11 @@
 //!   `XPAR_PS7_UART_1_UART_CLK_FREQ_HZ` says which). QEMU derives its own
 //!   from its SLCR model but sends `-serial` output at host speed whatever
 //!   the divisors, so the value only matters on silicon.
+//! - [`TTC_CLOCK_HZ`], the TTCs' clock: QEMU's model counts at 133 MHz
+//!   (hw/timer/cadence_ttc.c); on silicon it is CPU_1x, a sixth of the CPU
+//!   clock with the usual 6:2:1 ratio: [`SILICON_TTC_CLOCK_HZ`].
 
-use super::{Board, Uart, UartKind};
+use super::{Board, Ttc, Uart, UartKind};
 
 /// PERIPHCLK under QEMU: its A9 timers tick every 10 ns.
 pub const QEMU_PERIPHCLK_HZ: u32 = 100_000_000;
@@ -55,6 +58,16 @@ pub const PERIPHCLK_HZ: u32 = QEMU_PERIPHCLK_HZ;
 /// uart_ref_clk as the FSBL of a typical hardware design sets it. Change it
 /// to your design's `XPAR_PS7_UART_1_UART_CLK_FREQ_HZ` if that differs.
 pub const UART_REF_CLK_HZ: u32 = 100_000_000;
+
+/// The TTC clock under QEMU.
+pub const QEMU_TTC_CLOCK_HZ: u32 = 133_000_000;
+
+/// CPU_1x on a Zynq-7000 running its CPUs at 667 MHz in 6:2:1 mode.
+pub const SILICON_TTC_CLOCK_HZ: u32 = 111_111_111;
+
+/// The TTC clock this build assumes. For a real board, set it to
+/// [`SILICON_TTC_CLOCK_HZ`] (or the CPU_1x of your part).
+pub const TTC_CLOCK_HZ: u32 = QEMU_TTC_CLOCK_HZ;
 
 /// The board description.
 pub const BOARD: Board = Board {
@@ -73,4 +86,9 @@ pub const BOARD: Board = Board {
     periph_base: 0xF8F0_0000,
     periph_clock_hz: PERIPHCLK_HZ,
     sp804: None,
+    ttc: Some(Ttc {
+        base: 0xF800_1000,
+        irq: 42,
+        clock_hz: TTC_CLOCK_HZ,
+    }),
 };

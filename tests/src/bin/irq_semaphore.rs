@@ -1,12 +1,13 @@
 //! Interrupt handlers wake waiting threads through a semaphore: a software-
-//! triggered SPI and the SP804 hardware timer each release a thread. On a
-//! board without an SP804 (the Zynq) the timer part is skipped, and the
-//! output says so.
+//! triggered SPI and a hardware timer (the board's SP804, or the Zynq's TTC)
+//! each release a thread. On a board with neither the timer part is skipped,
+//! and the output says so.
 
 #![no_std]
 #![no_main]
 
 use core::sync::atomic::{AtomicU32, Ordering::SeqCst};
+use drivers::cadence_ttc::CadenceTtc;
 use drivers::gic::Trigger;
 use drivers::sp804::Sp804;
 use kernel::sync::IrqLock;
@@ -21,7 +22,42 @@ static SOFT: Semaphore = Semaphore::new(0);
 static SOFT_HANDLED: AtomicU32 = AtomicU32::new(0);
 static TIMER: Semaphore = Semaphore::new(0);
 static TIMER_TICKS: AtomicU32 = AtomicU32::new(0);
-static SP804: IrqLock<Option<Sp804>> = IrqLock::new(None);
+static HW_TIMER: IrqLock<Option<HwTimer>> = IrqLock::new(None);
+
+/// The board's hardware timer.
+enum HwTimer {
+    Sp804(Sp804),
+    Ttc(CadenceTtc),
+}
+
+impl HwTimer {
+    /// Interrupts every `ticks` ticks; false if the timer cannot.
+    fn start_periodic(&self, ticks: u32) -> bool {
+        match self {
+            HwTimer::Sp804(t) => {
+                t.start_periodic(ticks);
+                true
+            }
+            HwTimer::Ttc(t) => t.start_periodic(ticks).is_some(),
+        }
+    }
+
+    fn clear_interrupt(&self) {
+        match self {
+            HwTimer::Sp804(t) => t.clear_interrupt(),
+            HwTimer::Ttc(t) => {
+                t.clear_interrupt();
+            }
+        }
+    }
+
+    fn stop(&self) {
+        match self {
+            HwTimer::Sp804(t) => t.stop(),
+            HwTimer::Ttc(t) => t.stop(),
+        }
+    }
+}
 
 fn soft_handler(_irq: u32) {
     SOFT_HANDLED.fetch_add(1, SeqCst);
@@ -29,7 +65,7 @@ fn soft_handler(_irq: u32) {
 }
 
 fn timer_handler(_irq: u32) {
-    if let Some(t) = SP804.lock().as_ref() {
+    if let Some(t) = HW_TIMER.lock().as_ref() {
         t.clear_interrupt();
     }
     TIMER.give();
@@ -54,14 +90,26 @@ fn main() {
     check("handler ran 5 times", SOFT_HANDLED.load(SeqCst) == 5);
     check("nothing left in the semaphore", SOFT.count() == 0);
 
-    let Some(sp) = BOARD.sp804 else {
-        kernel::println!("skipped: the SP804 part ({} has no SP804)", BOARD.name);
+    // One interrupt every millisecond from the board's hardware timer.
+    let (timer, timer_irq, ticks) = if let Some(sp) = BOARD.sp804 {
+        let va = kernel::mm::ioremap(sp.base, 0x1000).unwrap();
+        // SAFETY: va maps the SP804; the only instance.
+        let t = HwTimer::Sp804(unsafe { Sp804::new(va) });
+        (t, sp.irq, sp.clock_hz / 1000)
+    } else if let Some(ttc) = BOARD.ttc {
+        let va = kernel::mm::ioremap(ttc.base, 0x1000).unwrap();
+        // SAFETY: va maps the TTC; the only instance for its first counter.
+        let t = HwTimer::Ttc(unsafe { CadenceTtc::new(va) });
+        (t, ttc.irq, ttc.clock_hz / 1000)
+    } else {
+        kernel::println!(
+            "skipped: the hardware timer part ({} has no SP804 or TTC)",
+            BOARD.name
+        );
         finish()
     };
-    let va = kernel::mm::ioremap(sp.base, 0x1000).unwrap();
-    // SAFETY: va maps the SP804; the only instance.
-    *SP804.lock() = Some(unsafe { Sp804::new(va) });
-    irq::register(sp.irq, Trigger::Level, timer_handler).unwrap();
+    *HW_TIMER.lock() = Some(timer);
+    irq::register(timer_irq, Trigger::Level, timer_handler).unwrap();
     let ticker = task::spawn("timer-waiter", 6, || {
         for _ in 0..10 {
             TIMER.take();
@@ -69,14 +117,14 @@ fn main() {
         }
     })
     .unwrap();
-    SP804
-        .lock()
-        .as_ref()
-        .unwrap()
-        .start_periodic(sp.clock_hz / 1000);
+    let started = HW_TIMER.lock().as_ref().unwrap().start_periodic(ticks);
+    check("the hardware timer runs at 1 kHz", started);
+    if !started {
+        finish()
+    }
     check("timer thread woken 10 times", task::join(ticker).is_ok());
     check("10 ticks counted", TIMER_TICKS.load(SeqCst) == 10);
-    SP804.lock().as_ref().unwrap().stop();
-    irq::unregister(sp.irq);
+    HW_TIMER.lock().as_ref().unwrap().stop();
+    irq::unregister(timer_irq);
     finish()
 }
