@@ -679,12 +679,12 @@ pub fn info(id: ThreadId) -> Option<(&'static str, u8, u8, State, Timing)> {
 
 /// Prints one line per thread: the scheduler's status dump.
 pub fn print_status() {
-    println!("  id name         prio  state      switches  wakeups  max late(us)  deadline misses");
+    println!("  id name           prio  state      switches  wakeups  max late(us)  deadline misses");
     for i in 0..MAX_THREADS {
         let id = ThreadId::new(i as u16);
         if let Some((name, base, prio, state, t)) = info(id) {
             println!(
-                "  {:>2} {:<12} {:>2}/{:<2} {:<10} {:>8} {:>8} {:>13} {:>16}",
+                "  {:>2} {:<14} {:>2}/{:<2} {:<10} {:>8} {:>8} {:>13} {:>16}",
                 i,
                 name,
                 base,
