@@ -37,6 +37,24 @@ impl<T> IrqLock<T> {
         }
     }
 
+    /// Takes the lock if it is free (IRQs masked while held); for report
+    /// paths that must not wait on a lock the crashed code may hold.
+    pub fn try_lock(&self) -> Option<IrqGuard<'_, T>> {
+        let irqs_were_on = arch::cpu::interrupts_disable();
+        match self.inner.try_lock() {
+            Some(guard) => Some(IrqGuard {
+                guard: Some(guard),
+                irqs_were_on,
+            }),
+            None => {
+                if irqs_were_on {
+                    arch::cpu::interrupts_enable();
+                }
+                None
+            }
+        }
+    }
+
     /// Whether someone holds the lock.
     pub fn is_locked(&self) -> bool {
         self.inner.is_locked()

@@ -89,6 +89,12 @@ pub fn report(kind: TrapKind, frame: &TrapFrame) {
         frame.lr(),
         frame.cpsr
     ));
+    if let Some((name, pid)) = crate::task::try_current() {
+        match pid {
+            Some(pid) => p(format_args!("    thread {name} of task {pid}\n")),
+            None => p(format_args!("    thread {name}\n")),
+        }
+    }
     for (i, chunk) in frame.r.chunks(4).enumerate() {
         p(format_args!("   "));
         for (j, r) in chunk.iter().enumerate() {

@@ -679,7 +679,9 @@ pub fn info(id: ThreadId) -> Option<(&'static str, u8, u8, State, Timing)> {
 
 /// Prints one line per thread: the scheduler's status dump.
 pub fn print_status() {
-    println!("  id name           prio  state      switches  wakeups  max late(us)  deadline misses");
+    println!(
+        "  id name           prio  state      switches  wakeups  max late(us)  deadline misses"
+    );
     for i in 0..MAX_THREADS {
         let id = ThreadId::new(i as u16);
         if let Some((name, base, prio, state, t)) = info(id) {
@@ -761,4 +763,14 @@ pub fn drop_current_space() {
         s.tcb(cur).space = None;
         s.activate(cur);
     })
+}
+
+/// The running thread's name and task, if the scheduler is not locked (for
+/// crash reports, which must not wait).
+pub fn try_current() -> Option<(&'static str, Option<u16>)> {
+    let mut guard = SCHED.try_lock()?;
+    let s = guard.as_mut()?;
+    let cur = s.current;
+    let t = s.try_tcb(cur)?;
+    Some((t.name, t.pid))
 }

@@ -4,6 +4,7 @@
 //! expect-exit: 102
 //! expect-output: *** UNHANDLED EXCEPTION: data abort in SVC mode
 //! expect-output: translation fault, section, write
+//! expect-output: thread hard-kernel of task 0
 
 #![no_std]
 #![no_main]
