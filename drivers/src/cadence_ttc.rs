@@ -109,7 +109,7 @@ pub fn divisors(ticks: u32) -> Option<Divisors> {
     (0..16u8).find_map(|v| {
         let shift = u32::from(v) + 1;
         let counts = ticks >> shift;
-        (counts >= 1 && counts <= 1 << 16).then(|| Divisors {
+        (1..=1 << 16).contains(&counts).then(|| Divisors {
             prescale: Some(v),
             interval: (counts - 1) as u16,
             ticks: counts << shift,

@@ -239,8 +239,9 @@ USAGE:
     cargo xtask test [--board NAME]... [--host] [--qemu] [FILTER]
         Run the host unit tests (cargo test -p arch -p drivers -p kernel -p xtask)
         and boot each integration test tests/src/bin/<name>.rs in QEMU, several
-        at a time. Prints one line per test, then `N passed, M failed`; exits
-        with 1 if any test failed.
+        at a time, on every board, plus uimage_boot (the demo booted from the
+        uImage of `cargo xtask image`). Prints one line per test, a summary
+        per board, then `N passed, M failed`; exits with 1 if any failed.
         --board NAME   QEMU tests on this board only (repeatable; default: all)
         --host         only the host unit tests
         --qemu         only the QEMU integration tests
@@ -253,7 +254,7 @@ USAGE:
         (JTAG, U-Boot bootelf -p), kernel.bin (raw, for RAM base + 1 MiB) and
         uImage (U-Boot bootm). See README, \"Running on a Zynq board\".
 
-    cargo xtask bench          (not implemented yet)
+{bench}
     cargo xtask help           this text
 
 BOARDS: {boards}
@@ -262,6 +263,10 @@ BOARDS: {boards}
         default = DEFAULT_BOARD,
         boards = board_names(),
         directives = crate::test::DIRECTIVES_HELP,
+        bench = crate::bench::HELP
+            .lines()
+            .map(|line| format!("    {line}\n"))
+            .collect::<String>(),
     )
 }
 

@@ -234,19 +234,23 @@ impl Drop for Reaper {
 /// how busy the host is, and idle waits cost no wall-clock time.
 pub const TEST_ICOUNT: &str = "shift=4,sleep=off";
 
-/// Boots `elf` on `board` with no input and instruction counting
-/// ([`TEST_ICOUNT`]), collecting its output, and kills it after `timeout`.
+/// Boots `elf` on `board` with no input and, if `icount`, instruction
+/// counting ([`TEST_ICOUNT`]), collecting its output, and kills it after
+/// `timeout`.
 pub fn run_captured(
     qemu: &Path,
     board: &Board,
     elf: &Path,
+    icount: bool,
     timeout: Duration,
 ) -> io::Result<Outcome> {
     // One pipe for both stdout and stderr keeps their order.
     let (reader, writer) = io::pipe()?;
     let mut command = command(qemu, board, elf, false);
+    if icount {
+        command.args(["-icount", TEST_ICOUNT]);
+    }
     command
-        .args(["-icount", TEST_ICOUNT])
         .stdin(Stdio::null())
         .stdout(writer.try_clone()?)
         .stderr(writer);

@@ -26,6 +26,9 @@
 //!   appear.
 //! - `//! timeout: SECONDS`: QEMU is killed and the test fails after this many
 //!   seconds (default 60).
+//! - `//! icount: off`: run QEMU without instruction counting (tests run with
+//!   `-icount` by default, see [`qemu::TEST_ICOUNT`]), for a test with no
+//!   timing checks that uses a device QEMU cannot model under `-icount`.
 //!
 //! Other `//!` lines are ordinary documentation. A directive with a bad value,
 //! or an unknown `expect-...:` key, makes the test fail with the reason.
@@ -60,6 +63,7 @@ TEST DIRECTIVES: `//!` lines at the top of tests/src/bin/<name>.rs
     //! expect-output: TEXT     TEXT must appear in the console output
                                 (repeatable: every TEXT must appear)
     //! timeout: SECONDS        kill QEMU and fail after SECONDS (default 60)
+    //! icount: off             run QEMU without -icount (the default is on)
     A test passes when its exit status is the expected one and every expected
     output appeared. Other `//!` lines are plain documentation.
 ";
@@ -83,6 +87,8 @@ pub struct Directives {
     pub expect_output: Vec<String>,
     /// `timeout:`, in seconds.
     pub timeout_secs: u64,
+    /// `icount:` (on by default).
+    pub icount: bool,
 }
 
 impl Default for Directives {
@@ -91,6 +97,7 @@ impl Default for Directives {
             expect_exit: 0,
             expect_output: Vec::new(),
             timeout_secs: DEFAULT_TIMEOUT_SECS,
+            icount: true,
         }
     }
 }
@@ -129,6 +136,11 @@ pub fn parse_directives(source: &str) -> Result<Directives, String> {
                         "'{value}' is not a whole number of seconds above 0"
                     ));
                 }
+            },
+            "icount" => match value {
+                "on" => directives.icount = true,
+                "off" => directives.icount = false,
+                _ => return bad(&format!("'{value}' is not on or off")),
             },
             _ if key.starts_with("expect-") => {
                 return bad("unknown directive (known: expect-exit, expect-output, timeout)");
@@ -196,6 +208,7 @@ fn uimage_directives(board: &Board) -> Directives {
             "demo: done".to_string(),
         ],
         timeout_secs: DEFAULT_TIMEOUT_SECS,
+        icount: true,
     }
 }
 
@@ -399,7 +412,7 @@ fn run_one(
         },
     };
     let timeout = Duration::from_secs(directives.timeout_secs);
-    match qemu::run_captured(qemu, board, &elf, timeout) {
+    match qemu::run_captured(qemu, board, &elf, directives.icount, timeout) {
         Ok(outcome) => {
             let end = End::of(&outcome);
             (
@@ -522,12 +535,15 @@ mod tests {
 //! expect-output: panicked at
 //!   expect-output:   boom  
 //! timeout: 5
+//! icount: off
 #![no_std]
 ";
         let directives = parse_directives(source).unwrap();
         assert_eq!(directives.expect_exit, 101);
         assert_eq!(directives.expect_output, vec!["panicked at", "boom"]);
         assert_eq!(directives.timeout_secs, 5);
+        assert!(!directives.icount);
+        assert!(Directives::default().icount);
     }
 
     #[test]
@@ -564,6 +580,10 @@ fn main() {}
             ("\n//! timeout: 0", "line 2: timeout:"),
             ("//! timeout: 1.5", "line 1: timeout:"),
             (
+                "//! icount: maybe",
+                "line 1: icount: 'maybe' is not on or off",
+            ),
+            (
                 "//! expect-output:   ",
                 "line 1: expect-output: the text is empty",
             ),
@@ -582,6 +602,7 @@ fn main() {}
             expect_exit: exit,
             expect_output: outputs.iter().map(|s| s.to_string()).collect(),
             timeout_secs: 60,
+            icount: true,
         }
     }
 

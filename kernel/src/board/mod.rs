@@ -233,6 +233,22 @@ mod tests {
     }
 
     #[test]
+    fn constants_match_the_linker_script() {
+        let ld = include_str!("../../../linker.ld");
+        let value = |name: &str| {
+            let line = ld
+                .lines()
+                .find(|l| l.split('=').next().map(str::trim) == Some(name))
+                .unwrap_or_else(|| panic!("{name} not in linker.ld"));
+            let v = line.split('=').nth(1).unwrap().split(';').next().unwrap();
+            u32::from_str_radix(v.trim().trim_start_matches("0x"), 16).unwrap()
+        };
+        assert_eq!(value("KERNEL_OFFSET"), KERNEL_OFFSET);
+        assert_eq!(value("KERNEL_VBASE"), KERNEL_VBASE);
+        assert!(ld.contains("PAGE_DESCS_SIZE < RAM_SIZE"));
+    }
+
+    #[test]
     fn load_address_and_descriptors() {
         let zynq = by_name("xilinx-zynq-a9").unwrap();
         assert_eq!(zynq.load_address(), 0x0010_0000);

@@ -19,7 +19,7 @@
 //!   UART1, so the console is `-serial` index 1.
 //! - PERIPHBASE: 0xF8F0_0000 (UG585 chapter 4; QEMU's `MPCORE_PERIPHBASE`).
 //! - No SP804, but two Cadence triple timer counters: TTC0 at 0xF800_1000
-//!   (IDs 42-44), the board's hardware timer for tests and demos, and TTC1
+//!   (IDs 42-44), the hardware timer `irq_semaphore` tests with, and TTC1
 //!   at 0xF800_2000 (IDs 69-71).
 //!
 //! Three clocks differ between QEMU and silicon; the QEMU values are the
