@@ -120,8 +120,14 @@ fn build_user_programs(board: &Board) -> Result<()> {
     let mut command = image_build(board, "user");
     command.arg("--bins");
     run_build(command, "the user programs")?;
-    let list = user_programs().join("\n");
-    std::fs::write(image_dir(board).join("programs.txt"), list + "\n")
+    let list = user_programs().join("\n") + "\n";
+    let path = image_dir(board).join("programs.txt");
+    // Rewritten only when it changes: the kernel's build script watches it,
+    // and a new timestamp would relink every image.
+    if std::fs::read_to_string(&path).ok().as_deref() == Some(list.as_str()) {
+        return Ok(());
+    }
+    std::fs::write(path, list)
         .map_err(|e| Error::new(1, format!("could not write the user program list: {e}")))
 }
 
