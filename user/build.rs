@@ -1,7 +1,8 @@
-//! Links each user program with its linker script: `hard_*` programs with
-//! `hard.ld` (every segment in its own 1 MiB section, as hard isolated tasks
-//! map only sections), the rest with `user.ld` (4 KiB pages). Debug info is
-//! stripped: every kernel image embeds every program.
+//! Links each user program with its linker script: `hard_*` and
+//! `bench_hard_*` programs with `hard.ld` (every segment in its own 1 MiB
+//! section, as hard isolated tasks map only sections), the rest with
+//! `user.ld` (4 KiB pages). Debug info is stripped: every kernel image embeds
+//! every program.
 
 use std::{env, fs, path::PathBuf};
 
@@ -18,7 +19,7 @@ fn main() {
         let Some(name) = path.file_stem().and_then(|s| s.to_str()) else {
             continue;
         };
-        let script = if name.starts_with("hard_") {
+        let script = if name.starts_with("hard_") || name.starts_with("bench_hard_") {
             "hard.ld"
         } else {
             "user.ld"

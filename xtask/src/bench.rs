@@ -10,6 +10,9 @@
 //! that file and parsed by [`parse`]); it ends through semihosting with
 //! status 0.
 //!
+//! Some figures are measured in user mode: the image starts the `bench_*`
+//! programs of `user/src/bin/` as processes and reads what they leave behind.
+//!
 //! This command checks the run (exit status, the calibration of ticks against
 //! a block of known length, every metric present with enough samples), prints
 //! a table, and writes into `<target dir>/bench/`:
@@ -40,14 +43,18 @@ const ICOUNT_SHIFT: u32 = 4;
 /// minutes; a run takes seconds).
 const TIMEOUT: Duration = Duration::from_secs(240);
 
-/// Fewest samples a metric may have (every metric here can be repeated).
+/// Fewest samples a repeatable metric may have.
 const MIN_SAMPLES: u64 = 1000;
+
+/// Metrics that happen once per run (one sample).
+pub const SINGLE: &[&str] = &["boot_to_first_task"];
 
 /// Most the calibration block may be off, in instructions, before the run is
 /// refused as not instruction-counted.
 const CALIBRATION_SLACK: f64 = 2.0;
 
-/// The metrics the image must report, in the order it reports them.
+/// The metrics the image must report, in the order of the table and the
+/// JSON file (the image may report them in another order).
 pub const METRICS: &[&str] = &[
     "frame_alloc",
     "frame_free",
@@ -59,23 +66,18 @@ pub const METRICS: &[&str] = &[
     "ioremap",
     "heap_alloc_64",
     "zone_alloc",
+    "null_syscall",
     "thread_switch",
+    "process_switch",
     "irq_latency",
-    "wakeup_latency_hard_kernel_idle",
-    "wakeup_latency_soft_kernel_idle",
-    "wakeup_latency_hard_kernel_loaded",
-    "wakeup_latency_soft_kernel_loaded",
-];
-
-/// Metrics of the specification that need user processes, which the kernel
-/// does not have yet; they are listed, never reported.
-pub const PENDING: &[&str] = &[
     "wakeup_latency_hard_isolated_idle",
     "wakeup_latency_soft_isolated_idle",
+    "wakeup_latency_hard_kernel_idle",
+    "wakeup_latency_soft_kernel_idle",
     "wakeup_latency_hard_isolated_loaded",
     "wakeup_latency_soft_isolated_loaded",
-    "null_syscall",
-    "process_switch",
+    "wakeup_latency_hard_kernel_loaded",
+    "wakeup_latency_soft_kernel_loaded",
     "boot_to_first_task",
     "process_create_exit",
 ];
@@ -313,7 +315,13 @@ pub struct Report {
     pub metrics: Vec<Metric>,
     /// Histograms by metric name.
     pub histograms: Vec<(String, Histogram)>,
-    /// The `load` record: the load thread's kernel calls (name, instructions).
+    /// The `boot` record: where `boot_to_first_task` counts from (`reset` or
+    /// `timer_enable`) and the instructions from there to the image's `main`.
+    pub boot: Option<(String, u64)>,
+    /// The `masked` record: memory-manager calls that run with IRQs masked
+    /// (name, instructions).
+    pub masked: Vec<(String, u64)>,
+    /// The `load` record: how often each load task was switched in.
     pub load: Vec<(String, u64)>,
     /// The metric count of the `end` record, once seen.
     pub end: Option<u64>,
@@ -427,8 +435,15 @@ pub fn parse(output: &str) -> std::result::Result<Report, String> {
                 let lo = num(&f, "lo").map_err(at)?;
                 r.histograms.push((name, Histogram { lo, width, counts }));
             }
-            "load" => {
-                r.load = f
+            "boot" => {
+                let origin = get(&f, "origin").map_err(at)?;
+                if origin != "reset" && origin != "timer_enable" {
+                    return Err(at(format!("origin={origin} is not reset or timer_enable")));
+                }
+                r.boot = Some((origin.to_string(), num(&f, "main").map_err(at)?));
+            }
+            "masked" | "load" => {
+                let list = f
                     .iter()
                     .map(|(k, v)| {
                         v.parse()
@@ -436,6 +451,11 @@ pub fn parse(output: &str) -> std::result::Result<Report, String> {
                             .map_err(|_| at(format!("{k}={v} is not a whole number")))
                     })
                     .collect::<std::result::Result<_, _>>()?;
+                if kind == "load" {
+                    r.load = list;
+                } else {
+                    r.masked = list;
+                }
             }
             "end" => r.end = Some(num(&f, "metrics").map_err(at)?),
             other => return Err(at(format!("unknown record `{other}`"))),
@@ -465,10 +485,24 @@ impl Report {
         1e9 / (self.clock_hz as f64 * f64::from(1u32 << self.icount_shift))
     }
 
+    /// The metrics in the order of [`METRICS`] (any others after them).
+    pub fn ordered(&self) -> Vec<&Metric> {
+        let rank = |m: &&Metric| {
+            METRICS
+                .iter()
+                .position(|n| *n == m.name)
+                .unwrap_or(METRICS.len())
+        };
+        let mut v: Vec<&Metric> = self.metrics.iter().collect();
+        v.sort_by_key(rank);
+        v
+    }
+
     /// Checks that the run is complete and trustworthy: the right board and
     /// icount setting, the tick ratio confirmed by the calibration block,
-    /// every expected metric with enough samples, and a histogram that adds
-    /// up for each latency metric.
+    /// every expected metric with enough samples (one for [`SINGLE`] ones),
+    /// the `boot` record, and a histogram that adds up for each latency
+    /// metric.
     pub fn check(&self, board: &Board) -> std::result::Result<(), String> {
         if self.board != board.name {
             return Err(format!("the image says board {}", self.board));
@@ -506,9 +540,13 @@ impl Report {
                 .iter()
                 .find(|m| m.name == *name)
                 .ok_or_else(|| format!("metric {name} is missing"))?;
-            if m.samples < MIN_SAMPLES {
+            let single = SINGLE.contains(name);
+            if (single && m.samples != 1) || (!single && m.samples < MIN_SAMPLES) {
                 return Err(format!("{name} has {} samples", m.samples));
             }
+        }
+        if self.boot.is_none() {
+            return Err("no boot record".into());
         }
         for m in &self.metrics {
             if !METRICS.contains(&m.name.as_str()) {
@@ -539,7 +577,7 @@ impl Report {
             "{:<36} {:>8} {:>8} {:>8} {:>8}",
             "metric", "min", "median", "max", "samples"
         );
-        for m in &self.metrics {
+        for m in self.ordered() {
             let _ = writeln!(
                 t,
                 "{:<36} {:>8} {:>8} {:>8} {:>8}",
@@ -558,19 +596,40 @@ impl Report {
                 c.empty_ticks
             );
         }
-        if !self.load.is_empty() {
-            let calls: Vec<String> = self
-                .load
-                .iter()
-                .filter(|(k, _)| k != "rounds")
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect();
-            let rounds = self.load.iter().find(|(k, _)| k == "rounds");
+        if let Some((origin, main)) = &self.boot {
+            let from = if origin == "reset" {
+                "reset (QEMU's virtual clock at 0)"
+            } else {
+                "the global timer's start in time::init (no counter from reset on this board)"
+            };
             let _ = writeln!(
                 t,
-                "memory-load thread{}: shortest kernel calls (IRQs masked throughout): {}",
-                rounds.map_or(String::new(), |(_, n)| format!(" ({n} rounds)")),
+                "boot_to_first_task counts from {from}; from there to the image's main: {main} \
+                 instructions"
+            );
+        }
+        if !self.masked.is_empty() {
+            let calls: Vec<String> = self
+                .masked
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            let _ = writeln!(
+                t,
+                "memory-manager calls run whole with IRQs masked (median instructions): {}",
                 calls.join(", ")
+            );
+        }
+        if !self.load.is_empty() {
+            let counts: Vec<String> = self
+                .load
+                .iter()
+                .map(|(k, v)| format!("{} {v}", k.trim_end_matches("_switches")))
+                .collect();
+            let _ = writeln!(
+                t,
+                "load tasks, times switched in during the loaded runs: {}",
+                counts.join(", ")
             );
         }
         if let Some(i) = self.image {
@@ -580,7 +639,6 @@ impl Report {
                 i.text, i.rodata, i.data, i.bss
             );
         }
-        let _ = writeln!(t, "pending (need user processes): {}", PENDING.join(", "));
         t
     }
 
@@ -591,7 +649,7 @@ impl Report {
         let _ = writeln!(j, "  \"board\": {},", json_string(&self.board));
         let _ = writeln!(j, "  \"unit\": \"instructions\",");
         let _ = writeln!(j, "  \"metrics\": {{");
-        for (i, m) in self.metrics.iter().enumerate() {
+        for (i, m) in self.ordered().into_iter().enumerate() {
             let comma = if i + 1 < self.metrics.len() { "," } else { "" };
             let _ = writeln!(
                 j,
@@ -604,6 +662,9 @@ impl Report {
             );
         }
         let _ = writeln!(j, "  }},");
+        if let Some((origin, _)) = &self.boot {
+            let _ = writeln!(j, "  \"boot_to_first_task_from\": {},", json_string(origin));
+        }
         let i = self.image.unwrap_or_default();
         let _ = writeln!(
             j,
@@ -791,9 +852,11 @@ mod tests {
              BENCH calib insns=20001 ticks=32003 empty_ticks=116\r\n\
              BENCH image text=86016 rodata=12288 data=4096 bss=12288\r\n",
         );
-        for name in METRICS {
+        o.push_str("BENCH boot origin=reset main=150000\r\n");
+        for name in METRICS.iter().rev() {
+            let samples = if SINGLE.contains(name) { 1 } else { 1000 };
             o.push_str(&format!(
-                "BENCH metric name={name} min=10 median=12 max=40 samples=1000\r\n"
+                "BENCH metric name={name} min=10 median=12 max=40 samples={samples}\r\n"
             ));
             if has_histogram(name) {
                 o.push_str(&format!(
@@ -801,7 +864,8 @@ mod tests {
                 ));
             }
         }
-        o.push_str("BENCH load alloc_frames=163 map=1634\r\n");
+        o.push_str("BENCH masked map_new_table=1634 unmap_table=700\r\n");
+        o.push_str("BENCH load mapper_switches=6000 busy_switches=3000\r\n");
         o.push_str(&format!("BENCH end metrics={}\r\nbye\r\n", METRICS.len()));
         o
     }
@@ -829,8 +893,9 @@ mod tests {
             })
         );
         assert_eq!(r.metrics.len(), METRICS.len());
+        assert_eq!(r.metrics[0].name, "process_create_exit", "as reported");
         assert_eq!(
-            r.metrics[0],
+            *r.ordered()[0],
             Metric {
                 name: "frame_alloc".into(),
                 min: 10,
@@ -843,9 +908,20 @@ mod tests {
         assert_eq!((h.lo, h.width), (10, 5));
         assert_eq!(h.counts, vec![990, 0, 5, 0, 0, 0, 5]);
         assert_eq!(
-            r.load,
-            vec![("alloc_frames".into(), 163), ("map".into(), 1634)]
+            r.masked,
+            vec![("map_new_table".into(), 1634), ("unmap_table".into(), 700)]
         );
+        assert_eq!(r.boot, Some(("reset".into(), 150000)));
+        assert_eq!(
+            r.load,
+            vec![
+                ("mapper_switches".into(), 6000),
+                ("busy_switches".into(), 3000)
+            ]
+        );
+        let t = r.table();
+        assert!(t.contains("load tasks, times switched in during the loaded runs: mapper 6000"));
+        assert!(t.contains("boot_to_first_task counts from reset"));
         assert_eq!(r.check(vexpress()), Ok(()));
         assert!((r.insns_per_tick() - 0.625).abs() < 1e-12);
     }
@@ -861,6 +937,8 @@ mod tests {
             ("BENCH calib", "BENCH calibr", "unknown record"),
             ("BENCH end", "BENCH nope", "unknown record"),
             ("text=86016", "text86016", "not key=value"),
+            ("origin=reset", "origin=later", "origin=later"),
+            ("main=150000", "main=", "not a whole number"),
         ] {
             let bad = good.replacen(from, to, 1);
             let err = parse(&bad).unwrap_err();
@@ -892,9 +970,19 @@ mod tests {
         r.metrics[3].samples = 999;
         assert!(r.check(vexpress()).unwrap_err().contains("999 samples"));
         let mut r = good.clone();
-        r.metrics.remove(0);
+        r.metrics.retain(|m| m.name != "frame_alloc");
         r.end = Some(r.metrics.len() as u64);
         assert!(r.check(vexpress()).unwrap_err().contains("frame_alloc"));
+        let mut r = good.clone();
+        let boot = r
+            .metrics
+            .iter_mut()
+            .find(|m| m.name == "boot_to_first_task");
+        boot.unwrap().samples = 2;
+        assert!(r.check(vexpress()).unwrap_err().contains("2 samples"));
+        let mut r = good.clone();
+        r.boot = None;
+        assert!(r.check(vexpress()).unwrap_err().contains("boot record"));
         let mut r = good.clone();
         r.histograms[0].1.counts[0] -= 1;
         assert!(r.check(vexpress()).unwrap_err().contains("add up"));
@@ -915,16 +1003,20 @@ mod tests {
             "\"frame_alloc\": { \"min\": 10, \"median\": 12, \"max\": 40, \"samples\": 1000 },"
         ));
         assert!(j.contains(
-            "\"wakeup_latency_soft_kernel_loaded\": { \"min\": 10, \"median\": 12, \
-             \"max\": 40, \"samples\": 1000 }\n  },"
+            "\"boot_to_first_task\": { \"min\": 10, \"median\": 12, \"max\": 40, \
+             \"samples\": 1 },"
         ));
+        assert!(j.contains(
+            "\"process_create_exit\": { \"min\": 10, \"median\": 12, \"max\": 40, \
+             \"samples\": 1000 }\n  },\n  \"boot_to_first_task_from\": \"reset\","
+        ));
+        // In the order of METRICS, whatever the order of the report.
+        let at = |name: &str| j.find(&format!("\"{name}\"")).unwrap();
+        assert!(METRICS.windows(2).all(|w| at(w[0]) < at(w[1])));
         assert!(j.contains(
             "\"image_bytes\": { \"text\": 86016, \"rodata\": 12288, \"data\": 4096, \
              \"bss\": 12288 }"
         ));
-        for name in PENDING {
-            assert!(!j.contains(name), "{name} must not be reported");
-        }
         assert_eq!(j.matches('{').count(), j.matches('}').count());
         assert_eq!(json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
     }
@@ -932,7 +1024,11 @@ mod tests {
     #[test]
     fn svg_draws_bars_axes_and_labels() {
         let r = parse(&sample_output()).unwrap();
-        let m = &r.metrics[METRICS.len() - 1];
+        let m = r
+            .metrics
+            .iter()
+            .find(|m| m.name == "wakeup_latency_soft_kernel_loaded")
+            .unwrap();
         let s = svg(&r.board, m, r.histogram(&m.name).unwrap());
         assert!(s.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
         assert!(s.trim_end().ends_with("</svg>"));

@@ -94,7 +94,10 @@ pub struct Translation {
 pub trait TableSource {
     /// A new L2 table (1 KiB, 1 KiB aligned, zeroed): its physical address.
     fn alloc_l2(&mut self) -> Option<u32>;
-    /// Returns an L2 table that maps nothing any more.
+    /// Returns an L2 table that maps nothing any more: every entry is a
+    /// fault entry, zero (the pmap frees a table only when its last entry
+    /// has been unmapped, and unmapping writes 0), so a source may hand it
+    /// out again without zeroing it.
     fn free_l2(&mut self, phys: u32);
     /// A pointer through which the kernel reads and writes the table memory at
     /// `phys` (the linear map on the target).

@@ -9,12 +9,21 @@
 //! ticks x 10 / 16. [`calibrate`] checks that ratio on a block of known length
 //! and prints it, and the xtask refuses a run where it does not hold.
 //!
-//! One sample is one operation. An operation sample is the global-timer
+//! One sample is one operation. A kernel operation sample is the global-timer
 //! difference between a [`time::ticks`] call just before the operation and
 //! one just after it, minus the difference two back-to-back calls give (the
 //! measurement's own cost), converted to instructions. Latency samples have no
 //! start reading: they run from a known timer expiry to the global-timer read
 //! in the first `ticks()` call on the measured path (see each function).
+//!
+//! User-mode figures come from the `bench_*` programs in `user/src/bin/`,
+//! which read the global timer themselves (granted as a device and mapped
+//! with `map_device`, one load per read) and leave raw counter values in an
+//! 8 KiB "mailbox", their only `mmap` (layout in `user/src/bin/bench_syscall.rs`).
+//! A [`Mailbox`] maps those pages a second time in the kernel's space before
+//! the program measures anything; as the page allocator does not free a frame
+//! something still maps, the pages outlive the program's exit, and the image
+//! reads them after [`process::wait`] and then frees them.
 //!
 //! # Line protocol
 //!
@@ -28,17 +37,24 @@
 //! BENCH image text=.. rodata=.. data=.. bss=..
 //! BENCH metric name=frame_alloc min=.. median=.. max=.. samples=1000
 //! BENCH hist name=wakeup_latency_hard_kernel_idle lo=.. width=.. counts=3,0,997
-//! BENCH load rounds=.. alloc_frames=.. map=.. unmap=.. free_frames=..
-//! BENCH end metrics=16
+//! BENCH boot origin=reset main=..
+//! BENCH masked map_new_table=.. unmap_table=..
+//! BENCH load mapper_switches=.. busy_switches=..
+//! BENCH end metrics=24
 //! ```
 //!
 //! `metric` figures are instructions; the median of an even count is the
 //! lower middle sample. A `hist` line follows the `metric` line of each
 //! latency metric: bucket `k` counts the samples in
-//! `[lo + k * width, lo + (k + 1) * width)` instructions. The `load` record
-//! gives the uninterrupted cost of each kernel call of the memory-load thread
-//! (see [`mapper`]) and how many rounds it ran. The run then ends through
-//! semihosting with status 0.
+//! `[lo + k * width, lo + (k + 1) * width)` instructions. `boot` says where
+//! `boot_to_first_task` counts from (`reset`: QEMU's virtual clock at 0, or
+//! `timer_enable`: the global timer's start in `time::init`, on boards without
+//! a counter that runs from reset) and how many instructions ran from there to
+//! the start of this image's `main`. `masked` gives the uninterrupted cost, in
+//! instructions, of two memory-manager calls that run whole with IRQs masked
+//! (see [`masked`]). `load` says how often each task of the memory load (see
+//! [`start_load`]) was switched in during the loaded runs. The run then ends
+//! through semihosting with status 0.
 
 #![no_std]
 #![no_main]
@@ -52,9 +68,11 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use drivers::a9_timer::{GLOBAL_TIMER_IRQ, GlobalTimer};
 use drivers::gic::Trigger;
-use kernel::boot::{phys_to_virt, sym, virt_to_phys};
+use kernel::boot::{MAIN_PRIORITY, phys_to_virt, sym, virt_to_phys};
+use kernel::mm::frames::PageState;
 use kernel::mm::zones::{PageSource, Zone};
 use kernel::mm::{alloc_frames, free_frames, ioremap, ioremap_quiet, iounmap, map, unmap};
+use kernel::process::{self, Backing, Class, Device, Spec};
 use kernel::sync::IrqLock;
 use kernel::task::{self, Periodic};
 use kernel::{BOARD, irq, print, println, time};
@@ -74,14 +92,18 @@ const BUCKETS: u32 = 40;
 const PAGE_VA: u32 = 0x5000_0000;
 /// Where the section benchmark maps: one MiB per sample.
 const SECTION_VA: u32 = 0x6000_0000;
-/// The page the memory-load thread maps, alone in its MiB.
-const LOAD_VA: u32 = 0x4800_0000;
+/// Two MiBs of the kernel-task area for [`masked`] (above the section
+/// benchmark's 1000 MiBs and the kernel-bound tasks' windows).
+const MASKED_VA: u32 = 0xA000_0000;
+/// Where [`Mailbox`]es are mapped a second time, 8 KiB each.
+const MAILBOX_VA: u32 = 0xB000_0000;
 /// Physical MiBs given to `ioremap` (never accessed): unused on vexpress-a9.
 const IOREMAP_PHYS: u32 = 0x4000_0000;
 /// ioremaps held at once before they are undone (the kernel tracks at most
 /// 64 live ones, some of them the boot's).
 const IOREMAP_BATCH: usize = 40;
-/// Period of the wake-up latency threads.
+/// Period of the wake-up latency tasks (the user program has its own copy
+/// and says it in its mailbox).
 const PERIOD_NS: u64 = 1_000_000;
 
 // ---------------------------------------------------------------------------
@@ -485,113 +507,540 @@ fn irq_latency() {
     report("irq_latency", false);
 }
 
-/// The real-time class of a measured thread. Kernel-bound hard and soft tasks
-/// are not implemented yet: for now a class is a kernel-thread priority.
-#[derive(Clone, Copy)]
-enum Class {
-    Hard,
-    Soft,
+// ---------------------------------------------------------------------------
+// Memory-manager calls that run with IRQs masked.
+
+/// The uninterrupted cost of the memory-manager calls behind the loaded
+/// wake-up tail: each runs whole under the MM lock, IRQs masked, so a timer
+/// interrupt that falls in one waits for its end. `map_new_table` maps a page
+/// into a MiB that has no L2 table yet, so the call takes one from the L2
+/// pool (a slot a previous table left, as the memory load's `mmap`s do), and
+/// `unmap_table` removes that MiB's only page, which gives the table back.
+/// A page in another MiB stays mapped throughout, so the pool frame is not
+/// returned in between. Medians of 100 rounds, printed as the `masked`
+/// record.
+fn masked() {
+    const ROUNDS: usize = 100;
+    let pa = alloc_frames(0).expect("a frame");
+    map(MASKED_VA, pa, Size::Page, Attrs::KERNEL_DATA).expect("a page that keeps its table");
+    let va = MASKED_VA + (1 << 20);
+    let (mut maps, mut unmaps) = ([0u32; ROUNDS], [0u32; ROUNDS]);
+    for (m, u) in maps.iter_mut().zip(unmaps.iter_mut()) {
+        let (r, n) = measure(|| map(va, pa, Size::Page, Attrs::KERNEL_DATA));
+        r.expect("map a page into an empty MiB");
+        *m = n;
+        let (r, n) = measure(|| unmap(va, Size::Page));
+        assert_eq!(r, Ok(pa));
+        *u = n;
+    }
+    unmap(MASKED_VA, Size::Page).expect("unmap the keeper");
+    free_frames(pa, 0).expect("free the frame");
+    maps.sort_unstable();
+    unmaps.sort_unstable();
+    println!(
+        "BENCH masked map_new_table={} unmap_table={}",
+        maps[(ROUNDS - 1) / 2],
+        unmaps[(ROUNDS - 1) / 2]
+    );
 }
 
-impl Class {
-    fn name(self) -> &'static str {
-        match self {
-            Class::Hard => "hard",
-            Class::Soft => "soft",
+// ---------------------------------------------------------------------------
+// User processes.
+
+/// Words of a mailbox (see `user/src/bin/bench_syscall.rs`): magic, number
+/// of data words, the empty measurement (ticks), the period (ns).
+const MAILBOX_MAGIC: u32 = u32::from_le_bytes(*b"BNCH");
+/// First data word of a mailbox.
+const MAILBOX_DATA: usize = 8;
+/// Bytes of a mailbox.
+const MAILBOX_LEN: u32 = 8192;
+/// Time a benchmark program gets to set itself up (and the image to pin its
+/// mailbox) before it measures: about twice what a hard task's admission
+/// (zeroing five 1 MiB sections) takes; checked.
+const SETTLE_NS: u64 = 100_000_000;
+/// Priority of the measured hard tasks: above everything else here.
+const HARD_PRIORITY: u8 = 2;
+/// Priority of the measured soft tasks and of the other benchmark programs:
+/// below the hard ones, above the main thread (16) and the load (20).
+const SOFT_PRIORITY: u8 = 10;
+/// The global timer, the one device every benchmark program is granted. A
+/// hard task maps it as the whole 1 MiB section around it (the MPCore
+/// private region: SCU, GIC, timers); the programs only read its counter.
+static TIMER: [Device; 1] = [Device {
+    phys: BOARD.global_timer_base(),
+    len: 0x20,
+}];
+
+/// The embedded user program `name`.
+fn elf(name: &str) -> &'static [u8] {
+    process::program(name).unwrap_or_else(|| panic!("user program {name} is not embedded"))
+}
+
+/// The absolute time [`SETTLE_NS`] from now, in µs since boot (the argument
+/// of the measuring programs), and the same in ns.
+fn start_time() -> (u32, u64) {
+    let us = (time::now() + SETTLE_NS).div_ceil(1000);
+    (us as u32, us * 1000)
+}
+
+/// A benchmark program's mailbox, mapped a second time in the kernel's space
+/// at `va`. That mapping keeps the frames allocated when the program exits
+/// (the page allocator refuses to free a frame that is still mapped), so
+/// they can be read after [`process::wait`]; [`Mailbox::release`] unmaps and
+/// frees them.
+struct Mailbox {
+    va: u32,
+    phys: [u32; (MAILBOX_LEN / 4096) as usize],
+}
+
+impl Mailbox {
+    /// Maps the mailbox of process `pid` (its only `mmap` region, made
+    /// before it first sleeps) at the `slot`-th 8 KiB of [`MAILBOX_VA`].
+    fn pin(pid: u16, slot: u32) -> Self {
+        let start = process::with_task(pid, |t| {
+            t.regions()
+                .iter()
+                .find(|r| r.backing == Backing::Anon)
+                .map(|r| r.start)
+        })
+        .flatten()
+        .expect("the benchmark program mapped its mailbox");
+        let va = MAILBOX_VA + slot * MAILBOX_LEN;
+        let mut phys = [0; (MAILBOX_LEN / 4096) as usize];
+        for (k, pa) in phys.iter_mut().enumerate() {
+            let off = k as u32 * 4096;
+            *pa = process::with_task(pid, |t| t.translate(start + off))
+                .flatten()
+                .expect("a mailbox page")
+                .phys;
+            map(va + off, *pa, Size::Page, Attrs::KERNEL_DATA).expect("map a mailbox page");
         }
+        Mailbox { va, phys }
     }
-    /// Above the main thread (16) and the load (20); hard above soft.
-    fn priority(self) -> u8 {
-        match self {
-            Class::Hard => 2,
-            Class::Soft => 10,
+
+    /// Word `i` of the mailbox.
+    fn word(&self, i: usize) -> u32 {
+        assert!(i < (MAILBOX_LEN / 4) as usize);
+        // SAFETY: the mailbox is mapped RW at va (MAILBOX_LEN bytes) until
+        // release(), and the program that wrote it has ended.
+        unsafe { (self.va as *const u32).add(i).read_volatile() }
+    }
+
+    /// The data words and the empty measurement (ticks), after checking the
+    /// magic word.
+    fn data(&self) -> (impl Iterator<Item = u32> + '_, u32) {
+        assert_eq!(self.word(0), MAILBOX_MAGIC, "a benchmark program's mailbox");
+        let n = self.word(1) as usize;
+        (
+            (0..n).map(move |i| self.word(MAILBOX_DATA + i)),
+            self.word(2),
+        )
+    }
+
+    /// Unmaps the second mapping and frees the frames (a hard program's
+    /// mailbox is one page of a 1 MiB block: that block is freed once).
+    fn release(self) {
+        for k in 0..self.phys.len() as u32 {
+            unmap(self.va + k * 4096, Size::Page).expect("unmap a mailbox page");
+        }
+        for pa in self.phys {
+            let block = kernel::mm::with(|mm| mm.frames.block_of(pa));
+            if let Some((head, PageState::Allocated { order })) = block {
+                free_frames(head, order).expect("free a mailbox block");
+            }
         }
     }
 }
 
-/// Priority of both load threads (they share the CPU in time slices).
+/// Starts a benchmark program that measures, waits for it and returns its
+/// mailbox. The program runs at once if `priority` is above the main
+/// thread's; it maps its mailbox and sleeps until `start_us` before it
+/// measures, and the mailbox is pinned meanwhile.
+fn run_program(spec: &Spec, program: &str, start_ns: u64) -> Mailbox {
+    let pid = process::spawn_process(spec, elf(program)).expect("start a benchmark program");
+    let mailbox = Mailbox::pin(pid, 0);
+    assert!(
+        time::now() < start_ns,
+        "{program} was not set up within its settling time"
+    );
+    assert_eq!(process::wait(pid), Ok(0), "{program} failed");
+    mailbox
+}
+
+/// `GET_ID`, the cheapest system call, from a soft isolated process: one
+/// sample runs from the program's counter read just before the inlined `svc`
+/// sequence to its read just after it returns, minus what two back-to-back
+/// reads differ by. That is the `svc` instruction, the kernel's entry, the
+/// call's dispatch and the return to user mode.
+fn null_syscall() {
+    let (start_us, start_ns) = start_time();
+    let spec = Spec {
+        name: "bench-syscall",
+        class: Class::SoftIsolated,
+        priority: SOFT_PRIORITY,
+        budget: 0,
+        devices: &TIMER,
+        arg: start_us,
+    };
+    let mailbox = run_program(&spec, "bench_syscall", start_ns);
+    let (data, empty) = mailbox.data();
+    for ticks in data {
+        record(insns(u64::from(ticks.saturating_sub(empty))));
+    }
+    mailbox.release();
+    report("null_syscall", false);
+}
+
+/// Two soft isolated processes (own TTBR0 and ASID each) of one priority
+/// yield to each other, 1000 times each. A sample runs from the counter read
+/// just before `YIELD` in one process to the read just after `YIELD`
+/// returns in the other, minus what two back-to-back reads differ by. The
+/// first switch (into a process coming back from its start-up sleep) and the
+/// last (out of the process that exits) are not yield-to-yield and are left
+/// out: 1999 samples.
+fn process_switch() {
+    let (start_us, start_ns) = start_time();
+    let spec = |name| Spec {
+        name,
+        class: Class::SoftIsolated,
+        priority: SOFT_PRIORITY,
+        budget: 0,
+        devices: &TIMER,
+        arg: start_us,
+    };
+    let elf = elf("bench_switch");
+    let a = process::spawn_process(&spec("bench-switch-a"), elf).expect("start switch a");
+    let b = process::spawn_process(&spec("bench-switch-b"), elf).expect("start switch b");
+    let (ma, mb) = (Mailbox::pin(a, 0), Mailbox::pin(b, 1));
+    assert!(
+        time::now() < start_ns,
+        "bench_switch was not set up in time"
+    );
+    assert_eq!(process::wait(a), Ok(0), "bench_switch a failed");
+    assert_eq!(process::wait(b), Ok(0), "bench_switch b failed");
+    let (da, ea) = ma.data();
+    let (db, eb) = mb.data();
+    let (da, db): (alloc::vec::Vec<u32>, alloc::vec::Vec<u32>) = (da.collect(), db.collect());
+    let empty = ea.min(eb);
+    // (before, after) pairs; x is the one that yielded first.
+    let pairs = |d: &[u32]| -> alloc::vec::Vec<(u32, u32)> {
+        d.chunks_exact(2).map(|c| (c[0], c[1])).collect()
+    };
+    let (pa, pb) = (pairs(&da), pairs(&db));
+    let (x, y) = if pb[0].0.wrapping_sub(pa[0].0) < 1 << 31 {
+        (&pa, &pb)
+    } else {
+        (&pb, &pa)
+    };
+    assert_eq!(x.len(), y.len());
+    // In time order: x.before[0], y.before[0], x.after[0], x.before[1],
+    // y.after[0], y.before[1], x.after[1], ... Check that, and record each
+    // yield-to-yield switch: y.before[i] -> x.after[i], x.before[i+1] ->
+    // y.after[i].
+    let mut order = alloc::vec![x[0].0, y[0].0];
+    for i in 0..x.len() {
+        order.push(x[i].1);
+        if i + 1 < x.len() {
+            order.push(x[i + 1].0);
+            order.push(y[i].1);
+            order.push(y[i + 1].0);
+        }
+    }
+    assert!(
+        order.windows(2).all(|w| w[1].wrapping_sub(w[0]) < 1 << 31),
+        "the two processes did not alternate"
+    );
+    let switch = |from: u32, to: u32| {
+        record(insns(u64::from(
+            to.wrapping_sub(from).saturating_sub(empty),
+        )))
+    };
+    for i in 0..x.len() {
+        switch(y[i].0, x[i].1);
+        if i + 1 < x.len() {
+            switch(x[i + 1].0, y[i].1);
+        }
+    }
+    ma.release();
+    mb.release();
+    report("process_switch", false);
+}
+
+/// Creating a soft isolated process from the embedded ELF `bench_exit`,
+/// running it to its exit and reclaiming it: one sample spans
+/// `spawn_process` (ELF checks, L1 table, image copied into fresh pages,
+/// stack, kernel stack and thread) and `process::wait` (the process runs at
+/// once, above the main thread, and exits; its memory is freed in its exit
+/// call; `wait` frees its thread). Two untimed rounds first, so that the
+/// kernel's heap and zones have grown to what a process needs.
+fn process_create_exit() {
+    let spec = Spec {
+        name: "bench-exit",
+        class: Class::SoftIsolated,
+        priority: SOFT_PRIORITY,
+        budget: 0,
+        devices: &[],
+        arg: 0,
+    };
+    let elf = elf("bench_exit");
+    let cycle = || {
+        let pid = process::spawn_process(&spec, elf).expect("create a process");
+        process::wait(pid)
+    };
+    for _ in 0..2 {
+        assert_eq!(cycle(), Ok(0));
+    }
+    let free = kernel::mm::stats().free_pages;
+    for _ in 0..SAMPLES {
+        assert_eq!(timed(cycle), Ok(0));
+    }
+    assert_eq!(
+        kernel::mm::stats().free_pages,
+        free,
+        "every process's pages came back"
+    );
+    report("process_create_exit", false);
+}
+
+// ---------------------------------------------------------------------------
+// Boot.
+
+/// Where `map_device` puts a small soft process's first device: the start
+/// of its mmap area (`MMAP_BASE` in kernel/src/process/mod.rs), plus the
+/// device's offset in its page. Checked when the first task is set up.
+const USER_MMAP_BASE: u32 = 0x1000_0000;
+
+/// Starts the first task, `bench_boot`, and returns the global-timer count
+/// (low word) its first instruction read. It runs below the main thread, so
+/// it cannot run before the global timer is mapped into it (device 0, at the
+/// address passed as its argument); the main thread then waits for it.
+fn first_task() -> u32 {
+    let va = USER_MMAP_BASE + (BOARD.global_timer_base() & 0xFFF);
+    let spec = Spec {
+        name: "bench-boot",
+        class: Class::SoftIsolated,
+        priority: MAIN_PRIORITY + 4,
+        budget: 0,
+        devices: &TIMER,
+        arg: va,
+    };
+    let pid = process::spawn_process(&spec, elf("bench_boot")).expect("start the first task");
+    let mapped = process::with_task(pid, |t| t.map_device(0)).expect("the first task");
+    assert_eq!(
+        mapped,
+        Ok(va),
+        "the timer is mapped where bench_boot reads it"
+    );
+    process::wait(pid).expect("the first task ends") as u32
+}
+
+/// A counter that runs from reset on this board, if it has one: the
+/// Versatile/RealView system registers' SYS_24MHZ (physical address, Hz),
+/// which QEMU derives from its virtual clock, 0 at reset.
+fn reset_counter() -> Option<(u32, u64)> {
+    match BOARD.name {
+        "vexpress-a9" | "realview-pbx-a9" => Some((0x1000_005C, 24_000_000)),
+        _ => None,
+    }
+}
+
+/// Global-timer ticks from reset to the timer's start in `time::init`, read
+/// off the board's reset counter between two global-timer reads (exact to
+/// a few instructions), or `None` without such a counter.
+fn reset_to_timer_start() -> Option<u64> {
+    let (phys, hz) = reset_counter()?;
+    let va = ioremap_quiet(phys, 4).expect("ioremap the system registers");
+    let clock = BOARD.periph_clock_hz as u64;
+    let before = time::ticks();
+    // SAFETY: va maps the read-only SYS_24MHZ register (device memory).
+    let count = unsafe { (va as *const u32).read_volatile() };
+    let after = time::ticks();
+    iounmap(va, 4).expect("iounmap the system registers");
+    let at = (u128::from(count) * u128::from(clock) / u128::from(hz)) as u64;
+    Some(at - before.midpoint(after))
+}
+
+/// Reports `boot_to_first_task` (one sample): from reset (or the timer's
+/// start, see [`reset_to_timer_start`]) to the first instruction of the
+/// first user task, which the image starts first thing in `main`. Also the
+/// `boot` record, with the instructions from the same origin to `main`.
+fn boot(main_ticks: u64, first_task_ticks: u32) {
+    let (origin, offset) = match reset_to_timer_start() {
+        Some(ticks) => ("reset", ticks),
+        None => ("timer_enable", 0),
+    };
+    println!(
+        "BENCH boot origin={origin} main={}",
+        insns(offset + main_ticks)
+    );
+    record(insns(offset + u64::from(first_task_ticks)));
+    report("boot_to_first_task", false);
+}
+
+// ---------------------------------------------------------------------------
+// Wake-up latency.
+
+/// Short name of a class for metric names.
+fn class_key(class: Class) -> &'static str {
+    match class {
+        Class::HardIsolated => "hard_isolated",
+        Class::SoftIsolated => "soft_isolated",
+        Class::HardKernel => "hard_kernel",
+        Class::SoftKernel => "soft_kernel",
+    }
+}
+
+/// Priority of both load tasks (they share the CPU in time slices).
 const LOAD_PRIORITY: u8 = 20;
-static STOP: AtomicBool = AtomicBool::new(false);
-static LOAD_ROUNDS: AtomicU32 = AtomicU32::new(0);
 
-/// The load thread's kernel calls, in the order of [`LOAD_CALLS`].
-const LOAD_CALL_NAMES: [&str; 4] = ["alloc_frames", "map", "unmap", "free_frames"];
-/// The shortest (uninterrupted) time of each of the load thread's kernel
-/// calls, in instructions. Each runs whole under the MM lock, IRQs masked, so
-/// a wake-up that falls in one waits for its end: the `load` record explains
-/// the loaded latencies' tail.
-static LOAD_CALLS: [AtomicU32; 4] = [const { AtomicU32::new(u32::MAX) }; 4];
+/// Iterations of the busy thread's loop between its yields (about 100 µs).
+const BUSY_CHUNK: u32 = 2000;
 
-/// Runs a load call, keeping its shortest time in `LOAD_CALLS[k]`.
-#[inline(always)]
-fn load_call<R>(k: usize, op: impl FnOnce() -> R) -> R {
-    let (r, n) = measure(op);
-    LOAD_CALLS[k].fetch_min(n, Ordering::Relaxed);
-    r
-}
-
-/// Soft load: maps a fresh frame at [`LOAD_VA`] (alone in its MiB, so the L2
-/// table comes and goes too), writes all of it, unmaps it, frees the frame.
-fn mapper() {
-    while !STOP.load(Ordering::Relaxed) {
-        let pa = load_call(0, || alloc_frames(0)).expect("a frame");
-        load_call(1, || map(LOAD_VA, pa, Size::Page, Attrs::KERNEL_DATA))
-            .expect("map the load page");
-        for k in 0..1024 {
-            // SAFETY: LOAD_VA maps the frame just allocated, RW, 4 KiB.
-            unsafe { (LOAD_VA as *mut u32).add(k).write_volatile(k as u32) };
-        }
-        assert_eq!(load_call(2, || unmap(LOAD_VA, Size::Page)), Ok(pa));
-        load_call(3, || free_frames(pa, 0)).expect("free the load frame");
-        LOAD_ROUNDS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// CPU load that never enters the kernel.
+/// CPU load: computes, and yields to its equal (the mapper) every
+/// [`BUSY_CHUNK`] iterations. It has to: the scheduler gives a preempted
+/// thread a fresh time slice whenever it resumes, so with a measured task
+/// released every millisecond above them a thread that never yields keeps
+/// the CPU from its equals for good.
 fn busy() {
     let mut n = 0u32;
-    while !STOP.load(Ordering::Relaxed) {
-        n = core::hint::black_box(n.wrapping_add(1));
+    loop {
+        for _ in 0..BUSY_CHUNK {
+            n = core::hint::black_box(n.wrapping_add(1));
+        }
+        task::yield_now();
     }
 }
 
-/// A periodic thread of `class` (period [`PERIOD_NS`]) records, for each
-/// release, the time from the release to the global-timer read in its first
-/// `ticks()` call after `Periodic::wait` returns. With `loaded`, a memory
-/// mapper and a busy thread run below it the whole time.
+/// Starts the load: the user program `mapper` with argument 0 (a soft
+/// isolated process that maps 64 KiB, touches every page, unmaps it and
+/// yields, forever) and a kernel thread that computes and yields (see
+/// [`busy`]), both at [`LOAD_PRIORITY`]. Returns the mapper's pid and the
+/// busy thread. They run until the end.
+fn start_load() -> (u16, task::ThreadId) {
+    let spec = Spec {
+        name: "load-mapper",
+        class: Class::SoftIsolated,
+        priority: LOAD_PRIORITY,
+        budget: 0,
+        devices: &[],
+        arg: 0,
+    };
+    let mapper = process::spawn_process(&spec, elf("mapper")).expect("start the mapper");
+    let busy = task::spawn("load-busy", LOAD_PRIORITY, busy).expect("start the busy thread");
+    (mapper, busy)
+}
+
+/// Checks that both load tasks took turns and the mapper is still running,
+/// and prints the `load` record: how often each was switched in.
+fn end_load(mapper: u16, busy: task::ThreadId) {
+    let (exit, thread) = process::with_task(mapper, |t| (t.exit, t.thread)).expect("the mapper");
+    assert_eq!(exit, None, "the memory load ran to the end");
+    let switches = |id| task::info(id).map_or(0, |i| i.4.switches);
+    let (m, b) = (switches(thread), switches(busy));
+    assert!(m >= 1000 && b >= 1000, "both load tasks had the CPU");
+    println!("BENCH load mapper_switches={m} busy_switches={b}");
+}
+
+/// When a kernel-bound periodic task starts its releases (ns since boot):
+/// [`KERNEL_SETTLE_NS`] after it is created, once the main thread waits.
+static KERNEL_START: AtomicU64 = AtomicU64::new(0);
+/// Time a kernel-bound task leaves the main thread to reach its `wait`
+/// (admitting a hard one zeroes a 1 MiB section, about 8 ms); checked.
+const KERNEL_SETTLE_NS: u64 = 50_000_000;
+
+/// The body of a kernel-bound periodic task: from [`KERNEL_START`], 1000
+/// releases of [`PERIOD_NS`]; each sample runs from the absolute release to
+/// the global-timer read in the first `ticks()` call after `Periodic::wait`
+/// returns.
+fn periodic(_memory: &'static mut [u8]) {
+    task::sleep_until(KERNEL_START.load(Ordering::Relaxed));
+    let mut p = Periodic::new(PERIOD_NS);
+    for _ in 0..SAMPLES {
+        let release = ns_to_ticks(p.next_release());
+        p.wait();
+        let now = time::ticks();
+        record(insns(now.saturating_sub(release)));
+    }
+}
+
+/// A periodic task of `class` (period [`PERIOD_NS`], 1000 releases at
+/// absolute times) and the lateness of each wake-up. Kernel-bound classes:
+/// see [`periodic`]. Isolated classes run `bench_hard_wakeup` (one image for
+/// both): a sample runs from the release to the program's counter read right
+/// after its `SLEEP_UNTIL` call returns to user mode. Hard tasks run at
+/// [`HARD_PRIORITY`], soft ones at [`SOFT_PRIORITY`]; the load, if any, runs
+/// below both.
 fn wakeup_latency(class: Class, loaded: bool) {
-    STOP.store(false, Ordering::Relaxed);
-    let load = loaded.then(|| {
-        (
-            task::spawn("load-mapper", LOAD_PRIORITY, mapper).expect("spawn"),
-            task::spawn("load-busy", LOAD_PRIORITY, busy).expect("spawn"),
-        )
-    });
-    let measured = task::spawn("measured", class.priority(), || {
-        let mut p = Periodic::new(PERIOD_NS);
-        for _ in 0..SAMPLES {
-            let release = ns_to_ticks(p.next_release());
-            p.wait();
-            let now = time::ticks();
-            record(insns(now.saturating_sub(release)));
+    let priority = if class.is_hard() {
+        HARD_PRIORITY
+    } else {
+        SOFT_PRIORITY
+    };
+    if class.is_isolated() {
+        let (start_us, start_ns) = start_time();
+        let spec = Spec {
+            name: "bench-wakeup",
+            class,
+            priority,
+            // The mailbox: one section for the hard class.
+            budget: if class.is_hard() { 1 << 20 } else { 0 },
+            devices: &TIMER,
+            arg: start_us,
+        };
+        let mailbox = run_program(&spec, "bench_hard_wakeup", start_ns);
+        let period = u64::from(mailbox.word(3));
+        let (data, _) = mailbox.data();
+        for (k, woke) in data.enumerate() {
+            let release = ns_to_ticks(start_ns + (k as u64 + 1) * period);
+            let late = woke.wrapping_sub(release as u32);
+            assert!(late < 1 << 31, "a wake-up before its release");
+            record(insns(u64::from(late)));
         }
-    })
-    .expect("spawn");
-    task::join(measured).expect("join");
-    STOP.store(true, Ordering::Relaxed);
-    if let Some((m, b)) = load {
-        task::join(m).expect("join");
-        task::join(b).expect("join");
+        mailbox.release();
+    } else {
+        let spec = Spec {
+            name: "bench-wakeup",
+            class,
+            priority,
+            budget: 0,
+            devices: &[],
+            arg: 0,
+        };
+        let start = time::now() + KERNEL_SETTLE_NS;
+        KERNEL_START.store(start, Ordering::Relaxed);
+        let pid = process::spawn_kernel_task(&spec, periodic).expect("start the periodic task");
+        assert!(time::now() < start, "the main thread was too slow");
+        assert_eq!(process::wait(pid), Ok(0));
     }
     let name = alloc::format!(
-        "wakeup_latency_{}_kernel_{}",
-        class.name(),
+        "wakeup_latency_{}_{}",
+        class_key(class),
         if loaded { "loaded" } else { "idle" }
     );
     report(&name, true);
 }
 
+/// Computes forever at the lowest priority but the idle thread's, so that
+/// the CPU never executes WFI (see [`main`]).
+fn background() {
+    let mut n = 0u32;
+    loop {
+        n = core::hint::black_box(n.wrapping_add(1));
+    }
+}
+
+/// Runs every benchmark. Right after the first task, a [`background`] thread
+/// starts: with it the CPU never idles, so QEMU never has to skip idle time.
+/// That skipping (`sleep=off`) is what made runs differ now and then: QEMU's
+/// main loop may advance the virtual clock to the next timer deadline while
+/// the vCPU has halted in WFI but not yet accounted its last instructions, so
+/// the wake-up comes a few dozen instructions late, and the shift carries
+/// into everything after it. Without idling, a run depends on nothing but
+/// the guest's instructions.
 fn main() {
+    let main_ticks = time::ticks();
+    let first_task_ticks = first_task();
+    task::spawn("background", task::IDLE_PRIORITY - 1, background).expect("background thread");
     println!(
         "BENCH begin version=1 board={} clock_hz={} icount_shift={ICOUNT_SHIFT}",
         BOARD.name, BOARD.periph_clock_hz
@@ -602,21 +1051,30 @@ fn main() {
     let scratch = unsafe { core::slice::from_raw_parts_mut(scratch_ptr, CAP) };
     calibrate();
     image();
+    boot(main_ticks, first_task_ticks);
     frames(scratch);
     mappings();
+    masked();
     ioremaps(scratch);
     objects(scratch);
     thread_switch();
     irq_latency();
-    for loaded in [false, true] {
-        for class in [Class::Hard, Class::Soft] {
-            wakeup_latency(class, loaded);
-        }
+    null_syscall();
+    process_switch();
+    process_create_exit();
+    let classes = [
+        Class::HardIsolated,
+        Class::SoftIsolated,
+        Class::HardKernel,
+        Class::SoftKernel,
+    ];
+    for class in classes {
+        wakeup_latency(class, false);
     }
-    print!("BENCH load rounds={}", LOAD_ROUNDS.load(Ordering::Relaxed));
-    for (name, min) in LOAD_CALL_NAMES.iter().zip(&LOAD_CALLS) {
-        print!(" {name}={}", min.load(Ordering::Relaxed));
+    let (mapper, busy) = start_load();
+    for class in classes {
+        wakeup_latency(class, true);
     }
-    println!();
+    end_load(mapper, busy);
     println!("BENCH end metrics={}", METRICS.load(Ordering::Relaxed));
 }

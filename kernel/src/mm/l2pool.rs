@@ -7,9 +7,21 @@
 //! (`owner = OWNER_L2 | mask`): when the fourth slot comes free, the other
 //! three are unlinked in O(1) and the frame goes back to the page allocator,
 //! so unmapping everything returns every page.
+//!
+//! **Zeroing.** A table must be all fault entries (zero) when handed out, and
+//! all of this runs under the MM lock with IRQs masked, where zeroing 1 KiB
+//! costs about a thousand instructions. So free slots are kept zeroed: a
+//! table comes back only when its last entry has been unmapped, so it is
+//! zero already (the [`TableSource`](arch::mmu::pmap::TableSource) contract),
+//! and a frame zeroed before it joins the pool ([`L2Pool::add_zeroed_frame`],
+//! done with IRQs enabled by `space.rs`) gives four zeroed slots. A free slot
+//! is then zero except its two link words, which `alloc` clears. Only the
+//! slots of a frame that `alloc` itself had to take from the page allocator
+//! are marked dirty (word [`MARK`]) and zeroed whole when handed out.
 
 use super::frames::FrameAllocator;
 use crate::boot::phys_to_virt;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// Reverse-map owner of a frame split into L2 tables; the low four bits say
 /// which of its slots are in use.
@@ -17,6 +29,20 @@ pub const OWNER_L2: u16 = 0xFFF0;
 const SLOT: u32 = 1024;
 // Not 0: on boards with RAM at 0 a slot may well sit at physical 0.
 const NIL: u32 = 1;
+/// The word of a free slot, after its two links, that says whether the rest
+/// of the slot is zero (0) or unknown ([`DIRTY`]).
+const MARK: usize = 2;
+/// [`MARK`] of a slot whose contents are unknown.
+const DIRTY: u32 = 1;
+
+/// The pool's free slots, readable without the MM lock (the kernel has one
+/// pool): a hint, exact whenever nobody holds the lock.
+static FREE_HINT: AtomicUsize = AtomicUsize::new(0);
+
+/// [`L2Pool::free_slots`] without the lock (see [`FREE_HINT`]).
+pub fn free_slots_hint() -> usize {
+    FREE_HINT.load(Ordering::Relaxed)
+}
 
 /// The pool of free L2 table slots.
 pub struct L2Pool {
@@ -27,6 +53,10 @@ pub struct L2Pool {
 
 fn link(slot: u32) -> *mut [u32; 2] {
     phys_to_virt(slot) as *mut [u32; 2]
+}
+
+fn words(slot: u32) -> *mut u32 {
+    phys_to_virt(slot) as *mut u32
 }
 
 impl L2Pool {
@@ -49,6 +79,11 @@ impl L2Pool {
         self.frames * 4 - self.free_slots
     }
 
+    /// Free tables, ready to hand out.
+    pub fn free_slots(&self) -> usize {
+        self.free_slots
+    }
+
     fn push(&mut self, slot: u32) {
         // SAFETY: slot is a free 1 KiB slot of a pool frame, mapped by the
         // linear map; free slots hold only their list links.
@@ -60,6 +95,7 @@ impl L2Pool {
         }
         self.head = slot;
         self.free_slots += 1;
+        FREE_HINT.store(self.free_slots, Ordering::Relaxed);
     }
 
     fn unlink(&mut self, slot: u32) {
@@ -76,6 +112,20 @@ impl L2Pool {
             }
         }
         self.free_slots -= 1;
+        FREE_HINT.store(self.free_slots, Ordering::Relaxed);
+    }
+
+    /// Adds `frame`, fresh from the page allocator and zeroed, as four free
+    /// zeroed tables.
+    pub fn add_zeroed_frame(&mut self, frame: u32, frames: &mut FrameAllocator) {
+        if frames.set_owner(frame, OWNER_L2).is_err() {
+            let _ = frames.free(frame, 0);
+            return;
+        }
+        self.frames += 1;
+        for k in (0..4).rev() {
+            self.push(frame + k * SLOT); // MARK stays 0: the frame is zero
+        }
     }
 
     /// A zeroed L2 table, or None when no frame is left.
@@ -85,7 +135,11 @@ impl L2Pool {
             frames.set_owner(frame, OWNER_L2).ok()?;
             self.frames += 1;
             for k in (0..4).rev() {
-                self.push(frame + k * SLOT);
+                let slot = frame + k * SLOT;
+                self.push(slot);
+                // SAFETY: a free slot of our frame; words past its links are
+                // ours to write.
+                unsafe { words(slot).add(MARK).write(DIRTY) };
             }
         }
         let slot = self.head;
@@ -93,12 +147,21 @@ impl L2Pool {
         let frame = slot & !0xFFF;
         let mask = frames.desc(frame)?.owner() | 1 << ((slot >> 10) & 3);
         frames.set_owner(frame, mask).ok()?;
-        // SAFETY: the slot is ours now; zero it so every entry is a fault.
-        unsafe { (phys_to_virt(slot) as *mut u32).write_bytes(0, 256) };
+        // SAFETY: the slot is ours now: every entry must become a fault. A
+        // clean free slot is zero but for its links; a dirty one is zeroed.
+        unsafe {
+            if words(slot).add(MARK).read() == DIRTY {
+                words(slot).write_bytes(0, 256);
+            } else {
+                link(slot).write([0, 0]);
+            }
+        }
         Some(slot)
     }
 
-    /// Returns a table. Tables not from the pool (the boot stub's) are kept.
+    /// Returns a table, which must be all fault entries (zero): it stays
+    /// zeroed on the free list. Tables not from the pool (the boot stub's)
+    /// are kept.
     pub fn free(&mut self, slot: u32, frames: &mut FrameAllocator) {
         let frame = slot & !0xFFF;
         let Some(owner) = frames.desc(frame).map(|d| d.owner()) else {

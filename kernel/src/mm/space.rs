@@ -8,12 +8,12 @@
 //! take [`MM`] for the duration of one operation.
 
 use super::frames::{FrameAllocator, FrameError, MAX_ORDER, PAGE_SIZE, PageDesc, PageState};
-use super::l2pool::L2Pool;
+use super::l2pool::{self, L2Pool};
 use crate::boot::{BootInfo, phys_to_virt};
 use crate::layout::{EARLY_UART_VBASE, IOREMAP_END, IOREMAP_START, KTASK_END, KTASK_START};
 use crate::sync::IrqLock;
 use crate::{BOARD, println};
-use arch::mmu::descriptor::Attrs;
+use arch::mmu::descriptor::{Attrs, L1Entry};
 use arch::mmu::ioremap::{IoError, IoRemap};
 use arch::mmu::pmap::{Pmap, PmapError, PmapStats, Size, TableSource, Translation};
 
@@ -203,10 +203,63 @@ fn check_ktask(va: u32, size: Size) -> Result<(), PmapError> {
     }
 }
 
+/// Makes sure the L2 pool has a free table before a map that needs a new
+/// one, so that the map, which runs whole under [`MM`] with IRQs masked, does
+/// not zero a table there. When the pool is empty this takes a frame, zeroes
+/// it with IRQs enabled and no lock held (nothing else can reach the frame
+/// yet: it is in no table and no list), and gives it to the pool as four
+/// zeroed tables; if the pool got a free table meanwhile, the frame goes
+/// back. `needs` says, under the lock, whether the map needs a new table.
+///
+/// It does nothing when IRQs are masked already (the caller holds an
+/// `IrqLock`): there zeroing 4 KiB here would only lengthen the masked
+/// section, and the map zeroes just the 1 KiB it needs. If another thread
+/// takes the table before the map runs, the map takes a frame itself and
+/// zeroes the table under the lock, as every map did before.
+fn prepare_table(needs: impl FnOnce(&mut Mm) -> bool) {
+    // The common case, without the lock: the pool has a table.
+    if l2pool::free_slots_hint() > 0 {
+        return;
+    }
+    if !arch::cpu::interrupts_disable() {
+        return;
+    }
+    arch::cpu::interrupts_enable();
+    let frame = with(|mm| {
+        if mm.l2.free_slots() > 0 || !needs(mm) {
+            return None;
+        }
+        mm.frames.alloc(0).ok()
+    });
+    let Some(frame) = frame else { return };
+    // SAFETY: a frame just taken from the page allocator, in the linear map,
+    // ours alone until the pool gets it below.
+    unsafe { (phys_to_virt(frame) as *mut u8).write_bytes(0, PAGE_SIZE as usize) };
+    with(|mm| {
+        if mm.l2.free_slots() == 0 {
+            mm.l2.add_zeroed_frame(frame, &mut mm.frames);
+        } else {
+            let _ = mm.frames.free(frame, 0);
+        }
+    });
+}
+
+/// [`prepare_table`] for a map of a `size` granule at `va` in `pmap`, a
+/// process's table that only its owner changes (so reading its L1 entry
+/// needs no lock): call it before the map, outside [`MM`].
+pub fn prepare_l2<const N: usize>(pmap: &Pmap<N>, va: u32, size: Size) {
+    if size.is_l2() && pmap.l1_entry(va) == L1Entry::Fault {
+        prepare_table(|_| true);
+    }
+}
+
 /// Maps `pa` at `va` in the kernel-task area of the kernel's address space
 /// (global mappings); a RAM frame's reverse-map count goes up.
 pub fn map(va: u32, pa: u32, size: Size, attrs: Attrs) -> Result<(), PmapError> {
     check_ktask(va, size)?;
+    if size.is_l2() {
+        prepare_table(|mm| mm.kpmap.l1_entry(va) == L1Entry::Fault);
+    }
     with(|mm| {
         let (kpmap, mut t) = mm.kernel_space();
         kpmap.map(va, pa, size, attrs, &mut t)?;

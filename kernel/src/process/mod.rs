@@ -213,7 +213,7 @@ pub struct Task {
     regions: Vec<Region>,
     /// Hard tasks: reserved 1 MiB blocks not mapped yet.
     reserve: Vec<u32>,
-    /// Next free address for mmap / devices.
+    /// Lowest address for mmap / devices (isolated tasks: above the stack).
     next_va: u32,
     devices: Vec<(Device, Option<u32>)>,
     /// Kernel-bound tasks: what they map (the kernel pmap counts for all).
@@ -330,11 +330,14 @@ impl Task {
     fn map_one(&mut self, va: u32, pa: u32, attrs: Attrs) -> Result<(), ProcError> {
         let size = self.class.size();
         match self.space.as_mut() {
-            Some(p) => crate::mm::with(|mm| {
-                p.map(va, pa, size, attrs, &mut mm.tables())?;
-                mm.note_mapped(pa);
-                Ok::<_, PmapError>(())
-            })?,
+            Some(p) => {
+                crate::mm::prepare_l2(p, va, size);
+                crate::mm::with(|mm| {
+                    p.map(va, pa, size, attrs, &mut mm.tables())?;
+                    mm.note_mapped(pa);
+                    Ok::<_, PmapError>(())
+                })?
+            }
             None => {
                 crate::mm::map(va, pa, size, attrs)?;
                 match size {
@@ -458,6 +461,26 @@ impl Task {
         }
     }
 
+    /// The lowest free, granule-aligned range of `len` bytes for `mmap` and
+    /// devices: first fit among the regions, so unmapped ranges are reused.
+    /// At most one step per region: bounded, and no allocation.
+    fn find_gap(&self, len: u32) -> Option<u32> {
+        let (mut at, hi) = if self.class.is_isolated() {
+            (self.next_va, USER_END)
+        } else {
+            (self.window, self.window + KTASK_WINDOW)
+        };
+        let g = self.class.granule();
+        for _ in 0..=self.regions.len() {
+            let end = at.checked_add(len).filter(|&e| e <= hi)?;
+            match self.regions.iter().find(|r| r.start < end && at < r.start + r.len) {
+                Some(r) => at = (r.start + r.len).next_multiple_of(g),
+                None => return Some(at),
+            }
+        }
+        None
+    }
+
     /// `mmap`: maps `len` bytes (rounded up to the granule) of zeroed memory.
     pub fn mmap(&mut self, len: u32, prot: u32) -> Result<u32, ProcError> {
         let g = self.class.granule();
@@ -468,19 +491,8 @@ impl Task {
         if !self.class.is_hard() && self.anon.saturating_add(len) > self.budget {
             return Err(ProcError::NoMemory);
         }
-        let (base, limit) = if self.class.is_isolated() {
-            (self.next_va, USER_END)
-        } else {
-            (
-                self.window + self.next_va - MMAP_BASE,
-                self.window + KTASK_WINDOW,
-            )
-        };
-        if base.checked_add(len).is_none_or(|end| end > limit) {
-            return Err(ProcError::NoMemory);
-        }
+        let base = self.find_gap(len).ok_or(ProcError::NoMemory)?;
         self.map_region(base, len, prot, Backing::Anon, &|_, _| {})?;
-        self.next_va += len;
         self.anon += len;
         Ok(base)
     }
@@ -532,10 +544,10 @@ impl Task {
         let g = self.class.granule();
         let first = dev.phys & !(g - 1);
         let end = (dev.phys + dev.len).next_multiple_of(g);
-        let base = self.next_va;
-        if self.regions.len() == self.regions.capacity() || base + (end - first) > USER_END {
+        if self.regions.len() == self.regions.capacity() {
             return Err(ProcError::TooMany);
         }
+        let base = self.find_gap(end - first).ok_or(ProcError::NoMemory)?;
         let attrs = Attrs {
             access: Access::UserRw,
             mem: MemType::Device,
@@ -558,7 +570,6 @@ impl Task {
             prot: PROT_READ | PROT_WRITE,
             backing: Backing::Device,
         });
-        self.next_va += done;
         let va = base + (dev.phys - first);
         self.devices[index as usize].1 = Some(va);
         Ok(va)

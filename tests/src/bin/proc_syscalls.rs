@@ -43,6 +43,24 @@ fn main() {
         "without a grant map_device is refused",
         process::wait(p) == Ok(1),
     );
+    // Address space is reused: mmap takes the lowest free range.
+    let idle = Spec { priority: 20, ..spec("idle-proc", Class::SoftIsolated, 0) };
+    let q = process::spawn_process(&idle, program("quiet")).unwrap();
+    let rw = kernel::syscall::abi::PROT_READ | kernel::syscall::abi::PROT_WRITE;
+    let reuse = process::with_task(q, |t| {
+        let a = t.mmap(4096, rw)?;
+        let b = t.mmap(4096, rw)?;
+        t.munmap(a, 4096)?;
+        let c = t.mmap(8192, rw)?;
+        let d = t.mmap(4096, rw)?;
+        Ok::<_, process::ProcError>((a, b, c, d))
+    });
+    kernel::println!("mmap addresses: {reuse:?}");
+    check(
+        "a freed range is reused by the next mmap that fits",
+        matches!(reuse, Some(Ok((a, b, c, d))) if d == a && c > b),
+    );
+    check("the process still runs and exits", process::wait(q) == Ok(0));
     check("no page leaked", kernel::mm::stats().free_pages == free);
     finish()
 }
