@@ -473,7 +473,11 @@ impl Task {
         let g = self.class.granule();
         for _ in 0..=self.regions.len() {
             let end = at.checked_add(len).filter(|&e| e <= hi)?;
-            match self.regions.iter().find(|r| r.start < end && at < r.start + r.len) {
+            match self
+                .regions
+                .iter()
+                .find(|r| r.start < end && at < r.start + r.len)
+            {
                 Some(r) => at = (r.start + r.len).next_multiple_of(g),
                 None => return Some(at),
             }

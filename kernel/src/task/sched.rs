@@ -84,6 +84,9 @@ pub struct Tcb {
     wake_at: Instant,
     next_sleeper: Option<ThreadId>,
     slice_end: Instant,
+    /// Slice time it has left when next picked (less than a full slice
+    /// after a preemption).
+    slice_left: u64,
     joiner: Option<ThreadId>,
     pub(crate) blocked_on: Option<*const sync::MutexCore>,
     pub(crate) held: [Option<*const sync::MutexCore>; MAX_HELD],
@@ -185,6 +188,7 @@ impl Sched {
             wake_at: 0,
             next_sleeper: None,
             slice_end: 0,
+            slice_left: SLICE_NS,
             joiner: None,
             blocked_on: None,
             held: [None; MAX_HELD],
@@ -301,12 +305,20 @@ impl Sched {
             let prio = t.prio;
             let slice_over = now >= t.slice_end;
             let _ = if yielding || slice_over {
+                t.slice_left = SLICE_NS;
                 self.ready.push_back(cur, prio)
             } else {
+                // Preempted: it keeps its place and the rest of its slice,
+                // so being preempted often cannot starve its equals.
+                t.slice_left = t.slice_end - now;
                 self.ready.push_front(cur, prio)
             };
-        } else if t.state == State::Exited && t.stack.is_some() {
-            self.zombie = Some(cur);
+        } else {
+            // Blocked, asleep or exited: a full slice when it runs again.
+            t.slice_left = SLICE_NS;
+            if t.state == State::Exited && t.stack.is_some() {
+                self.zombie = Some(cur);
+            }
         }
         let (next, _) = self
             .ready
@@ -315,7 +327,7 @@ impl Sched {
         let t = self.tcb(next);
         t.state = State::Running;
         if next != cur || now >= t.slice_end {
-            t.slice_end = now + SLICE_NS;
+            t.slice_end = now + t.slice_left;
         }
         if next != cur {
             t.timing.switches += 1;

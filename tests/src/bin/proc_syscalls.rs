@@ -44,7 +44,10 @@ fn main() {
         process::wait(p) == Ok(1),
     );
     // Address space is reused: mmap takes the lowest free range.
-    let idle = Spec { priority: 20, ..spec("idle-proc", Class::SoftIsolated, 0) };
+    let idle = Spec {
+        priority: 20,
+        ..spec("idle-proc", Class::SoftIsolated, 0)
+    };
     let q = process::spawn_process(&idle, program("quiet")).unwrap();
     let rw = kernel::syscall::abi::PROT_READ | kernel::syscall::abi::PROT_WRITE;
     let reuse = process::with_task(q, |t| {
@@ -60,7 +63,10 @@ fn main() {
         "a freed range is reused by the next mmap that fits",
         matches!(reuse, Some(Ok((a, b, c, d))) if d == a && c > b),
     );
-    check("the process still runs and exits", process::wait(q) == Ok(0));
+    check(
+        "the process still runs and exits",
+        process::wait(q) == Ok(0),
+    );
     check("no page leaked", kernel::mm::stats().free_pages == free);
     finish()
 }

@@ -1,6 +1,7 @@
 //! Two busy threads of equal priority share the CPU in time slices: the
 //! running one changes several times and no turn lasts much longer than a
-//! slice.
+//! slice, even while a higher-priority 1 ms periodic thread keeps preempting
+//! them (a preempted thread keeps the rest of its slice, not a fresh one).
 
 #![no_std]
 #![no_main]
@@ -35,17 +36,31 @@ fn spin(me: u32, until: u64) {
 
 fn main() {
     let until = time::now() + 80_000_000;
+    let ticker = task::spawn("ticker-1ms", 5, move || {
+        let mut p = task::Periodic::new(1_000_000);
+        while p.next_release() < until {
+            p.wait();
+        }
+    })
+    .unwrap();
     let a = task::spawn("rr-a", 10, move || spin(0, until)).unwrap();
     let b = task::spawn("rr-b", 10, move || spin(1, until)).unwrap();
     task::join(a).unwrap();
     task::join(b).unwrap();
+    task::join(ticker).unwrap();
     let turns = TURNS.load(SeqCst);
     let longest = LONGEST.load(SeqCst);
     kernel::println!(
         "{turns} turns in 80 ms, longest full turn {} us",
         longest / 1000
     );
-    check("both threads ran", COUNT.iter().all(|c| c.load(SeqCst) > 0));
+    let (ca, cb) = (COUNT[0].load(SeqCst) as u64, COUNT[1].load(SeqCst) as u64);
+    kernel::println!("loop counts {ca} and {cb}");
+    check("both threads ran", ca > 0 && cb > 0);
+    check(
+        "they shared the CPU fairly (each at least a third)",
+        ca * 3 >= ca + cb && cb * 3 >= ca + cb,
+    );
     check("they alternated at least 4 times", turns >= 4);
     check(
         "no turn lasted more than 2.5 slices",
