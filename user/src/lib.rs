@@ -11,6 +11,7 @@
 
 #[path = "../../kernel/src/syscall/abi.rs"]
 pub mod abi;
+pub mod bench;
 
 pub use abi::{Errno, PROT_EXEC, PROT_READ, PROT_WRITE};
 use core::fmt;

@@ -19,7 +19,7 @@
 //! User-mode figures come from the `bench_*` programs in `user/src/bin/`,
 //! which read the global timer themselves (granted as a device and mapped
 //! with `map_device`, one load per read) and leave raw counter values in an
-//! 8 KiB "mailbox", their only `mmap` (layout in `user/src/bin/bench_syscall.rs`).
+//! 8 KiB "mailbox", their only `mmap` (layout in `user/src/bench.rs`).
 //! A [`Mailbox`] maps those pages a second time in the kernel's space before
 //! the program measures anything; as the page allocator does not free a frame
 //! something still maps, the pages outlive the program's exit, and the image
@@ -547,7 +547,7 @@ fn masked() {
 // ---------------------------------------------------------------------------
 // User processes.
 
-/// Words of a mailbox (see `user/src/bin/bench_syscall.rs`): magic, number
+/// Words of a mailbox (see `user/src/bench.rs`): magic, number
 /// of data words, the empty measurement (ticks), the period (ns).
 const MAILBOX_MAGIC: u32 = u32::from_le_bytes(*b"BNCH");
 /// First data word of a mailbox.

@@ -8,13 +8,13 @@
 //! `arg` µs + `k` ms since boot; the task sleeps until it with `SLEEP_UNTIL`
 //! and, first thing when the call returns, reads the Cortex-A9 global
 //! timer's counter (device 0, mapped with `map_device`). It stores those
-//! low words in its mailbox (protocol in `bench_syscall.rs`, with the period
+//! low words in its mailbox (protocol in `user/src/bench.rs`, with the period
 //! in word 3); the kernel turns them into lateness past each release.
 
 #![no_std]
 #![no_main]
 
-use user::{PROT_READ, PROT_WRITE};
+use user::bench::Bench;
 
 user::main!(main);
 
@@ -22,42 +22,19 @@ user::main!(main);
 const RELEASES: usize = 1000;
 /// Period in ns.
 const PERIOD_NS: u64 = 1_000_000;
-/// Mailbox size and layout (see `bench_syscall.rs`).
-const MAILBOX_LEN: u32 = 8192;
-const MAGIC: u32 = u32::from_le_bytes(*b"BNCH");
-const DATA: usize = 8;
 
 fn main(start_us: u32) -> i32 {
-    let Ok(timer) = user::map_device(0) else {
-        return 1;
+    let b = match Bench::new() {
+        Ok(b) => b,
+        Err(code) => return code,
     };
-    let Ok(mailbox) = user::mmap(MAILBOX_LEN, PROT_READ | PROT_WRITE) else {
-        return 2;
-    };
-    let mailbox = mailbox.cast::<u32>();
-    // SAFETY: `timer` maps the global timer's registers; offset 0 is the
-    // counter's low word, a side-effect-free read.
-    let now = || unsafe { timer.read_volatile() };
-    let empty = (0..16)
-        .map(|_| {
-            let a = now();
-            let b = now();
-            b.wrapping_sub(a)
-        })
-        .min()
-        .unwrap_or(0);
+    let empty = b.empty();
     let mut release = u64::from(start_us) * 1000;
     for k in 0..RELEASES {
         release += PERIOD_NS;
         user::sleep_until(release);
-        let woke = now();
-        // SAFETY: DATA + RELEASES words fit in the mailbox.
-        unsafe { mailbox.add(DATA + k).write_volatile(woke) };
+        b.record(k, b.now());
     }
-    let header = [MAGIC, RELEASES as u32, empty, PERIOD_NS as u32];
-    for (i, v) in header.into_iter().enumerate() {
-        // SAFETY: the header's first words, inside the mailbox.
-        unsafe { mailbox.add(i).write_volatile(v) };
-    }
+    b.finish(RELEASES, empty, PERIOD_NS as u32);
     0
 }

@@ -8,19 +8,16 @@
 //! returns, in timer ticks; the mailbox also holds what two back-to-back reads
 //! differ by, for the kernel to subtract.
 //!
-//! Mailbox protocol (shared by every `bench_*` program that reports samples;
-//! the reader is `kernel/src/bin/bench.rs`): the program maps 8 KiB of
-//! anonymous memory, its only `mmap`, and fills it with u32 words: `[0]`
-//! magic `BNCH`, `[1]` number of data words, `[2]` the empty measurement in
-//! ticks, `[3]` the period in ns (periodic programs, else 0), data from
-//! `[8]`. It sleeps until the absolute time `arg` (µs since boot) before it
-//! measures, which gives the kernel time to keep the mailbox past the
-//! program's exit; the exit code is 0, or the step that failed.
+//! Samples go to the mailbox of `user::bench`. The program sleeps until the
+//! absolute time `arg` (µs since boot) before it measures, which gives the
+//! kernel time to keep the mailbox past the program's exit; the exit code is
+//! 0, or the step that failed.
 
 #![no_std]
 #![no_main]
 
-use user::{PROT_READ, PROT_WRITE, abi};
+use user::abi;
+use user::bench::Bench;
 
 user::main!(main);
 
@@ -28,43 +25,22 @@ user::main!(main);
 const SAMPLES: usize = 1000;
 /// Untimed calls first (nothing is cold under QEMU, but it costs nothing).
 const WARMUP: usize = 16;
-/// Mailbox size and layout (see the module docs).
-const MAILBOX_LEN: u32 = 8192;
-const MAGIC: u32 = u32::from_le_bytes(*b"BNCH");
-const DATA: usize = 8;
 
 fn main(start_us: u32) -> i32 {
-    let Ok(timer) = user::map_device(0) else {
-        return 1;
+    let b = match Bench::new() {
+        Ok(b) => b,
+        Err(code) => return code,
     };
-    let Ok(mailbox) = user::mmap(MAILBOX_LEN, PROT_READ | PROT_WRITE) else {
-        return 2;
-    };
-    let mailbox = mailbox.cast::<u32>();
-    // SAFETY: `timer` maps the global timer's registers; offset 0 is the
-    // counter's low word, a side-effect-free read.
-    let now = || unsafe { timer.read_volatile() };
-    let empty = (0..16)
-        .map(|_| {
-            let a = now();
-            let b = now();
-            b.wrapping_sub(a)
-        })
-        .min()
-        .unwrap_or(0);
+    let empty = b.empty();
     user::sleep_until(u64::from(start_us) * 1000);
     for k in 0..WARMUP + SAMPLES {
-        let t0 = now();
+        let t0 = b.now();
         user::syscall(abi::GET_ID, [0; 4]);
-        let t1 = now();
+        let t1 = b.now();
         if let Some(i) = k.checked_sub(WARMUP) {
-            // SAFETY: DATA + i < DATA + SAMPLES words, inside the mailbox.
-            unsafe { mailbox.add(DATA + i).write_volatile(t1.wrapping_sub(t0)) };
+            b.record(i, t1.wrapping_sub(t0));
         }
     }
-    for (i, v) in [MAGIC, SAMPLES as u32, empty, 0].into_iter().enumerate() {
-        // SAFETY: the header's first words, inside the mailbox.
-        unsafe { mailbox.add(i).write_volatile(v) };
-    }
+    b.finish(SAMPLES, empty, 0);
     0
 }
