@@ -188,7 +188,6 @@ impl CadenceTtc {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::Cell;
 
     #[test]
     fn short_periods_need_no_prescaler() {
@@ -232,21 +231,14 @@ mod tests {
         }
     }
 
-    /// Host memory standing in for the register block.
-    struct Fake(Box<[Cell<u32>]>);
-
-    impl Fake {
-        fn word(&self, offset: usize) -> u32 {
-            self.0[offset / 4].get()
-        }
-    }
+    use crate::fake::Fake;
 
     #[test]
     fn start_and_stop_program_the_counter() {
-        let fake = Fake(vec![Cell::new(0); 0x64 / 4].into_boxed_slice());
+        let fake = Fake::new(0x64);
         // SAFETY: the fake block is as large as the register block and
         // outlives the driver.
-        let ttc = unsafe { CadenceTtc::new(fake.0.as_ptr() as usize) };
+        let ttc = unsafe { CadenceTtc::new(fake.base()) };
         assert_eq!(ttc.start_periodic(133_000), Some(133_000));
         assert_eq!(fake.word(0x00), 0b11); // PS_EN, PS_V = 1, pclk
         assert_eq!(fake.word(0x24), 33_249);

@@ -380,31 +380,8 @@ impl GicCpuInterface {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::Cell;
 
-    /// Host memory standing in for a register block, readable by offset.
-    struct Fake(Box<[Cell<u32>]>);
-
-    impl Fake {
-        fn new(bytes: usize) -> Self {
-            Self(vec![Cell::new(0); bytes / 4].into_boxed_slice())
-        }
-        fn base(&self) -> usize {
-            self.0.as_ptr() as usize
-        }
-        fn word(&self, offset: usize) -> u32 {
-            self.0[offset / 4].get()
-        }
-        fn byte(&self, offset: usize) -> u8 {
-            self.word(offset & !3).to_ne_bytes()[offset % 4]
-        }
-        fn set(&self, offset: usize, value: u32) {
-            self.0[offset / 4].set(value);
-        }
-        fn all_zero(&self) -> bool {
-            self.0.iter().all(|w| w.get() == 0)
-        }
-    }
+    use crate::fake::Fake;
 
     /// A distributor with 96 interrupts (ITLinesNumber = 2).
     fn dist() -> (Fake, GicDistributor) {

@@ -12,6 +12,9 @@ pub mod cadence_ttc;
 pub mod cadence_uart;
 pub mod gic;
 pub mod pl011;
+
+#[cfg(test)]
+mod fake;
 pub mod sp804;
 
 /// A byte-oriented serial output the kernel console can write to.

@@ -129,25 +129,8 @@ impl Sp804 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::Cell;
 
-    /// Host memory standing in for a register block, readable by offset.
-    struct Fake(Box<[Cell<u32>]>);
-
-    impl Fake {
-        fn new(bytes: usize) -> Self {
-            Self(vec![Cell::new(0); bytes / 4].into_boxed_slice())
-        }
-        fn base(&self) -> usize {
-            self.0.as_ptr() as usize
-        }
-        fn word(&self, offset: usize) -> u32 {
-            self.0[offset / 4].get()
-        }
-        fn set(&self, offset: usize, value: u32) {
-            self.0[offset / 4].set(value);
-        }
-    }
+    use crate::fake::Fake;
 
     fn timer() -> (Fake, Sp804) {
         let fake = Fake::new(0x20);
