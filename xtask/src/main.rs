@@ -29,6 +29,7 @@ mod image;
 mod qemu;
 mod run;
 mod test;
+mod toolchain;
 
 use std::fmt;
 use std::process::ExitCode;
@@ -86,8 +87,15 @@ fn dispatch(command: cli::Command) -> Result<u8> {
     match command {
         cli::Command::Help => {
             print!("{}", cli::usage());
-            Ok(0)
+            return Ok(0);
         }
+        cli::Command::Run { .. }
+        | cli::Command::Test(_)
+        | cli::Command::Bench(_)
+        | cli::Command::Image { .. } => toolchain::ensure_installed()?,
+    }
+    match command {
+        cli::Command::Help => unreachable!("handled above"),
         cli::Command::Run { board, gdb } => run::run(board, gdb),
         cli::Command::Test(options) => test::test(&options),
         cli::Command::Bench(args) => bench::bench(&args),
