@@ -6,6 +6,8 @@
 //!   the same priority is ready.
 //! - Tickless: the private timer is programmed one-shot for the next event
 //!   (earliest wake-up or slice end) after every scheduling decision.
+//!   Sleepers wait in a [`sleepers`] min-heap keyed by wake time: a bounded
+//!   O(log n) insert under the scheduler lock.
 //! - A context switch is "return another thread's trap frame": threads enter
 //!   the kernel by an interrupt or by `svc #0` ([`arch::trap::reschedule`]),
 //!   their frame is saved on their own kernel stack, and the trap returns the
@@ -24,6 +26,7 @@
 pub mod ready;
 #[cfg(target_os = "none")]
 mod sched;
+pub mod sleepers;
 #[cfg(target_os = "none")]
 pub mod sync;
 
