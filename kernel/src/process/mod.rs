@@ -14,6 +14,10 @@
 //! so tearing a process down walks its regions, unmaps every granule and
 //! frees the frames the pmap reports: every page returns.
 //!
+//! A task that ends is torn down later, in bounded steps with IRQs enabled,
+//! by the reaper thread at its own priority or by its parent's `wait` (see
+//! `end.rs`); nothing of it is freed in the trap that ended it.
+//!
 //! A hard isolated task is *admitted*: everything it will ever map (image,
 //! stack, its declared budget of anonymous memory) is taken from the page
 //! allocator as 1 MiB blocks when it is created, or creation fails and

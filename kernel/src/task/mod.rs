@@ -14,6 +14,10 @@
 //!   frame of the thread chosen here.
 //! - Thread control blocks come from a [`Zone`]; kernel stacks are 16 KiB,
 //!   mapped in their own window with an unmapped guard page below each.
+//! - Nothing is freed in a switch: an exited thread's stack is freed, with
+//!   IRQs enabled, by the reaper thread (at the exited thread's priority,
+//!   which also tears down the thread's task through the hook the task
+//!   layer registers) or by [`join`], whichever comes first.
 //! - FPU/VFP: the kernel and its threads are built soft-float and CPACR keeps
 //!   the coprocessors disabled, so there is no FPU state to save and a stray
 //!   VFP instruction is an undefined-instruction trap. Tasks that need the FPU

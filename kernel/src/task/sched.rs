@@ -635,7 +635,10 @@ pub fn exit() -> ! {
     unreachable!("an exited thread was resumed");
 }
 
-/// Waits until thread `id` has exited, then frees what is left of it.
+/// Waits until thread `id` has exited, then frees what is left of it: its
+/// stack (unless the reaper has already) and its control block. The thread
+/// of a task is joined by `process::wait`, which also gives back the task's
+/// memory; joining it here instead leaves that memory to `wait` alone.
 pub fn join(id: ThreadId) -> Result<(), TaskError> {
     let irqs = arch::cpu::interrupts_disable();
     let r = with(|s| {
