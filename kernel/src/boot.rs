@@ -166,6 +166,7 @@ extern "C" fn kernel_entry(info: &BootInfo) -> ! {
     crate::irq::init();
     crate::time::init();
     crate::task::init(MAIN_PRIORITY);
+    crate::process::init();
     arch::cpu::interrupts_enable();
     __kernel_main();
     exit(ExitCode::Success)

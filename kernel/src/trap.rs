@@ -4,8 +4,9 @@
 //!   if that made a higher-priority thread ready.
 //! - `svc #0` from a kernel thread: a reschedule request; from user mode: a
 //!   system call.
-//! - An abort or undefined instruction in user mode kills that process only,
-//!   with a report; its memory returns to the kernel.
+//! - An abort or undefined instruction in user mode kills that process only:
+//!   the trap records why and switches away; the report is printed and the
+//!   memory given back later, in thread context (see `process`).
 //! - Everything else (a kernel-mode abort: in the kernel or a kernel-bound
 //!   task, whose faults are kernel panics by class; FIQ; ...) is fatal: a decoded report (mode, pc, fault address and status in words,
 //!   registers) and the run ends with [`ExitCode::Fault`](crate::ExitCode::Fault).
@@ -13,6 +14,7 @@
 //! IRQs stay masked for the whole trap: handlers do not nest.
 
 use crate::console::emergency_print;
+use crate::process::Death;
 use crate::{ExitCode, exit};
 use arch::cpu::mode_name;
 use arch::trap::{TrapFrame, TrapKind, read_fault};
@@ -39,23 +41,17 @@ fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame {
         TrapKind::SupervisorCall => crate::syscall::handle(frame),
         TrapKind::DataAbort | TrapKind::PrefetchAbort if frame.from_user() => {
             let f = read_fault(kind, frame);
-            crate::process::kill_current(
-                frame,
-                format_args!(
-                    "{} at pc {:#010x}, address {:#010x}: {}",
-                    kind.name(),
-                    f.pc,
-                    f.addr,
-                    f.status
-                ),
-            )
+            let why = Death::Abort {
+                kind,
+                pc: f.pc,
+                addr: f.addr,
+                status: f.status,
+            };
+            crate::process::kill_current(frame, why)
         }
         TrapKind::Undefined if frame.from_user() => {
-            let pc = frame.pc;
-            crate::process::kill_current(
-                frame,
-                format_args!("undefined instruction at pc {pc:#010x}"),
-            )
+            let why = Death::Undefined { pc: frame.pc };
+            crate::process::kill_current(frame, why)
         }
         _ => {
             report(kind, frame);

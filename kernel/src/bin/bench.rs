@@ -770,8 +770,9 @@ fn process_switch() {
 /// running it to its exit and reclaiming it: one sample spans
 /// `spawn_process` (ELF checks, L1 table, image copied into fresh pages,
 /// stack, kernel stack and thread) and `process::wait` (the process runs at
-/// once, above the main thread, and exits; its memory is freed in its exit
-/// call; `wait` frees its thread). Two untimed rounds first, so that the
+/// once, above the main thread, and exits; the reaper, at the process's
+/// priority, frees its memory and kernel stack; `wait` frees its thread's
+/// control block). Two untimed rounds first, so that the
 /// kernel's heap and zones have grown to what a process needs.
 fn process_create_exit() {
     let spec = Spec {

@@ -14,6 +14,10 @@
 //! so tearing a process down walks its regions, unmaps every granule and
 //! frees the frames the pmap reports: every page returns.
 //!
+//! A task that ends is torn down later, in bounded steps with IRQs enabled,
+//! by the reaper thread at its own priority or by its parent's `wait` (see
+//! `end.rs`); nothing of it is freed in the trap that ended it.
+//!
 //! A hard isolated task is *admitted*: everything it will ever map (image,
 //! stack, its declared budget of anonymous memory) is taken from the page
 //! allocator as 1 MiB blocks when it is created, or creation fails and
@@ -21,7 +25,10 @@
 //! reserve, its table never needs a second level, and nothing it does calls
 //! an allocator.
 
+mod end;
 mod loader;
+
+pub use end::{Death, End, exit_current, init, kill_current, wait};
 
 use crate::layout::{KTASK_START, USER_END, USER_START};
 use crate::loader::elf::{ElfError, ElfImage, Limits};
@@ -222,17 +229,26 @@ pub struct Task {
     budget: u32,
     /// Anonymous memory held now.
     anon: u32,
-    /// Set when the task has ended: its exit code (or the kill reason).
+    /// Set when its teardown has begun: its exit code ([`KILLED`] for a
+    /// fault). How it ended is recorded at once, from the trap path, in the
+    /// task's table entry ([`End`]).
     pub exit: Option<i32>,
 }
 
 /// The exit code of a process killed for a fault.
 pub const KILLED: i32 = -1000;
 
-/// A task behind its own lock: a blocking mutex with priority inheritance,
-/// so work on one task (a soft task's `mmap` zeroing pages, say) runs with
-/// interrupts enabled and never delays another task's system calls.
-type TaskRef = Arc<Mutex<Task>>;
+/// A task table entry: the task behind its own lock, a blocking mutex with
+/// priority inheritance, so work on one task (a soft task's `mmap` zeroing
+/// pages, say) runs with interrupts enabled and never delays another task's
+/// system calls; and beside it how the task ended, which the trap path
+/// records without that lock (it cannot block).
+struct Entry {
+    task: Mutex<Task>,
+    end: IrqLock<Option<End>>,
+}
+
+type TaskRef = Arc<Entry>;
 
 /// The task table. Its own lock is held only to look a task up.
 static TASKS: IrqLock<[Option<TaskRef>; MAX_TASKS]> = IrqLock::new([const { None }; MAX_TASKS]);
@@ -243,8 +259,8 @@ fn get(pid: u16) -> Option<TaskRef> {
 
 /// Runs `f` on task `pid`, holding that task's lock (this may block).
 pub fn with_task<R>(pid: u16, f: impl FnOnce(&mut Task) -> R) -> Option<R> {
-    let task = get(pid)?;
-    let mut guard = task.lock();
+    let entry = get(pid)?;
+    let mut guard = entry.task.lock();
     Some(f(&mut guard))
 }
 
@@ -450,15 +466,46 @@ impl Task {
 
     /// Unmaps everything and frees every frame, table and reserve block.
     fn teardown(&mut self) {
-        for r in core::mem::take(&mut self.regions) {
-            self.unmap_range(r.start, r.len, r.backing);
+        while !self.teardown_steps(u32::MAX) {}
+    }
+
+    /// Gives back at most `steps` granules (or reserve blocks) of what
+    /// [`Task::teardown`] gives back, last region first; returns true once
+    /// everything is back. Each step is one unmap and one free, each a
+    /// short hold of the memory manager's lock. The task records where it
+    /// got to, so a later call (by anyone holding the task's lock)
+    /// continues, and a call after the end does nothing.
+    fn teardown_steps(&mut self, mut steps: u32) -> bool {
+        let g = self.class.granule();
+        while let Some(r) = self.regions.last_mut() {
+            if steps == 0 {
+                return false;
+            }
+            steps -= 1;
+            r.len = r.len.saturating_sub(g);
+            let (va, backing, empty) = (r.start + r.len, r.backing, r.len == 0);
+            if empty {
+                self.regions.pop();
+            }
+            if let Some(pa) = self.unmap_one(va)
+                && backing != Backing::Device
+            {
+                self.release_frame(pa & !(g - 1));
+            }
         }
-        for block in core::mem::take(&mut self.reserve) {
-            let _ = crate::mm::free_frames(block, 8);
+        while !self.reserve.is_empty() {
+            if steps == 0 {
+                return false;
+            }
+            steps -= 1;
+            if let Some(block) = self.reserve.pop() {
+                let _ = crate::mm::free_frames(block, 8);
+            }
         }
         if self.space.take().is_some() {
             let _ = crate::mm::free_frames(self.l1_block, 1);
         }
+        true
     }
 
     /// The lowest free, granule-aligned range of `len` bytes for `mmap` and
@@ -589,7 +636,10 @@ fn insert(task: Task) -> Result<u16, Task> {
         return Err(task);
     }
     let pid = task.pid;
-    *slot = Some(Arc::new(Mutex::new(task)));
+    *slot = Some(Arc::new(Entry {
+        task: Mutex::new(task),
+        end: IrqLock::new(None),
+    }));
     Ok(pid)
 }
 
@@ -615,7 +665,7 @@ fn start(
         Err(e) => {
             let t = TASKS.lock()[pid as usize].take();
             if let Some(t) = t {
-                t.lock().teardown();
+                t.task.lock().teardown();
             }
             Err(ProcError::Task(e))
         }
@@ -692,57 +742,11 @@ pub fn spawn_kernel_task(spec: &Spec, f: fn(&'static mut [u8])) -> Result<u16, P
         // long as the task exists, used by nothing else.
         let mem = unsafe { core::slice::from_raw_parts_mut(base as *mut u8, len as usize) };
         f(mem);
-        end_kernel_task();
+        end::end_kernel_task();
     };
     start(t, |pid| {
         task::spawn_in(spec.name, spec.priority, Some(pid), frame_fn)
     })
-}
-
-/// Ends the running kernel-bound task: its memory is unmapped and freed.
-fn end_kernel_task() {
-    if let Some(pid) = task::current_pid() {
-        with_task(pid, |t| {
-            t.teardown();
-            t.exit = Some(0);
-        });
-    }
-}
-
-/// Ends the running process with `code` (from the trap path): unmaps and
-/// frees its memory, then switches to another thread.
-pub fn exit_current(frame: &mut TrapFrame, code: i32) -> *mut TrapFrame {
-    if let Some(pid) = task::current_pid() {
-        task::drop_current_space();
-        with_task(pid, |t| {
-            t.teardown();
-            t.exit = Some(code);
-        });
-    }
-    arch::cpu::interrupts_disable(); // see syscall::handle: switch masked
-    task::trap_exit(frame)
-}
-
-/// Kills the running process for a fault it took (from the trap path),
-/// after printing a report.
-pub fn kill_current(frame: &mut TrapFrame, why: core::fmt::Arguments) -> *mut TrapFrame {
-    let name = task::current_pid().and_then(|pid| with_task(pid, |t| (t.name, t.pid)));
-    if let Some((name, pid)) = name {
-        println!("process {pid} ({name}) killed: {why}");
-    }
-    exit_current(frame, KILLED)
-}
-
-/// Waits for task `pid` to end, frees what is left of it and returns its
-/// exit code ([`KILLED`] if a fault killed it).
-pub fn wait(pid: u16) -> Result<i32, ProcError> {
-    let thread = with_task(pid, |t| t.thread).ok_or(ProcError::NoSuchTask)?;
-    task::join(thread).map_err(ProcError::Task)?;
-    let task = TASKS.lock().get_mut(pid as usize).and_then(Option::take);
-    let task = task.ok_or(ProcError::NoSuchTask)?;
-    let mut task = task.lock();
-    task.teardown();
-    Ok(task.exit.unwrap_or(0))
 }
 
 /// A kernel-side mapping request on a task (tests and kernel services): maps
@@ -768,9 +772,17 @@ pub fn print_status() {
     let tasks: Vec<TaskRef> = TASKS.lock().iter().flatten().cloned().collect();
     let rows: Vec<_> = tasks
         .iter()
-        .map(|t| {
-            let t = t.lock();
-            (t.pid, t.name, t.class, t.thread, t.stats(), t.exit)
+        .map(|e| {
+            let end = *e.end.lock();
+            let t = e.task.lock();
+            (
+                t.pid,
+                t.name,
+                t.class,
+                t.thread,
+                t.stats(),
+                end.map(End::code),
+            )
         })
         .collect();
     for (pid, name, class, thread, stats, exit) in rows {

@@ -2,6 +2,7 @@
 
 pub use super::ready::ThreadId;
 use super::ready::{PRIORITIES, ReadyQueue};
+use super::sleepers::SleepQueue;
 use super::sync;
 use crate::mm::zones::{PageSource, Zone};
 use crate::sync::IrqLock;
@@ -81,8 +82,6 @@ pub struct Tcb {
     frame: *mut TrapFrame,
     /// Stack slot, or None for the boot thread (on the boot stack).
     stack: Option<(u32, u32)>,
-    wake_at: Instant,
-    next_sleeper: Option<ThreadId>,
     slice_end: Instant,
     /// Slice time it has left when next picked (less than a full slice
     /// after a preemption).
@@ -114,8 +113,17 @@ pub struct Sched {
     threads: [Option<NonNull<Tcb>>; MAX_THREADS],
     ready: ReadyQueue<MAX_THREADS>,
     current: ThreadId,
-    sleepers: Option<ThreadId>,
-    zombie: Option<ThreadId>,
+    sleepers: SleepQueue<MAX_THREADS>,
+    /// Exited threads the reaper has not finished with (bit per thread id):
+    /// their stacks, and their tasks' memory, are still to be given back.
+    exited: u64,
+    /// Bumped each time a thread slot's control block is freed, so a
+    /// [`ReapJob`] taken before that cannot act on the slot's next thread.
+    gens: [u16; MAX_THREADS],
+    /// The reaper thread.
+    reaper: Option<ThreadId>,
+    /// The reaper is working on a job (and keeps that job's priority).
+    reaper_busy: bool,
     /// The running thread asked to go behind its equals (yield).
     yielding: bool,
     /// Something changed that may call for another thread (set in IRQs).
@@ -185,8 +193,6 @@ impl Sched {
             state: State::Ready,
             frame: core::ptr::null_mut(),
             stack: None,
-            wake_at: 0,
-            next_sleeper: None,
             slice_end: 0,
             slice_left: SLICE_NS,
             joiner: None,
@@ -203,6 +209,8 @@ impl Sched {
     }
 
     fn drop_tcb(&mut self, id: ThreadId) {
+        self.exited &= !(1 << id.index());
+        self.gens[id.index()] = self.gens[id.index()].wrapping_add(1);
         if let Some(p) = self.threads[id.index()].take() {
             // SAFETY: p came from this zone and is no longer referenced.
             let _ = unsafe { self.tcbs.free(p.cast(), &mut Frames) };
@@ -243,32 +251,14 @@ impl Sched {
     }
 
     fn insert_sleeper(&mut self, id: ThreadId, at: Instant) {
-        self.tcb(id).wake_at = at;
         self.tcb(id).state = State::Sleeping;
-        // Sorted insert: O(sleepers), bounded by MAX_THREADS.
-        let mut prev: Option<ThreadId> = None;
-        let mut cur = self.sleepers;
-        while let Some(c) = cur {
-            if self.tcb(c).wake_at > at {
-                break;
-            }
-            prev = Some(c);
-            cur = self.tcb(c).next_sleeper;
-        }
-        self.tcb(id).next_sleeper = cur;
-        match prev {
-            None => self.sleepers = Some(id),
-            Some(p) => self.tcb(p).next_sleeper = Some(id),
-        }
+        // O(log n): a heap insert. It cannot fail: `id` is a live thread
+        // (the running one), so its index fits and it is not asleep.
+        let _ = self.sleepers.insert(id, at);
     }
 
     fn wake_sleepers(&mut self, now: Instant) {
-        while let Some(id) = self.sleepers {
-            let at = self.tcb(id).wake_at;
-            if at > now {
-                break;
-            }
-            self.sleepers = self.tcb(id).next_sleeper.take();
+        while let Some((id, at)) = self.sleepers.pop_due(now) {
             let t = self.tcb(id);
             t.timing.wakeups += 1;
             t.timing.max_lateness = t.timing.max_lateness.max(now - at);
@@ -279,7 +269,7 @@ impl Sched {
     /// Programs the event timer for whatever comes next.
     fn program_timer(&mut self) {
         let cur = self.current;
-        let mut next = self.sleepers.map(|s| self.tcb(s).wake_at);
+        let mut next = self.sleepers.peek().map(|(_, at)| at);
         let prio = self.tcb(cur).prio;
         if self.ready.highest_priority() == Some(prio) {
             let end = self.tcb(cur).slice_end;
@@ -294,9 +284,6 @@ impl Sched {
         let now = time::now();
         let cur = self.current;
         self.tcb(cur).frame = frame;
-        if let Some(z) = self.zombie.take() {
-            self.reap(z);
-        }
         let yielding = core::mem::take(&mut self.yielding);
         self.need_resched = false;
         let t = self.tcb(cur);
@@ -315,10 +302,9 @@ impl Sched {
             };
         } else {
             // Blocked, asleep or exited: a full slice when it runs again.
+            // (An exited thread's stack is the reaper's or its joiner's to
+            // free, with IRQs enabled: never here.)
             t.slice_left = SLICE_NS;
-            if t.state == State::Exited && t.stack.is_some() {
-                self.zombie = Some(cur);
-            }
         }
         let (next, _) = self
             .ready
@@ -362,14 +348,49 @@ impl Sched {
         }
     }
 
-    /// Frees an exited thread's stack (not the one we run on).
-    fn reap(&mut self, id: ThreadId) {
-        if let Some((base, phys)) = self.try_tcb(id).and_then(|t| t.stack.take()) {
-            for page in 0..STACK_SIZE / 4096 {
-                let _ = crate::mm::unmap(base + page * 4096, Size::Page);
-            }
-            let _ = crate::mm::free_frames(phys, 2);
+    /// Ends thread `id` (the running one, about to be switched away from
+    /// for good): its joiner wakes, and the reaper gets a job: its stack and,
+    /// for a task's thread, the task's memory. O(1).
+    fn retire(&mut self, id: ThreadId) {
+        let t = self.tcb(id);
+        t.state = State::Exited;
+        t.space = None;
+        let prio = t.base_prio;
+        if let Some(j) = t.joiner {
+            self.make_ready(j);
         }
+        self.exited |= 1 << id.index();
+        // An idle reaper comes at the dead thread's priority; a busy one
+        // keeps its job's priority and picks this one up after its step.
+        if let Some(r) = self.reaper
+            && !self.reaper_busy
+        {
+            if self.tcb(r).state == State::Blocked {
+                let rt = self.tcb(r);
+                rt.base_prio = prio;
+                rt.prio = prio;
+                self.make_ready(r);
+            } else if prio < self.tcb(r).prio {
+                self.tcb(r).base_prio = prio;
+                self.set_prio(r, prio);
+            }
+        }
+    }
+
+    /// The exited thread with the highest priority among those the reaper
+    /// has not finished with (lowest id on a tie). At most MAX_THREADS steps.
+    fn best_exited(&mut self) -> Option<ThreadId> {
+        let mut best: Option<(u8, ThreadId)> = None;
+        let mut m = self.exited;
+        while m != 0 {
+            let id = ThreadId::new(m.trailing_zeros() as u16);
+            m &= m - 1;
+            let p = self.tcb(id).base_prio;
+            if best.is_none_or(|(bp, _)| p < bp) {
+                best = Some((p, id));
+            }
+        }
+        best.map(|(_, id)| id)
     }
 }
 
@@ -398,8 +419,11 @@ pub fn init(main_prio: u8) {
         threads: [None; MAX_THREADS],
         ready: ReadyQueue::new(),
         current: ThreadId::new(0),
-        sleepers: None,
-        zombie: None,
+        sleepers: SleepQueue::new(),
+        exited: 0,
+        gens: [0; MAX_THREADS],
+        reaper: None,
+        reaper_busy: false,
         yielding: false,
         need_resched: false,
         tcbs,
@@ -418,6 +442,8 @@ pub fn init(main_prio: u8) {
     )
     .expect("private timer IRQ");
     spawn("idle", IDLE_PRIORITY, idle).expect("idle thread");
+    let reaper = spawn("reaper", IDLE_PRIORITY - 1, reaper).expect("reaper thread");
+    with(|s| s.reaper = Some(reaper));
     println!(
         "sched: {} priorities, {} ms slices, tickless",
         PRIORITIES,
@@ -596,22 +622,23 @@ pub fn sleep(ns: u64) {
     sleep_until(time::now() + ns);
 }
 
-/// Ends the running thread. Its stack is freed after the switch; its control
-/// block when it is joined.
+/// Ends the running thread. Its stack is freed later, with IRQs enabled, by
+/// the reaper or by its joiner, whichever comes first; its control block
+/// when it is joined.
 pub fn exit() -> ! {
     arch::cpu::interrupts_disable();
     with(|s| {
         let cur = s.current;
-        s.tcb(cur).state = State::Exited;
-        if let Some(j) = s.tcb(cur).joiner {
-            s.make_ready(j);
-        }
+        s.retire(cur);
     });
     arch::trap::reschedule();
     unreachable!("an exited thread was resumed");
 }
 
-/// Waits until thread `id` has exited, then frees what is left of it.
+/// Waits until thread `id` has exited, then frees what is left of it: its
+/// stack (unless the reaper has already) and its control block. The thread
+/// of a task is joined by `process::wait`, which also gives back the task's
+/// memory; joining it here instead leaves that memory to `wait` alone.
 pub fn join(id: ThreadId) -> Result<(), TaskError> {
     let irqs = arch::cpu::interrupts_disable();
     let r = with(|s| {
@@ -620,10 +647,11 @@ pub fn join(id: ThreadId) -> Result<(), TaskError> {
         if id == cur || t.joiner.is_some_and(|j| j != cur) {
             return Err(TaskError::NotJoinable);
         }
+        // Ours from now on: a second joiner is refused.
+        t.joiner = Some(cur);
         if t.state == State::Exited {
             return Ok(true);
         }
-        t.joiner = Some(cur);
         s.block_current();
         Ok(false)
     });
@@ -634,19 +662,129 @@ pub fn join(id: ThreadId) -> Result<(), TaskError> {
         }
         other => other.map(|_| ()),
     };
-    if r.is_ok() {
-        with(|s| {
-            if s.zombie == Some(id) {
-                s.zombie = None;
-                s.reap(id);
-            }
-            s.drop_tcb(id);
-        });
-    }
     if irqs {
         arch::cpu::interrupts_enable();
     }
+    if r.is_ok() {
+        // If the reaper is freeing the stack right now, this waits for it
+        // (lending it our priority), so every frame is back on return.
+        free_stack(id, None);
+        with(|s| s.drop_tcb(id));
+    }
     r
+}
+
+/// Serialises stack freeing between the reaper and joiners, so a joiner
+/// never frees a control block (and lets its slot's stack window be
+/// reused) while the reaper is still unmapping that slot's stack.
+static STACK_FREE: sync::Mutex<()> = sync::Mutex::new(());
+
+/// Frees exited thread `id`'s kernel stack if nobody has yet, with IRQs
+/// enabled: each page's unmap and the block's free are one short step of
+/// the memory manager each. `generation`: only if the slot still holds the thread
+/// a [`ReapJob`] named.
+fn free_stack(id: ThreadId, generation: Option<u16>) {
+    let _serial = STACK_FREE.lock();
+    let stack = with(|s| {
+        if generation.is_some_and(|g| s.gens.get(id.index()) != Some(&g)) {
+            return None;
+        }
+        let t = s.try_tcb(id)?;
+        if t.state != State::Exited {
+            return None;
+        }
+        t.stack.take()
+    });
+    if let Some((base, phys)) = stack {
+        for page in 0..STACK_SIZE / 4096 {
+            let _ = crate::mm::unmap(base + page * 4096, Size::Page);
+        }
+        let _ = crate::mm::free_frames(phys, 2);
+    }
+}
+
+/// Work for the reaper: an exited thread whose stack, and whose task's
+/// memory if it belonged to a task, are to be given back.
+#[derive(Clone, Copy, Debug)]
+struct ReapJob {
+    thread: ThreadId,
+    generation: u16,
+    pid: Option<u16>,
+}
+
+/// The task layer's teardown, one bounded batch per call (see
+/// [`set_task_reaper`]).
+static TASK_REAPER: spin::Once<fn(u16) -> bool> = spin::Once::new();
+
+/// Registers the task layer's teardown with the reaper: `step(pid)` gives
+/// back a bounded batch of ended task `pid`'s memory, with IRQs enabled, and
+/// returns true once all of it is back (or there was nothing to do). The
+/// reaper calls it when a task's thread has exited, at that thread's
+/// priority, until it returns true; between calls it may turn to a job of
+/// higher priority. Set once, at boot.
+pub fn set_task_reaper(step: fn(u16) -> bool) {
+    TASK_REAPER.call_once(|| step);
+}
+
+/// Waits for the highest-priority job and takes on its priority (so
+/// teardown is paid at the dead thread's own level and delays nobody above
+/// it). Runs on the reaper thread.
+fn next_job() -> ReapJob {
+    loop {
+        let irqs = arch::cpu::interrupts_disable();
+        let job = with(|s| {
+            let me = s.current;
+            let Some(id) = s.best_exited() else {
+                s.reaper_busy = false;
+                s.block_current();
+                return None;
+            };
+            s.reaper_busy = true;
+            let (prio, pid) = (s.tcb(id).base_prio, s.tcb(id).pid);
+            s.tcb(me).base_prio = prio;
+            s.set_prio(me, prio);
+            if s.ready.highest_priority().is_some_and(|p| p < prio) {
+                s.need_resched = true;
+            }
+            Some(ReapJob {
+                thread: id,
+                generation: s.gens[id.index()],
+                pid,
+            })
+        });
+        if job.is_none() {
+            // retire() makes us ready, at the dead thread's priority.
+            arch::trap::reschedule();
+        }
+        if irqs {
+            arch::cpu::interrupts_enable();
+        }
+        if let Some(job) = job {
+            preempt_point();
+            return job;
+        }
+    }
+}
+
+/// The reaper thread: gives back what exited threads leave behind, one
+/// bounded step at a time with IRQs enabled, each job at the priority of
+/// the thread that left it.
+fn reaper() {
+    loop {
+        let job = next_job();
+        if let Some(pid) = job.pid
+            && let Some(step) = TASK_REAPER.get()
+            && !step(pid)
+        {
+            continue; // more to do: pick again, a higher job may be waiting
+        }
+        free_stack(job.thread, Some(job.generation));
+        with(|s| {
+            if s.gens[job.thread.index()] == job.generation {
+                s.exited &= !(1 << job.thread.index());
+            }
+        });
+    }
 }
 
 /// A periodic release: `wait()` sleeps until the next period boundary,
@@ -752,28 +890,15 @@ pub fn trap_sleep_until(frame: &mut TrapFrame, at: Instant) -> *mut TrapFrame {
     })
 }
 
-/// From the trap path: the running thread has ended (its task was torn
-/// down); wake its joiner and run someone else.
+/// From the trap path: the running thread has ended (its task is marked
+/// ended; the reaper or its waiter tears it down later). Wakes its joiner
+/// and the reaper and runs someone else; its address space is never loaded
+/// again. Bounded: nothing here is proportional to the task's size.
 pub fn trap_exit(frame: &mut TrapFrame) -> *mut TrapFrame {
     with(|s| {
         let cur = s.current;
-        let t = s.tcb(cur);
-        t.state = State::Exited;
-        t.space = None;
-        if let Some(j) = t.joiner {
-            s.make_ready(j);
-        }
+        s.retire(cur);
         s.switch(frame)
-    })
-}
-
-/// Forgets the address space of the running thread and loads the empty one
-/// (before its tables are freed).
-pub fn drop_current_space() {
-    with(|s| {
-        let cur = s.current;
-        s.tcb(cur).space = None;
-        s.activate(cur);
     })
 }
 

@@ -1,0 +1,170 @@
+//! How tasks end, and who pays for their teardown.
+//!
+//! A task ends by `exit` (a system call), by returning (a kernel-bound
+//! task) or by a fault (an isolated task is killed). None of these tears
+//! anything down where it happens: the trap path records how the task ended
+//! (an [`End`], a few words, in the task's table entry), marks its thread
+//! exited and switches away, in bounded time. Its memory is given back later,
+//! in thread context with IRQs enabled, in bounded steps (one granule each,
+//! each a short hold of the memory manager's lock):
+//!
+//! - by the reaper thread (see `task`), which takes the dead one at a time,
+//!   highest priority first, each at the dead task's own priority, so a soft
+//!   task's teardown never delays a thread of higher priority;
+//! - or by the parent's [`wait`] if that comes first, at the parent's
+//!   priority (it asked for the result).
+//!
+//! Both work under the task's lock and the task records how far its
+//! teardown got, so they share the work and never repeat a step. The kill
+//! report is printed by whichever of them starts the teardown. `wait`
+//! returns only once every frame is back.
+
+use super::{Entry, KILLED, ProcError, TASKS, get};
+use crate::{println, task};
+use alloc::sync::Arc;
+use arch::fault::FaultStatus;
+use arch::trap::{TrapFrame, TrapKind};
+use core::fmt;
+
+/// Granules the reaper gives back per hold of a task's lock; between
+/// batches it turns to a higher-priority job if one came.
+const REAP_BATCH: u32 = 16;
+
+/// Why a process was killed: what the fault registers said, as recorded in
+/// the trap (the report is formatted later, by the reaper).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Death {
+    /// A data or prefetch abort.
+    Abort {
+        /// [`TrapKind::DataAbort`] or [`TrapKind::PrefetchAbort`].
+        kind: TrapKind,
+        /// Address of the faulting instruction.
+        pc: u32,
+        /// Faulting address.
+        addr: u32,
+        /// Decoded fault status.
+        status: FaultStatus,
+    },
+    /// An undefined instruction.
+    Undefined {
+        /// Its address.
+        pc: u32,
+    },
+}
+
+impl fmt::Display for Death {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Death::Abort {
+                kind,
+                pc,
+                addr,
+                status,
+            } => write!(
+                f,
+                "{} at pc {pc:#010x}, address {addr:#010x}: {status}",
+                kind.name()
+            ),
+            Death::Undefined { pc } => write!(f, "undefined instruction at pc {pc:#010x}"),
+        }
+    }
+}
+
+/// How a task ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// It called `exit` with this code (or returned: 0).
+    Exited(i32),
+    /// A fault killed it.
+    Killed(Death),
+}
+
+impl End {
+    /// The exit status `wait` reports: the code, or [`KILLED`].
+    pub fn code(self) -> i32 {
+        match self {
+            End::Exited(code) => code,
+            End::Killed(_) => KILLED,
+        }
+    }
+}
+
+/// Records how the running task ended and switches away for good (trap
+/// path, IRQs masked). Bounded: a table look-up, a store and a switch.
+fn end_current(frame: &mut TrapFrame, end: End) -> *mut TrapFrame {
+    if let Some(entry) = task::current_pid().and_then(get) {
+        *entry.end.lock() = Some(end);
+    }
+    task::trap_exit(frame)
+}
+
+/// Ends the running process with `code` (the `exit` system call); its
+/// memory is given back later by the reaper or its waiter.
+pub fn exit_current(frame: &mut TrapFrame, code: i32) -> *mut TrapFrame {
+    arch::cpu::interrupts_disable(); // see syscall::handle: switch masked
+    end_current(frame, End::Exited(code))
+}
+
+/// Kills the running process for a fault it took (from the abort or
+/// undefined-instruction trap): records `why` and switches away. No
+/// teardown and no printing here; the reaper (or the waiter) prints the
+/// report and gives back the memory.
+pub fn kill_current(frame: &mut TrapFrame, why: Death) -> *mut TrapFrame {
+    end_current(frame, End::Killed(why))
+}
+
+/// A kernel-bound task's function returned: record it (its thread then
+/// exits and the reaper takes over).
+pub(super) fn end_kernel_task() {
+    if let Some(entry) = task::current_pid().and_then(get) {
+        *entry.end.lock() = Some(End::Exited(0));
+    }
+}
+
+/// Moves the teardown of `entry`'s task on by up to `steps` granules if the
+/// task has ended (a running task is not touched); first, once, records
+/// the exit code and prints the kill report. True when everything is back
+/// (or there was nothing to do).
+fn finish(entry: &Entry, steps: u32) -> bool {
+    let Some(end) = *entry.end.lock() else {
+        return true;
+    };
+    let mut t = entry.task.lock();
+    if t.exit.is_none() {
+        t.exit = Some(end.code());
+        if let End::Killed(why) = end {
+            println!("process {} ({}) killed: {why}", t.pid, t.name);
+        }
+    }
+    t.teardown_steps(steps)
+}
+
+/// The reaper's step for task `pid` (see [`task::set_task_reaper`]).
+fn reap_step(pid: u16) -> bool {
+    get(pid).is_none_or(|entry| finish(&entry, REAP_BATCH))
+}
+
+/// Hands task teardown to the reaper (once, at boot, after `task::init`).
+pub fn init() {
+    task::set_task_reaper(reap_step);
+}
+
+/// Waits for task `pid` to end, gives back whatever of it the reaper has not
+/// yet (at the caller's priority), removes it from the table and returns
+/// its exit code ([`KILLED`] if a fault killed it). Every frame the task
+/// held is free when this returns.
+pub fn wait(pid: u16) -> Result<i32, ProcError> {
+    let entry = get(pid).ok_or(ProcError::NoSuchTask)?;
+    let thread = entry.task.lock().thread;
+    task::join(thread).map_err(ProcError::Task)?;
+    // Its thread is gone for good: it has ended, whatever it recorded.
+    let end = *entry.end.lock().get_or_insert(End::Exited(0));
+    while !finish(&entry, u32::MAX) {}
+    let mut tasks = TASKS.lock();
+    if let Some(slot) = tasks.get_mut(pid as usize)
+        && slot.as_ref().is_some_and(|e| Arc::ptr_eq(e, &entry))
+    {
+        *slot = None;
+    }
+    Ok(end.code())
+}
