@@ -166,6 +166,8 @@ extern "C" fn kernel_entry(info: &BootInfo) -> ! {
     crate::irq::init();
     crate::time::init();
     crate::task::init(MAIN_PRIORITY);
+    // The scheduler runs: from here on masked stretches are profiled.
+    crate::irqsoff::start();
     arch::cpu::interrupts_enable();
     __kernel_main();
     exit(ExitCode::Success)

@@ -34,6 +34,8 @@ pub mod console;
 #[cfg(target_os = "none")]
 pub mod irq;
 #[cfg(target_os = "none")]
+pub mod irqsoff;
+#[cfg(target_os = "none")]
 mod panic;
 #[cfg(target_os = "none")]
 pub mod sync;

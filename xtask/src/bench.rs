@@ -177,7 +177,7 @@ fn parse_args(args: &[String]) -> Result<Option<&'static Board>> {
 /// environment and target directory, so cargo reuses the kernel library),
 /// with `--bin bench`.
 fn build(board: &Board) -> Result<PathBuf> {
-    cargo::build_kernel(board)?;
+    cargo::build_kernel(board, true)?;
     let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(program)
         .current_dir(cargo::workspace_root())
@@ -185,6 +185,7 @@ fn build(board: &Board) -> Result<PathBuf> {
         .env(cargo::USER_DIR_ENV, cargo::image_dir(board))
         .args(["build", "--release", "--target", cargo::TARGET])
         .args(["--package", "kernel", "--bin", "bench"])
+        .args(["--features", cargo::IRQSOFF_FEATURE])
         .arg("--target-dir")
         .arg(cargo::board_target_dir(board))
         .status()
