@@ -138,12 +138,14 @@ pub mod irqs_off {
     /// transition calls it.
     pub fn install(hook: Option<&'static Hook>) {
         let p = hook.map_or(core::ptr::null_mut(), |h| h as *const Hook as *mut Hook);
-        HOOK.store(p, Ordering::Release);
+        // Relaxed: one core, and the hook is installed before IRQs are
+        // first enabled.
+        HOOK.store(p, Ordering::Relaxed);
     }
 
     #[inline(always)]
     fn hook() -> Option<&'static Hook> {
-        let p = HOOK.load(Ordering::Acquire);
+        let p = HOOK.load(Ordering::Relaxed);
         // SAFETY: HOOK is null or came from a `&'static Hook` in `install`.
         unsafe { p.as_ref() }
     }

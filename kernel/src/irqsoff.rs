@@ -34,9 +34,10 @@
 //!   around `arch_trap` are not in the window.
 //!
 //! Each window's length is the difference of two reads of the Cortex-A9
-//! global timer (lock-free, [`crate::time::ticks_unlocked`]), taken as close to the
-//! transitions as the hook can (the last thing on masking, the first on
-//! unmasking). The [`WORST`] longest windows since [`reset`] are kept with
+//! global timer's low word (one device read, no lock:
+//! [`crate::time::ticks_lo_unlocked`]; a window longer than its 43 s wrap
+//! would read short), taken as close to the transitions as the hook can
+//! (the last thing on masking, the first on unmasking). The [`WORST`] longest windows since [`reset`] are kept with
 //! their start and end sites, with a count and a running maximum.
 //!
 //! # Units
@@ -167,8 +168,9 @@ mod imp {
     use core::cell::UnsafeCell;
 
     struct State {
-        /// The window open now: start ticks and site.
-        open: Option<(u64, Site)>,
+        /// The window open now: start (low word of the global timer) and
+        /// site, as `arch` reported it (converted only when read).
+        open: Option<(u32, irqs_off::Site)>,
         record: Record,
     }
 
@@ -205,29 +207,29 @@ mod imp {
     }
 
     fn on_masked(at: irqs_off::Site) {
-        let s = state();
-        let at = site(at);
         // The clock last, so the hook's own work is not in the window.
-        s.open = Some((time::ticks_unlocked(), at));
+        state().open = Some((time::ticks_lo_unlocked(), at));
     }
 
     fn on_unmasked(at: irqs_off::Site) {
-        // The clock first, for the same reason.
-        let now = time::ticks_unlocked();
+        // The clock first, for the same reason. The low word suffices: a
+        // window is far shorter than its 43 s wrap.
+        let now = time::ticks_lo_unlocked();
         let s = state();
         let Some((start, from)) = s.open.take() else {
             return;
         };
-        let w = Window {
-            ticks: now.saturating_sub(start),
-            start: from,
-            end: site(at),
-        };
+        let ticks = u64::from(now.wrapping_sub(start));
         let r = &mut s.record;
         r.count += 1;
-        if r.worst[WORST - 1].is_some_and(|last| last.ticks >= w.ticks) {
+        if r.worst[WORST - 1].is_some_and(|last| last.ticks >= ticks) {
             return;
         }
+        let w = Window {
+            ticks,
+            start: site(from),
+            end: site(at),
+        };
         let mut i = WORST - 1;
         while i > 0 && r.worst[i - 1].is_none_or(|o| o.ticks < w.ticks) {
             r.worst[i] = r.worst[i - 1];

@@ -10,6 +10,7 @@
 
 use crate::BOARD;
 use crate::sync::IrqLock;
+use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU64, Ordering};
 use drivers::a9_timer::{GlobalTimer, PrivateTimer};
 
@@ -21,15 +22,23 @@ struct Timers {
 static TIMERS: IrqLock<Option<Timers>> = IrqLock::new(None);
 
 /// A second driver instance over the global timer that only reads the
-/// counter, for [`ticks_unlocked`].
-struct Counter(GlobalTimer);
+/// counter, for [`ticks_unlocked`] and [`ticks_lo_unlocked`]: set once by
+/// [`init`], during the single-threaded boot with IRQs masked, before
+/// anything reads it.
+struct Counter(UnsafeCell<Option<GlobalTimer>>);
 
-// SAFETY: only `GlobalTimer::now` is called through it: volatile reads of
-// the counter registers, which have no side effects and need no ordering
-// with anything else.
+// SAFETY: written once by `init` before any reader can run (boot is
+// single-threaded, IRQs masked, profiling not started); afterwards only
+// read, and only `now`/`now_lo` (volatile reads of the counter registers,
+// without side effects) are called through it.
 unsafe impl Sync for Counter {}
 
-static COUNTER: spin::Once<Counter> = spin::Once::new();
+static COUNTER: Counter = Counter(UnsafeCell::new(None));
+
+fn counter() -> Option<&'static GlobalTimer> {
+    // SAFETY: see `Counter`: after `init` nobody writes it.
+    unsafe { (*COUNTER.0.get()).as_ref() }
+}
 /// ns per tick and ticks per ns, as 32.32 fixed point.
 static NS_PER_TICK: AtomicU64 = AtomicU64::new(0);
 static TICKS_PER_NS: AtomicU64 = AtomicU64::new(0);
@@ -54,8 +63,9 @@ pub fn init() {
     };
     t.clock.enable();
     // SAFETY: `g` maps the global timer (above); this instance only reads
-    // its counter (see `Counter`), the one in TIMERS owns the rest.
-    COUNTER.call_once(|| Counter(unsafe { GlobalTimer::new(g) }));
+    // its counter, the one in TIMERS owns the rest. Written once, here,
+    // before any reader (see `Counter`).
+    unsafe { *COUNTER.0.get() = Some(GlobalTimer::new(g)) };
     t.event.stop();
     t.event.clear_interrupt();
     *TIMERS.lock() = Some(t);
@@ -90,7 +100,14 @@ pub fn ticks() -> u64 {
 /// before [`init`]: for the IRQs-off profiler, which runs inside every
 /// IRQ-masking lock.
 pub fn ticks_unlocked() -> u64 {
-    COUNTER.get().map_or(0, |c| c.0.now())
+    counter().map_or(0, |c| c.now())
+}
+
+/// The low word of [`ticks_unlocked`]: one device read, for differences
+/// shorter than 2^32 ticks (43 s at 100 MHz).
+#[inline]
+pub fn ticks_lo_unlocked() -> u32 {
+    counter().map_or(0, |c| c.now_lo())
 }
 
 /// Programs the event timer to fire at `at` (at once if that has passed), or
