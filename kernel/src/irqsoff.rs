@@ -37,8 +37,12 @@
 //! global timer's low word (one device read, no lock:
 //! [`crate::time::ticks_lo_unlocked`]; a window longer than its 43 s wrap
 //! would read short), taken as close to the transitions as the hook can
-//! (the last thing on masking, the first on unmasking). The [`WORST`] longest windows since [`reset`] are kept with
-//! their start and end sites, with a count and a running maximum.
+//! (the last thing on masking, the first on unmasking).
+//!
+//! The [`WORST`] longest windows since [`reset`] are kept with their start
+//! and end sites, at most one per start site (its longest, so that one busy
+//! site cannot fill the list), with a count of all windows; the first is the
+//! running maximum.
 //!
 //! # Units
 //!
@@ -153,7 +157,7 @@ pub fn insns_to_ticks(insns: u64) -> u64 {
 /// What the profiler has seen since the last [`reset`].
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Record {
-    /// The longest windows, longest first.
+    /// The longest windows, longest first, at most one per start site.
     pub worst: [Option<Window>; WORST],
     /// Windows that ended since the reset.
     pub count: u64,
@@ -230,7 +234,17 @@ mod imp {
             start: site(from),
             end: site(at),
         };
-        let mut i = WORST - 1;
+        // One entry per start site, its longest window: a site that holds
+        // IRQs masked often would otherwise fill the list alone.
+        let same = r
+            .worst
+            .iter()
+            .position(|o| o.is_some_and(|o| o.start == w.start));
+        let mut i = match same {
+            Some(j) if r.worst[j].is_some_and(|o| o.ticks >= w.ticks) => return,
+            Some(j) => j,
+            None => WORST - 1,
+        };
         while i > 0 && r.worst[i - 1].is_none_or(|o| o.ticks < w.ticks) {
             r.worst[i] = r.worst[i - 1];
             i -= 1;
@@ -302,9 +316,9 @@ pub fn max() -> Option<Window> {
     record().worst[0]
 }
 
-/// Prints the [`WORST`] longest windows since the last [`reset`], longest
-/// first: instructions, nanoseconds, where IRQs were masked and where they
-/// came back on.
+/// Prints the [`WORST`] longest windows since the last [`reset`] (one per
+/// start site), longest first: instructions, nanoseconds, where IRQs were
+/// masked and where they came back on.
 pub fn print_worst() {
     if !ENABLED {
         println!("irqsoff: profiler not built in (cargo feature `irqsoff` of the kernel)");
@@ -312,7 +326,7 @@ pub fn print_worst() {
     }
     let r = record();
     println!(
-        "irqsoff: {} windows with IRQs masked; the longest (instructions at -icount shift={ICOUNT_SHIFT}):",
+        "irqsoff: {} windows with IRQs masked; the longest per site (instructions at -icount shift={ICOUNT_SHIFT}):",
         r.count
     );
     println!("  {:>9} {:>10}  masked at -> enabled at", "insns", "ns");
