@@ -172,10 +172,21 @@ mod imp {
     use core::cell::UnsafeCell;
 
     struct State {
-        /// The window open now: start (low word of the global timer) and
-        /// site, as `arch` reported it (converted only when read).
+        /// The window open now: its start (low word of the global timer)
+        /// and site.
         open: Option<(u32, irqs_off::Site)>,
-        record: Record,
+        /// The longest windows, longest first, the first `len` valid, kept
+        /// as parallel arrays so that the per-window search of `keys` is a
+        /// run of word compares: their lengths, their start sites' keys
+        /// (see [`key`]), start and end sites as `arch` reported them
+        /// (converted only when read).
+        ticks: [u32; WORST],
+        keys: [usize; WORST],
+        starts: [irqs_off::Site; WORST],
+        ends: [irqs_off::Site; WORST],
+        len: usize,
+        /// Windows ended since the reset.
+        count: u64,
     }
 
     struct Shared(UnsafeCell<State>);
@@ -187,10 +198,12 @@ mod imp {
 
     static STATE: Shared = Shared(UnsafeCell::new(State {
         open: None,
-        record: Record {
-            worst: [None; WORST],
-            count: 0,
-        },
+        ticks: [0; WORST],
+        keys: [0; WORST],
+        starts: [irqs_off::Site::TrapReturn; WORST],
+        ends: [irqs_off::Site::TrapReturn; WORST],
+        len: 0,
+        count: 0,
     }));
 
     /// The state. Only with IRQs masked, and not while another reference
@@ -210,6 +223,19 @@ mod imp {
         }
     }
 
+    /// A word that names a site: a code site's `Location` address (one
+    /// static per call site; a call site in generic code has one per
+    /// instantiation, so it may hold two entries), or a small number for
+    /// the trap sites (no static lies below 0x100).
+    #[inline(always)]
+    fn key(s: irqs_off::Site) -> usize {
+        match s {
+            irqs_off::Site::Code(l) => l as *const _ as usize,
+            irqs_off::Site::TrapEntry(k) => k as usize,
+            irqs_off::Site::TrapReturn => 0xFF,
+        }
+    }
+
     fn on_masked(at: irqs_off::Site) {
         // The clock last, so the hook's own work is not in the window.
         state().open = Some((time::ticks_lo_unlocked(), at));
@@ -223,33 +249,38 @@ mod imp {
         let Some((start, from)) = s.open.take() else {
             return;
         };
-        let ticks = u64::from(now.wrapping_sub(start));
-        let r = &mut s.record;
-        r.count += 1;
-        if r.worst[WORST - 1].is_some_and(|last| last.ticks >= ticks) {
+        let ticks = now.wrapping_sub(start);
+        s.count += 1;
+        let n = s.len;
+        if n == WORST && s.ticks[WORST - 1] >= ticks {
             return;
         }
-        let w = Window {
-            ticks,
-            start: site(from),
-            end: site(at),
-        };
         // One entry per start site, its longest window: a site that holds
-        // IRQs masked often would otherwise fill the list alone.
-        let same = r
-            .worst
-            .iter()
-            .position(|o| o.is_some_and(|o| o.start == w.start));
-        let mut i = match same {
-            Some(j) if r.worst[j].is_some_and(|o| o.ticks >= w.ticks) => return,
+        // IRQs masked often would otherwise fill the list alone. `slot` is
+        // the entry the new one replaces (its site's, or the last), or a new
+        // one at the end.
+        let k = key(from);
+        let slot = match s.keys[..n].iter().position(|&o| o == k) {
+            Some(j) if s.ticks[j] >= ticks => return,
             Some(j) => j,
+            None if n < WORST => {
+                s.len += 1;
+                n
+            }
             None => WORST - 1,
         };
-        while i > 0 && r.worst[i - 1].is_none_or(|o| o.ticks < w.ticks) {
-            r.worst[i] = r.worst[i - 1];
+        let mut i = slot;
+        while i > 0 && s.ticks[i - 1] < ticks {
+            s.ticks[i] = s.ticks[i - 1];
+            s.keys[i] = s.keys[i - 1];
+            s.starts[i] = s.starts[i - 1];
+            s.ends[i] = s.ends[i - 1];
             i -= 1;
         }
-        r.worst[i] = Some(w);
+        s.ticks[i] = ticks;
+        s.keys[i] = k;
+        s.starts[i] = from;
+        s.ends[i] = at;
     }
 
     static HOOK: Hook = Hook {
@@ -277,12 +308,26 @@ mod imp {
     pub fn reset() {
         masked(|s| {
             s.open = None;
-            s.record = Record::default();
+            s.len = 0;
+            s.count = 0;
         });
     }
 
     pub fn record() -> Record {
-        masked(|s| s.record)
+        masked(|s| {
+            let mut r = Record {
+                worst: [None; WORST],
+                count: s.count,
+            };
+            for (i, out) in r.worst.iter_mut().enumerate().take(s.len) {
+                *out = Some(Window {
+                    ticks: u64::from(s.ticks[i]),
+                    start: site(s.starts[i]),
+                    end: site(s.ends[i]),
+                });
+            }
+            r
+        })
     }
 }
 
