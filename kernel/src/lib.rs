@@ -14,6 +14,7 @@
 extern crate alloc;
 
 pub mod board;
+pub mod irqsoff;
 pub mod layout;
 pub mod loader;
 pub mod mm;
@@ -33,8 +34,6 @@ pub mod boot;
 pub mod console;
 #[cfg(target_os = "none")]
 pub mod irq;
-#[cfg(target_os = "none")]
-pub mod irqsoff;
 #[cfg(target_os = "none")]
 mod panic;
 #[cfg(target_os = "none")]

@@ -60,11 +60,15 @@
 //! instructions, partly inside the window: the recorded figures include
 //! them), so the benchmark's figures are those of a profiled kernel.
 
-#[cfg(doc)]
+use crate::BOARD;
+#[cfg(target_os = "none")]
+use crate::println;
+#[cfg(all(doc, target_os = "none"))]
 use crate::sync::IrqLock;
-use crate::{BOARD, println};
 use arch::trap::TrapKind;
 use core::panic::Location;
+
+pub mod worst;
 
 /// Whether the profiler is built in (cargo feature `irqsoff`).
 pub const ENABLED: bool = cfg!(feature = "irqsoff");
@@ -163,8 +167,9 @@ pub struct Record {
     pub count: u64,
 }
 
-#[cfg(feature = "irqsoff")]
+#[cfg(all(feature = "irqsoff", target_os = "none"))]
 mod imp {
+    use super::worst::Worst;
     use super::{Record, Site, WORST, Window};
     use crate::time;
     use arch::cpu::irqs_off::{self, Hook};
@@ -175,16 +180,9 @@ mod imp {
         /// The window open now: its start (low word of the global timer)
         /// and site.
         open: Option<(u32, irqs_off::Site)>,
-        /// The longest windows, longest first, the first `len` valid, kept
-        /// as parallel arrays so that the per-window search of `keys` is a
-        /// run of word compares: their lengths, their start sites' keys
-        /// (see [`key`]), start and end sites as `arch` reported them
-        /// (converted only when read).
-        ticks: [u32; WORST],
-        keys: [usize; WORST],
-        starts: [irqs_off::Site; WORST],
-        ends: [irqs_off::Site; WORST],
-        len: usize,
+        /// The longest windows with their start and end sites, as `arch`
+        /// reported them (converted only when read), keyed by [`key`].
+        worst: Worst<(irqs_off::Site, irqs_off::Site), WORST>,
         /// Windows ended since the reset.
         count: u64,
     }
@@ -198,11 +196,7 @@ mod imp {
 
     static STATE: Shared = Shared(UnsafeCell::new(State {
         open: None,
-        ticks: [0; WORST],
-        keys: [0; WORST],
-        starts: [irqs_off::Site::TrapReturn; WORST],
-        ends: [irqs_off::Site::TrapReturn; WORST],
-        len: 0,
+        worst: Worst::new((irqs_off::Site::TrapReturn, irqs_off::Site::TrapReturn)),
         count: 0,
     }));
 
@@ -249,38 +243,11 @@ mod imp {
         let Some((start, from)) = s.open.take() else {
             return;
         };
-        let ticks = now.wrapping_sub(start);
         s.count += 1;
-        let n = s.len;
-        if n == WORST && s.ticks[WORST - 1] >= ticks {
-            return;
-        }
-        // One entry per start site, its longest window: a site that holds
-        // IRQs masked often would otherwise fill the list alone. `slot` is
-        // the entry the new one replaces (its site's, or the last), or a new
-        // one at the end.
-        let k = key(from);
-        let slot = match s.keys[..n].iter().position(|&o| o == k) {
-            Some(j) if s.ticks[j] >= ticks => return,
-            Some(j) => j,
-            None if n < WORST => {
-                s.len += 1;
-                n
-            }
-            None => WORST - 1,
-        };
-        let mut i = slot;
-        while i > 0 && s.ticks[i - 1] < ticks {
-            s.ticks[i] = s.ticks[i - 1];
-            s.keys[i] = s.keys[i - 1];
-            s.starts[i] = s.starts[i - 1];
-            s.ends[i] = s.ends[i - 1];
-            i -= 1;
-        }
-        s.ticks[i] = ticks;
-        s.keys[i] = k;
-        s.starts[i] = from;
-        s.ends[i] = at;
+        // One entry per start site: a site that masks IRQs often would
+        // otherwise fill the list alone.
+        s.worst
+            .offer(now.wrapping_sub(start), key(from), || (from, at));
     }
 
     static HOOK: Hook = Hook {
@@ -308,7 +275,7 @@ mod imp {
     pub fn reset() {
         masked(|s| {
             s.open = None;
-            s.len = 0;
+            s.worst.clear();
             s.count = 0;
         });
     }
@@ -319,11 +286,11 @@ mod imp {
                 worst: [None; WORST],
                 count: s.count,
             };
-            for (i, out) in r.worst.iter_mut().enumerate().take(s.len) {
-                *out = Some(Window {
-                    ticks: u64::from(s.ticks[i]),
-                    start: site(s.starts[i]),
-                    end: site(s.ends[i]),
+            for (i, out) in r.worst.iter_mut().enumerate() {
+                *out = s.worst.get(i).map(|(ticks, _, (start, end))| Window {
+                    ticks: u64::from(ticks),
+                    start: site(start),
+                    end: site(end),
                 });
             }
             r
@@ -334,7 +301,7 @@ mod imp {
 /// Starts profiling (the boot sequence calls it once, as the scheduler
 /// starts and just before IRQs are first enabled).
 pub fn start() {
-    #[cfg(feature = "irqsoff")]
+    #[cfg(all(feature = "irqsoff", target_os = "none"))]
     imp::start();
 }
 
@@ -342,16 +309,16 @@ pub fn start() {
 /// benchmark workload calls it first). A window open at the call (when the
 /// caller holds IRQs masked) is not counted either.
 pub fn reset() {
-    #[cfg(feature = "irqsoff")]
+    #[cfg(all(feature = "irqsoff", target_os = "none"))]
     imp::reset();
 }
 
 /// The longest windows and the count since the last [`reset`] (empty
 /// without the feature).
 pub fn record() -> Record {
-    #[cfg(feature = "irqsoff")]
+    #[cfg(all(feature = "irqsoff", target_os = "none"))]
     return imp::record();
-    #[cfg(not(feature = "irqsoff"))]
+    #[cfg(not(all(feature = "irqsoff", target_os = "none")))]
     Record::default()
 }
 
@@ -361,6 +328,7 @@ pub fn max() -> Option<Window> {
     record().worst[0]
 }
 
+#[cfg(target_os = "none")]
 /// Prints the [`WORST`] longest windows since the last [`reset`] (one per
 /// start site), longest first: instructions, nanoseconds, where IRQs were
 /// masked and where they came back on.
