@@ -255,6 +255,8 @@ USAGE:
         at a time, on every board, plus uimage_boot (the demo booted from the
         uImage of `cargo xtask image`). Prints one line per test, a summary
         per board, then `N passed, M failed`; exits with 1 if any failed.
+        The images are built with the IRQs-off profiler (kernel feature
+        `irqsoff`).
         --board NAME   QEMU tests on this board only (repeatable; default: all)
         --host         only the host unit tests
         --qemu         only the QEMU integration tests
