@@ -40,11 +40,21 @@ pub fn mode() -> u32 {
 }
 
 /// Masks IRQ and FIQ on this core; returns whether IRQs were enabled before.
+///
+/// With the `irqsoff` feature, a call that masks IRQs that were enabled
+/// reports the transition to the [`irqs_off`] hook with its caller's
+/// location (`#[track_caller]`: the caller of a `#[track_caller]` wrapper
+/// such as the kernel's `IrqLock::lock`).
+#[cfg_attr(feature = "irqsoff", track_caller)]
 pub fn interrupts_disable() -> bool {
     #[cfg(target_arch = "arm")]
     {
-        let was = aarch32_cpu::register::Cpsr::read().raw_value() & (1 << 7) == 0;
+        let was = irqs_enabled();
         aarch32_cpu::interrupt::disable();
+        #[cfg(feature = "irqsoff")]
+        if was {
+            irqs_off::masked(irqs_off::Site::Code(core::panic::Location::caller()));
+        }
         was
     }
     #[cfg(not(target_arch = "arm"))]
@@ -52,13 +62,109 @@ pub fn interrupts_disable() -> bool {
 }
 
 /// Unmasks IRQs on this core.
+///
+/// With the `irqsoff` feature, a call that unmasks masked IRQs reports the
+/// transition to the [`irqs_off`] hook first, with its caller's location.
+#[cfg_attr(feature = "irqsoff", track_caller)]
 pub fn interrupts_enable() {
+    #[cfg(all(target_arch = "arm", feature = "irqsoff"))]
+    if !irqs_enabled() {
+        irqs_off::unmasked(irqs_off::Site::Code(core::panic::Location::caller()));
+    }
     #[cfg(target_arch = "arm")]
     // SAFETY: callers enable IRQs only where a handler may run (not inside a
     // critical section); the kernel's handlers save all state they touch.
     unsafe {
         aarch32_cpu::interrupt::enable()
     };
+}
+
+/// Whether IRQs are enabled on this core now (CPSR.I clear).
+#[inline(always)]
+pub fn irqs_enabled() -> bool {
+    #[cfg(target_arch = "arm")]
+    {
+        aarch32_cpu::register::Cpsr::read().raw_value() & CPSR_I == 0
+    }
+    #[cfg(not(target_arch = "arm"))]
+    false
+}
+
+/// The IRQ mask bit of CPSR (and of a trap frame's saved CPSR).
+pub const CPSR_I: u32 = 1 << 7;
+
+/// The hook behind the kernel's IRQs-off profiler (feature `irqsoff`).
+///
+/// `arch` cannot read the kernel's clock, so it only reports transitions:
+/// [`masked`] when IRQs go from enabled to masked, [`unmasked`] when they go
+/// back, each with the [`Site`] that caused it. Only outermost transitions
+/// are reported (a nested `interrupts_disable` finds IRQs masked already and
+/// reports nothing). Exception entry masks IRQs in hardware: `arch_trap`
+/// reports that as [`Site::TrapEntry`] when the interrupted code had IRQs
+/// enabled, and the exception return into code with IRQs enabled as
+/// [`Site::TrapReturn`]. The kernel installs a [`Hook`] with [`install`];
+/// until then (and without the feature, where none of this exists) nothing
+/// is reported. The hook runs with IRQs masked, on the one core.
+#[cfg(feature = "irqsoff")]
+pub mod irqs_off {
+    use core::panic::Location;
+    use core::sync::atomic::{AtomicPtr, Ordering};
+
+    /// Where a transition happened.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Site {
+        /// A call of `interrupts_disable`/`interrupts_enable` (through
+        /// `#[track_caller]` wrappers: their caller).
+        Code(&'static Location<'static>),
+        /// Exception entry (the hardware masked IRQs); the trap kind as
+        /// `TrapKind as u32`.
+        TrapEntry(u32),
+        /// The exception return (`rfe`) into code that runs with IRQs
+        /// enabled.
+        TrapReturn,
+    }
+
+    /// What the kernel runs on each transition.
+    pub struct Hook {
+        /// IRQs went from enabled to masked at this site.
+        pub masked: fn(Site),
+        /// IRQs are about to go from masked to enabled at this site.
+        pub unmasked: fn(Site),
+    }
+
+    static HOOK: AtomicPtr<Hook> = AtomicPtr::new(core::ptr::null_mut());
+
+    /// Installs `hook` (`None` removes it). From now on every outermost
+    /// transition calls it.
+    pub fn install(hook: Option<&'static Hook>) {
+        let p = hook.map_or(core::ptr::null_mut(), |h| h as *const Hook as *mut Hook);
+        // Relaxed: one core, and the hook is installed before IRQs are
+        // first enabled.
+        HOOK.store(p, Ordering::Relaxed);
+    }
+
+    #[inline(always)]
+    fn hook() -> Option<&'static Hook> {
+        let p = HOOK.load(Ordering::Relaxed);
+        // SAFETY: HOOK is null or came from a `&'static Hook` in `install`.
+        unsafe { p.as_ref() }
+    }
+
+    /// Reports that IRQs were just masked at `site`.
+    #[inline(always)]
+    pub fn masked(site: Site) {
+        if let Some(h) = hook() {
+            (h.masked)(site)
+        }
+    }
+
+    /// Reports that IRQs are about to be unmasked at `site`.
+    #[inline(always)]
+    pub fn unmasked(site: Site) {
+        if let Some(h) = hook() {
+            (h.unmasked)(site)
+        }
+    }
 }
 
 /// Waits for an interrupt (WFI). Returns after any interrupt, even a masked one.

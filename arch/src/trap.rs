@@ -199,8 +199,34 @@ mod imp {
     static PROBE_ARMED: AtomicBool = AtomicBool::new(false);
     static mut PROBE_FAULT: Option<Fault> = None;
 
+    /// Called by the entry code with the frame it built; returns the frame
+    /// to resume. With the `irqsoff` feature it reports the hardware's IRQ
+    /// masking to the profiler hook: a window opens here if the interrupted
+    /// code ran with IRQs enabled (the vector's few instructions before this
+    /// call are not in it), and closes when the frame to resume runs with
+    /// IRQs enabled (the exit code's few instructions after it are not).
     #[unsafe(no_mangle)]
     extern "C" fn arch_trap(frame: *mut TrapFrame, kind: u32) -> *mut TrapFrame {
+        #[cfg(feature = "irqsoff")]
+        {
+            use crate::cpu::{CPSR_I, irqs_off};
+            // SAFETY: the entry code passes the frame it just built.
+            if unsafe { (*frame).cpsr } & CPSR_I == 0 {
+                irqs_off::masked(irqs_off::Site::TrapEntry(kind));
+            }
+            let next = trap(frame, kind);
+            // SAFETY: the kernel returns a live trap frame to resume.
+            if unsafe { (*next).cpsr } & CPSR_I == 0 {
+                irqs_off::unmasked(irqs_off::Site::TrapReturn);
+            }
+            next
+        }
+        #[cfg(not(feature = "irqsoff"))]
+        trap(frame, kind)
+    }
+
+    #[inline(always)]
+    fn trap(frame: *mut TrapFrame, kind: u32) -> *mut TrapFrame {
         // SAFETY: the entry code passes the frame it just built on this stack.
         let frame = unsafe { &mut *frame };
         let kind = TrapKind::from_u32(kind);

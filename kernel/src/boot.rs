@@ -167,6 +167,8 @@ extern "C" fn kernel_entry(info: &BootInfo) -> ! {
     crate::time::init();
     crate::task::init(MAIN_PRIORITY);
     crate::process::init();
+    // The scheduler runs: from here on masked stretches are profiled.
+    crate::irqsoff::start();
     arch::cpu::interrupts_enable();
     __kernel_main();
     exit(ExitCode::Success)

@@ -14,6 +14,7 @@
 extern crate alloc;
 
 pub mod board;
+pub mod irqsoff;
 pub mod layout;
 pub mod loader;
 pub mod mm;

@@ -149,5 +149,9 @@ fn main() {
             t.stop();
         }
     }
+    if kernel::irqsoff::ENABLED {
+        // `cargo xtask run --irqsoff`: where IRQs stayed masked longest.
+        kernel::irqsoff::print_worst();
+    }
     println!("demo: done");
 }

@@ -29,6 +29,7 @@ impl<T> IrqLock<T> {
     }
 
     /// Masks interrupts and takes the lock.
+    #[cfg_attr(feature = "irqsoff", track_caller)]
     pub fn lock(&self) -> IrqGuard<'_, T> {
         let irqs_were_on = arch::cpu::interrupts_disable();
         IrqGuard {
@@ -39,6 +40,7 @@ impl<T> IrqLock<T> {
 
     /// Takes the lock if it is free (IRQs masked while held); for report
     /// paths that must not wait on a lock the crashed code may hold.
+    #[cfg_attr(feature = "irqsoff", track_caller)]
     pub fn try_lock(&self) -> Option<IrqGuard<'_, T>> {
         let irqs_were_on = arch::cpu::interrupts_disable();
         match self.inner.try_lock() {

@@ -10,6 +10,7 @@
 
 use crate::BOARD;
 use crate::sync::IrqLock;
+use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU64, Ordering};
 use drivers::a9_timer::{GlobalTimer, PrivateTimer};
 
@@ -19,6 +20,25 @@ struct Timers {
 }
 
 static TIMERS: IrqLock<Option<Timers>> = IrqLock::new(None);
+
+/// A second driver instance over the global timer that only reads the
+/// counter, for [`ticks_unlocked`] and [`ticks_lo_unlocked`]: set once by
+/// [`init`], during the single-threaded boot with IRQs masked, before
+/// anything reads it.
+struct Counter(UnsafeCell<Option<GlobalTimer>>);
+
+// SAFETY: written once by `init` before any reader can run (boot is
+// single-threaded, IRQs masked, profiling not started); afterwards only
+// read, and only `now`/`now_lo` (volatile reads of the counter registers,
+// without side effects) are called through it.
+unsafe impl Sync for Counter {}
+
+static COUNTER: Counter = Counter(UnsafeCell::new(None));
+
+fn counter() -> Option<&'static GlobalTimer> {
+    // SAFETY: see `Counter`: after `init` nobody writes it.
+    unsafe { (*COUNTER.0.get()).as_ref() }
+}
 /// ns per tick and ticks per ns, as 32.32 fixed point.
 static NS_PER_TICK: AtomicU64 = AtomicU64::new(0);
 static TICKS_PER_NS: AtomicU64 = AtomicU64::new(0);
@@ -42,6 +62,10 @@ pub fn init() {
         }
     };
     t.clock.enable();
+    // SAFETY: `g` maps the global timer (above); this instance only reads
+    // its counter, the one in TIMERS owns the rest. Written once, here,
+    // before any reader (see `Counter`).
+    unsafe { *COUNTER.0.get() = Some(GlobalTimer::new(g)) };
     t.event.stop();
     t.event.clear_interrupt();
     *TIMERS.lock() = Some(t);
@@ -60,14 +84,30 @@ fn ns_to_ticks(ns: u64) -> u64 {
 }
 
 /// The time now, in nanoseconds since boot.
+#[cfg_attr(feature = "irqsoff", track_caller)]
 pub fn now() -> Instant {
     let ticks = TIMERS.lock().as_ref().map_or(0, |t| t.clock.now());
     ticks_to_ns(ticks)
 }
 
 /// Raw global-timer ticks (for benchmarks: the finest grain there is).
+#[cfg_attr(feature = "irqsoff", track_caller)]
 pub fn ticks() -> u64 {
     TIMERS.lock().as_ref().map_or(0, |t| t.clock.now())
+}
+
+/// Raw global-timer ticks read without a lock (IRQs stay as they are), 0
+/// before [`init`]: for the IRQs-off profiler, which runs inside every
+/// IRQ-masking lock.
+pub fn ticks_unlocked() -> u64 {
+    counter().map_or(0, |c| c.now())
+}
+
+/// The low word of [`ticks_unlocked`]: one device read, for differences
+/// shorter than 2^32 ticks (43 s at 100 MHz).
+#[inline]
+pub fn ticks_lo_unlocked() -> u32 {
+    counter().map_or(0, |c| c.now_lo())
 }
 
 /// Programs the event timer to fire at `at` (at once if that has passed), or

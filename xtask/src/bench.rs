@@ -13,12 +13,18 @@
 //! Some figures are measured in user mode: the image starts the `bench_*`
 //! programs of `user/src/bin/` as processes and reads what they leave behind.
 //!
+//! The image is built with the IRQs-off profiler (kernel feature `irqsoff`)
+//! and reports, per workload, the longest stretch it kept IRQs masked
+//! (`irqs_off_max`, instructions) and where.
+//!
 //! This command checks the run (exit status, the calibration of ticks against
-//! a block of known length, every metric present with enough samples), prints
-//! a table, and writes into `<target dir>/bench/`:
+//! a block of known length, every metric present with enough samples, an
+//! `irqsoff` record per workload), prints two tables (metrics; IRQs-off per
+//! workload), and writes into `<target dir>/bench/`:
 //!
 //! - `<board>.json`: `board`, `unit`, `metrics` (min, median, max, samples of
-//!   each) and `image_bytes` (text, rodata, data, bss of the benchmark image);
+//!   each), `irqs_off_max` (per workload: max, site, end, windows) and
+//!   `image_bytes` (text, rodata, data, bss of the benchmark image);
 //! - `<board>-<metric>.svg`: a latency histogram per `wakeup_latency_*`
 //!   metric.
 
@@ -78,8 +84,35 @@ pub const METRICS: &[&str] = &[
     "wakeup_latency_soft_isolated_loaded",
     "wakeup_latency_hard_kernel_loaded",
     "wakeup_latency_soft_kernel_loaded",
+    "wakeup_latency_hard_isolated_crash",
     "boot_to_first_task",
     "process_create_exit",
+    "hard_mmap_section",
+];
+
+/// The workloads the image reports an `irqsoff` record for (the IRQs-off
+/// profiler's longest window while each ran), in the order of the table.
+pub const IRQSOFF_WORKLOADS: &[&str] = &[
+    "frames",
+    "mappings",
+    "mm_masked",
+    "ioremap",
+    "objects",
+    "thread_switch",
+    "irq_latency",
+    "null_syscall",
+    "process_switch",
+    "process_create_exit",
+    "wakeup_latency_hard_isolated_idle",
+    "wakeup_latency_soft_isolated_idle",
+    "wakeup_latency_hard_kernel_idle",
+    "wakeup_latency_soft_kernel_idle",
+    "hard_mmap_section",
+    "wakeup_latency_hard_isolated_crash",
+    "wakeup_latency_hard_isolated_loaded",
+    "wakeup_latency_soft_isolated_loaded",
+    "wakeup_latency_hard_kernel_loaded",
+    "wakeup_latency_soft_kernel_loaded",
 ];
 
 /// `cargo xtask bench --help`.
@@ -88,7 +121,9 @@ cargo xtask bench [--board NAME]
     Build the benchmark image (kernel/src/bin/bench.rs) for board NAME
     (default: vexpress-a9), boot it in qemu-system-arm with
     -icount shift=4,sleep=off (so every run repeats exactly), and print the
-    min, median and max of each metric in guest instructions. Writes
+    min, median and max of each metric in guest instructions, then the
+    IRQs-off profiler's longest masked window per workload (irqs_off_max)
+    and where it was. Writes
     <target dir>/bench/<board>.json and <board>-<metric>.svg, a histogram of
     each wakeup_latency_* metric.
 ";
@@ -133,6 +168,7 @@ pub fn bench(args: &[String]) -> Result<u8> {
         Err(why) => return fail(format!("bad benchmark output: {why}")),
     };
     print!("{}", report.table());
+    print!("{}", report.irqsoff_table());
     println!("(QEMU ran for {:.1} s)", started.elapsed().as_secs_f64());
 
     let dir = cargo::target_dir().join("bench");
@@ -177,7 +213,7 @@ fn parse_args(args: &[String]) -> Result<Option<&'static Board>> {
 /// environment and target directory, so cargo reuses the kernel library),
 /// with `--bin bench`.
 fn build(board: &Board) -> Result<PathBuf> {
-    cargo::build_kernel(board)?;
+    cargo::build_kernel(board, true)?;
     let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(program)
         .current_dir(cargo::workspace_root())
@@ -185,6 +221,7 @@ fn build(board: &Board) -> Result<PathBuf> {
         .env(cargo::USER_DIR_ENV, cargo::image_dir(board))
         .args(["build", "--release", "--target", cargo::TARGET])
         .args(["--package", "kernel", "--bin", "bench"])
+        .args(["--features", cargo::IRQSOFF_FEATURE])
         .arg("--target-dir")
         .arg(cargo::board_target_dir(board))
         .status()
@@ -298,6 +335,22 @@ pub struct Calibration {
     pub empty_ticks: u64,
 }
 
+/// The IRQs-off profiler's record of one workload: its longest window with
+/// IRQs masked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IrqsOff {
+    /// The workload (a group of metrics, or one metric's run).
+    pub workload: String,
+    /// The longest window, in instructions (0: none).
+    pub max: u64,
+    /// Where IRQs were masked (`file:line`, `trap-entry:KIND`; `none`).
+    pub site: String,
+    /// Where they came back on (`file:line`, `trap-return`; `none`).
+    pub end: String,
+    /// How many windows the workload had.
+    pub windows: u64,
+}
+
 /// Everything a run reported.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Report {
@@ -323,6 +376,11 @@ pub struct Report {
     pub masked: Vec<(String, u64)>,
     /// The `load` record: how often each load task was switched in.
     pub load: Vec<(String, u64)>,
+    /// The `crash` record: processes killed during the crash run and what
+    /// each mapped.
+    pub crash: Vec<(String, u64)>,
+    /// The `irqsoff` records, in the order reported.
+    pub irqsoff: Vec<IrqsOff>,
     /// The metric count of the `end` record, once seen.
     pub end: Option<u64>,
 }
@@ -442,7 +500,20 @@ pub fn parse(output: &str) -> std::result::Result<Report, String> {
                 }
                 r.boot = Some((origin.to_string(), num(&f, "main").map_err(at)?));
             }
-            "masked" | "load" => {
+            "irqsoff" => {
+                let i = IrqsOff {
+                    workload: get(&f, "workload").map_err(at)?.to_string(),
+                    max: num(&f, "max").map_err(at)?,
+                    site: get(&f, "site").map_err(at)?.to_string(),
+                    end: get(&f, "end").map_err(at)?.to_string(),
+                    windows: num(&f, "windows").map_err(at)?,
+                };
+                if r.irqsoff.iter().any(|o| o.workload == i.workload) {
+                    return Err(at(format!("irqsoff of {} reported twice", i.workload)));
+                }
+                r.irqsoff.push(i);
+            }
+            "masked" | "load" | "crash" => {
                 let list = f
                     .iter()
                     .map(|(k, v)| {
@@ -451,10 +522,10 @@ pub fn parse(output: &str) -> std::result::Result<Report, String> {
                             .map_err(|_| at(format!("{k}={v} is not a whole number")))
                     })
                     .collect::<std::result::Result<_, _>>()?;
-                if kind == "load" {
-                    r.load = list;
-                } else {
-                    r.masked = list;
+                match kind {
+                    "load" => r.load = list,
+                    "crash" => r.crash = list,
+                    _ => r.masked = list,
                 }
             }
             "end" => r.end = Some(num(&f, "metrics").map_err(at)?),
@@ -548,6 +619,11 @@ impl Report {
         if self.boot.is_none() {
             return Err("no boot record".into());
         }
+        for name in IRQSOFF_WORKLOADS {
+            if !self.irqsoff.iter().any(|i| i.workload == *name) {
+                return Err(format!("no irqsoff record for {name}"));
+            }
+        }
         for m in &self.metrics {
             if !METRICS.contains(&m.name.as_str()) {
                 return Err(format!("unexpected metric {}", m.name));
@@ -620,6 +696,20 @@ impl Report {
                 calls.join(", ")
             );
         }
+        if !self.crash.is_empty() {
+            let get = |k: &str| {
+                self.crash
+                    .iter()
+                    .find(|(n, _)| n == k)
+                    .map_or(0, |(_, v)| *v)
+            };
+            let _ = writeln!(
+                t,
+                "crash run: {} soft processes each mapped {} KiB and were killed for a NULL read",
+                get("kills"),
+                get("mapped_kib")
+            );
+        }
         if !self.load.is_empty() {
             let counts: Vec<String> = self
                 .load
@@ -642,7 +732,45 @@ impl Report {
         t
     }
 
-    /// The JSON file: board, unit, metrics and image bytes.
+    /// The IRQs-off table: per workload, the longest window with IRQs masked
+    /// (instructions) and where it began and ended.
+    pub fn irqsoff_table(&self) -> String {
+        let mut t = String::new();
+        let _ = writeln!(
+            t,
+            "IRQs-off profiler (kernel feature irqsoff): longest window with IRQs masked per workload"
+        );
+        let _ = writeln!(
+            t,
+            "{:<36} {:>12} {:>8}  masked at -> enabled at",
+            "workload", "irqs_off_max", "windows"
+        );
+        for i in self.irqsoff_ordered() {
+            let _ = writeln!(
+                t,
+                "{:<36} {:>12} {:>8}  {} -> {}",
+                i.workload, i.max, i.windows, i.site, i.end
+            );
+        }
+        t
+    }
+
+    /// The `irqsoff` records in the order of [`IRQSOFF_WORKLOADS`] (any
+    /// others after them).
+    pub fn irqsoff_ordered(&self) -> Vec<&IrqsOff> {
+        let rank = |i: &&IrqsOff| {
+            IRQSOFF_WORKLOADS
+                .iter()
+                .position(|n| *n == i.workload)
+                .unwrap_or(IRQSOFF_WORKLOADS.len())
+        };
+        let mut v: Vec<&IrqsOff> = self.irqsoff.iter().collect();
+        v.sort_by_key(rank);
+        v
+    }
+
+    /// The JSON file: board, unit, metrics, IRQs-off records and image
+    /// bytes.
     pub fn json(&self) -> String {
         let mut j = String::new();
         let _ = writeln!(j, "{{");
@@ -665,6 +793,21 @@ impl Report {
         if let Some((origin, _)) = &self.boot {
             let _ = writeln!(j, "  \"boot_to_first_task_from\": {},", json_string(origin));
         }
+        let _ = writeln!(j, "  \"irqs_off_max\": {{");
+        let list = self.irqsoff_ordered();
+        for (n, i) in list.iter().enumerate() {
+            let comma = if n + 1 < list.len() { "," } else { "" };
+            let _ = writeln!(
+                j,
+                "    {}: {{ \"max\": {}, \"site\": {}, \"end\": {}, \"windows\": {} }}{comma}",
+                json_string(&i.workload),
+                i.max,
+                json_string(&i.site),
+                json_string(&i.end),
+                i.windows
+            );
+        }
+        let _ = writeln!(j, "  }},");
         let i = self.image.unwrap_or_default();
         let _ = writeln!(
             j,
@@ -866,6 +1009,13 @@ mod tests {
         }
         o.push_str("BENCH masked map_new_table=1634 unmap_table=700\r\n");
         o.push_str("BENCH load mapper_switches=6000 busy_switches=3000\r\n");
+        o.push_str("BENCH crash kills=3 mapped_kib=16384\r\n");
+        for w in IRQSOFF_WORKLOADS.iter().rev() {
+            o.push_str(&format!(
+                "BENCH irqsoff workload={w} max=700 site=kernel/src/mm/space.rs:189 \
+                 end=trap-return windows=12\r\n"
+            ));
+        }
         o.push_str(&format!("BENCH end metrics={}\r\nbye\r\n", METRICS.len()));
         o
     }
@@ -893,7 +1043,7 @@ mod tests {
             })
         );
         assert_eq!(r.metrics.len(), METRICS.len());
-        assert_eq!(r.metrics[0].name, "process_create_exit", "as reported");
+        assert_eq!(r.metrics[0].name, "hard_mmap_section", "as reported");
         assert_eq!(
             *r.ordered()[0],
             Metric {
@@ -921,6 +1071,21 @@ mod tests {
         );
         let t = r.table();
         assert!(t.contains("load tasks, times switched in during the loaded runs: mapper 6000"));
+        assert!(t.contains("crash run: 3 soft processes each mapped 16384 KiB"));
+        assert_eq!(r.irqsoff.len(), IRQSOFF_WORKLOADS.len());
+        assert_eq!(
+            r.irqsoff_ordered()[0],
+            &IrqsOff {
+                workload: "frames".into(),
+                max: 700,
+                site: "kernel/src/mm/space.rs:189".into(),
+                end: "trap-return".into(),
+                windows: 12
+            }
+        );
+        let it = r.irqsoff_table();
+        assert!(it.contains("irqs_off_max"));
+        assert!(it.contains("kernel/src/mm/space.rs:189 -> trap-return"));
         assert!(t.contains("boot_to_first_task counts from reset"));
         assert_eq!(r.check(vexpress()), Ok(()));
         assert!((r.insns_per_tick() - 0.625).abs() < 1e-12);
@@ -984,6 +1149,13 @@ mod tests {
         r.boot = None;
         assert!(r.check(vexpress()).unwrap_err().contains("boot record"));
         let mut r = good.clone();
+        r.irqsoff.retain(|i| i.workload != "frames");
+        assert!(
+            r.check(vexpress())
+                .unwrap_err()
+                .contains("irqsoff record for frames")
+        );
+        let mut r = good.clone();
         r.histograms[0].1.counts[0] -= 1;
         assert!(r.check(vexpress()).unwrap_err().contains("add up"));
         let mut r = good.clone();
@@ -1007,12 +1179,16 @@ mod tests {
              \"samples\": 1 },"
         ));
         assert!(j.contains(
-            "\"process_create_exit\": { \"min\": 10, \"median\": 12, \"max\": 40, \
+            "\"hard_mmap_section\": { \"min\": 10, \"median\": 12, \"max\": 40, \
              \"samples\": 1000 }\n  },\n  \"boot_to_first_task_from\": \"reset\","
         ));
         // In the order of METRICS, whatever the order of the report.
         let at = |name: &str| j.find(&format!("\"{name}\"")).unwrap();
         assert!(METRICS.windows(2).all(|w| at(w[0]) < at(w[1])));
+        assert!(j.contains(
+            "\"frames\": { \"max\": 700, \"site\": \"kernel/src/mm/space.rs:189\", \
+             \"end\": \"trap-return\", \"windows\": 12 },"
+        ));
         assert!(j.contains(
             "\"image_bytes\": { \"text\": 86016, \"rodata\": 12288, \"data\": 4096, \
              \"bss\": 12288 }"

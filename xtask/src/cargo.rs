@@ -75,8 +75,14 @@ fn run_build(mut command: Command, what: &str) -> Result<()> {
     }
 }
 
-/// A release build for `board` of some binaries of `package`.
-fn image_build(board: &Board, package: &str) -> Command {
+/// The cargo feature that builds the IRQs-off profiler into the kernel
+/// (`kernel::irqsoff`): on for `test` and `bench`, on request for `run` and
+/// `image`.
+pub const IRQSOFF_FEATURE: &str = "kernel/irqsoff";
+
+/// A release build for `board` of some binaries of `package`, with the
+/// IRQs-off profiler when `irqsoff` says so.
+fn image_build(board: &Board, package: &str, irqsoff: bool) -> Command {
     let mut command = cargo();
     command
         .env(BOARD_ENV, board.name)
@@ -89,6 +95,9 @@ fn image_build(board: &Board, package: &str) -> Command {
             "--package",
             package,
         ]);
+    if irqsoff {
+        command.args(["--features", IRQSOFF_FEATURE]);
+    }
     command.arg("--target-dir").arg(board_target_dir(board));
     command
 }
@@ -117,7 +126,7 @@ pub fn user_programs() -> Vec<String> {
 /// linked at user addresses by `user/build.rs`) and lists them in
 /// `programs.txt` beside them, which the kernel's build script reads.
 fn build_user_programs(board: &Board) -> Result<()> {
-    let mut command = image_build(board, "user");
+    let mut command = image_build(board, "user", false);
     command.arg("--bins");
     run_build(command, "the user programs")?;
     let list = user_programs().join("\n") + "\n";
@@ -131,20 +140,22 @@ fn build_user_programs(board: &Board) -> Result<()> {
         .map_err(|e| Error::new(1, format!("could not write the user program list: {e}")))
 }
 
-/// Builds the demo kernel for `board` and returns the path of its ELF.
-pub fn build_kernel(board: &Board) -> Result<PathBuf> {
+/// Builds the demo kernel for `board` (with the IRQs-off profiler if
+/// `irqsoff`) and returns the path of its ELF.
+pub fn build_kernel(board: &Board, irqsoff: bool) -> Result<PathBuf> {
     build_user_programs(board)?;
-    let mut command = image_build(board, "kernel");
+    let mut command = image_build(board, "kernel", irqsoff);
     command.args(["--bin", "kernel"]);
     run_build(command, &format!("the kernel for {}", board.name))?;
     existing_image(board, "kernel")
 }
 
 /// Builds the integration test images (crate `ktests`) for `board`: the
-/// binaries `names`, or all of them when `names` is `None`.
+/// binaries `names`, or all of them when `names` is `None`. Always with the
+/// IRQs-off profiler.
 pub fn build_tests(board: &Board, names: Option<&[String]>) -> Result<()> {
     build_user_programs(board)?;
-    let mut command = image_build(board, "ktests");
+    let mut command = image_build(board, "ktests", true);
     match names {
         None => {
             command.arg("--bins");

@@ -13,22 +13,26 @@ pub const DEFAULT_BOARD: &str = "vexpress-a9";
 pub enum Command {
     /// `help`, `--help`, `-h` or no arguments.
     Help,
-    /// `run [--board NAME] [--gdb]`.
+    /// `run [--board NAME] [--gdb] [--irqsoff]`.
     Run {
         /// The board to build for and emulate.
         board: &'static Board,
         /// Stop before the first instruction and wait for GDB.
         gdb: bool,
+        /// Build the IRQs-off profiler in (kernel feature `irqsoff`).
+        irqsoff: bool,
     },
     /// `test [--board NAME]... [--host] [--qemu] [FILTER]`.
     Test(TestOptions),
     /// `bench ...`: its raw arguments ([`take_boards`] picks out the
     /// `--board` options).
     Bench(Vec<String>),
-    /// `image [--board NAME]`.
+    /// `image [--board NAME] [--irqsoff]`.
     Image {
         /// The board to make boot files for.
         board: &'static Board,
+        /// Build the IRQs-off profiler in (kernel feature `irqsoff`).
+        irqsoff: bool,
     },
 }
 
@@ -65,6 +69,7 @@ pub fn parse(args: &[String]) -> Result<Command> {
 fn parse_run(args: &[String]) -> Result<Command> {
     let mut board = None;
     let mut gdb = false;
+    let mut irqsoff = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         if let Some(name) = board_option(arg, &mut args)? {
@@ -76,6 +81,7 @@ fn parse_run(args: &[String]) -> Result<Command> {
         }
         match arg.as_str() {
             "--gdb" => gdb = true,
+            "--irqsoff" => irqsoff = true,
             "-h" | "--help" => return Ok(Command::Help),
             _ => return Err(unknown_argument("run", arg)),
         }
@@ -84,24 +90,29 @@ fn parse_run(args: &[String]) -> Result<Command> {
         Some(board) => board,
         None => lookup_board(DEFAULT_BOARD)?,
     };
-    Ok(Command::Run { board, gdb })
+    Ok(Command::Run {
+        board,
+        gdb,
+        irqsoff,
+    })
 }
 
 fn parse_image(args: &[String]) -> Result<Command> {
     let (boards, rest) = take_boards(args)?;
-    if let Some(arg) = rest.first() {
-        return if arg == "-h" || arg == "--help" {
-            Ok(Command::Help)
-        } else {
-            Err(unknown_argument("image", arg))
-        };
+    let mut irqsoff = false;
+    for arg in &rest {
+        match arg.as_str() {
+            "--irqsoff" => irqsoff = true,
+            "-h" | "--help" => return Ok(Command::Help),
+            _ => return Err(unknown_argument("image", arg)),
+        }
     }
     let board = match boards[..] {
         [] => lookup_board(DEFAULT_BOARD)?,
         [board] => board,
         _ => return Err(Error::usage("`cargo xtask image` takes one --board")),
     };
-    Ok(Command::Image { board })
+    Ok(Command::Image { board, irqsoff })
 }
 
 /// Takes every `--board NAME` (or `--board=NAME`) out of `args`: returns the
@@ -229,12 +240,14 @@ pub fn usage() -> String {
 cargo xtask: build, run and test the kernel (run from anywhere in the workspace)
 
 USAGE:
-    cargo xtask run [--board NAME] [--gdb]
+    cargo xtask run [--board NAME] [--gdb] [--irqsoff]
         Build the demo kernel for board NAME (default: {default}) and boot it
         in qemu-system-arm with the console on this terminal. Exits with the
         kernel's exit status (0 success, 1 test failure, 101 panic,
         102 unexpected exception or fault).
         --gdb          freeze the CPU at start and wait for GDB on tcp::1234
+        --irqsoff      build the IRQs-off profiler in (kernel feature
+                       `irqsoff`; `test` and `bench` always do)
 
     cargo xtask test [--board NAME]... [--host] [--qemu] [FILTER]
         Run the host unit tests (cargo test -p arch -p drivers -p kernel -p xtask)
@@ -242,17 +255,20 @@ USAGE:
         at a time, on every board, plus uimage_boot (the demo booted from the
         uImage of `cargo xtask image`). Prints one line per test, a summary
         per board, then `N passed, M failed`; exits with 1 if any failed.
+        The images are built with the IRQs-off profiler (kernel feature
+        `irqsoff`).
         --board NAME   QEMU tests on this board only (repeatable; default: all)
         --host         only the host unit tests
         --qemu         only the QEMU integration tests
         FILTER         only tests whose name contains FILTER (QEMU test names
                        are <board>/<name>; FILTER is also given to cargo test)
 
-    cargo xtask image [--board NAME]
+    cargo xtask image [--board NAME] [--irqsoff]
         Build the demo kernel for board NAME (default: {default}) and write
         the files a real board boots from to target/images/NAME/: kernel.elf
         (JTAG, U-Boot bootelf -p), kernel.bin (raw, for RAM base + 1 MiB) and
         uImage (U-Boot bootm). See README, \"Running on a Zynq board\".
+        --irqsoff      build the IRQs-off profiler in
 
 {bench}
     cargo xtask help           this text
@@ -300,9 +316,13 @@ mod tests {
     #[test]
     fn run_defaults_to_the_default_board() {
         match parse_str("run") {
-            Ok(Command::Run { board, gdb }) => {
+            Ok(Command::Run {
+                board,
+                gdb,
+                irqsoff,
+            }) => {
                 assert_eq!(board.name, DEFAULT_BOARD);
-                assert!(!gdb);
+                assert!(!gdb && !irqsoff);
             }
             other => panic!("{other:?}"),
         }
@@ -316,7 +336,7 @@ mod tests {
             format!("run --board={first} --gdb"),
         ] {
             match parse_str(&line) {
-                Ok(Command::Run { board, gdb }) => {
+                Ok(Command::Run { board, gdb, .. }) => {
                     assert_eq!(board.name, first);
                     assert!(gdb);
                 }
@@ -403,11 +423,17 @@ mod tests {
     #[test]
     fn image_board() {
         match parse_str("image") {
-            Ok(Command::Image { board }) => assert_eq!(board.name, DEFAULT_BOARD),
+            Ok(Command::Image { board, irqsoff }) => {
+                assert_eq!(board.name, DEFAULT_BOARD);
+                assert!(!irqsoff);
+            }
             other => panic!("{other:?}"),
         }
-        match parse_str("image --board xilinx-zynq-a9") {
-            Ok(Command::Image { board }) => assert_eq!(board.name, "xilinx-zynq-a9"),
+        match parse_str("image --board xilinx-zynq-a9 --irqsoff") {
+            Ok(Command::Image { board, irqsoff }) => {
+                assert_eq!(board.name, "xilinx-zynq-a9");
+                assert!(irqsoff);
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(parse_str("image --board nonsense").unwrap_err().status, 2);

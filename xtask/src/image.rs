@@ -32,9 +32,10 @@ pub fn image_dir(board: &Board) -> PathBuf {
     cargo::target_dir().join("images").join(board.name)
 }
 
-/// Runs `cargo xtask image` for `board`.
-pub fn image(board: &Board) -> Result<u8> {
-    let elf = cargo::build_kernel(board)?;
+/// Runs `cargo xtask image` for `board` (with the IRQs-off profiler if
+/// `irqsoff`).
+pub fn image(board: &Board, irqsoff: bool) -> Result<u8> {
+    let elf = cargo::build_kernel(board, irqsoff)?;
     let images = write_images(board, &elf)?;
     println!(
         "images for {} in {}:",

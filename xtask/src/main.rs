@@ -96,9 +96,13 @@ fn dispatch(command: cli::Command) -> Result<u8> {
     }
     match command {
         cli::Command::Help => unreachable!("handled above"),
-        cli::Command::Run { board, gdb } => run::run(board, gdb),
+        cli::Command::Run {
+            board,
+            gdb,
+            irqsoff,
+        } => run::run(board, gdb, irqsoff),
         cli::Command::Test(options) => test::test(&options),
         cli::Command::Bench(args) => bench::bench(&args),
-        cli::Command::Image { board } => image::image(board),
+        cli::Command::Image { board, irqsoff } => image::image(board, irqsoff),
     }
 }

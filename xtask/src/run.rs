@@ -6,10 +6,11 @@ use crate::board::Board;
 use crate::{Result, cargo, qemu};
 
 /// Builds the kernel for `board`, boots it with the console on this terminal
-/// and returns QEMU's exit status (the kernel's).
-pub fn run(board: &Board, gdb: bool) -> Result<u8> {
+/// and returns QEMU's exit status (the kernel's). `irqsoff` builds the
+/// IRQs-off profiler in.
+pub fn run(board: &Board, gdb: bool, irqsoff: bool) -> Result<u8> {
     let qemu = qemu::ensure_installed()?;
-    let elf = cargo::build_kernel(board)?;
+    let elf = cargo::build_kernel(board, irqsoff)?;
     if gdb {
         println!(
             "QEMU waits for GDB on port {port}; attach with:\n    \

@@ -343,7 +343,9 @@ fn qemu_tests(board: &Board, cases: &[TestCase], qemu: &Path, only_these: bool) 
         .iter()
         .any(|case| case.kind == Kind::UImageBoot)
         .then(|| {
-            cargo::build_kernel(board)
+            // With the profiler, like the tests: the kernel library is
+            // built once for both.
+            cargo::build_kernel(board, true)
                 .and_then(|elf| crate::image::write_images(board, &elf))
                 .map(|images| images.uimage)
                 .map_err(|e| e.message)

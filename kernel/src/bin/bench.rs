@@ -40,7 +40,9 @@
 //! BENCH boot origin=reset main=..
 //! BENCH masked map_new_table=.. unmap_table=..
 //! BENCH load mapper_switches=.. busy_switches=..
-//! BENCH end metrics=24
+//! BENCH irqsoff workload=frames max=.. site=kernel/src/mm/space.rs:189 end=trap-return windows=..
+//! BENCH crash kills=.. mapped_kib=16384
+//! BENCH end metrics=26
 //! ```
 //!
 //! `metric` figures are instructions; the median of an even count is the
@@ -53,8 +55,14 @@
 //! the start of this image's `main`. `masked` gives the uninterrupted cost, in
 //! instructions, of two memory-manager calls that run whole with IRQs masked
 //! (see [`masked`]). `load` says how often each task of the memory load (see
-//! [`start_load`]) was switched in during the loaded runs. The run then ends
-//! through semihosting with status 0.
+//! [`start_load`]) was switched in during the loaded runs. `irqsoff` follows
+//! each workload (see [`workload`]): the IRQs-off profiler's
+//! (`kernel::irqsoff`, built in by `cargo xtask bench`) longest window with
+//! IRQs masked while it ran, in instructions, with the sites where IRQs were
+//! masked and enabled again (`file:line`, `trap-entry:KIND`, `trap-return`,
+//! or `none` when there was no window) and the count of windows. `crash`
+//! says how many soft processes [`wakeup_latency_crash`] saw killed and what
+//! each mapped. The run then ends through semihosting with status 0.
 
 #![no_std]
 #![no_main]
@@ -75,7 +83,7 @@ use kernel::mm::{alloc_frames, free_frames, ioremap, ioremap_quiet, iounmap, map
 use kernel::process::{self, Backing, Class, Device, Spec};
 use kernel::sync::IrqLock;
 use kernel::task::{self, Periodic};
-use kernel::{BOARD, irq, print, println, time};
+use kernel::{BOARD, irq, irqsoff, print, println, time};
 
 kernel::entry!(main);
 
@@ -185,6 +193,8 @@ static METRICS: AtomicU32 = AtomicU32::new(0);
 /// Prints the `metric` line (and the `hist` line if asked) of the samples
 /// recorded since the last report, and empties the buffer.
 fn report(name: &str, hist: bool) {
+    // The benchmark's own printing is not part of the workload.
+    pause_profiler();
     let n = LEN.swap(0, Ordering::Relaxed);
     // SAFETY: the first n entries were written by record(); nothing records
     // while a report runs.
@@ -201,6 +211,50 @@ fn report(name: &str, hist: bool) {
         histogram(name, s);
     }
     METRICS.fetch_add(1, Ordering::Relaxed);
+    irqsoff::reset();
+}
+
+// ---------------------------------------------------------------------------
+// The IRQs-off profiler, per workload.
+
+/// The longest IRQs-masked window of the running workload and the windows
+/// counted, over the stretches between reports.
+static WORKLOAD_IRQSOFF: IrqLock<(Option<irqsoff::Window>, u64)> = IrqLock::new((None, 0));
+
+/// Adds what the profiler saw since its last reset to the workload's record
+/// (a report calls it before printing, and resets the profiler after).
+fn pause_profiler() {
+    let r = irqsoff::record();
+    let mut w = WORKLOAD_IRQSOFF.lock();
+    w.1 += r.count;
+    if let Some(max) = r.worst[0]
+        && w.0.is_none_or(|old| old.ticks < max.ticks)
+    {
+        w.0 = Some(max);
+    }
+}
+
+/// Runs one workload with the IRQs-off profiler (`kernel::irqsoff`) reset
+/// first, and prints its `irqsoff` record: the longest window with IRQs
+/// masked while it ran (the benchmark's own printing of reports left out),
+/// in instructions, where IRQs were masked and where they came back on, and
+/// how many windows there were.
+fn workload<R>(name: &str, f: impl FnOnce() -> R) -> R {
+    *WORKLOAD_IRQSOFF.lock() = (None, 0);
+    irqsoff::reset();
+    let r = f();
+    pause_profiler();
+    let (max, windows) = *WORKLOAD_IRQSOFF.lock();
+    match max {
+        Some(w) => println!(
+            "BENCH irqsoff workload={name} max={} site={} end={} windows={windows}",
+            w.insns(),
+            w.start,
+            w.end
+        ),
+        None => println!("BENCH irqsoff workload={name} max=0 site=none end=none windows=0"),
+    }
+    r
 }
 
 /// The smallest 1, 2 or 5 times a power of ten that is at least `x`.
@@ -1013,12 +1067,111 @@ fn wakeup_latency(class: Class, loaded: bool) {
         assert!(time::now() < start, "the main thread was too slow");
         assert_eq!(process::wait(pid), Ok(0));
     }
-    let name = alloc::format!(
-        "wakeup_latency_{}_{}",
-        class_key(class),
-        if loaded { "loaded" } else { "idle" }
+    report(
+        &wakeup_name(class, if loaded { "loaded" } else { "idle" }),
+        true,
     );
-    report(&name, true);
+}
+
+/// The metric name of a wake-up latency run: `wakeup_latency_<class>_<how>`.
+fn wakeup_name(class: Class, how: &str) -> alloc::string::String {
+    alloc::format!("wakeup_latency_{}_{how}", class_key(class))
+}
+
+/// A hard isolated task's `mmap` of one 1 MiB section, from user mode, the
+/// whole call: the program `bench_hard_mmap` (budget: its mailbox's section
+/// and the one it maps) reads the global timer just before the inlined `svc`
+/// sequence and just after it returns, 1000 times, unmapping the section
+/// after each sample, untimed. A sample is that difference minus what two
+/// back-to-back reads differ by.
+fn hard_mmap_section() {
+    let (start_us, start_ns) = start_time();
+    let spec = Spec {
+        name: "bench-hard-mmap",
+        class: Class::HardIsolated,
+        priority: HARD_PRIORITY,
+        budget: 2 << 20,
+        devices: &TIMER,
+        arg: start_us,
+    };
+    let mailbox = run_program(&spec, "bench_hard_mmap", start_ns);
+    let (data, empty) = mailbox.data();
+    for ticks in data {
+        record(insns(u64::from(ticks.saturating_sub(empty))));
+    }
+    mailbox.release();
+    report("hard_mmap_section", false);
+}
+
+/// What each crashing soft process maps before it faults (KiB).
+const CRASH_KIB: u32 = 16 * 1024;
+/// Priority of the crashing soft processes: below the hard task, above the
+/// main thread, which starts a new one each time one dies.
+const CRASH_PRIORITY: u8 = SOFT_PRIORITY;
+
+/// Hard wake-up lateness while soft tasks crash: the hard isolated periodic
+/// task of [`wakeup_latency`] (`bench_hard_wakeup`, 1000 releases 1 ms
+/// apart) runs beside a soft isolated process, `bench_crash`, that maps
+/// [`CRASH_KIB`] KiB, writes every page and reads NULL, so the kernel kills
+/// it and takes its memory back. The main thread starts a new one each time
+/// one dies, until the hard task has finished. Samples as in
+/// [`wakeup_latency`]. Returns how many processes were killed.
+fn wakeup_latency_crash() -> u32 {
+    let (start_us, start_ns) = start_time();
+    let spec = Spec {
+        name: "bench-wakeup",
+        class: Class::HardIsolated,
+        priority: HARD_PRIORITY,
+        budget: 1 << 20,
+        devices: &TIMER,
+        arg: start_us,
+    };
+    let free = kernel::mm::stats().free_pages;
+    let hard =
+        process::spawn_process(&spec, elf("bench_hard_wakeup")).expect("start the hard task");
+    let mailbox = Mailbox::pin(hard, 0);
+    assert!(
+        time::now() < start_ns,
+        "bench_hard_wakeup was not set up within its settling time"
+    );
+    let crasher = Spec {
+        name: "bench-crash",
+        class: Class::SoftIsolated,
+        priority: CRASH_PRIORITY,
+        budget: CRASH_KIB * 1024,
+        devices: &[],
+        arg: CRASH_KIB,
+    };
+    let mut kills = 0u32;
+    while process::with_task(hard, |t| t.exit)
+        .expect("the hard task")
+        .is_none()
+    {
+        let pid = process::spawn_process(&crasher, elf("bench_crash")).expect("start bench_crash");
+        assert_eq!(
+            process::wait(pid),
+            Ok(process::KILLED),
+            "bench_crash was killed"
+        );
+        kills += 1;
+    }
+    assert_eq!(process::wait(hard), Ok(0), "bench_hard_wakeup failed");
+    let period = u64::from(mailbox.word(3));
+    let (data, _) = mailbox.data();
+    for (k, woke) in data.enumerate() {
+        let release = ns_to_ticks(start_ns + (k as u64 + 1) * period);
+        let late = woke.wrapping_sub(release as u32);
+        assert!(late < 1 << 31, "a wake-up before its release");
+        record(insns(u64::from(late)));
+    }
+    mailbox.release();
+    assert_eq!(
+        kernel::mm::stats().free_pages,
+        free,
+        "every killed process's pages came back"
+    );
+    report("wakeup_latency_hard_isolated_crash", true);
+    kills
 }
 
 /// Computes forever at the lowest priority but the idle thread's, so that
@@ -1053,16 +1206,16 @@ fn main() {
     calibrate();
     image();
     boot(main_ticks, first_task_ticks);
-    frames(scratch);
-    mappings();
-    masked();
-    ioremaps(scratch);
-    objects(scratch);
-    thread_switch();
-    irq_latency();
-    null_syscall();
-    process_switch();
-    process_create_exit();
+    workload("frames", || frames(scratch));
+    workload("mappings", mappings);
+    workload("mm_masked", masked);
+    workload("ioremap", || ioremaps(scratch));
+    workload("objects", || objects(scratch));
+    workload("thread_switch", thread_switch);
+    workload("irq_latency", irq_latency);
+    workload("null_syscall", null_syscall);
+    workload("process_switch", process_switch);
+    workload("process_create_exit", process_create_exit);
     let classes = [
         Class::HardIsolated,
         Class::SoftIsolated,
@@ -1070,11 +1223,16 @@ fn main() {
         Class::SoftKernel,
     ];
     for class in classes {
-        wakeup_latency(class, false);
+        workload(&wakeup_name(class, "idle"), || wakeup_latency(class, false));
     }
+    workload("hard_mmap_section", hard_mmap_section);
+    let kills = workload("wakeup_latency_hard_isolated_crash", wakeup_latency_crash);
+    println!("BENCH crash kills={kills} mapped_kib={CRASH_KIB}");
     let (mapper, busy) = start_load();
     for class in classes {
-        wakeup_latency(class, true);
+        workload(&wakeup_name(class, "loaded"), || {
+            wakeup_latency(class, true)
+        });
     }
     end_load(mapper, busy);
     println!("BENCH end metrics={}", METRICS.load(Ordering::Relaxed));

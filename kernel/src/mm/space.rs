@@ -93,6 +93,7 @@ impl Mm {
 }
 
 /// Runs `f` with the memory manager locked.
+#[cfg_attr(feature = "irqsoff", track_caller)]
 pub fn with<R>(f: impl FnOnce(&mut Mm) -> R) -> R {
     let mut guard = MM.lock();
     f(guard.as_mut().expect("mm::init has run"))

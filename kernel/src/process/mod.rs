@@ -253,11 +253,13 @@ type TaskRef = Arc<Entry>;
 /// The task table. Its own lock is held only to look a task up.
 static TASKS: IrqLock<[Option<TaskRef>; MAX_TASKS]> = IrqLock::new([const { None }; MAX_TASKS]);
 
+#[cfg_attr(feature = "irqsoff", track_caller)]
 fn get(pid: u16) -> Option<TaskRef> {
     TASKS.lock().get(pid as usize)?.clone()
 }
 
 /// Runs `f` on task `pid`, holding that task's lock (this may block).
+#[cfg_attr(feature = "irqsoff", track_caller)]
 pub fn with_task<R>(pid: u16, f: impl FnOnce(&mut Task) -> R) -> Option<R> {
     let entry = get(pid)?;
     let mut guard = entry.task.lock();

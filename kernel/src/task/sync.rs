@@ -121,6 +121,7 @@ impl<T> Mutex<T> {
 
     /// Takes the lock, blocking (and lending our priority to the owner) while
     /// another thread holds it.
+    #[cfg_attr(feature = "irqsoff", track_caller)]
     pub fn lock(&self) -> MutexGuard<'_, T> {
         let core: *const MutexCore = &self.core;
         let irqs = arch::cpu::interrupts_disable();

@@ -5,25 +5,36 @@
 #![no_std]
 #![no_main]
 
-use kernel::process::{self, Class};
+use kernel::process::{self, Class, Spec};
 use kernel::task;
 use ktests::{check, finish, program, spec};
 
 kernel::entry!(main);
 
+/// Below the main thread (16), so that neither process runs before both
+/// exist and the main thread's look at them, 1 ms into their 2 ms of
+/// yielding and sleeping, does not depend on how long creating them took.
+const PRIORITY: u8 = 20;
+
 fn main() {
     let flushes = arch::mmu::full_flushes();
     let a = process::spawn_process(
-        &spec("same-va-a", Class::SoftIsolated, 0x1111),
+        &Spec {
+            priority: PRIORITY,
+            ..spec("same-va-a", Class::SoftIsolated, 0x1111)
+        },
         program("same_va"),
     )
     .unwrap();
     let b = process::spawn_process(
-        &spec("same-va-b", Class::SoftIsolated, 0x2222),
+        &Spec {
+            priority: PRIORITY,
+            ..spec("same-va-b", Class::SoftIsolated, 0x2222)
+        },
         program("same_va"),
     )
     .unwrap();
-    task::sleep(500_000);
+    task::sleep(1_000_000);
     let ta = process::with_task(a, |t| t.thread).unwrap();
     let tb = process::with_task(b, |t| t.thread).unwrap();
     let (asid_a, asid_b) = (task::asid_of(ta), task::asid_of(tb));
