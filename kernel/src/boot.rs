@@ -167,6 +167,7 @@ extern "C" fn kernel_entry(info: &BootInfo) -> ! {
     crate::time::init();
     crate::task::init(MAIN_PRIORITY);
     arch::cpu::interrupts_enable();
+    crate::task::boot_finished();
     __kernel_main();
     exit(ExitCode::Success)
 }

@@ -10,7 +10,9 @@
 //!   task, whose faults are kernel panics by class; FIQ; ...) is fatal: a decoded report (mode, pc, fault address and status in words,
 //!   registers) and the run ends with [`ExitCode::Fault`](crate::ExitCode::Fault).
 //!
-//! IRQs stay masked for the whole trap: handlers do not nest.
+//! IRQs stay masked for the whole trap (handlers do not nest), except in
+//! system calls and the kill of a faulting process, which run on the
+//! thread's kernel stack with IRQs enabled.
 
 use crate::console::emergency_print;
 use crate::{ExitCode, exit};
@@ -39,6 +41,10 @@ fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame {
         TrapKind::SupervisorCall => crate::syscall::handle(frame),
         TrapKind::DataAbort | TrapKind::PrefetchAbort if frame.from_user() => {
             let f = read_fault(kind, frame);
+            // Like a system call, the kill runs with IRQs enabled on the
+            // thread's stack: it takes sleeping locks (kernel::mm) that may
+            // not be taken masked; exit_current masks again to switch.
+            arch::cpu::interrupts_enable();
             crate::process::kill_current(
                 frame,
                 format_args!(
@@ -52,6 +58,7 @@ fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame {
         }
         TrapKind::Undefined if frame.from_user() => {
             let pc = frame.pc;
+            arch::cpu::interrupts_enable(); // as for an abort, above
             crate::process::kill_current(
                 frame,
                 format_args!("undefined instruction at pc {pc:#010x}"),

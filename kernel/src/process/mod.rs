@@ -19,7 +19,19 @@
 //! allocator as 1 MiB blocks when it is created, or creation fails and
 //! nothing stays allocated. After that its `mmap` takes sections from its own
 //! reserve, its table never needs a second level, and nothing it does calls
-//! an allocator.
+//! an allocator. The reserve is zeroed at admission and a section `munmap`
+//! gives back is zeroed again then (in the caller's time), so an `mmap` of a
+//! section costs a table write, never a megabyte of stores.
+//!
+//! **Memory limits.** A soft isolated process holds at most its budget of
+//! anonymous memory ([`DEFAULT_SOFT_BUDGET`] unless its spec says otherwise)
+//! and gets `NoMem` past it. Frames for process memory (soft pages, L2
+//! tables, images, hard reserves) never take the last
+//! [`KERNEL_RESERVE_PAGES`](crate::mm::KERNEL_RESERVE_PAGES): those stay
+//! for the kernel heap and thread stacks. Kernel objects a task causes (the
+//! `Task`, its reference count, region and device lists, its thread's TCB,
+//! stack and start closure) come from fallible allocations: when the heap
+//! is exhausted creation fails with [`ProcError::NoMemory`], never a panic.
 
 mod loader;
 
@@ -31,12 +43,13 @@ use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::task::sync::Mutex;
 use crate::task::{self, Space, TaskError, ThreadId};
 use crate::{boot::phys_to_virt, println};
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use arch::mmu::asid::AsidTag;
 use arch::mmu::descriptor::{Access, Attrs, MemType};
 use arch::mmu::pmap::{Pmap, PmapError, PmapStats, Size};
 use arch::trap::TrapFrame;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// The most tasks that can exist at once.
 pub const MAX_TASKS: usize = 32;
@@ -44,6 +57,10 @@ pub const MAX_TASKS: usize = 32;
 pub const MAX_REGIONS: usize = 16;
 /// Stack of a soft isolated process.
 pub const SOFT_STACK: u32 = 16 * 1024;
+/// Anonymous memory a soft isolated process may hold at once when its
+/// [`Spec::budget`] is 0: enough for a typical service, small enough that a
+/// few runaway processes cannot take all of RAM.
+pub const DEFAULT_SOFT_BUDGET: u32 = 4 << 20;
 /// Where anonymous mappings and devices of isolated processes start.
 const MMAP_BASE: u32 = 0x1000_0000;
 /// Each kernel-bound task's window in the kernel-task area.
@@ -115,7 +132,8 @@ pub struct Spec<'a> {
     pub priority: u8,
     /// Anonymous memory the task may map besides its image and stack
     /// (hard: reserved at admission; soft kernel-bound: mapped at creation;
-    /// soft isolated: an upper limit on what it holds at once, 0 = none).
+    /// soft isolated: an upper limit on what it holds at once, 0 = the
+    /// default, [`DEFAULT_SOFT_BUDGET`]; there is no unlimited).
     pub budget: u32,
     /// Devices the task may map.
     pub devices: &'a [Device],
@@ -137,7 +155,8 @@ pub enum ProcError {
         /// Sections the task needs.
         needed: u32,
     },
-    /// Out of memory (soft tasks).
+    /// Out of memory: frames (soft tasks), the budget of a soft isolated
+    /// task, or the kernel heap for the objects a new task needs.
     NoMemory,
     /// [`MAX_TASKS`] tasks exist, or [`MAX_REGIONS`] regions.
     TooMany,
@@ -232,7 +251,68 @@ pub const KILLED: i32 = -1000;
 /// A task behind its own lock: a blocking mutex with priority inheritance,
 /// so work on one task (a soft task's `mmap` zeroing pages, say) runs with
 /// interrupts enabled and never delays another task's system calls.
-type TaskRef = Arc<Mutex<Task>>;
+///
+/// A counted reference, like `Arc<Mutex<Task>>`, but created fallibly
+/// (`Arc::try_new` is not stable): creating a task when the kernel heap is
+/// exhausted is [`ProcError::NoMemory`], not a panic.
+struct TaskRef(NonNull<TaskCell>);
+
+struct TaskCell {
+    refs: AtomicUsize,
+    task: Mutex<Task>,
+}
+
+// SAFETY: a TaskRef is a shared reference to a TaskCell, whose count is
+// atomic and whose task is behind a Mutex (Send + Sync for a Send Task).
+unsafe impl Send for TaskRef {}
+// SAFETY: as above.
+unsafe impl Sync for TaskRef {}
+
+impl TaskRef {
+    /// Puts `task` in a new cell, or hands it back if the heap has no room.
+    fn try_new(task: Task) -> Result<Self, Task> {
+        let cell = TaskCell {
+            refs: AtomicUsize::new(1),
+            task: Mutex::new(task),
+        };
+        let boxed = crate::mm::heap::try_box(cell).map_err(|c| c.task.into_inner())?;
+        Ok(TaskRef(NonNull::from(alloc::boxed::Box::leak(boxed))))
+    }
+}
+
+impl Clone for TaskRef {
+    fn clone(&self) -> Self {
+        // SAFETY: the cell lives while any reference (this one) does.
+        unsafe { self.0.as_ref() }
+            .refs
+            .fetch_add(1, Ordering::Relaxed);
+        TaskRef(self.0)
+    }
+}
+
+impl Drop for TaskRef {
+    fn drop(&mut self) {
+        // SAFETY: the cell lives while any reference (this one) does.
+        if unsafe { self.0.as_ref() }
+            .refs
+            .fetch_sub(1, Ordering::Release)
+            == 1
+        {
+            core::sync::atomic::fence(Ordering::Acquire);
+            // SAFETY: the last reference: the cell came from Box::leak in
+            // try_new and nobody else can reach it.
+            drop(unsafe { alloc::boxed::Box::from_raw(self.0.as_ptr()) });
+        }
+    }
+}
+
+impl core::ops::Deref for TaskRef {
+    type Target = Mutex<Task>;
+    fn deref(&self) -> &Mutex<Task> {
+        // SAFETY: the cell lives while any reference (this one) does.
+        &unsafe { self.0.as_ref() }.task
+    }
+}
 
 /// The task table. Its own lock is held only to look a task up.
 static TASKS: IrqLock<[Option<TaskRef>; MAX_TASKS]> = IrqLock::new([const { None }; MAX_TASKS]);
@@ -268,8 +348,13 @@ fn kernel_attrs() -> Attrs {
 }
 
 impl Task {
-    fn new(pid: u16, name: &'static str, class: Class) -> Self {
-        Task {
+    /// A new, empty task; its region list is allocated fallibly (NoMemory).
+    fn new(pid: u16, name: &'static str, class: Class) -> Result<Self, ProcError> {
+        let mut regions = Vec::new();
+        regions
+            .try_reserve_exact(MAX_REGIONS)
+            .map_err(|_| ProcError::NoMemory)?;
+        Ok(Task {
             pid,
             name,
             class,
@@ -277,7 +362,7 @@ impl Task {
             space: None,
             l1_block: 0,
             window: KTASK_START + pid as u32 * KTASK_WINDOW,
-            regions: Vec::with_capacity(MAX_REGIONS),
+            regions,
             reserve: Vec::new(),
             next_va: MMAP_BASE,
             devices: Vec::new(),
@@ -285,7 +370,7 @@ impl Task {
             budget: u32::MAX,
             anon: 0,
             exit: None,
-        }
+        })
     }
 
     /// The task's regions.
@@ -322,7 +407,7 @@ impl Task {
         if self.class.is_hard() {
             return self.reserve.pop().ok_or(ProcError::NoMemory);
         }
-        let phys = crate::mm::alloc_frames(0)?;
+        let phys = crate::mm::alloc_task_frames(0)?;
         crate::mm::with(|mm| mm.frames.set_owner(phys, self.pid + 1)).ok();
         Ok(phys)
     }
@@ -333,7 +418,7 @@ impl Task {
             Some(p) => {
                 crate::mm::prepare_l2(p, va, size);
                 crate::mm::with(|mm| {
-                    p.map(va, pa, size, attrs, &mut mm.tables())?;
+                    p.map(va, pa, size, attrs, &mut mm.task_tables())?;
                     mm.note_mapped(pa);
                     Ok::<_, PmapError>(())
                 })?
@@ -416,7 +501,12 @@ impl Task {
             // linear map, not mapped anywhere else yet.
             let mem =
                 unsafe { core::slice::from_raw_parts_mut(phys_to_virt(pa) as *mut u8, g as usize) };
-            mem.fill(0);
+            // A hard task's reserve is zero already (zeroed at admission and
+            // on munmap): no megabyte of stores here. A soft task's fresh
+            // page is zeroed now, with IRQs enabled and no lock but its own.
+            if !self.class.is_hard() {
+                mem.fill(0);
+            }
             fill(done, mem);
             if let Err(e) = self.map_one(start + done, pa, attrs) {
                 self.release_frame(pa);
@@ -511,7 +601,13 @@ impl Task {
             .position(|r| r.start == addr && r.len == len && r.backing == Backing::Anon)
             .ok_or(ProcError::Invalid)?;
         let r = self.regions.remove(i);
+        let kept = self.reserve.len();
         self.unmap_range(r.start, r.len, r.backing);
+        // Sections back in a hard task's reserve are zeroed now, in the
+        // caller's time, so that its next mmap need not.
+        for &block in &self.reserve[kept..] {
+            zero_section(block);
+        }
         self.anon -= r.len;
         Ok(())
     }
@@ -580,16 +676,23 @@ impl Task {
     }
 }
 
-/// Puts a task in its table slot (`task.pid`), or hands it back if the slot
-/// was taken meanwhile.
-fn insert(task: Task) -> Result<u16, Task> {
+/// Zeroes a 1 MiB block of a hard task's reserve (IRQs enabled, through
+/// the linear map).
+fn zero_section(block: u32) {
+    // SAFETY: a 1 MiB block of the reserve: RAM the task owns and has not
+    // mapped, reached through the linear map.
+    unsafe { (phys_to_virt(block) as *mut u8).write_bytes(0, SECTION as usize) };
+}
+
+/// Puts a task in its table slot `pid`, or hands it back if the slot was
+/// taken meanwhile. Nothing is allocated or freed under the table's lock.
+fn insert(pid: u16, task: TaskRef) -> Result<u16, TaskRef> {
     let mut tasks = TASKS.lock();
-    let slot = &mut tasks[task.pid as usize];
+    let slot = &mut tasks[pid as usize];
     if slot.is_some() {
         return Err(task);
     }
-    let pid = task.pid;
-    *slot = Some(Arc::new(Mutex::new(task)));
+    *slot = Some(task);
     Ok(pid)
 }
 
@@ -600,10 +703,18 @@ fn start(
     task: Task,
     start: impl FnOnce(u16) -> Result<ThreadId, TaskError>,
 ) -> Result<u16, ProcError> {
-    let pid = match insert(task) {
-        Ok(pid) => pid,
+    let pid = task.pid;
+    let task = match TaskRef::try_new(task) {
+        Ok(t) => t,
         Err(mut t) => {
             t.teardown();
+            return Err(ProcError::NoMemory);
+        }
+    };
+    let pid = match insert(pid, task) {
+        Ok(pid) => pid,
+        Err(t) => {
+            t.lock().teardown();
             return Err(ProcError::TooMany);
         }
     };
@@ -643,10 +754,16 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
     };
     let image = ElfImage::parse(elf, &limits).map_err(ProcError::BadElf)?;
     let pid = free_slot()?;
-    let mut t = Task::new(pid, spec.name, spec.class);
-    t.devices = spec.devices.iter().map(|&d| (d, None)).collect();
-    if spec.class == Class::SoftIsolated && spec.budget > 0 {
-        t.budget = spec.budget;
+    let mut t = Task::new(pid, spec.name, spec.class)?;
+    t.devices
+        .try_reserve_exact(spec.devices.len())
+        .map_err(|_| ProcError::NoMemory)?;
+    t.devices.extend(spec.devices.iter().map(|&d| (d, None)));
+    if spec.class == Class::SoftIsolated {
+        t.budget = match spec.budget {
+            0 => DEFAULT_SOFT_BUDGET,
+            b => b,
+        };
     }
     let (entry, sp) = match loader::build(&mut t, &image, spec) {
         Ok(v) => v,
@@ -673,7 +790,7 @@ pub fn spawn_kernel_task(spec: &Spec, f: fn(&'static mut [u8])) -> Result<u16, P
         return Err(ProcError::ClassViolation);
     }
     let pid = free_slot()?;
-    let mut t = Task::new(pid, spec.name, spec.class);
+    let mut t = Task::new(pid, spec.name, spec.class)?;
     let g = spec.class.granule();
     let len = spec.budget.next_multiple_of(g).max(g);
     if len > KTASK_WINDOW {
@@ -765,9 +882,11 @@ pub fn print_status() {
     println!(
         "  pid name            class          asid  sections  pages  L2 tables  misses  state"
     );
-    let tasks: Vec<TaskRef> = TASKS.lock().iter().flatten().cloned().collect();
+    // Cloned under the table's lock without allocating; listed after.
+    let tasks: [Option<TaskRef>; MAX_TASKS] = TASKS.lock().clone();
     let rows: Vec<_> = tasks
         .iter()
+        .flatten()
         .map(|t| {
             let t = t.lock();
             (t.pid, t.name, t.class, t.thread, t.stats(), t.exit)

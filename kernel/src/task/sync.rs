@@ -11,8 +11,19 @@
 //! masks over thread ids, so every operation is bounded by MAX_THREADS.
 //!
 //! All state here is only touched under the scheduler lock.
+//!
+//! **Where a [`Mutex`] may be taken.** From thread context only: a thread, or
+//! a system call or fault handler running on a thread's kernel stack (even
+//! with IRQs masked: blocking there switches to another thread, which is
+//! sound). Never from an interrupt handler (it has no thread to block) and
+//! never while holding the scheduler lock or any other `IrqLock` (a spin
+//! lock: blocking with it held would leave every other taker spinning with
+//! IRQs masked). Both are kernel bugs and panic at once. Before the
+//! scheduler starts (boot: one thread, IRQs masked) a mutex cannot be
+//! contended; it is taken without the scheduler and a second lock by the
+//! same code is a panic.
 
-use super::{MAX_THREADS, Sched, State, ThreadId, preempt_point, with};
+use super::{MAX_THREADS, SCHED, Sched, State, ThreadId, booted, preempt_point, started, with};
 use core::cell::{Cell, UnsafeCell};
 use core::ops::{Deref, DerefMut};
 
@@ -22,6 +33,8 @@ const _: () = assert!(MAX_THREADS <= 64);
 pub struct MutexCore {
     owner: Cell<Option<ThreadId>>,
     waiters: Cell<u64>,
+    /// Held by boot code, before the scheduler started.
+    boot_held: Cell<bool>,
 }
 
 impl MutexCore {
@@ -29,7 +42,33 @@ impl MutexCore {
         Self {
             owner: Cell::new(None),
             waiters: Cell::new(0),
+            boot_held: Cell::new(false),
         }
+    }
+}
+
+/// Panics if a sleeping lock may not be taken here (see the module docs).
+fn check_context() {
+    assert!(
+        !crate::trap::in_trap(),
+        "kernel bug: a sleeping lock (Mutex) taken in an interrupt handler"
+    );
+    assert!(
+        !SCHED.is_locked(),
+        "kernel bug: a sleeping lock (Mutex) taken under the scheduler lock"
+    );
+    // IRQs masked after boot: sound (blocking switches threads) but the
+    // whole critical section then runs masked, which the IRQs-off budget
+    // forbids. Checked in debug builds (it costs an IRQ mask and unmask).
+    if cfg!(debug_assertions) && booted() {
+        let irqs_on = arch::cpu::interrupts_disable();
+        if irqs_on {
+            arch::cpu::interrupts_enable();
+        }
+        assert!(
+            irqs_on,
+            "kernel bug: a sleeping lock (Mutex) taken with IRQs masked after boot"
+        );
     }
 }
 
@@ -108,6 +147,8 @@ unsafe impl<T: Send> Send for Mutex<T> {}
 /// Proof of holding a [`Mutex`]; unlocks when dropped.
 pub struct MutexGuard<'a, T> {
     mutex: &'a Mutex<T>,
+    /// Taken before the scheduler started (see [`Mutex::lock`]).
+    boot: bool,
 }
 
 impl<T> Mutex<T> {
@@ -121,7 +162,23 @@ impl<T> Mutex<T> {
 
     /// Takes the lock, blocking (and lending our priority to the owner) while
     /// another thread holds it.
+    ///
+    /// Before the scheduler starts there is one thread and no contention:
+    /// the lock is then only marked held (a second `lock` panics). Panics in
+    /// an interrupt handler or under the scheduler lock (kernel bugs: see
+    /// the module docs).
     pub fn lock(&self) -> MutexGuard<'_, T> {
+        if !started() {
+            assert!(
+                !self.core.boot_held.replace(true),
+                "kernel bug: a Mutex locked twice during boot"
+            );
+            return MutexGuard {
+                mutex: self,
+                boot: true,
+            };
+        }
+        check_context();
         let core: *const MutexCore = &self.core;
         let irqs = arch::cpu::interrupts_disable();
         let must_wait = with(|s| {
@@ -152,7 +209,16 @@ impl<T> Mutex<T> {
         if irqs {
             arch::cpu::interrupts_enable();
         }
-        MutexGuard { mutex: self }
+        MutexGuard {
+            mutex: self,
+            boot: false,
+        }
+    }
+
+    /// The protected value, taking the mutex apart (no lock needed: `self`
+    /// is ours).
+    pub fn into_inner(self) -> T {
+        self.data.into_inner()
     }
 
     /// The current owner, if any.
@@ -160,17 +226,23 @@ impl<T> Mutex<T> {
         with(|_| self.core.owner.get())
     }
 
+    /// Releases the lock. It is a preemption point only for what the unlock
+    /// itself changed (a waiter got the mutex, or our inherited priority
+    /// dropped): a switch that some other event asked for (a spawn, say)
+    /// waits for the next interrupt or preemption point, as it would have
+    /// without the lock, so that taking a lock in passing (the kernel heap,
+    /// `kernel::mm`) does not reorder its caller's work.
     fn unlock(&self) {
         let core: *const MutexCore = &self.core;
         let irqs = arch::cpu::interrupts_disable();
-        with(|s| {
+        let changed = with(|s| {
             let me = s.current();
             for h in s.tcb(me).held.iter_mut() {
                 if *h == Some(core) {
                     *h = None;
                 }
             }
-            match best_waiter(s, self.core.waiters.get()) {
+            let handed = match best_waiter(s, self.core.waiters.get()) {
                 Some((next, _)) => {
                     self.core
                         .waiters
@@ -181,13 +253,21 @@ impl<T> Mutex<T> {
                     s.make_ready(next);
                     let p = effective_prio(s, next);
                     s.set_prio(next, p);
+                    true
                 }
-                None => self.core.owner.set(None),
-            }
+                None => {
+                    self.core.owner.set(None);
+                    false
+                }
+            };
             let p = effective_prio(s, me);
+            let lowered = p != s.tcb(me).prio;
             s.set_prio(me, p);
+            handed || lowered
         });
-        preempt_point();
+        if changed {
+            preempt_point();
+        }
         if irqs {
             arch::cpu::interrupts_enable();
         }
@@ -211,7 +291,11 @@ impl<T> DerefMut for MutexGuard<'_, T> {
 
 impl<T> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.mutex.unlock();
+        if self.boot {
+            self.mutex.core.boot_held.set(false);
+        } else {
+            self.mutex.unlock();
+        }
     }
 }
 
