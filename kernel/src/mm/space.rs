@@ -232,6 +232,11 @@ pub fn alloc_task_frames(order: u8) -> Result<u32, FrameError> {
     })
 }
 
+/// Free pages now (a snapshot: others may allocate right after).
+pub fn free_pages() -> usize {
+    with(|mm| mm.frames.free_pages())
+}
+
 /// Frees a block [`alloc_frames`] returned.
 pub fn free_frames(phys: u32, order: u8) -> Result<(), FrameError> {
     with(|mm| mm.frames.free(phys, order))

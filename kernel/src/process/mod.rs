@@ -585,6 +585,12 @@ impl Task {
         if !self.class.is_hard() && self.anon.saturating_add(len) > self.budget {
             return Err(ProcError::NoMemory);
         }
+        // A request the free frames cannot meet fails at once, rather than
+        // after zeroing and mapping what there is and undoing it all.
+        let pages_left = crate::mm::free_pages().saturating_sub(crate::mm::KERNEL_RESERVE_PAGES);
+        if !self.class.is_hard() && (len / PAGE) as usize > pages_left {
+            return Err(ProcError::NoMemory);
+        }
         let base = self.find_gap(len).ok_or(ProcError::NoMemory)?;
         self.map_region(base, len, prot, Backing::Anon, &|_, _| {})?;
         self.anon += len;
