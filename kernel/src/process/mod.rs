@@ -582,14 +582,16 @@ impl Task {
             .checked_next_multiple_of(g)
             .filter(|&l| l > 0 && l <= USER_END - USER_START)
             .ok_or(ProcError::Invalid)?;
-        if !self.class.is_hard() && self.anon.saturating_add(len) > self.budget {
-            return Err(ProcError::NoMemory);
-        }
-        // A request the free frames cannot meet fails at once, rather than
-        // after zeroing and mapping what there is and undoing it all.
-        let pages_left = crate::mm::free_pages().saturating_sub(crate::mm::KERNEL_RESERVE_PAGES);
-        if !self.class.is_hard() && (len / PAGE) as usize > pages_left {
-            return Err(ProcError::NoMemory);
+        if !self.class.is_hard() {
+            if self.anon.saturating_add(len) > self.budget {
+                return Err(ProcError::NoMemory);
+            }
+            // A request the free frames cannot meet fails at once, rather
+            // than after zeroing and mapping what there is and undoing it.
+            let left = crate::mm::free_pages().saturating_sub(crate::mm::KERNEL_RESERVE_PAGES);
+            if (len / PAGE) as usize > left {
+                return Err(ProcError::NoMemory);
+            }
         }
         let base = self.find_gap(len).ok_or(ProcError::NoMemory)?;
         self.map_region(base, len, prot, Backing::Anon, &|_, _| {})?;
@@ -727,6 +729,8 @@ fn start(
     match start(pid) {
         Ok(thread) => {
             with_task(pid, |t| t.thread = thread);
+            // A task of higher priority than its creator runs at once.
+            task::preempt_point();
             Ok(pid)
         }
         Err(e) => {
@@ -748,7 +752,8 @@ fn free_slot() -> Result<u16, ProcError> {
         .ok_or(ProcError::TooMany)
 }
 
-/// Creates an isolated task (a process) running the ELF program `elf`.
+/// Creates an isolated task (a process) running the ELF program `elf`. If
+/// its priority is above the caller's it runs before this returns.
 pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
     if !spec.class.is_isolated() {
         return Err(ProcError::ClassViolation);

@@ -13,7 +13,7 @@ use arch::mmu::descriptor::Attrs;
 use arch::mmu::pmap::Size;
 use arch::trap::TrapFrame;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 
 /// Most threads that can exist at once (waiter sets are 64-bit masks).
 pub const MAX_THREADS: usize = 64;
@@ -143,6 +143,16 @@ static STARTED: AtomicBool = AtomicBool::new(false);
 /// Whether the scheduler runs (false during boot, before [`init`]).
 pub fn started() -> bool {
     STARTED.load(Ordering::Acquire)
+}
+
+/// The running thread's index, readable without the scheduler lock: a
+/// thread that reads it always finds itself (the switch stores it before
+/// the thread runs).
+static CURRENT: AtomicU16 = AtomicU16::new(0);
+
+/// The running thread, without the scheduler lock (see [`CURRENT`]).
+pub(crate) fn current_unlocked() -> ThreadId {
+    ThreadId::new(CURRENT.load(Ordering::Relaxed))
 }
 
 /// Set by boot once IRQs are enabled for good.
@@ -439,6 +449,7 @@ impl Sched {
             t.timing.switches += 1;
         }
         self.current = next;
+        CURRENT.store(next.index() as u16, Ordering::Relaxed);
         self.activate(next);
         self.program_timer();
         self.tcb(next).frame
@@ -533,6 +544,7 @@ pub fn init(main_prio: u8) {
     s.tcb(main).state = State::Running;
     s.tcb(main).slice_end = SLICE_NS;
     s.current = main;
+    CURRENT.store(main.index() as u16, Ordering::Relaxed);
     *SCHED.lock() = Some(s);
     STARTED.store(true, Ordering::Release);
     irq::register(
@@ -605,6 +617,9 @@ extern "C" fn thread_start(closure: usize, _unused: usize) -> ! {
 }
 
 /// Creates a kernel thread running `f` at `prio` (0 highest, 30 lowest).
+/// Spawning is not a preemption point: a new thread of higher priority
+/// than the caller's runs at the next interrupt or when the caller blocks
+/// (processes, by contrast, start at once: see `process::spawn_process`).
 pub fn spawn<F: FnOnce() + Send + 'static>(
     name: &'static str,
     prio: u8,

@@ -10,7 +10,15 @@
 //! mutex goes straight to its highest-priority waiter. Waiter sets are 64-bit
 //! masks over thread ids, so every operation is bounded by MAX_THREADS.
 //!
-//! All state here is only touched under the scheduler lock.
+//! **Fast path.** Taking a free mutex and releasing one nobody waits for
+//! are a few instructions with IRQs masked, without the scheduler lock (the
+//! kernel heap, `kernel::mm` and every task lock go through here on each
+//! call). A mutex enters its owner's `held` list only when a thread first
+//! waits for it ("tracked"), which is all that priority inheritance needs:
+//! a mutex nobody waits for lends no priority.
+//!
+//! Apart from the fast path, all state here is only touched under the
+//! scheduler lock.
 //!
 //! **Where a [`Mutex`] may be taken.** From thread context only: a thread, or
 //! a system call or fault handler running on a thread's kernel stack (even
@@ -23,7 +31,10 @@
 //! contended; it is taken without the scheduler and a second lock by the
 //! same code is a panic.
 
-use super::{MAX_THREADS, SCHED, Sched, State, ThreadId, booted, preempt_point, started, with};
+use super::{
+    MAX_THREADS, SCHED, Sched, State, ThreadId, booted, current_unlocked, preempt_point, started,
+    with,
+};
 use core::cell::{Cell, UnsafeCell};
 use core::ops::{Deref, DerefMut};
 
@@ -33,6 +44,9 @@ const _: () = assert!(MAX_THREADS <= 64);
 pub struct MutexCore {
     owner: Cell<Option<ThreadId>>,
     waiters: Cell<u64>,
+    /// In its owner's `held` list (someone waited for it since it was
+    /// taken); the fast unlock is only for untracked mutexes.
+    tracked: Cell<bool>,
     /// Held by boot code, before the scheduler started.
     boot_held: Cell<bool>,
 }
@@ -42,6 +56,7 @@ impl MutexCore {
         Self {
             owner: Cell::new(None),
             waiters: Cell::new(0),
+            tracked: Cell::new(false),
             boot_held: Cell::new(false),
         }
     }
@@ -179,27 +194,38 @@ impl<T> Mutex<T> {
             };
         }
         check_context();
-        let core: *const MutexCore = &self.core;
+        let me = current_unlocked();
         let irqs = arch::cpu::interrupts_disable();
-        let must_wait = with(|s| {
-            let me = s.current();
-            match self.core.owner.get() {
-                None => {
-                    self.core.owner.set(Some(me));
-                    hold(s, me, core);
-                    false
+        // Fast path: free, so nobody waits for it.
+        if self.core.owner.get().is_none() {
+            self.core.owner.set(Some(me));
+            if irqs {
+                arch::cpu::interrupts_enable();
+            }
+            return MutexGuard {
+                mutex: self,
+                boot: false,
+            };
+        }
+        let core: *const MutexCore = &self.core;
+        let must_wait = with(|s| match self.core.owner.get() {
+            None => {
+                self.core.owner.set(Some(me));
+                false
+            }
+            Some(owner) => {
+                assert!(owner != me, "mutex locked twice by the same thread");
+                if !self.core.tracked.replace(true) {
+                    hold(s, owner, core);
                 }
-                Some(owner) => {
-                    assert!(owner != me, "mutex locked twice by the same thread");
-                    self.core
-                        .waiters
-                        .set(self.core.waiters.get() | 1 << me.index());
-                    s.tcb(me).blocked_on = Some(core);
-                    s.block_current();
-                    let prio = s.tcb(me).prio;
-                    inherit(s, owner, prio);
-                    true
-                }
+                self.core
+                    .waiters
+                    .set(self.core.waiters.get() | 1 << me.index());
+                s.tcb(me).blocked_on = Some(core);
+                s.block_current();
+                let prio = s.tcb(me).prio;
+                inherit(s, owner, prio);
+                true
             }
         });
         if must_wait {
@@ -235,11 +261,21 @@ impl<T> Mutex<T> {
     fn unlock(&self) {
         let core: *const MutexCore = &self.core;
         let irqs = arch::cpu::interrupts_disable();
+        // Fast path: nobody waits, so it is in no `held` list.
+        if self.core.waiters.get() == 0 && !self.core.tracked.get() {
+            self.core.owner.set(None);
+            if irqs {
+                arch::cpu::interrupts_enable();
+            }
+            return;
+        }
         let changed = with(|s| {
             let me = s.current();
-            for h in s.tcb(me).held.iter_mut() {
-                if *h == Some(core) {
-                    *h = None;
+            if self.core.tracked.replace(false) {
+                for h in s.tcb(me).held.iter_mut() {
+                    if *h == Some(core) {
+                        *h = None;
+                    }
                 }
             }
             let handed = match best_waiter(s, self.core.waiters.get()) {
@@ -248,7 +284,10 @@ impl<T> Mutex<T> {
                         .waiters
                         .set(self.core.waiters.get() & !(1 << next.index()));
                     self.core.owner.set(Some(next));
-                    hold(s, next, core);
+                    if self.core.waiters.get() != 0 {
+                        self.core.tracked.set(true);
+                        hold(s, next, core);
+                    }
                     s.tcb(next).blocked_on = None;
                     s.make_ready(next);
                     let p = effective_prio(s, next);
