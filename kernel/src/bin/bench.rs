@@ -51,8 +51,8 @@
 //! `timer_enable`: the global timer's start in `time::init`, on boards without
 //! a counter that runs from reset) and how many instructions ran from there to
 //! the start of this image's `main`. `masked` gives the uninterrupted cost, in
-//! instructions, of two memory-manager calls that run whole with IRQs masked
-//! (see [`masked`]). `load` says how often each task of the memory load (see
+//! instructions, of two memory-manager calls that run whole under the MM
+//! lock (which no longer masks IRQs; see [`masked`]). `load` says how often each task of the memory load (see
 //! [`start_load`]) was switched in during the loaded runs. The run then ends
 //! through semihosting with status 0.
 
@@ -508,11 +508,12 @@ fn irq_latency() {
 }
 
 // ---------------------------------------------------------------------------
-// Memory-manager calls that run with IRQs masked.
+// Memory-manager calls that run under the MM lock.
 
-/// The uninterrupted cost of the memory-manager calls behind the loaded
-/// wake-up tail: each runs whole under the MM lock, IRQs masked, so a timer
-/// interrupt that falls in one waits for its end. `map_new_table` maps a page
+/// The uninterrupted cost of the memory-manager calls that were behind the
+/// loaded wake-up tail while the MM lock masked IRQs: each runs whole under
+/// the MM lock, now a sleeping lock (IRQs enabled), so a timer interrupt
+/// that falls in one no longer waits for its end. `map_new_table` maps a page
 /// into a MiB that has no L2 table yet, so the call takes one from the L2
 /// pool (a slot a previous table left, as the memory load's `mmap`s do), and
 /// `unmap_table` removes that MiB's only page, which gives the table back.
