@@ -25,10 +25,7 @@ pub(super) fn reserve(t: &mut Task, sections: u32) -> Result<(), ProcError> {
         .map_err(|_| ProcError::NoMemory)?;
     for _ in 0..sections {
         match crate::mm::alloc_task_frames(8) {
-            Ok(b) => {
-                super::zero_section(b);
-                blocks.push(b);
-            }
+            Ok(b) => blocks.push(b),
             Err(_) => {
                 for b in blocks {
                     let _ = crate::mm::free_frames(b, 8);
@@ -36,6 +33,11 @@ pub(super) fn reserve(t: &mut Task, sections: u32) -> Result<(), ProcError> {
                 return Err(ProcError::BudgetUnavailable { needed: sections });
             }
         }
+    }
+    // Zeroed only once the whole budget is secured: a refused admission
+    // costs no megabytes of stores.
+    for &b in &blocks {
+        super::zero_section(b);
     }
     t.reserve = blocks;
     Ok(())
