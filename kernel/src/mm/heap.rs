@@ -39,37 +39,48 @@ static HEAP: KernelHeap = KernelHeap {
 };
 
 /// Maps `bytes` (page multiple) at `top`; on failure unmaps what it mapped.
+/// [`MM`](super::MM) is taken once per page, not for the whole chunk, so a
+/// thread waiting for it (a hard task's `mmap`, say) waits for one page's
+/// map at most.
 fn grow_at(top: u32, bytes: u32) -> bool {
     if top.checked_add(bytes).is_none_or(|end| end > HEAP_END) {
         return false;
     }
-    super::with(|mm| {
-        let mut done = 0;
-        while done < bytes {
-            let Ok(frame) = mm.frames.alloc(0) else { break };
+    let mut done = 0;
+    while done < bytes {
+        let mapped = super::with(|mm| {
+            let Ok(frame) = mm.frames.alloc(0) else {
+                return false;
+            };
             let (kpmap, mut t) = mm.kernel_space();
             if kpmap
                 .map(top + done, frame, Size::Page, Attrs::KERNEL_DATA, &mut t)
                 .is_err()
             {
                 let _ = mm.frames.free(frame, 0);
-                break;
+                return false;
             }
-            done += PAGE_SIZE;
+            true
+        });
+        if !mapped {
+            break;
         }
-        if done == bytes {
-            return true;
-        }
-        while done > 0 {
-            done -= PAGE_SIZE;
+        done += PAGE_SIZE;
+    }
+    if done == bytes {
+        return true;
+    }
+    while done > 0 {
+        done -= PAGE_SIZE;
+        super::with(|mm| {
             let (kpmap, mut t) = mm.kernel_space();
             if let Ok(frame) = kpmap.unmap(top + done, Size::Page, &mut t) {
                 mm.note_unmapped(frame);
                 let _ = mm.frames.free(frame, 0);
             }
-        }
-        false
-    })
+        });
+    }
+    false
 }
 
 fn grow(heap: &mut Heap, layout: Layout) -> bool {
