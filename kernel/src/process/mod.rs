@@ -21,7 +21,10 @@
 //! reserve, its table never needs a second level, and nothing it does calls
 //! an allocator. The reserve is zeroed at admission and a section `munmap`
 //! gives back is zeroed again then (in the caller's time), so an `mmap` of a
-//! section costs a table write, never a megabyte of stores.
+//! section costs a table write, never a megabyte of stores. That write
+//! takes [`MM`](crate::mm::MM) (for the reverse map) for a few hundred
+//! instructions: if another thread holds it, the hard task waits for that
+//! one bounded operation, which runs at the hard task's priority meanwhile.
 //!
 //! **Memory limits.** A soft isolated process holds at most its budget of
 //! anonymous memory ([`DEFAULT_SOFT_BUDGET`] unless its spec says otherwise)

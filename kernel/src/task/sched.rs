@@ -493,9 +493,10 @@ impl Sched {
     }
 }
 
-/// Frees the kernel stacks of exited threads (not yet joined), one short
+/// Frees the kernel stacks of exited threads not joined yet, one short
 /// scheduler-lock section each, the unmapping with the lock released. Runs
-/// in thread context, before a spawn and in a join: never in a switch.
+/// in thread context, at the start of every spawn (a join frees its own
+/// thread's stack): never in a switch.
 pub fn reap_stacks() {
     while let Some((base, phys)) = with(|s| s.take_zombie_stack()) {
         unmap_stack(base, phys);
