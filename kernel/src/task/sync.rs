@@ -21,9 +21,11 @@
 //! scheduler lock.
 //!
 //! **Where a [`Mutex`] may be taken.** From thread context only: a thread, or
-//! a system call or fault handler running on a thread's kernel stack (even
-//! with IRQs masked: blocking there switches to another thread, which is
-//! sound). Never from an interrupt handler (it has no thread to block) and
+//! a system call or fault handler running on a thread's kernel stack. With
+//! IRQs masked that would still be sound (blocking switches to another
+//! thread) but the critical section would then run masked, which the
+//! IRQs-off budget forbids after boot: a panic in debug builds. Never from
+//! an interrupt handler (it has no thread to block) and
 //! never while holding the scheduler lock or any other `IrqLock` (a spin
 //! lock: blocking with it held would leave every other taker spinning with
 //! IRQs masked). Both are kernel bugs and panic at once. Before the
