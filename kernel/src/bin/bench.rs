@@ -692,6 +692,30 @@ fn null_syscall() {
     report("null_syscall", false);
 }
 
+/// `MMAP` of one section by a hard isolated process, the whole call from
+/// user mode: it takes a section from the task's reserve, which was zeroed
+/// at admission and is zeroed again by each (untimed) `munmap`, so the call
+/// writes one L1 entry and zeroes nothing. 1000 samples, minus what two
+/// back-to-back counter reads differ by.
+fn hard_mmap_section() {
+    let (start_us, start_ns) = start_time();
+    let spec = Spec {
+        name: "bench-hard-mmap",
+        class: Class::HardIsolated,
+        priority: HARD_PRIORITY,
+        budget: 2 << 20,
+        devices: &TIMER,
+        arg: start_us,
+    };
+    let mailbox = run_program(&spec, "bench_hard_mmap", start_ns);
+    let (data, empty) = mailbox.data();
+    for ticks in data {
+        record(insns(u64::from(ticks.saturating_sub(empty))));
+    }
+    mailbox.release();
+    report("hard_mmap_section", false);
+}
+
 /// Two soft isolated processes (own TTBR0 and ASID each) of one priority
 /// yield to each other, 1000 times each. A sample runs from the counter read
 /// just before `YIELD` in one process to the read just after `YIELD`
@@ -1061,6 +1085,7 @@ fn main() {
     thread_switch();
     irq_latency();
     null_syscall();
+    hard_mmap_section();
     process_switch();
     process_create_exit();
     let classes = [
