@@ -83,6 +83,11 @@ trap_common:
     mov     sp, r0
     .global __trap_return
 __trap_return:
+    @ Clear the exclusive monitor: the thread resumed (maybe not the one
+    @ interrupted) may be between an ldrex and its strex, and a monitor left
+    @ open by another thread's ldrex would let that strex succeed on a
+    @ stale value (atomic read-modify-writes run with IRQs enabled).
+    clrex
     pop     {r0-r12}
     ldmia   sp, {sp, lr}^           @ user-mode sp and lr
     nop

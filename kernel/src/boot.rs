@@ -170,6 +170,7 @@ extern "C" fn kernel_entry(info: &BootInfo) -> ! {
     // The scheduler runs: from here on masked stretches are profiled.
     crate::irqsoff::start();
     arch::cpu::interrupts_enable();
+    crate::task::boot_finished();
     __kernel_main();
     exit(ExitCode::Success)
 }

@@ -11,7 +11,10 @@
 //!   task, whose faults are kernel panics by class; FIQ; ...) is fatal: a decoded report (mode, pc, fault address and status in words,
 //!   registers) and the run ends with [`ExitCode::Fault`](crate::ExitCode::Fault).
 //!
-//! IRQs stay masked for the whole trap: handlers do not nest.
+//! IRQs stay masked for the whole trap (handlers do not nest), except in
+//! system calls, which run on the thread's kernel stack with IRQs enabled.
+//! The kill of a faulting process stays masked: it only records why and
+//! switches away (the reaper does the rest with IRQs enabled).
 
 use crate::console::emergency_print;
 use crate::process::Death;

@@ -73,6 +73,7 @@ pub const METRICS: &[&str] = &[
     "heap_alloc_64",
     "zone_alloc",
     "null_syscall",
+    "hard_mmap_section",
     "thread_switch",
     "process_switch",
     "irq_latency",
@@ -371,7 +372,7 @@ pub struct Report {
     /// The `boot` record: where `boot_to_first_task` counts from (`reset` or
     /// `timer_enable`) and the instructions from there to the image's `main`.
     pub boot: Option<(String, u64)>,
-    /// The `masked` record: memory-manager calls that run with IRQs masked
+    /// The `masked` record: memory-manager calls, timed whole under the MM lock
     /// (name, instructions).
     pub masked: Vec<(String, u64)>,
     /// The `load` record: how often each load task was switched in.
@@ -692,7 +693,7 @@ impl Report {
                 .collect();
             let _ = writeln!(
                 t,
-                "memory-manager calls run whole with IRQs masked (median instructions): {}",
+                "memory-manager calls, whole under the MM lock (IRQs enabled) (median instructions): {}",
                 calls.join(", ")
             );
         }

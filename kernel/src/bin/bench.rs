@@ -53,8 +53,8 @@
 //! `timer_enable`: the global timer's start in `time::init`, on boards without
 //! a counter that runs from reset) and how many instructions ran from there to
 //! the start of this image's `main`. `masked` gives the uninterrupted cost, in
-//! instructions, of two memory-manager calls that run whole with IRQs masked
-//! (see [`masked`]). `load` says how often each task of the memory load (see
+//! instructions, of two memory-manager calls that run whole under the MM lock
+//! (which no longer masks IRQs; see [`masked`]). `load` says how often each task of the memory load (see
 //! [`start_load`]) was switched in during the loaded runs. `irqsoff` follows
 //! each workload (see [`workload`]): the IRQs-off profiler's
 //! (`kernel::irqsoff`, built in by `cargo xtask bench`) longest window with
@@ -562,11 +562,12 @@ fn irq_latency() {
 }
 
 // ---------------------------------------------------------------------------
-// Memory-manager calls that run with IRQs masked.
+// Memory-manager calls that run under the MM lock.
 
-/// The uninterrupted cost of the memory-manager calls behind the loaded
-/// wake-up tail: each runs whole under the MM lock, IRQs masked, so a timer
-/// interrupt that falls in one waits for its end. `map_new_table` maps a page
+/// The uninterrupted cost of the memory-manager calls that were behind the
+/// loaded wake-up tail while the MM lock masked IRQs: each runs whole under
+/// the MM lock, now a sleeping lock (IRQs enabled), so a timer interrupt
+/// that falls in one no longer waits for its end. `map_new_table` maps a page
 /// into a MiB that has no L2 table yet, so the call takes one from the L2
 /// pool (a slot a previous table left, as the memory load's `mmap`s do), and
 /// `unmap_table` removes that MiB's only page, which gives the table back.
@@ -743,6 +744,30 @@ fn null_syscall() {
     }
     mailbox.release();
     report("null_syscall", false);
+}
+
+/// `MMAP` of one section by a hard isolated process, the whole call from
+/// user mode: it takes a section from the task's reserve, which was zeroed
+/// at admission and is zeroed again by each (untimed) `munmap`, so the call
+/// writes one L1 entry and zeroes nothing. 1000 samples, minus what two
+/// back-to-back counter reads differ by.
+fn hard_mmap_section() {
+    let (start_us, start_ns) = start_time();
+    let spec = Spec {
+        name: "bench-hard-mmap",
+        class: Class::HardIsolated,
+        priority: HARD_PRIORITY,
+        budget: 2 << 20,
+        devices: &TIMER,
+        arg: start_us,
+    };
+    let mailbox = run_program(&spec, "bench_hard_mmap", start_ns);
+    let (data, empty) = mailbox.data();
+    for ticks in data {
+        record(insns(u64::from(ticks.saturating_sub(empty))));
+    }
+    mailbox.release();
+    report("hard_mmap_section", false);
 }
 
 /// Two soft isolated processes (own TTBR0 and ASID each) of one priority
@@ -1076,31 +1101,6 @@ fn wakeup_latency(class: Class, loaded: bool) {
 /// The metric name of a wake-up latency run: `wakeup_latency_<class>_<how>`.
 fn wakeup_name(class: Class, how: &str) -> alloc::string::String {
     alloc::format!("wakeup_latency_{}_{how}", class_key(class))
-}
-
-/// A hard isolated task's `mmap` of one 1 MiB section, from user mode, the
-/// whole call: the program `bench_hard_mmap` (budget: its mailbox's section
-/// and the one it maps) reads the global timer just before the inlined `svc`
-/// sequence and just after it returns, 1000 times, unmapping the section
-/// after each sample, untimed. A sample is that difference minus what two
-/// back-to-back reads differ by.
-fn hard_mmap_section() {
-    let (start_us, start_ns) = start_time();
-    let spec = Spec {
-        name: "bench-hard-mmap",
-        class: Class::HardIsolated,
-        priority: HARD_PRIORITY,
-        budget: 2 << 20,
-        devices: &TIMER,
-        arg: start_us,
-    };
-    let mailbox = run_program(&spec, "bench_hard_mmap", start_ns);
-    let (data, empty) = mailbox.data();
-    for ticks in data {
-        record(insns(u64::from(ticks.saturating_sub(empty))));
-    }
-    mailbox.release();
-    report("hard_mmap_section", false);
 }
 
 /// What each crashing soft process maps before it faults (KiB).

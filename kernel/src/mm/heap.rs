@@ -7,13 +7,19 @@
 //! `Heap::extend` requires. Hard real-time paths never allocate here; they
 //! get their memory reserved when they are admitted.
 //!
+//! The heap's lock is a sleeping lock with priority inheritance, like
+//! [`MM`](super::MM): growing the heap maps pages, which takes `MM`, and
+//! neither may mask IRQs for that long. So the heap follows the rules of
+//! `kernel::mm`: no allocation or free in an interrupt handler, under the
+//! scheduler lock or under another `IrqLock` (a panic names the bug).
+//!
 //! Lock order: the heap lock, then [`MM`](super::MM). Code holding `MM` never
 //! allocates.
 
 use super::frames::PAGE_SIZE;
 use crate::layout::{HEAP_END, HEAP_START};
 use crate::println;
-use crate::sync::IrqLock;
+use crate::task::sync::Mutex;
 use arch::mmu::descriptor::Attrs;
 use arch::mmu::pmap::Size;
 use core::alloc::{GlobalAlloc, Layout};
@@ -24,46 +30,57 @@ use linked_list_allocator::Heap;
 const GROW_MIN: u32 = 64 * 1024;
 
 struct KernelHeap {
-    heap: IrqLock<Heap>,
+    heap: Mutex<Heap>,
 }
 
 #[global_allocator]
 static HEAP: KernelHeap = KernelHeap {
-    heap: IrqLock::new(Heap::empty()),
+    heap: Mutex::new(Heap::empty()),
 };
 
 /// Maps `bytes` (page multiple) at `top`; on failure unmaps what it mapped.
+/// [`MM`](super::MM) is taken once per page, not for the whole chunk, so a
+/// thread waiting for it (a hard task's `mmap`, say) waits for one page's
+/// map at most.
 fn grow_at(top: u32, bytes: u32) -> bool {
     if top.checked_add(bytes).is_none_or(|end| end > HEAP_END) {
         return false;
     }
-    super::with(|mm| {
-        let mut done = 0;
-        while done < bytes {
-            let Ok(frame) = mm.frames.alloc(0) else { break };
+    let mut done = 0;
+    while done < bytes {
+        let mapped = super::with(|mm| {
+            let Ok(frame) = mm.frames.alloc(0) else {
+                return false;
+            };
             let (kpmap, mut t) = mm.kernel_space();
             if kpmap
                 .map(top + done, frame, Size::Page, Attrs::KERNEL_DATA, &mut t)
                 .is_err()
             {
                 let _ = mm.frames.free(frame, 0);
-                break;
+                return false;
             }
-            done += PAGE_SIZE;
+            true
+        });
+        if !mapped {
+            break;
         }
-        if done == bytes {
-            return true;
-        }
-        while done > 0 {
-            done -= PAGE_SIZE;
+        done += PAGE_SIZE;
+    }
+    if done == bytes {
+        return true;
+    }
+    while done > 0 {
+        done -= PAGE_SIZE;
+        super::with(|mm| {
             let (kpmap, mut t) = mm.kernel_space();
             if let Ok(frame) = kpmap.unmap(top + done, Size::Page, &mut t) {
                 mm.note_unmapped(frame);
                 let _ = mm.frames.free(frame, 0);
             }
-        }
-        false
-    })
+        });
+    }
+    false
 }
 
 fn grow(heap: &mut Heap, layout: Layout) -> bool {
@@ -109,6 +126,27 @@ unsafe impl GlobalAlloc for KernelHeap {
             // SAFETY: GlobalAlloc's contract: ptr came from alloc with layout.
             unsafe { self.heap.lock().deallocate(p, layout) };
         }
+    }
+}
+
+/// `Box::new` that hands `value` back instead of ending the kernel when the
+/// heap is exhausted (`Box::try_new` is not stable): for kernel objects that
+/// a task's demand causes, whose creation must fail with an error.
+pub fn try_box<T>(value: T) -> Result<alloc::boxed::Box<T>, T> {
+    let layout = Layout::new::<T>();
+    if layout.size() == 0 {
+        return Ok(alloc::boxed::Box::new(value));
+    }
+    // SAFETY: the layout's size is not zero.
+    let p = unsafe { alloc::alloc::alloc(layout) }.cast::<T>();
+    if p.is_null() {
+        return Err(value);
+    }
+    // SAFETY: p is fresh memory from the global allocator with T's layout,
+    // which is what Box::from_raw takes; it is written before the box owns it.
+    unsafe {
+        p.write(value);
+        Ok(alloc::boxed::Box::from_raw(p))
     }
 }
 

@@ -9,8 +9,8 @@
 //! so unmapping everything returns every page.
 //!
 //! **Zeroing.** A table must be all fault entries (zero) when handed out, and
-//! all of this runs under the MM lock with IRQs masked, where zeroing 1 KiB
-//! costs about a thousand instructions. So free slots are kept zeroed: a
+//! all of this runs under the MM lock, where zeroing 1 KiB costs about a
+//! thousand instructions that a waiting hard thread would pay. So free slots are kept zeroed: a
 //! table comes back only when its last entry has been unmapped, so it is
 //! zero already (the [`TableSource`](arch::mmu::pmap::TableSource) contract),
 //! and a frame zeroed before it joins the pool ([`L2Pool::add_zeroed_frame`],

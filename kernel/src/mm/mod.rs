@@ -8,9 +8,14 @@
 //!       heap, zones  kernel objects: linked_list_allocator, fixed-size zones
 //! ```
 //!
-//! One lock ([`MM`]) guards the frame allocator, the L2 pool, the kernel pmap
-//! and the ioremap window, with IRQs masked. Code holding it never allocates
-//! from the heap, so heap growth (which takes it) cannot deadlock.
+//! One lock ([`MM`]) guards the frame allocator, the L2 pool and the kernel
+//! pmap; the ioremap window has its own, taken before it. Both are sleeping
+//! locks with priority inheritance, so no `kernel::mm` call masks IRQs, and
+//! the rule that comes with them: interrupt handlers never call `kernel::mm`
+//! nor allocate from the heap, and nothing does so under the scheduler lock
+//! or another `IrqLock` (checked: a panic names the bug). Code holding
+//! [`MM`] never allocates from the heap, so heap growth (which takes it)
+//! cannot deadlock.
 
 pub mod frames;
 pub mod zones;

@@ -6,12 +6,24 @@
 //! moves the console to ioremap and removes the boot stub's early UART
 //! mapping. Everything else reaches these through the functions below, which
 //! take [`MM`] for the duration of one operation.
+//!
+//! [`MM`] is a sleeping lock with priority inheritance
+//! ([`task::sync::Mutex`](crate::task::sync::Mutex)), not an IRQ-masking
+//! one: a page map (600-700 instructions) runs with interrupts enabled, and
+//! a hard thread that needs the lock while a soft one holds it lends the
+//! holder its priority for that one bounded operation. So the rules of a
+//! `Mutex` apply to every function here (and to the kernel heap, which
+//! calls them): thread context only. **Interrupt handlers never call
+//! `kernel::mm` or allocate**, and nothing calls them under the scheduler
+//! lock or another `IrqLock`; both are kernel bugs that panic at once (see
+//! `task::sync`). Before the scheduler starts the lock is uncontended and
+//! works without it.
 
 use super::frames::{FrameAllocator, FrameError, MAX_ORDER, PAGE_SIZE, PageDesc, PageState};
 use super::l2pool::{self, L2Pool};
 use crate::boot::{BootInfo, phys_to_virt};
 use crate::layout::{EARLY_UART_VBASE, IOREMAP_END, IOREMAP_START, KTASK_END, KTASK_START};
-use crate::sync::IrqLock;
+use crate::task::sync::Mutex;
 use crate::{BOARD, println};
 use arch::mmu::descriptor::{Attrs, L1Entry};
 use arch::mmu::ioremap::{IoError, IoRemap};
@@ -29,23 +41,34 @@ pub struct Mm {
     kpmap: Pmap<4096>,
 }
 
-/// The memory manager, behind one IRQ-masking lock.
-pub static MM: IrqLock<Option<Mm>> = IrqLock::new(None);
+/// The memory manager, behind one sleeping lock (see the module docs).
+pub static MM: Mutex<Option<Mm>> = Mutex::new(None);
 
-/// The ioremap window (taken before [`MM`] when both are needed).
-static IO: IrqLock<IoRemap> = IrqLock::new(IoRemap::new(IOREMAP_START..IOREMAP_END));
+/// The ioremap window (taken before [`MM`] when both are needed; sleeping
+/// too).
+static IO: Mutex<IoRemap> = Mutex::new(IoRemap::new(IOREMAP_START..IOREMAP_END));
 
 /// The kernel pmap's live-entry counters (8 KiB: kept out of the stack).
 static mut KERNEL_L2_LIVE: [u16; 4096] = [0; 4096];
+
+/// Free pages that process memory (see [`alloc_task_frames`]) never takes:
+/// 256 KiB kept for the kernel heap's growth, thread stacks and TCBs, so
+/// that processes filling RAM cannot make a kernel allocation fail.
+pub const KERNEL_RESERVE_PAGES: usize = 64;
 
 /// A [`TableSource`] over the L2 pool and the frames it draws from.
 pub struct Tables<'a> {
     frames: &'a mut FrameAllocator<'static>,
     l2: &'a mut L2Pool,
+    /// Free pages a new pool frame may not dip into (process tables).
+    floor: usize,
 }
 
 impl TableSource for Tables<'_> {
     fn alloc_l2(&mut self) -> Option<u32> {
+        if self.l2.free_slots() == 0 && self.frames.free_pages() <= self.floor {
+            return None;
+        }
         self.l2.alloc(self.frames)
     }
     fn free_l2(&mut self, phys: u32) {
@@ -79,15 +102,27 @@ impl Mm {
             Tables {
                 frames: &mut self.frames,
                 l2: &mut self.l2,
+                floor: 0,
             },
         )
     }
 
-    /// A table source alone (for process pmaps).
+    /// A table source alone (for process pmaps: unmap, protect, extract).
     pub fn tables(&mut self) -> Tables<'_> {
         Tables {
             frames: &mut self.frames,
             l2: &mut self.l2,
+            floor: 0,
+        }
+    }
+
+    /// The table source for maps in process pmaps: a new table never takes
+    /// one of the last [`KERNEL_RESERVE_PAGES`] free pages.
+    pub fn task_tables(&mut self) -> Tables<'_> {
+        Tables {
+            frames: &mut self.frames,
+            l2: &mut self.l2,
+            floor: KERNEL_RESERVE_PAGES,
         }
     }
 }
@@ -153,6 +188,7 @@ pub fn init(info: &BootInfo) {
     kpmap.adopt(&Tables {
         frames: &mut frames,
         l2: &mut l2,
+        floor: 0,
     });
     *MM.lock() = Some(Mm { frames, l2, kpmap });
 
@@ -184,6 +220,24 @@ pub fn alloc_frames(order: u8) -> Result<u32, FrameError> {
     with(|mm| mm.frames.alloc(order))
 }
 
+/// [`alloc_frames`] for process memory (a soft task's pages, a process's
+/// tables, a hard task's reserve): refused with `OutOfMemory` when it would
+/// leave fewer than [`KERNEL_RESERVE_PAGES`] pages free.
+pub fn alloc_task_frames(order: u8) -> Result<u32, FrameError> {
+    with(|mm| {
+        let want = 1usize << order.min(MAX_ORDER);
+        if mm.frames.free_pages() < want + KERNEL_RESERVE_PAGES {
+            return Err(FrameError::OutOfMemory);
+        }
+        mm.frames.alloc(order)
+    })
+}
+
+/// Free pages now (a snapshot: others may allocate right after).
+pub fn free_pages() -> usize {
+    with(|mm| mm.frames.free_pages())
+}
+
 /// Frees a block [`alloc_frames`] returned.
 pub fn free_frames(phys: u32, order: u8) -> Result<(), FrameError> {
     with(|mm| mm.frames.free(phys, order))
@@ -205,16 +259,17 @@ fn check_ktask(va: u32, size: Size) -> Result<(), PmapError> {
 }
 
 /// Makes sure the L2 pool has a free table before a map that needs a new
-/// one, so that the map, which runs whole under [`MM`] with IRQs masked, does
-/// not zero a table there. When the pool is empty this takes a frame, zeroes
+/// one, so that the map, which runs whole under [`MM`], does not zero a
+/// table there (keeping the lock's hold time, which a hard thread may wait
+/// for, short). When the pool is empty this takes a frame, zeroes
 /// it with IRQs enabled and no lock held (nothing else can reach the frame
 /// yet: it is in no table and no list), and gives it to the pool as four
 /// zeroed tables; if the pool got a free table meanwhile, the frame goes
 /// back. `needs` says, under the lock, whether the map needs a new table.
 ///
-/// It does nothing when IRQs are masked already (the caller holds an
-/// `IrqLock`): there zeroing 4 KiB here would only lengthen the masked
-/// section, and the map zeroes just the 1 KiB it needs. If another thread
+/// It does nothing when IRQs are masked (boot): there zeroing 4 KiB here
+/// would only lengthen the masked section, and the map zeroes just the 1 KiB
+/// it needs. If another thread
 /// takes the table before the map runs, the map takes a frame itself and
 /// zeroes the table under the lock, as every map did before.
 fn prepare_table(needs: impl FnOnce(&mut Mm) -> bool) {
@@ -250,7 +305,7 @@ fn prepare_table(needs: impl FnOnce(&mut Mm) -> bool) {
 /// needs no lock): call it before the map, outside [`MM`].
 pub fn prepare_l2<const N: usize>(pmap: &Pmap<N>, va: u32, size: Size) {
     if size.is_l2() && pmap.l1_entry(va) == L1Entry::Fault {
-        prepare_table(|_| true);
+        prepare_table(|mm| mm.frames.free_pages() > KERNEL_RESERVE_PAGES);
     }
 }
 

@@ -19,9 +19,8 @@
 //! report is printed by whichever of them starts the teardown. `wait`
 //! returns only once every frame is back.
 
-use super::{Entry, KILLED, ProcError, TASKS, get};
+use super::{Entry, KILLED, ProcError, TASKS, TaskRef, get};
 use crate::{println, task};
-use alloc::sync::Arc;
 use arch::fault::FaultStatus;
 use arch::trap::{TrapFrame, TrapKind};
 use core::fmt;
@@ -162,7 +161,7 @@ pub fn wait(pid: u16) -> Result<i32, ProcError> {
     while !finish(&entry, u32::MAX) {}
     let mut tasks = TASKS.lock();
     if let Some(slot) = tasks.get_mut(pid as usize)
-        && slot.as_ref().is_some_and(|e| Arc::ptr_eq(e, &entry))
+        && slot.as_ref().is_some_and(|e| TaskRef::ptr_eq(e, &entry))
     {
         *slot = None;
     }

@@ -15,12 +15,16 @@ use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use alloc::vec::Vec;
 use arch::mmu::pmap::Pmap;
 
-/// Reserves `sections` 1 MiB blocks for a hard task; on failure gives back
-/// what it took.
+/// Reserves `sections` 1 MiB blocks for a hard task, zeroed here (at
+/// admission, in the creator's time, IRQs enabled) so that the task's own
+/// `mmap` never zeroes; on failure gives back what it took.
 pub(super) fn reserve(t: &mut Task, sections: u32) -> Result<(), ProcError> {
-    let mut blocks = Vec::with_capacity(sections as usize);
+    let mut blocks = Vec::new();
+    blocks
+        .try_reserve_exact(sections as usize)
+        .map_err(|_| ProcError::NoMemory)?;
     for _ in 0..sections {
-        match crate::mm::alloc_frames(8) {
+        match crate::mm::alloc_task_frames(8) {
             Ok(b) => blocks.push(b),
             Err(_) => {
                 for b in blocks {
@@ -29,6 +33,11 @@ pub(super) fn reserve(t: &mut Task, sections: u32) -> Result<(), ProcError> {
                 return Err(ProcError::BudgetUnavailable { needed: sections });
             }
         }
+    }
+    // Zeroed only once the whole budget is secured: a refused admission
+    // costs no megabytes of stores.
+    for &b in &blocks {
+        super::zero_section(b);
     }
     t.reserve = blocks;
     Ok(())
@@ -40,14 +49,14 @@ pub(super) fn build(t: &mut Task, image: &ElfImage, spec: &Spec) -> Result<(u32,
     let g = t.class.granule();
     // Segments as granule-aligned ranges, checked for sharing a granule
     // (a hard program must keep its segments in separate sections).
-    let mut segs: Vec<_> = image
-        .segments()
-        .map(|s| {
-            let start = s.vaddr & !(g - 1);
-            let end = (s.vaddr + s.mem_size).next_multiple_of(g);
-            (start, end, s)
-        })
-        .collect();
+    let mut segs = Vec::new();
+    segs.try_reserve_exact(image.segments().count())
+        .map_err(|_| ProcError::NoMemory)?;
+    segs.extend(image.segments().map(|s| {
+        let start = s.vaddr & !(g - 1);
+        let end = (s.vaddr + s.mem_size).next_multiple_of(g);
+        (start, end, s)
+    }));
     segs.sort_by_key(|(start, ..)| *start);
     if segs.windows(2).any(|w| w[0].1 > w[1].0) {
         return Err(ProcError::ClassViolation);
@@ -118,7 +127,7 @@ pub(super) fn build(t: &mut Task, image: &ElfImage, spec: &Spec) -> Result<(u32,
 /// A process's address space: an 8 KiB block holding its 4 KiB L1 table
 /// (TTBCR.N = 2) and the pmap's 2 KiB of per-slot counters.
 fn new_space(t: &mut Task) -> Result<Pmap<1024>, ProcError> {
-    let block = crate::mm::alloc_frames(1)?;
+    let block = crate::mm::alloc_task_frames(1)?;
     let va = phys_to_virt(block);
     // SAFETY: a fresh 8 KiB block in the linear map, ours alone.
     unsafe { (va as *mut u8).write_bytes(0, 8192) };

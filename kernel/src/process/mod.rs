@@ -23,7 +23,22 @@
 //! allocator as 1 MiB blocks when it is created, or creation fails and
 //! nothing stays allocated. After that its `mmap` takes sections from its own
 //! reserve, its table never needs a second level, and nothing it does calls
-//! an allocator.
+//! an allocator. The reserve is zeroed at admission and a section `munmap`
+//! gives back is zeroed again then (in the caller's time), so an `mmap` of a
+//! section costs a table write, never a megabyte of stores. That write
+//! takes [`MM`](crate::mm::MM) (for the reverse map) for a few hundred
+//! instructions: if another thread holds it, the hard task waits for that
+//! one bounded operation, which runs at the hard task's priority meanwhile.
+//!
+//! **Memory limits.** A soft isolated process holds at most its budget of
+//! anonymous memory ([`DEFAULT_SOFT_BUDGET`] unless its spec says otherwise)
+//! and gets `NoMem` past it. Frames for process memory (soft pages, L2
+//! tables, images, hard reserves) never take the last
+//! [`KERNEL_RESERVE_PAGES`](crate::mm::KERNEL_RESERVE_PAGES): those stay
+//! for the kernel heap and thread stacks. Kernel objects a task causes (the
+//! `Task`, its reference count, region and device lists, its thread's TCB,
+//! stack and start closure) come from fallible allocations: when the heap
+//! is exhausted creation fails with [`ProcError::NoMemory`], never a panic.
 
 mod end;
 mod loader;
@@ -38,12 +53,13 @@ use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::task::sync::Mutex;
 use crate::task::{self, Space, TaskError, ThreadId};
 use crate::{boot::phys_to_virt, println};
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use arch::mmu::asid::AsidTag;
 use arch::mmu::descriptor::{Access, Attrs, MemType};
 use arch::mmu::pmap::{Pmap, PmapError, PmapStats, Size};
 use arch::trap::TrapFrame;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// The most tasks that can exist at once.
 pub const MAX_TASKS: usize = 32;
@@ -51,6 +67,10 @@ pub const MAX_TASKS: usize = 32;
 pub const MAX_REGIONS: usize = 16;
 /// Stack of a soft isolated process.
 pub const SOFT_STACK: u32 = 16 * 1024;
+/// Anonymous memory a soft isolated process may hold at once when its
+/// [`Spec::budget`] is 0: enough for a typical service, small enough that a
+/// few runaway processes cannot take all of RAM.
+pub const DEFAULT_SOFT_BUDGET: u32 = 4 << 20;
 /// Where anonymous mappings and devices of isolated processes start.
 const MMAP_BASE: u32 = 0x1000_0000;
 /// Each kernel-bound task's window in the kernel-task area.
@@ -122,7 +142,8 @@ pub struct Spec<'a> {
     pub priority: u8,
     /// Anonymous memory the task may map besides its image and stack
     /// (hard: reserved at admission; soft kernel-bound: mapped at creation;
-    /// soft isolated: an upper limit on what it holds at once, 0 = none).
+    /// soft isolated: an upper limit on what it holds at once, 0 = the
+    /// default, [`DEFAULT_SOFT_BUDGET`]; there is no unlimited).
     pub budget: u32,
     /// Devices the task may map.
     pub devices: &'a [Device],
@@ -144,7 +165,8 @@ pub enum ProcError {
         /// Sections the task needs.
         needed: u32,
     },
-    /// Out of memory (soft tasks).
+    /// Out of memory: frames (soft tasks), the budget of a soft isolated
+    /// task, or the kernel heap for the objects a new task needs.
     NoMemory,
     /// [`MAX_TASKS`] tasks exist, or [`MAX_REGIONS`] regions.
     TooMany,
@@ -248,7 +270,76 @@ struct Entry {
     end: IrqLock<Option<End>>,
 }
 
-type TaskRef = Arc<Entry>;
+/// A counted reference to an [`Entry`], like `Arc<Entry>`, but created
+/// fallibly (`Arc::try_new` is not stable): creating a task when the kernel
+/// heap is exhausted is [`ProcError::NoMemory`], not a panic.
+struct TaskRef(NonNull<TaskCell>);
+
+struct TaskCell {
+    refs: AtomicUsize,
+    entry: Entry,
+}
+
+// SAFETY: a TaskRef is a shared reference to a TaskCell, whose count is
+// atomic and whose task and end are behind locks (Send + Sync for a Send
+// Task).
+unsafe impl Send for TaskRef {}
+// SAFETY: as above.
+unsafe impl Sync for TaskRef {}
+
+impl TaskRef {
+    /// Puts `task` in a new cell, or hands it back if the heap has no room.
+    fn try_new(task: Task) -> Result<Self, Task> {
+        let cell = TaskCell {
+            refs: AtomicUsize::new(1),
+            entry: Entry {
+                task: Mutex::new(task),
+                end: IrqLock::new(None),
+            },
+        };
+        let boxed = crate::mm::heap::try_box(cell).map_err(|c| c.entry.task.into_inner())?;
+        Ok(TaskRef(NonNull::from(alloc::boxed::Box::leak(boxed))))
+    }
+
+    /// Whether two references name the same task.
+    fn ptr_eq(a: &Self, b: &Self) -> bool {
+        a.0 == b.0
+    }
+}
+
+impl Clone for TaskRef {
+    fn clone(&self) -> Self {
+        // SAFETY: the cell lives while any reference (this one) does.
+        unsafe { self.0.as_ref() }
+            .refs
+            .fetch_add(1, Ordering::Relaxed);
+        TaskRef(self.0)
+    }
+}
+
+impl Drop for TaskRef {
+    fn drop(&mut self) {
+        // SAFETY: the cell lives while any reference (this one) does.
+        if unsafe { self.0.as_ref() }
+            .refs
+            .fetch_sub(1, Ordering::Release)
+            == 1
+        {
+            core::sync::atomic::fence(Ordering::Acquire);
+            // SAFETY: the last reference: the cell came from Box::leak in
+            // try_new and nobody else can reach it.
+            drop(unsafe { alloc::boxed::Box::from_raw(self.0.as_ptr()) });
+        }
+    }
+}
+
+impl core::ops::Deref for TaskRef {
+    type Target = Entry;
+    fn deref(&self) -> &Entry {
+        // SAFETY: the cell lives while any reference (this one) does.
+        &unsafe { self.0.as_ref() }.entry
+    }
+}
 
 /// The task table. Its own lock is held only to look a task up.
 static TASKS: IrqLock<[Option<TaskRef>; MAX_TASKS]> = IrqLock::new([const { None }; MAX_TASKS]);
@@ -286,8 +377,13 @@ fn kernel_attrs() -> Attrs {
 }
 
 impl Task {
-    fn new(pid: u16, name: &'static str, class: Class) -> Self {
-        Task {
+    /// A new, empty task; its region list is allocated fallibly (NoMemory).
+    fn new(pid: u16, name: &'static str, class: Class) -> Result<Self, ProcError> {
+        let mut regions = Vec::new();
+        regions
+            .try_reserve_exact(MAX_REGIONS)
+            .map_err(|_| ProcError::NoMemory)?;
+        Ok(Task {
             pid,
             name,
             class,
@@ -295,7 +391,7 @@ impl Task {
             space: None,
             l1_block: 0,
             window: KTASK_START + pid as u32 * KTASK_WINDOW,
-            regions: Vec::with_capacity(MAX_REGIONS),
+            regions,
             reserve: Vec::new(),
             next_va: MMAP_BASE,
             devices: Vec::new(),
@@ -303,7 +399,7 @@ impl Task {
             budget: u32::MAX,
             anon: 0,
             exit: None,
-        }
+        })
     }
 
     /// The task's regions.
@@ -340,7 +436,7 @@ impl Task {
         if self.class.is_hard() {
             return self.reserve.pop().ok_or(ProcError::NoMemory);
         }
-        let phys = crate::mm::alloc_frames(0)?;
+        let phys = crate::mm::alloc_task_frames(0)?;
         crate::mm::with(|mm| mm.frames.set_owner(phys, self.pid + 1)).ok();
         Ok(phys)
     }
@@ -351,7 +447,7 @@ impl Task {
             Some(p) => {
                 crate::mm::prepare_l2(p, va, size);
                 crate::mm::with(|mm| {
-                    p.map(va, pa, size, attrs, &mut mm.tables())?;
+                    p.map(va, pa, size, attrs, &mut mm.task_tables())?;
                     mm.note_mapped(pa);
                     Ok::<_, PmapError>(())
                 })?
@@ -434,7 +530,12 @@ impl Task {
             // linear map, not mapped anywhere else yet.
             let mem =
                 unsafe { core::slice::from_raw_parts_mut(phys_to_virt(pa) as *mut u8, g as usize) };
-            mem.fill(0);
+            // A hard task's reserve is zero already (zeroed at admission and
+            // on munmap): no megabyte of stores here. A soft task's fresh
+            // page is zeroed now, with IRQs enabled and no lock but its own.
+            if !self.class.is_hard() {
+                mem.fill(0);
+            }
             fill(done, mem);
             if let Err(e) = self.map_one(start + done, pa, attrs) {
                 self.release_frame(pa);
@@ -541,8 +642,16 @@ impl Task {
             .checked_next_multiple_of(g)
             .filter(|&l| l > 0 && l <= USER_END - USER_START)
             .ok_or(ProcError::Invalid)?;
-        if !self.class.is_hard() && self.anon.saturating_add(len) > self.budget {
-            return Err(ProcError::NoMemory);
+        if !self.class.is_hard() {
+            if self.anon.saturating_add(len) > self.budget {
+                return Err(ProcError::NoMemory);
+            }
+            // A request the free frames cannot meet fails at once, rather
+            // than after zeroing and mapping what there is and undoing it.
+            let left = crate::mm::free_pages().saturating_sub(crate::mm::KERNEL_RESERVE_PAGES);
+            if (len / PAGE) as usize > left {
+                return Err(ProcError::NoMemory);
+            }
         }
         let base = self.find_gap(len).ok_or(ProcError::NoMemory)?;
         self.map_region(base, len, prot, Backing::Anon, &|_, _| {})?;
@@ -560,7 +669,13 @@ impl Task {
             .position(|r| r.start == addr && r.len == len && r.backing == Backing::Anon)
             .ok_or(ProcError::Invalid)?;
         let r = self.regions.remove(i);
+        let kept = self.reserve.len();
         self.unmap_range(r.start, r.len, r.backing);
+        // Sections back in a hard task's reserve are zeroed now, in the
+        // caller's time, so that its next mmap need not.
+        for &block in &self.reserve[kept..] {
+            zero_section(block);
+        }
         self.anon -= r.len;
         Ok(())
     }
@@ -629,19 +744,23 @@ impl Task {
     }
 }
 
-/// Puts a task in its table slot (`task.pid`), or hands it back if the slot
-/// was taken meanwhile.
-fn insert(task: Task) -> Result<u16, Task> {
+/// Zeroes a 1 MiB block of a hard task's reserve (IRQs enabled, through
+/// the linear map).
+fn zero_section(block: u32) {
+    // SAFETY: a 1 MiB block of the reserve: RAM the task owns and has not
+    // mapped, reached through the linear map.
+    unsafe { (phys_to_virt(block) as *mut u8).write_bytes(0, SECTION as usize) };
+}
+
+/// Puts a task in its table slot `pid`, or hands it back if the slot was
+/// taken meanwhile. Nothing is allocated or freed under the table's lock.
+fn insert(pid: u16, task: TaskRef) -> Result<u16, TaskRef> {
     let mut tasks = TASKS.lock();
-    let slot = &mut tasks[task.pid as usize];
+    let slot = &mut tasks[pid as usize];
     if slot.is_some() {
         return Err(task);
     }
-    let pid = task.pid;
-    *slot = Some(Arc::new(Entry {
-        task: Mutex::new(task),
-        end: IrqLock::new(None),
-    }));
+    *slot = Some(task);
     Ok(pid)
 }
 
@@ -652,16 +771,26 @@ fn start(
     task: Task,
     start: impl FnOnce(u16) -> Result<ThreadId, TaskError>,
 ) -> Result<u16, ProcError> {
-    let pid = match insert(task) {
-        Ok(pid) => pid,
+    let pid = task.pid;
+    let task = match TaskRef::try_new(task) {
+        Ok(t) => t,
         Err(mut t) => {
             t.teardown();
+            return Err(ProcError::NoMemory);
+        }
+    };
+    let pid = match insert(pid, task) {
+        Ok(pid) => pid,
+        Err(t) => {
+            t.task.lock().teardown();
             return Err(ProcError::TooMany);
         }
     };
     match start(pid) {
         Ok(thread) => {
             with_task(pid, |t| t.thread = thread);
+            // A task of higher priority than its creator runs at once.
+            task::preempt_point();
             Ok(pid)
         }
         Err(e) => {
@@ -683,7 +812,8 @@ fn free_slot() -> Result<u16, ProcError> {
         .ok_or(ProcError::TooMany)
 }
 
-/// Creates an isolated task (a process) running the ELF program `elf`.
+/// Creates an isolated task (a process) running the ELF program `elf`. If
+/// its priority is above the caller's it runs before this returns.
 pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
     if !spec.class.is_isolated() {
         return Err(ProcError::ClassViolation);
@@ -695,10 +825,16 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
     };
     let image = ElfImage::parse(elf, &limits).map_err(ProcError::BadElf)?;
     let pid = free_slot()?;
-    let mut t = Task::new(pid, spec.name, spec.class);
-    t.devices = spec.devices.iter().map(|&d| (d, None)).collect();
-    if spec.class == Class::SoftIsolated && spec.budget > 0 {
-        t.budget = spec.budget;
+    let mut t = Task::new(pid, spec.name, spec.class)?;
+    t.devices
+        .try_reserve_exact(spec.devices.len())
+        .map_err(|_| ProcError::NoMemory)?;
+    t.devices.extend(spec.devices.iter().map(|&d| (d, None)));
+    if spec.class == Class::SoftIsolated {
+        t.budget = match spec.budget {
+            0 => DEFAULT_SOFT_BUDGET,
+            b => b,
+        };
     }
     let (entry, sp) = match loader::build(&mut t, &image, spec) {
         Ok(v) => v,
@@ -725,7 +861,7 @@ pub fn spawn_kernel_task(spec: &Spec, f: fn(&'static mut [u8])) -> Result<u16, P
         return Err(ProcError::ClassViolation);
     }
     let pid = free_slot()?;
-    let mut t = Task::new(pid, spec.name, spec.class);
+    let mut t = Task::new(pid, spec.name, spec.class)?;
     let g = spec.class.granule();
     let len = spec.budget.next_multiple_of(g).max(g);
     if len > KTASK_WINDOW {
@@ -771,9 +907,11 @@ pub fn print_status() {
     println!(
         "  pid name            class          asid  sections  pages  L2 tables  misses  state"
     );
-    let tasks: Vec<TaskRef> = TASKS.lock().iter().flatten().cloned().collect();
+    // Cloned under the table's lock without allocating; listed after.
+    let tasks: [Option<TaskRef>; MAX_TASKS] = TASKS.lock().clone();
     let rows: Vec<_> = tasks
         .iter()
+        .flatten()
         .map(|e| {
             let end = *e.end.lock();
             let t = e.task.lock();

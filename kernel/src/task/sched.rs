@@ -14,6 +14,7 @@ use arch::mmu::descriptor::Attrs;
 use arch::mmu::pmap::Size;
 use arch::trap::TrapFrame;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 
 /// Most threads that can exist at once (waiter sets are 64-bit masks).
 pub const MAX_THREADS: usize = 64;
@@ -142,17 +143,124 @@ unsafe impl Send for Sched {}
 /// The scheduler, once [`init`] has run.
 pub static SCHED: IrqLock<Option<Sched>> = IrqLock::new(None);
 
-struct Frames;
-// SAFETY: pages come from the frame allocator, in the linear map, 4 KiB
-// aligned, used by nothing else until given back.
-unsafe impl PageSource for Frames {
+/// Set once [`init`] has installed the scheduler.
+static STARTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether the scheduler runs (false during boot, before [`init`]).
+pub fn started() -> bool {
+    STARTED.load(Ordering::Acquire)
+}
+
+/// The running thread's index, readable without the scheduler lock: a
+/// thread that reads it always finds itself (the switch stores it before
+/// the thread runs).
+static CURRENT: AtomicU16 = AtomicU16::new(0);
+
+/// The running thread, without the scheduler lock (see [`CURRENT`]).
+pub(crate) fn current_unlocked() -> ThreadId {
+    ThreadId::new(CURRENT.load(Ordering::Relaxed))
+}
+
+/// Set by boot once IRQs are enabled for good.
+static BOOTED: AtomicBool = AtomicBool::new(false);
+
+/// Boot is over: IRQs are on and the kernel's `main` is about to run. From
+/// now on code that masks IRQs must be short (see `task::sync::Mutex`).
+pub fn boot_finished() {
+    BOOTED.store(true, Ordering::Release);
+}
+
+/// Whether [`boot_finished`] was called.
+pub fn booted() -> bool {
+    BOOTED.load(Ordering::Acquire)
+}
+
+/// Thread ids in use (bit = index), claimed before the scheduler lock is
+/// taken so that a new thread's stack can be mapped at its slot outside it;
+/// released once its stack is unmapped and its control block freed.
+static SLOTS: AtomicU64 = AtomicU64::new(0);
+
+fn claim_slot() -> Result<ThreadId, TaskError> {
+    let mut cur = SLOTS.load(Ordering::Relaxed);
+    loop {
+        let free = !cur & (u64::MAX >> (64 - MAX_THREADS));
+        if free == 0 {
+            return Err(TaskError::TooManyThreads);
+        }
+        let bit = free.trailing_zeros();
+        match SLOTS.compare_exchange(cur, cur | 1 << bit, Ordering::AcqRel, Ordering::Relaxed) {
+            Ok(_) => return Ok(ThreadId::new(bit as u16)),
+            Err(now) => cur = now,
+        }
+    }
+}
+
+fn release_slot(id: ThreadId) {
+    SLOTS.fetch_and(!(1 << id.index()), Ordering::AcqRel);
+}
+
+/// The TCB zone's page source under the scheduler lock, where the frame
+/// allocator may not be called (its lock sleeps): it hands out at most the
+/// page its owner allocated before taking the lock, and keeps a page the
+/// zone gives back for its owner to free after releasing the lock.
+struct Spare(Option<NonNull<u8>>);
+
+// SAFETY: the page (if any) is a frame from the page allocator, in the
+// linear map, 4 KiB aligned, used by nothing else until given back.
+unsafe impl PageSource for Spare {
     fn alloc_page(&mut self) -> Option<NonNull<u8>> {
-        let phys = crate::mm::alloc_frames(0).ok()?;
-        NonNull::new(crate::boot::phys_to_virt(phys) as *mut u8)
+        self.0.take()
     }
     fn free_page(&mut self, page: NonNull<u8>) {
-        let _ = crate::mm::free_frames(crate::boot::virt_to_phys(page.as_ptr() as u32), 0);
+        // A zone releases at most one slab per call.
+        assert!(self.0.replace(page).is_none(), "two pages for one Spare");
     }
+}
+
+impl Spare {
+    /// A spare page from the frame allocator (outside the scheduler lock).
+    fn alloc() -> Result<Self, TaskError> {
+        let phys = crate::mm::alloc_frames(0).map_err(|_| TaskError::NoMemory)?;
+        let page = NonNull::new(crate::boot::phys_to_virt(phys) as *mut u8);
+        Ok(Spare(page))
+    }
+
+    /// Gives the page back, if any (outside the scheduler lock).
+    fn free(self) {
+        if let Some(page) = self.0 {
+            let _ = crate::mm::free_frames(crate::boot::virt_to_phys(page.as_ptr() as u32), 0);
+        }
+    }
+}
+
+/// The kernel stack slot of thread `id`.
+fn stack_base(id: ThreadId) -> u32 {
+    STACK_WINDOW + id.index() as u32 * STACK_SLOT + (STACK_SLOT - STACK_SIZE)
+}
+
+/// Allocates a kernel stack and maps it at `base`; returns its physical
+/// address. Called without the scheduler lock; on failure nothing stays.
+fn map_stack(base: u32) -> Result<u32, TaskError> {
+    let phys = crate::mm::alloc_frames(2).map_err(|_| TaskError::NoMemory)?;
+    for page in 0..STACK_SIZE / 4096 {
+        let (va, pa) = (base + page * 4096, phys + page * 4096);
+        if crate::mm::map(va, pa, Size::Page, Attrs::KERNEL_DATA).is_err() {
+            for undo in 0..page {
+                let _ = crate::mm::unmap(base + undo * 4096, Size::Page);
+            }
+            let _ = crate::mm::free_frames(phys, 2);
+            return Err(TaskError::NoMemory);
+        }
+    }
+    Ok(phys)
+}
+
+/// Unmaps and frees a kernel stack (no thread runs on it any more).
+fn unmap_stack(base: u32, phys: u32) {
+    for page in 0..STACK_SIZE / 4096 {
+        let _ = crate::mm::unmap(base + page * 4096, Size::Page);
+    }
+    let _ = crate::mm::free_frames(phys, 2);
 }
 
 impl Sched {
@@ -175,15 +283,22 @@ impl Sched {
         self.current
     }
 
-    fn new_tcb(&mut self, name: &'static str, prio: u8) -> Result<ThreadId, TaskError> {
-        let slot = self
-            .threads
-            .iter()
-            .position(Option::is_none)
-            .ok_or(TaskError::TooManyThreads)?;
+    /// A control block for thread `id` (a claimed slot); its zone takes a
+    /// new slab only from `spare`.
+    fn new_tcb(
+        &mut self,
+        id: ThreadId,
+        name: &'static str,
+        prio: u8,
+        spare: &mut Spare,
+    ) -> Result<ThreadId, TaskError> {
+        let slot = id.index();
+        if self.threads[slot].is_some() {
+            return Err(TaskError::TooManyThreads);
+        }
         let mem = self
             .tcbs
-            .alloc(&mut Frames)
+            .alloc(spare)
             .map_err(|_| TaskError::NoMemory)?
             .cast::<Tcb>();
         let tcb = Tcb {
@@ -208,12 +323,14 @@ impl Sched {
         Ok(ThreadId::new(slot as u16))
     }
 
-    fn drop_tcb(&mut self, id: ThreadId) {
+    /// Frees `id`'s control block; a slab page the zone gives back lands in
+    /// `spare`, for the caller to free outside the lock.
+    fn drop_tcb(&mut self, id: ThreadId, spare: &mut Spare) {
         self.exited &= !(1 << id.index());
         self.gens[id.index()] = self.gens[id.index()].wrapping_add(1);
         if let Some(p) = self.threads[id.index()].take() {
             // SAFETY: p came from this zone and is no longer referenced.
-            let _ = unsafe { self.tcbs.free(p.cast(), &mut Frames) };
+            let _ = unsafe { self.tcbs.free(p.cast(), spare) };
         }
     }
 
@@ -319,6 +436,7 @@ impl Sched {
             t.timing.switches += 1;
         }
         self.current = next;
+        CURRENT.store(next.index() as u16, Ordering::Relaxed);
         self.activate(next);
         self.program_timer();
         self.tcb(next).frame
@@ -398,6 +516,8 @@ impl Sched {
 /// priority `main_prio`, and the idle thread is created. Called once by boot.
 pub fn init(main_prio: u8) {
     let tcbs = Zone::new(size_of::<Tcb>(), align_of::<Tcb>()).expect("TCB zone");
+    let mut spare = Spare::alloc().expect("a page for the first TCBs");
+    let main = claim_slot().expect("the first thread id");
     // Split the address space: TTBR0 translates 0..1 GiB (per process, a
     // 4 KiB L1 table), TTBR1 the rest (the kernel's table). Until a process
     // runs, TTBR0 holds an empty table.
@@ -430,11 +550,16 @@ pub fn init(main_prio: u8) {
         active: None,
         null_ttbr0,
     };
-    let main = s.new_tcb("main", main_prio).expect("first TCB");
+    let main = s
+        .new_tcb(main, "main", main_prio, &mut spare)
+        .expect("first TCB");
+    spare.free();
     s.tcb(main).state = State::Running;
     s.tcb(main).slice_end = SLICE_NS;
     s.current = main;
+    CURRENT.store(main.index() as u16, Ordering::Relaxed);
     *SCHED.lock() = Some(s);
+    STARTED.store(true, Ordering::Release);
     irq::register(
         drivers::a9_timer::PRIVATE_TIMER_IRQ,
         drivers::gic::Trigger::Edge,
@@ -508,6 +633,9 @@ extern "C" fn thread_start(closure: usize, _unused: usize) -> ! {
 }
 
 /// Creates a kernel thread running `f` at `prio` (0 highest, 30 lowest).
+/// Spawning is not a preemption point: a new thread of higher priority
+/// than the caller's runs at the next interrupt or when the caller blocks
+/// (processes, by contrast, start at once: see `process::spawn_process`).
 pub fn spawn<F: FnOnce() + Send + 'static>(
     name: &'static str,
     prio: u8,
@@ -523,7 +651,10 @@ pub fn spawn_in<F: FnOnce() + Send + 'static>(
     pid: Option<u16>,
     f: F,
 ) -> Result<ThreadId, TaskError> {
-    let closure: Box<Box<dyn FnOnce() + Send>> = Box::new(Box::new(f));
+    // Fallible boxes: a spawn when the heap is exhausted is NoMemory.
+    let inner: Box<dyn FnOnce() + Send> =
+        crate::mm::heap::try_box(f).map_err(|_| TaskError::NoMemory)?;
+    let closure = crate::mm::heap::try_box(inner).map_err(|_| TaskError::NoMemory)?;
     let closure = Box::into_raw(closure);
     let start = thread_start as *const () as usize;
     let frame = TrapFrame::kernel_thread(start, closure as usize, 0);
@@ -538,6 +669,10 @@ pub fn spawn_in<F: FnOnce() + Send + 'static>(
 /// Creates a thread that starts from `frame` (a kernel or a user frame), in
 /// address space `space`, belonging to task `pid`. It gets its own 16 KiB
 /// kernel stack with an unmapped guard below.
+///
+/// Everything that allocates (the stack, its mapping, a page for the TCB
+/// zone) happens before the scheduler lock is taken; under it the thread is
+/// only inserted and made ready.
 pub fn spawn_frame(
     name: &'static str,
     prio: u8,
@@ -548,36 +683,49 @@ pub fn spawn_frame(
     if prio > IDLE_PRIORITY || (prio == IDLE_PRIORITY && name != "idle") {
         return Err(TaskError::BadPriority);
     }
-    with(|s| {
-        let id = s.new_tcb(name, prio)?;
-        let base = STACK_WINDOW + id.index() as u32 * STACK_SLOT + (STACK_SLOT - STACK_SIZE);
-        let Ok(phys) = crate::mm::alloc_frames(2) else {
-            s.drop_tcb(id);
-            return Err(TaskError::NoMemory);
-        };
-        for page in 0..STACK_SIZE / 4096 {
-            let (va, pa) = (base + page * 4096, phys + page * 4096);
-            if crate::mm::map(va, pa, Size::Page, Attrs::KERNEL_DATA).is_err() {
-                for undo in 0..page {
-                    let _ = crate::mm::unmap(base + undo * 4096, Size::Page);
-                }
-                let _ = crate::mm::free_frames(phys, 2);
-                s.drop_tcb(id);
-                return Err(TaskError::NoMemory);
-            }
+    let id = claim_slot()?;
+    let base = stack_base(id);
+    let phys = match map_stack(base) {
+        Ok(phys) => phys,
+        Err(e) => {
+            release_slot(id);
+            return Err(e);
         }
-        let top = base + STACK_SIZE;
-        let at = (top as usize - size_of::<TrapFrame>()) as *mut TrapFrame;
-        // SAFETY: `at` lies in the stack just mapped, owned by the new thread.
-        unsafe { at.write(frame) };
-        let t = s.tcb(id);
-        t.frame = at;
-        t.stack = Some((base, phys));
-        t.space = space;
-        t.pid = pid;
-        s.make_ready(id);
-        Ok(id)
-    })
+    };
+    let top = base + STACK_SIZE;
+    let at = (top as usize - size_of::<TrapFrame>()) as *mut TrapFrame;
+    // SAFETY: `at` lies in the stack just mapped, owned by the new thread.
+    unsafe { at.write(frame) };
+    let mut spare = Spare(None);
+    // The zone needs a page only when its slabs are full; then the first
+    // try fails, a page is taken without the lock and the second try uses
+    // it (a third covers another thread filling the zone in between).
+    let mut r = Err(TaskError::NoMemory);
+    for _ in 0..3 {
+        r = with(|s| {
+            let id = s.new_tcb(id, name, prio, &mut spare)?;
+            let t = s.tcb(id);
+            t.frame = at;
+            t.stack = Some((base, phys));
+            t.space = space;
+            t.pid = pid;
+            s.make_ready(id);
+            Ok(id)
+        });
+        if r.is_ok() || spare.0.is_some() {
+            break;
+        }
+        match Spare::alloc() {
+            Ok(page) => spare = page,
+            Err(_) => break,
+        }
+    }
+    spare.free();
+    if r.is_err() {
+        unmap_stack(base, phys);
+        release_slot(id);
+    }
+    r
 }
 
 /// Runs the scheduler now if a higher-priority thread is ready (after a
@@ -670,7 +818,11 @@ pub fn join(id: ThreadId) -> Result<(), TaskError> {
         // If the reaper is freeing the stack right now, this waits for it
         // (lending it our priority), so every frame is back on return.
         free_stack(id, None);
-        with(|s| s.drop_tcb(id));
+        let mut spare = Spare(None);
+        with(|s| s.drop_tcb(id, &mut spare));
+        spare.free();
+        // Only now may the slot (and its stack window) go to a new thread.
+        release_slot(id);
     }
     r
 }
@@ -697,10 +849,7 @@ fn free_stack(id: ThreadId, generation: Option<u16>) {
         t.stack.take()
     });
     if let Some((base, phys)) = stack {
-        for page in 0..STACK_SIZE / 4096 {
-            let _ = crate::mm::unmap(base + page * 4096, Size::Page);
-        }
-        let _ = crate::mm::free_frames(phys, 2);
+        unmap_stack(base, phys);
     }
 }
 

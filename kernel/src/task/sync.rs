@@ -10,9 +10,33 @@
 //! mutex goes straight to its highest-priority waiter. Waiter sets are 64-bit
 //! masks over thread ids, so every operation is bounded by MAX_THREADS.
 //!
-//! All state here is only touched under the scheduler lock.
+//! **Fast path.** Taking a free mutex and releasing one nobody waits for
+//! are a few instructions with IRQs masked, without the scheduler lock (the
+//! kernel heap, `kernel::mm` and every task lock go through here on each
+//! call). A mutex enters its owner's `held` list only when a thread first
+//! waits for it ("tracked"), which is all that priority inheritance needs:
+//! a mutex nobody waits for lends no priority.
+//!
+//! Apart from the fast path, all state here is only touched under the
+//! scheduler lock.
+//!
+//! **Where a [`Mutex`] may be taken.** From thread context only: a thread, or
+//! a system call or fault handler running on a thread's kernel stack. With
+//! IRQs masked that would still be sound (blocking switches to another
+//! thread) but the critical section would then run masked, which the
+//! IRQs-off budget forbids after boot: a panic in debug builds. Never from
+//! an interrupt handler (it has no thread to block) and
+//! never while holding the scheduler lock or any other `IrqLock` (a spin
+//! lock: blocking with it held would leave every other taker spinning with
+//! IRQs masked). Both are kernel bugs and panic at once. Before the
+//! scheduler starts (boot: one thread, IRQs masked) a mutex cannot be
+//! contended; it is taken without the scheduler and a second lock by the
+//! same code is a panic.
 
-use super::{MAX_THREADS, Sched, State, ThreadId, preempt_point, with};
+use super::{
+    MAX_THREADS, SCHED, Sched, State, ThreadId, booted, current_unlocked, preempt_point, started,
+    with,
+};
 use core::cell::{Cell, UnsafeCell};
 use core::ops::{Deref, DerefMut};
 
@@ -22,6 +46,11 @@ const _: () = assert!(MAX_THREADS <= 64);
 pub struct MutexCore {
     owner: Cell<Option<ThreadId>>,
     waiters: Cell<u64>,
+    /// In its owner's `held` list (someone waited for it since it was
+    /// taken); the fast unlock is only for untracked mutexes.
+    tracked: Cell<bool>,
+    /// Held by boot code, before the scheduler started.
+    boot_held: Cell<bool>,
 }
 
 impl MutexCore {
@@ -29,7 +58,34 @@ impl MutexCore {
         Self {
             owner: Cell::new(None),
             waiters: Cell::new(0),
+            tracked: Cell::new(false),
+            boot_held: Cell::new(false),
         }
+    }
+}
+
+/// Panics if a sleeping lock may not be taken here (see the module docs).
+fn check_context() {
+    assert!(
+        !crate::trap::in_trap(),
+        "kernel bug: a sleeping lock (Mutex) taken in an interrupt handler"
+    );
+    assert!(
+        !SCHED.is_locked(),
+        "kernel bug: a sleeping lock (Mutex) taken under the scheduler lock"
+    );
+    // IRQs masked after boot: sound (blocking switches threads) but the
+    // whole critical section then runs masked, which the IRQs-off budget
+    // forbids. Checked in debug builds (it costs an IRQ mask and unmask).
+    if cfg!(debug_assertions) && booted() {
+        let irqs_on = arch::cpu::interrupts_disable();
+        if irqs_on {
+            arch::cpu::interrupts_enable();
+        }
+        assert!(
+            irqs_on,
+            "kernel bug: a sleeping lock (Mutex) taken with IRQs masked after boot"
+        );
     }
 }
 
@@ -108,6 +164,8 @@ unsafe impl<T: Send> Send for Mutex<T> {}
 /// Proof of holding a [`Mutex`]; unlocks when dropped.
 pub struct MutexGuard<'a, T> {
     mutex: &'a Mutex<T>,
+    /// Taken before the scheduler started (see [`Mutex::lock`]).
+    boot: bool,
 }
 
 impl<T> Mutex<T> {
@@ -121,29 +179,56 @@ impl<T> Mutex<T> {
 
     /// Takes the lock, blocking (and lending our priority to the owner) while
     /// another thread holds it.
+    ///
+    /// Before the scheduler starts there is one thread and no contention:
+    /// the lock is then only marked held (a second `lock` panics). Panics in
+    /// an interrupt handler or under the scheduler lock (kernel bugs: see
+    /// the module docs).
     #[cfg_attr(feature = "irqsoff", track_caller)]
     pub fn lock(&self) -> MutexGuard<'_, T> {
-        let core: *const MutexCore = &self.core;
+        if !started() {
+            assert!(
+                !self.core.boot_held.replace(true),
+                "kernel bug: a Mutex locked twice during boot"
+            );
+            return MutexGuard {
+                mutex: self,
+                boot: true,
+            };
+        }
+        check_context();
+        let me = current_unlocked();
         let irqs = arch::cpu::interrupts_disable();
-        let must_wait = with(|s| {
-            let me = s.current();
-            match self.core.owner.get() {
-                None => {
-                    self.core.owner.set(Some(me));
-                    hold(s, me, core);
-                    false
+        // Fast path: free, so nobody waits for it.
+        if self.core.owner.get().is_none() {
+            self.core.owner.set(Some(me));
+            if irqs {
+                arch::cpu::interrupts_enable();
+            }
+            return MutexGuard {
+                mutex: self,
+                boot: false,
+            };
+        }
+        let core: *const MutexCore = &self.core;
+        let must_wait = with(|s| match self.core.owner.get() {
+            None => {
+                self.core.owner.set(Some(me));
+                false
+            }
+            Some(owner) => {
+                assert!(owner != me, "mutex locked twice by the same thread");
+                if !self.core.tracked.replace(true) {
+                    hold(s, owner, core);
                 }
-                Some(owner) => {
-                    assert!(owner != me, "mutex locked twice by the same thread");
-                    self.core
-                        .waiters
-                        .set(self.core.waiters.get() | 1 << me.index());
-                    s.tcb(me).blocked_on = Some(core);
-                    s.block_current();
-                    let prio = s.tcb(me).prio;
-                    inherit(s, owner, prio);
-                    true
-                }
+                self.core
+                    .waiters
+                    .set(self.core.waiters.get() | 1 << me.index());
+                s.tcb(me).blocked_on = Some(core);
+                s.block_current();
+                let prio = s.tcb(me).prio;
+                inherit(s, owner, prio);
+                true
             }
         });
         if must_wait {
@@ -153,7 +238,16 @@ impl<T> Mutex<T> {
         if irqs {
             arch::cpu::interrupts_enable();
         }
-        MutexGuard { mutex: self }
+        MutexGuard {
+            mutex: self,
+            boot: false,
+        }
+    }
+
+    /// The protected value, taking the mutex apart (no lock needed: `self`
+    /// is ours).
+    pub fn into_inner(self) -> T {
+        self.data.into_inner()
     }
 
     /// The current owner, if any.
@@ -161,34 +255,61 @@ impl<T> Mutex<T> {
         with(|_| self.core.owner.get())
     }
 
+    /// Releases the lock. It is a preemption point only for what the unlock
+    /// itself changed (a waiter got the mutex, or our inherited priority
+    /// dropped): a switch that some other event asked for (a spawn, say)
+    /// waits for the next interrupt or preemption point, as it would have
+    /// without the lock, so that taking a lock in passing (the kernel heap,
+    /// `kernel::mm`) does not reorder its caller's work.
     fn unlock(&self) {
         let core: *const MutexCore = &self.core;
         let irqs = arch::cpu::interrupts_disable();
-        with(|s| {
+        // Fast path: nobody waits, so it is in no `held` list.
+        if self.core.waiters.get() == 0 && !self.core.tracked.get() {
+            self.core.owner.set(None);
+            if irqs {
+                arch::cpu::interrupts_enable();
+            }
+            return;
+        }
+        let changed = with(|s| {
             let me = s.current();
-            for h in s.tcb(me).held.iter_mut() {
-                if *h == Some(core) {
-                    *h = None;
+            if self.core.tracked.replace(false) {
+                for h in s.tcb(me).held.iter_mut() {
+                    if *h == Some(core) {
+                        *h = None;
+                    }
                 }
             }
-            match best_waiter(s, self.core.waiters.get()) {
+            let handed = match best_waiter(s, self.core.waiters.get()) {
                 Some((next, _)) => {
                     self.core
                         .waiters
                         .set(self.core.waiters.get() & !(1 << next.index()));
                     self.core.owner.set(Some(next));
-                    hold(s, next, core);
+                    if self.core.waiters.get() != 0 {
+                        self.core.tracked.set(true);
+                        hold(s, next, core);
+                    }
                     s.tcb(next).blocked_on = None;
                     s.make_ready(next);
                     let p = effective_prio(s, next);
                     s.set_prio(next, p);
+                    true
                 }
-                None => self.core.owner.set(None),
-            }
+                None => {
+                    self.core.owner.set(None);
+                    false
+                }
+            };
             let p = effective_prio(s, me);
+            let lowered = p != s.tcb(me).prio;
             s.set_prio(me, p);
+            handed || lowered
         });
-        preempt_point();
+        if changed {
+            preempt_point();
+        }
         if irqs {
             arch::cpu::interrupts_enable();
         }
@@ -212,7 +333,11 @@ impl<T> DerefMut for MutexGuard<'_, T> {
 
 impl<T> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.mutex.unlock();
+        if self.boot {
+            self.mutex.core.boot_held.set(false);
+        } else {
+            self.mutex.unlock();
+        }
     }
 }
 

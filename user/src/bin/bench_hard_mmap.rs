@@ -1,16 +1,15 @@
-//! Benchmark program (`cargo xtask bench`, `hard_mmap_section`): times a hard
-//! isolated task's `mmap` of one 1 MiB section from user mode, the whole
-//! call, 1000 times (each mapping is unmapped again, untimed).
+//! Benchmark program (`cargo xtask bench`, `hard_mmap_section`): times a
+//! hard isolated task's `mmap` of one section from user mode, the whole
+//! system call, 1000 times.
 //!
-//! Runs as a hard isolated task with a budget of two sections (its mailbox
-//! and the one it maps), so it is linked in sections (`bench_hard_*`
-//! programs link with `hard.ld`). A sample is the global-timer difference
-//! (device 0, one load per read) between a read just before the inlined
-//! `svc` sequence and one just after it returns, in ticks; the mailbox also
-//! holds what two back-to-back reads differ by. It sleeps until the absolute
-//! time `arg` (µs since boot) before measuring, so the kernel can keep the
-//! mailbox past its exit. Exit code 0, or the step that failed (3: `mmap`,
-//! 4: `munmap`).
+//! Each sample is the global timer's counter difference between a read just
+//! before `mmap` and one just after it returns (see `user::bench`); each is
+//! followed by an untimed `munmap`, which gives the section back to the
+//! task's reserve and zeroes it there, so every timed `mmap` takes an
+//! already-zeroed section. The program's budget is two sections: the
+//! mailbox's and the measured one. It sleeps until the absolute time `arg`
+//! (µs since boot) before it measures; the exit code is 0, or the step that
+//! failed (1 clock, 2 mailbox, 3 mmap, 4 munmap).
 
 #![no_std]
 #![no_main]
@@ -22,8 +21,9 @@ user::main!(main);
 
 /// Timed calls.
 const SAMPLES: usize = 1000;
-/// One section.
-const LEN: u32 = 1 << 20;
+/// Untimed calls first.
+const WARMUP: usize = 4;
+const SECTION: u32 = 1 << 20;
 
 fn main(start_us: u32) -> i32 {
     let b = match Bench::new() {
@@ -32,13 +32,15 @@ fn main(start_us: u32) -> i32 {
     };
     let empty = b.empty();
     user::sleep_until(u64::from(start_us) * 1000);
-    for k in 0..SAMPLES {
+    for k in 0..WARMUP + SAMPLES {
         let t0 = b.now();
-        let r = user::mmap(LEN, PROT_READ | PROT_WRITE);
+        let r = user::mmap(SECTION, PROT_READ | PROT_WRITE);
         let t1 = b.now();
         let Ok(p) = r else { return 3 };
-        b.record(k, t1.wrapping_sub(t0));
-        if user::munmap(p, LEN).is_err() {
+        if let Some(i) = k.checked_sub(WARMUP) {
+            b.record(i, t1.wrapping_sub(t0));
+        }
+        if user::munmap(p, SECTION).is_err() {
             return 4;
         }
     }
