@@ -73,7 +73,6 @@ pub const METRICS: &[&str] = &[
     "heap_alloc_64",
     "zone_alloc",
     "null_syscall",
-    "hard_mmap_section",
     "thread_switch",
     "process_switch",
     "irq_latency",

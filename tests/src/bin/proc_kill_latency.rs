@@ -13,7 +13,7 @@
 #![no_main]
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::SeqCst};
-use kernel::process::{self, Class, KILLED};
+use kernel::process::{self, Class, KILLED, Spec};
 use kernel::{println, task, time};
 use ktests::{check, finish, program, spec};
 
@@ -58,7 +58,11 @@ fn main() {
     // 16 MiB, then 5 ms asleep (so the phase below starts before the fault),
     // then a NULL read.
     let hog = process::spawn_process(
-        &spec("hog", Class::SoftIsolated, MIB | 5 << 16),
+        &Spec {
+            // Above the 4 MiB default: the hog maps 16 MiB.
+            budget: 32 << 20,
+            ..spec("hog", Class::SoftIsolated, MIB | 5 << 16)
+        },
         program("hog"),
     )
     .unwrap();

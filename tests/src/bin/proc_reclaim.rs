@@ -39,6 +39,8 @@ fn settles_at(want: usize) -> bool {
 fn hog(priority: u8, arg: u32) -> u16 {
     let s = Spec {
         priority,
+        // Above the 4 MiB default: the hog maps 16 MiB.
+        budget: 32 << 20,
         ..spec("hog", Class::SoftIsolated, arg)
     };
     process::spawn_process(&s, program("hog")).unwrap()
