@@ -166,6 +166,7 @@ extern "C" fn kernel_entry(info: &BootInfo) -> ! {
     crate::irq::init();
     crate::time::init();
     crate::task::init(MAIN_PRIORITY);
+    console::start();
     arch::cpu::interrupts_enable();
     __kernel_main();
     exit(ExitCode::Success)
@@ -241,7 +242,8 @@ fn banner(info: &BootInfo) {
     row("tables", sym::stacks_end(), sym::kernel_end());
 }
 
-/// Ends the run with `code` (QEMU exits with it; see [`ExitCode`]).
+/// Ends the run with `code` (QEMU exits with it; see [`ExitCode`]), after
+/// sending everything the console holds.
 pub fn exit(code: ExitCode) -> ! {
     console::flush();
     arch::debug::exit(code as i32)
