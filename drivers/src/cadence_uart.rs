@@ -229,12 +229,11 @@ impl SerialOut for CadenceUart {
 }
 
 impl BurstTx for CadenceUart {
-    fn fill_tx(&self, max: usize, next: &mut dyn FnMut() -> Option<u8>) -> usize {
+    fn fill_tx(&self, bytes: &[u8]) -> usize {
         self.regs.chnl_int_sts.set(INT_TEMPTY);
         let mut n = 0;
-        while n < max && !self.regs.channel_sts.is_set(CHANNEL_STS::TFUL) {
-            let Some(b) = next() else { break };
-            self.regs.tx_rx_fifo.set(b as u32);
+        while n < bytes.len() && !self.regs.channel_sts.is_set(CHANNEL_STS::TFUL) {
+            self.regs.tx_rx_fifo.set(bytes[n] as u32);
             n += 1;
         }
         n
@@ -325,14 +324,12 @@ mod tests {
     #[test]
     fn fill_clears_tempty_first_and_stops_when_full() {
         let (fake, uart) = uart();
-        let mut src = b"hello".iter().copied();
-        assert_eq!(uart.fill_tx(64, &mut || src.next()), 5);
+        assert_eq!(uart.fill_tx(b"hello"), 5);
         assert_eq!(fake.word(0x14), 1 << 3);
         assert_eq!(fake.word(0x30), b'o' as u32);
-        let mut src = b"hello".iter().copied();
-        assert_eq!(uart.fill_tx(2, &mut || src.next()), 2);
         fake.set(0x2C, 1 << 4);
-        assert_eq!(uart.fill_tx(64, &mut || Some(b'x')), 0);
+        assert_eq!(uart.fill_tx(b"x"), 0);
+        assert_eq!(fake.word(0x30), b'o' as u32);
         assert!(!uart.tx_empty());
         fake.set(0x2C, 1 << 3);
         assert!(uart.tx_empty());

@@ -35,11 +35,13 @@ pub trait SerialOut {
 /// drained (to its trigger level, or empty: each driver says which); the
 /// handler fills again, and masks the interrupt once nothing is left.
 pub trait BurstTx {
-    /// Hands bytes from `next` to the transmit FIFO while it has room, at most
-    /// `max` of them; returns how many. Never waits. Also re-arms whatever
-    /// transmit event the driver's interrupt follows, so that an interrupt
-    /// unmasked afterwards reports the FIFO draining after this fill.
-    fn fill_tx(&self, max: usize, next: &mut dyn FnMut() -> Option<u8>) -> usize;
+    /// Hands the first bytes of `bytes` to the transmit FIFO while it has
+    /// room; returns how many. Never waits: one status read and one data
+    /// write per byte, so the caller bounds the time by the length. Also
+    /// re-arms whatever transmit event the driver's interrupt follows, so
+    /// that an interrupt unmasked afterwards reports the FIFO draining after
+    /// this fill.
+    fn fill_tx(&self, bytes: &[u8]) -> usize;
     /// Whether the transmit FIFO is empty now.
     fn tx_empty(&self) -> bool;
     /// Unmasks (`true`) or masks the transmit interrupt.

@@ -1,9 +1,10 @@
 //! The UART side of the console: moving the ring's bytes to the UART in
 //! bounded bursts, and who does it when.
 //!
-//! One step is a *pump*: at most one transmit FIFO's worth of bytes (16 for a
-//! PL011, 64 for a Cadence UART) moves from the ring to the UART, with the
-//! console lock held (IRQs masked) for that burst only. After a pump the
+//! One step is a *pump*: at most [`BURST`] bytes (a PL011's transmit FIFO, a
+//! quarter of a Cadence UART's) move from the ring to the UART, with the
+//! console lock held (IRQs masked) for that burst only: one status read and
+//! one data write per byte. After a pump the
 //! transmitter is in one of three states:
 //!
 //! - [`Tx::Idle`]: the ring is empty; the transmit interrupt is masked.
@@ -11,7 +12,8 @@
 //!   interrupt is unmasked and its handler pumps again when the FIFO has
 //!   drained (PL011: to half full; Cadence: empty). This is the steady state
 //!   of a real UART, which sends a byte in 87 us at 115200 baud: one burst
-//!   per FIFO, paid by whoever is running when the interrupt comes.
+//!   per 8 (PL011) or 16 (Cadence) bytes sent, paid by whoever is running
+//!   when the interrupt comes.
 //! - [`Tx::Parked`]: bytes remain but the FIFO is already empty: the UART
 //!   keeps up with the CPU (QEMU's models transmit instantly). An armed
 //!   interrupt would then come back at once after every burst, an interrupt
@@ -36,8 +38,14 @@ use drivers::cadence_uart::CadenceUart;
 use drivers::pl011::Pl011;
 use drivers::{BurstTx, SerialOut};
 
+const _: () = assert!(BURST <= Pl011::TX_FIFO_DEPTH && BURST <= CadenceUart::TX_FIFO_DEPTH);
+
 /// Bytes of output the console holds (8 KiB: 0.7 s of text at 115200 baud).
 pub const RING_BYTES: usize = 8192;
+
+/// Most bytes one pump moves: it bounds the IRQs-masked window of a pump
+/// (measured under QEMU by tests/src/bin/console_flood.rs).
+pub const BURST: usize = 16;
 
 /// Writers blocked for room are woken when the ring is down to this.
 const LOW_WATER: usize = RING_BYTES / 2;
@@ -61,10 +69,10 @@ impl Uart {
         }
     }
 
-    fn burst(&self) -> (&dyn BurstTx, usize) {
+    fn burst(&self) -> &dyn BurstTx {
         match self {
-            Uart::Pl011(u) => (u, Pl011::TX_FIFO_DEPTH),
-            Uart::Cadence(u) => (u, CadenceUart::TX_FIFO_DEPTH),
+            Uart::Pl011(u) => u,
+            Uart::Cadence(u) => u,
         }
     }
 }
@@ -148,9 +156,20 @@ impl Console {
         let Some(uart) = &self.uart else {
             return wake;
         };
-        let (tx, depth) = uart.burst();
+        let tx = uart.burst();
         let ring = &mut self.ring;
-        tx.fill_tx(depth, &mut || ring.pop());
+        let mut budget = BURST;
+        // At most two slices: the ring's bytes may wrap around its end.
+        for _ in 0..2 {
+            let bytes = ring.readable();
+            let want = bytes.len().min(budget);
+            let n = tx.fill_tx(&bytes[..want]);
+            ring.consume(n);
+            budget -= n;
+            if n == 0 || n < want {
+                break;
+            }
+        }
         let next = if ring.is_empty() {
             Tx::Idle
         } else if !tx.tx_empty() || !signal {
@@ -189,7 +208,7 @@ impl Console {
     /// the end of a run and the emergency path).
     pub fn drain_sync(&mut self) {
         let Some(uart) = &self.uart else { return };
-        uart.burst().0.set_tx_interrupt(false);
+        uart.burst().set_tx_interrupt(false);
         self.tx = Tx::Idle;
         let out = uart.serial();
         while let Some(b) = self.ring.pop() {

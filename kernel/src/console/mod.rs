@@ -5,8 +5,8 @@
 //!   one bounded copy: a `print!` formats into a 128-byte buffer on the
 //!   caller's stack with IRQs enabled and pushes it chunk by chunk; a user
 //!   `write` is copied from user memory and pushed in chunks of the same
-//!   size. The UART side ([`drain`]) sends the ring in bursts of at most one
-//!   transmit FIFO, from its transmit interrupt (or, on a UART as fast as
+//!   size. The UART side ([`drain`]) sends the ring in bursts of at most 16
+//!   bytes, from its transmit interrupt (or, on a UART as fast as
 //!   the CPU, from the writers and a lowest-priority thread).
 //! - When the ring is full, a caller that can wait (a thread with IRQs
 //!   enabled, not in the trap path, after [`start`]) blocks on a semaphore
@@ -152,18 +152,23 @@ mod target {
         let block = may_block && can_block();
         loop {
             let signal = drain::may_signal();
-            let (wake, next) = {
+            // Two short IRQs-masked windows rather than one: the copy in,
+            // then one burst out.
+            let n = {
                 let mut c = CONSOLE.lock();
                 if !c.buffered {
                     c.write_sync(bytes);
                     return;
                 }
-                let n = match fit {
+                match fit {
                     Fit::Whole if c.ring.push_whole(bytes) => bytes.len(),
                     Fit::Whole => 0,
                     Fit::Partial => c.ring.push(bytes),
-                };
-                bytes = &bytes[n..];
+                }
+            };
+            bytes = &bytes[n..];
+            let (wake, next) = {
+                let mut c = CONSOLE.lock();
                 let wake = c.kick(signal);
                 let next = if bytes.is_empty() {
                     Next::Done

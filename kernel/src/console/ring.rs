@@ -2,7 +2,8 @@
 //!
 //! Pure logic, no locking and no hardware: the console keeps one [`Ring`]
 //! behind its lock, writers [`push`](Ring::push) into it and the UART side
-//! [`pop`](Ring::pop)s from it. Nothing here allocates or waits; a push that
+//! takes from it ([`readable`](Ring::readable) then
+//! [`consume`](Ring::consume), or [`pop`](Ring::pop)). Nothing here allocates or waits; a push that
 //! does not fit is either cut short ([`Ring::push`]) or refused whole
 //! ([`Ring::push_whole`]), and what the caller gives up on is counted with
 //! [`Ring::count_dropped`]. The counters obey `queued = sent + len()`, so
@@ -109,6 +110,22 @@ impl<const N: usize> Ring<N> {
         Some(b)
     }
 
+    /// The oldest bytes, as many as lie contiguous in the buffer (all of
+    /// them unless they wrap around its end): to hand to the UART, then
+    /// [`consume`](Self::consume) what it took.
+    pub fn readable(&self) -> &[u8] {
+        let end = (self.head + self.len).min(N);
+        &self.buf[self.head..end]
+    }
+
+    /// Forgets the `n` oldest bytes (sent); `n` is cut to [`len`](Self::len).
+    pub fn consume(&mut self, n: usize) {
+        let n = n.min(self.len);
+        self.head = (self.head + n) % N;
+        self.len -= n;
+        self.stats.sent += n as u64;
+    }
+
     /// Counts `n` bytes a writer gave up on.
     pub fn count_dropped(&mut self, n: usize) {
         self.stats.dropped += n as u64;
@@ -156,6 +173,24 @@ mod tests {
         // Wrap again from a different head.
         assert_eq!(r.push(b"xyz"), 3);
         assert_eq!(drain(&mut r), b"xyz");
+    }
+
+    #[test]
+    fn readable_stops_at_the_wrap_and_consume_moves_on() {
+        let mut r = Ring::<8>::new();
+        assert_eq!(r.readable(), b"");
+        r.push(b"012345");
+        r.consume(5);
+        r.push(b"6789");
+        assert_eq!(r.readable(), b"567");
+        r.consume(2);
+        assert_eq!(r.readable(), b"7");
+        r.consume(1);
+        assert_eq!(r.readable(), b"89");
+        r.consume(100);
+        assert!(r.is_empty());
+        let s = r.stats();
+        assert_eq!((s.queued, s.sent), (10, 10));
     }
 
     #[test]
@@ -225,12 +260,22 @@ mod tests {
                         queued += len as u64;
                     }
                 }
-                _ => {
+                2 if step % 2 == 0 => {
                     for _ in 0..rand() % 7 {
                         let b = model.pop_front();
                         assert_eq!(r.pop(), b);
                         sent += b.is_some() as u64;
                     }
+                }
+                _ => {
+                    let front: Vec<u8> = model.iter().copied().collect();
+                    let seen = r.readable().to_vec();
+                    assert!(!seen.is_empty() || model.is_empty());
+                    assert_eq!(&front[..seen.len()], &seen[..]);
+                    let n = (rand() as usize % 9).min(seen.len());
+                    r.consume(n);
+                    model.drain(..n);
+                    sent += n as u64;
                 }
             }
             assert_eq!(r.len(), model.len());
