@@ -23,13 +23,17 @@
 //!   synchronously so no output is lost at the end of a run.
 //!
 //! What holds on silicon only on paper: QEMU's UARTs transmit instantly, so
-//! under QEMU the transmit interrupt never finds a half-full FIFO, the
-//! console runs "parked" (see [`drain`]) and the writers and the drain
-//! thread do the bursts. The interrupt-driven steady state (one burst per
-//! FIFO drain: every 8 bytes, 0.7 ms, on a PL011; every 64 bytes, 5.6 ms,
-//! on a Cadence UART at 115200 baud), writers blocking on a really full ring
-//! for 87 us per byte, and the cost of a burst in device-register cycles
-//! (one status read and one data write per byte) are untested here.
+//! under QEMU the transmit interrupt never finds a FIFO still sending; the
+//! console runs "parked" (see [`drain`]) and the writers and the drain thread
+//! do the bursts. The interrupt-driven steady state (one 16-byte burst per
+//! FIFO drain: every 8 bytes sent, 0.7 ms, on a PL011 with its trigger at
+//! half; every 16 bytes, 1.4 ms, on a Cadence UART, whose TEMPTY interrupt
+//! comes when its FIFO is empty, at 115200 baud), writers blocking on a ring
+//! that really stays full (87 us per byte), PL011's level-crossing rule for
+//! priming, and the cost of a burst in device-register cycles (one status
+//! read and one data write per byte, uncached) are untested here. The test
+//! `console_flood` drives the blocking path by holding the interrupt back at
+//! the GIC instead.
 
 pub mod ring;
 
