@@ -4,8 +4,8 @@
 //! One step is a *pump*: at most [`BURST`] bytes (a PL011's transmit FIFO, a
 //! quarter of a Cadence UART's) move from the ring to the UART, with the
 //! console lock held (IRQs masked) for that burst only: one status read and
-//! one data write per byte. After a pump the
-//! transmitter is in one of three states:
+//! one data write per byte. After a pump the transmitter is in one of three
+//! states:
 //!
 //! - [`Tx::Idle`]: the ring is empty; the transmit interrupt is masked.
 //! - [`Tx::Armed`]: bytes remain and the FIFO still holds some; the transmit

@@ -140,6 +140,7 @@ impl<const N: usize> Ring<N> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use std::collections::VecDeque;
 
     fn drain<const N: usize>(r: &mut Ring<N>) -> Vec<u8> {
@@ -225,63 +226,80 @@ mod tests {
         assert_eq!(drain(&mut r), b"12345abc");
     }
 
-    /// A long random mix of pushes (both kinds) and pops against a VecDeque
-    /// model: same bytes out, same counters, `queued = sent + len` always.
-    #[test]
-    fn matches_a_simple_model() {
-        let mut r = Ring::<13>::new();
-        let mut model = VecDeque::new();
-        let (mut queued, mut sent, mut dropped) = (0u64, 0u64, 0u64);
-        let mut seed = 0x2545_F491_u32;
-        let mut rand = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed
-        };
-        for step in 0..20_000u32 {
-            let len = (rand() % 9) as usize;
-            let bytes: Vec<u8> = (0..len).map(|i| (step as usize + i) as u8).collect();
-            match rand() % 3 {
-                0 => {
-                    let n = r.push(&bytes);
-                    let fits = len.min(13 - model.len());
-                    assert_eq!(n, fits);
-                    model.extend(&bytes[..n]);
-                    queued += n as u64;
-                    r.count_dropped(len - n);
-                    dropped += (len - n) as u64;
-                }
-                1 => {
-                    let ok = r.push_whole(&bytes);
-                    assert_eq!(ok, len <= 13 - model.len());
-                    if ok {
-                        model.extend(&bytes);
-                        queued += len as u64;
+    #[derive(Clone, Debug)]
+    enum Op {
+        Push(Vec<u8>),
+        PushWhole(Vec<u8>),
+        Pop(usize),
+        Consume(usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let bytes = proptest::collection::vec(any::<u8>(), 0..20);
+        prop_oneof![
+            3 => bytes.clone().prop_map(Op::Push),
+            2 => bytes.prop_map(Op::PushWhole),
+            2 => (0usize..8).prop_map(Op::Pop),
+            2 => (0usize..20).prop_map(Op::Consume),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// Any mix of pushes (both kinds, the rest of a partial one counted
+        /// as dropped), pops and consumes agrees with a VecDeque: same bytes
+        /// out in the same order, same counters, `queued = sent + len`.
+        #[test]
+        fn agrees_with_model(ops in proptest::collection::vec(op(), 0..200)) {
+            const N: usize = 13;
+            let mut r = Ring::<N>::new();
+            let mut model = VecDeque::new();
+            let mut want = Stats::default();
+            for op in ops {
+                match op {
+                    Op::Push(bytes) => {
+                        let n = r.push(&bytes);
+                        prop_assert_eq!(n, bytes.len().min(N - model.len()));
+                        model.extend(&bytes[..n]);
+                        r.count_dropped(bytes.len() - n);
+                        want.queued += n as u64;
+                        want.dropped += (bytes.len() - n) as u64;
+                    }
+                    Op::PushWhole(bytes) => {
+                        let fits = bytes.len() <= N - model.len();
+                        prop_assert_eq!(r.push_whole(&bytes), fits);
+                        if fits {
+                            model.extend(&bytes);
+                            want.queued += bytes.len() as u64;
+                        }
+                    }
+                    Op::Pop(k) => {
+                        for _ in 0..k {
+                            let b = model.pop_front();
+                            prop_assert_eq!(r.pop(), b);
+                            want.sent += b.is_some() as u64;
+                        }
+                    }
+                    Op::Consume(k) => {
+                        let seen = r.readable().to_vec();
+                        prop_assert!(!seen.is_empty() || model.is_empty());
+                        let front: Vec<u8> = model.iter().copied().take(seen.len()).collect();
+                        prop_assert_eq!(&front, &seen);
+                        let n = k.min(seen.len());
+                        r.consume(n);
+                        model.drain(..n);
+                        want.sent += n as u64;
                     }
                 }
-                2 if step % 2 == 0 => {
-                    for _ in 0..rand() % 7 {
-                        let b = model.pop_front();
-                        assert_eq!(r.pop(), b);
-                        sent += b.is_some() as u64;
-                    }
-                }
-                _ => {
-                    let front: Vec<u8> = model.iter().copied().collect();
-                    let seen = r.readable().to_vec();
-                    assert!(!seen.is_empty() || model.is_empty());
-                    assert_eq!(&front[..seen.len()], &seen[..]);
-                    let n = (rand() as usize % 9).min(seen.len());
-                    r.consume(n);
-                    model.drain(..n);
-                    sent += n as u64;
-                }
+                prop_assert_eq!(r.len(), model.len());
+                prop_assert_eq!(r.stats(), want);
+                prop_assert_eq!(want.queued, want.sent + r.len() as u64);
             }
-            assert_eq!(r.len(), model.len());
-            let s = r.stats();
-            assert_eq!((s.queued, s.sent, s.dropped), (queued, sent, dropped));
-            assert_eq!(s.queued, s.sent + r.len() as u64);
         }
     }
 }
