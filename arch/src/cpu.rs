@@ -61,6 +61,16 @@ pub fn interrupts_disable() -> bool {
     false
 }
 
+/// Whether IRQs are unmasked on this core now (CPSR.I clear).
+pub fn interrupts_enabled() -> bool {
+    #[cfg(target_arch = "arm")]
+    {
+        aarch32_cpu::register::Cpsr::read().raw_value() & (1 << 7) == 0
+    }
+    #[cfg(not(target_arch = "arm"))]
+    false
+}
+
 /// Unmasks IRQs on this core.
 ///
 /// With the `irqsoff` feature, a call that unmasks masked IRQs reports the

@@ -167,6 +167,7 @@ extern "C" fn kernel_entry(info: &BootInfo) -> ! {
     crate::time::init();
     crate::task::init(MAIN_PRIORITY);
     crate::process::init();
+    console::start();
     // The scheduler runs: from here on masked stretches are profiled.
     crate::irqsoff::start();
     arch::cpu::interrupts_enable();
@@ -245,7 +246,8 @@ fn banner(info: &BootInfo) {
     row("tables", sym::stacks_end(), sym::kernel_end());
 }
 
-/// Ends the run with `code` (QEMU exits with it; see [`ExitCode`]).
+/// Ends the run with `code` (QEMU exits with it; see [`ExitCode`]), after
+/// sending everything the console holds.
 pub fn exit(code: ExitCode) -> ! {
     console::flush();
     arch::debug::exit(code as i32)

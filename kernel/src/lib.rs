@@ -14,6 +14,7 @@
 extern crate alloc;
 
 pub mod board;
+pub mod console;
 pub mod irqsoff;
 pub mod layout;
 pub mod loader;
@@ -30,8 +31,6 @@ mod user_images {
 
 #[cfg(target_os = "none")]
 pub mod boot;
-#[cfg(target_os = "none")]
-pub mod console;
 #[cfg(target_os = "none")]
 pub mod irq;
 #[cfg(target_os = "none")]

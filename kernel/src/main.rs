@@ -135,6 +135,7 @@ fn main() {
     process::print_status();
     println!("demo: threads");
     task::print_status();
+    kernel::console::print_status();
     for pid in [hard_iso, soft_iso, hard_k, soft_k] {
         let code = process::wait(pid);
         println!("demo: task {pid} ended: {code:?}");

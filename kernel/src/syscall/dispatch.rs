@@ -3,7 +3,7 @@
 use super::abi::{self, Errno};
 use crate::layout::{USER_END, USER_START};
 use crate::process::{self, ProcError};
-use crate::{print, task, time};
+use crate::{task, time};
 use arch::mmu::descriptor::MemType;
 use arch::trap::TrapFrame;
 
@@ -57,25 +57,22 @@ fn ret(frame: &mut TrapFrame, r: Result<u32, Errno>) -> *mut TrapFrame {
     frame
 }
 
+/// `write`: the bytes go to the console as text (see
+/// [`crate::console::write_text`]), copied from the caller in chunks: no
+/// per-character lock or formatting. A soft task waits while the console's
+/// ring is full; a hard task never does: what does not fit is dropped and
+/// counted. Either way the call reports all `len` bytes written.
 fn write(pid: u16, addr: u32, len: u32) -> Result<u32, Errno> {
     if len > abi::WRITE_MAX {
         return Err(Errno::Inval);
     }
-    let mut buf = [0u8; 128];
+    let may_block = !process::with_task(pid, |t| t.class.is_hard()).unwrap_or(false);
+    let mut buf = [0u8; crate::console::CHUNK];
     let mut done = 0;
     while done < len {
         let n = (len - done).min(buf.len() as u32);
         copy_from_user(pid, addr + done, &mut buf[..n as usize])?;
-        for &b in &buf[..n as usize] {
-            print!(
-                "{}",
-                if b == b'\n' || (0x20..0x7F).contains(&b) {
-                    b as char
-                } else {
-                    '?'
-                }
-            );
-        }
+        crate::console::write_text(&buf[..n as usize], may_block);
         done += n;
     }
     Ok(len)
