@@ -13,20 +13,28 @@
 //! Some figures are measured in user mode: the image starts the `bench_*`
 //! programs of `user/src/bin/` as processes and reads what they leave behind.
 //!
-//! The image is built with the IRQs-off profiler (kernel feature `irqsoff`)
-//! and reports, per workload, the longest stretch it kept IRQs masked
-//! (`irqs_off_max`, instructions) and where.
+//! The image is built and booted twice ([`Profiler`]):
 //!
-//! This command checks the run (exit status, the calibration of ticks against
-//! a block of known length, every metric present with enough samples, an
-//! `irqsoff` record per workload), prints two tables (metrics; IRQs-off per
-//! workload), and writes into `<target dir>/bench/`:
+//! 1. without the IRQs-off profiler: its figures are the performance table,
+//!    the JSON's `metrics` and the histograms;
+//! 2. with it (kernel feature `irqsoff`), whose hook runs on every IRQ mask
+//!    and unmask and so adds to every figure: this run gives, per workload,
+//!    the longest stretch IRQs stayed masked (`irqs_off_max`, instructions)
+//!    and where, and its own figures only to show what the profiler costs.
 //!
-//! - `<board>.json`: `board`, `unit`, `metrics` (min, median, max, samples of
-//!   each), `irqs_off_max` (per workload: max, site, end, windows) and
-//!   `image_bytes` (text, rodata, data, bss of the benchmark image);
+//! This command checks each run (exit status, the calibration of ticks
+//! against a block of known length, every metric present with enough
+//! samples, the build it expected, an `irqsoff` record per workload in the
+//! profiled run), prints three tables (metrics; IRQs-off per workload; the
+//! profiler's cost per metric), and writes into `<target dir>/bench/`:
+//!
+//! - `<board>.json` (see [`json`]): `board`, `unit`, `metrics` (min, median,
+//!   max, samples of each, unprofiled), `boot_to_first_task_from`,
+//!   `image_bytes` (text, rodata, data, bss of the unprofiled image), then
+//!   from the profiled run `irqs_off_max` (per workload: max, site, end,
+//!   windows) and `profiled_metrics` (min, median, max, samples of each);
 //! - `<board>-<metric>.svg`: a latency histogram per `wakeup_latency_*`
-//!   metric.
+//!   metric (unprofiled).
 
 use std::fmt::Write as _;
 use std::io::{self, Read};
@@ -48,6 +56,9 @@ const ICOUNT_SHIFT: u32 = 4;
 /// QEMU is killed after this long (the whole command must stay under five
 /// minutes; a run takes seconds).
 const TIMEOUT: Duration = Duration::from_secs(240);
+
+/// The version of the image's line protocol (`BENCH begin version=`).
+const PROTOCOL_VERSION: u64 = 2;
 
 /// Fewest samples a repeatable metric may have.
 const MIN_SAMPLES: u64 = 1000;
@@ -119,11 +130,12 @@ pub const IRQSOFF_WORKLOADS: &[&str] = &[
 pub const HELP: &str = "\
 cargo xtask bench [--board NAME]
     Build the benchmark image (kernel/src/bin/bench.rs) for board NAME
-    (default: vexpress-a9), boot it in qemu-system-arm with
-    -icount shift=4,sleep=off (so every run repeats exactly), and print the
-    min, median and max of each metric in guest instructions, then the
-    IRQs-off profiler's longest masked window per workload (irqs_off_max)
-    and where it was. Writes
+    (default: vexpress-a9) and boot it in qemu-system-arm with
+    -icount shift=4,sleep=off (so every run repeats exactly), twice: built
+    without the IRQs-off profiler, for the min, median and max of each
+    metric in guest instructions; then with it, for the profiler's longest
+    masked window per workload (irqs_off_max) and where it was, and what
+    the profiler adds to each metric's median. Writes
     <target dir>/bench/<board>.json and <board>-<metric>.svg, a histogram of
     each wakeup_latency_* metric.
 ";
@@ -133,6 +145,30 @@ fn has_histogram(name: &str) -> bool {
     name.starts_with("wakeup_latency_")
 }
 
+/// The two builds of the benchmark image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profiler {
+    /// Without the IRQs-off profiler: the performance figures.
+    Off,
+    /// With it (kernel feature `irqsoff`): `irqs_off_max` per workload.
+    On,
+}
+
+impl Profiler {
+    /// Whether the kernel feature `irqsoff` is on.
+    fn built_in(self) -> bool {
+        self == Profiler::On
+    }
+
+    /// How the build is named in messages.
+    fn describe(self) -> &'static str {
+        match self {
+            Profiler::Off => "without the IRQs-off profiler",
+            Profiler::On => "with the IRQs-off profiler",
+        }
+    }
+}
+
 /// Runs `cargo xtask bench ARGS`.
 pub fn bench(args: &[String]) -> Result<u8> {
     let Some(board) = parse_args(args)? else {
@@ -140,50 +176,74 @@ pub fn bench(args: &[String]) -> Result<u8> {
         return Ok(0);
     };
     let qemu = qemu::ensure_installed()?;
-    let elf = build(board)?;
+    let plain = measure(&qemu, board, Profiler::Off)?;
+    let profiled = measure(&qemu, board, Profiler::On)?;
+    print!("{}", plain.table());
+    print!("{}", profiled.irqsoff_table());
+    print!("{}", profiler_cost_table(&plain, &profiled));
+    write_results(board, &plain, &profiled)?;
+    Ok(0)
+}
+
+/// Builds the benchmark image for `board` with or without the profiler,
+/// boots it, and returns its checked report.
+fn measure(qemu: &Path, board: &'static Board, profiler: Profiler) -> Result<Report> {
+    let elf = build(board, profiler)?;
     let mut args = qemu::arguments(board, &elf, false);
     args.push("-icount".into());
     args.push(ICOUNT.into());
     let shown: Vec<String> = args.iter().map(|a| a.to_string_lossy().into()).collect();
-    eprintln!("running: {} {}", qemu.display(), shown.join(" "));
+    eprintln!(
+        "running ({}): {} {}",
+        profiler.describe(),
+        qemu.display(),
+        shown.join(" ")
+    );
 
     let started = Instant::now();
-    let (status, output) = run(&qemu, &args)?;
+    let (status, output) = run(qemu, &args)?;
     let fail = |why: String| {
         eprintln!("--- console output ---\n{output}--- end of console output ---");
-        Err(Error::new(1, why))
+        Err(Error::new(
+            1,
+            format!("the benchmark {}: {why}", profiler.describe()),
+        ))
     };
     match status {
-        None => return fail(format!("the benchmark did not end within {TIMEOUT:?}")),
+        None => return fail(format!("did not end within {TIMEOUT:?}")),
         Some(s) if !s.success() => {
-            return fail(format!(
-                "the benchmark image failed ({})",
-                cargo::describe(s)
-            ));
+            return fail(format!("the image failed ({})", cargo::describe(s)));
         }
         Some(_) => {}
     }
-    let report = match parse(&output).and_then(|r| r.check(board).map(|()| r)) {
+    let report = match parse(&output).and_then(|r| r.check(board, profiler).map(|()| r)) {
         Ok(report) => report,
         Err(why) => return fail(format!("bad benchmark output: {why}")),
     };
-    print!("{}", report.table());
-    print!("{}", report.irqsoff_table());
-    println!("(QEMU ran for {:.1} s)", started.elapsed().as_secs_f64());
+    eprintln!(
+        "(QEMU ran for {:.1} s, {})",
+        started.elapsed().as_secs_f64(),
+        profiler.describe()
+    );
+    Ok(report)
+}
 
+/// Writes the JSON file (both runs) and the unprofiled run's histograms
+/// into `<target dir>/bench/`.
+fn write_results(board: &Board, plain: &Report, profiled: &Report) -> Result<()> {
     let dir = cargo::target_dir().join("bench");
     std::fs::create_dir_all(&dir)
         .map_err(|e| Error::new(1, format!("could not create {}: {e}", dir.display())))?;
-    let json = dir.join(format!("{}.json", board.name));
-    write(&json, &report.json())?;
-    println!("wrote {}", json.display());
-    for m in report.metrics.iter().filter(|m| has_histogram(&m.name)) {
-        let hist = report.histogram(&m.name).expect("checked");
+    let path = dir.join(format!("{}.json", board.name));
+    write(&path, &json(plain, profiled))?;
+    println!("wrote {}", path.display());
+    for m in plain.metrics.iter().filter(|m| has_histogram(&m.name)) {
+        let hist = plain.histogram(&m.name).expect("checked");
         let path = dir.join(format!("{}-{}.svg", board.name, m.name));
-        write(&path, &svg(&report.board, m, hist))?;
+        write(&path, &svg(&plain.board, m, hist))?;
         println!("wrote {}", path.display());
     }
-    Ok(0)
+    Ok(())
 }
 
 /// Parses the arguments of `bench`: `None` asks for the help text.
@@ -206,36 +266,11 @@ fn parse_args(args: &[String]) -> Result<Option<&'static Board>> {
     }
 }
 
-/// Builds the benchmark image for `board`; returns its ELF.
-///
-/// `cargo::build_kernel` builds the user programs the kernel embeds (and the
-/// demo kernel); the image is then built the way it builds the kernel (same
-/// environment and target directory, so cargo reuses the kernel library),
-/// with `--bin bench`.
-fn build(board: &Board) -> Result<PathBuf> {
-    cargo::build_kernel(board, true)?;
-    let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(program)
-        .current_dir(cargo::workspace_root())
-        .env(cargo::BOARD_ENV, board.name)
-        .env(cargo::USER_DIR_ENV, cargo::image_dir(board))
-        .args(["build", "--release", "--target", cargo::TARGET])
-        .args(["--package", "kernel", "--bin", "bench"])
-        .args(["--features", cargo::IRQSOFF_FEATURE])
-        .arg("--target-dir")
-        .arg(cargo::board_target_dir(board))
-        .status()
-        .map_err(|e| Error::new(1, format!("could not run cargo: {e}")))?;
-    if !status.success() {
-        return Err(Error::new(
-            1,
-            format!(
-                "building the benchmark image failed (cargo: {})",
-                cargo::describe(status)
-            ),
-        ));
-    }
-    cargo::existing_image(board, "bench")
+/// Builds the benchmark image for `board`, with the IRQs-off profiler or
+/// without; returns its ELF (the same path for both builds: boot it before
+/// the next build).
+fn build(board: &Board, profiler: Profiler) -> Result<PathBuf> {
+    cargo::build_kernel_bin(board, "bench", profiler.built_in())
 }
 
 /// Runs QEMU with `args`, no input, and collects its stdout and stderr (in
@@ -360,6 +395,9 @@ pub struct Report {
     pub clock_hz: u64,
     /// The icount shift the image assumed.
     pub icount_shift: u32,
+    /// Whether the image had the IRQs-off profiler built in (`begin`'s
+    /// `irqsoff=1`).
+    pub profiled: bool,
     /// The calibration record.
     pub calibration: Option<Calibration>,
     /// The image's section sizes.
@@ -379,7 +417,7 @@ pub struct Report {
     /// The `crash` record: processes killed during the crash run and what
     /// each mapped.
     pub crash: Vec<(String, u64)>,
-    /// The `irqsoff` records, in the order reported.
+    /// The `irqsoff` records, in the order reported (a profiled run only).
     pub irqsoff: Vec<IrqsOff>,
     /// The metric count of the `end` record, once seen.
     pub end: Option<u64>,
@@ -439,12 +477,19 @@ pub fn parse(output: &str) -> std::result::Result<Report, String> {
                     return Err(at("second `begin`".into()));
                 }
                 let version = num(&f, "version").map_err(at)?;
-                if version != 1 {
-                    return Err(at(format!("protocol version {version}, expected 1")));
+                if version != PROTOCOL_VERSION {
+                    return Err(at(format!(
+                        "protocol version {version}, expected {PROTOCOL_VERSION}"
+                    )));
                 }
                 r.board = get(&f, "board").map_err(at)?.to_string();
                 r.clock_hz = num(&f, "clock_hz").map_err(at)?;
                 r.icount_shift = num(&f, "icount_shift").map_err(at)? as u32;
+                r.profiled = match get(&f, "irqsoff").map_err(at)? {
+                    "0" => false,
+                    "1" => true,
+                    other => return Err(at(format!("irqsoff={other} is not 0 or 1"))),
+                };
                 begun = true;
             }
             "calib" => {
@@ -569,14 +614,23 @@ impl Report {
         v
     }
 
-    /// Checks that the run is complete and trustworthy: the right board and
-    /// icount setting, the tick ratio confirmed by the calibration block,
-    /// every expected metric with enough samples (one for [`SINGLE`] ones),
-    /// the `boot` record, and a histogram that adds up for each latency
-    /// metric.
-    pub fn check(&self, board: &Board) -> std::result::Result<(), String> {
+    /// Checks that the run is complete and trustworthy: the right board,
+    /// build (with the profiler or without, as `profiler` says) and icount
+    /// setting, the tick ratio confirmed by the calibration block, every
+    /// expected metric with enough samples (one for [`SINGLE`] ones), the
+    /// `boot` record, a histogram that adds up for each latency metric, and
+    /// an `irqsoff` record for each of [`IRQSOFF_WORKLOADS`] if profiled
+    /// (none if not).
+    pub fn check(&self, board: &Board, profiler: Profiler) -> std::result::Result<(), String> {
         if self.board != board.name {
             return Err(format!("the image says board {}", self.board));
+        }
+        if self.profiled != profiler.built_in() {
+            return Err(format!(
+                "the image says irqsoff={}, but it was built {}",
+                u8::from(self.profiled),
+                profiler.describe()
+            ));
         }
         if self.icount_shift != ICOUNT_SHIFT || self.clock_hz == 0 {
             return Err(format!(
@@ -619,10 +673,17 @@ impl Report {
         if self.boot.is_none() {
             return Err("no boot record".into());
         }
-        for name in IRQSOFF_WORKLOADS {
-            if !self.irqsoff.iter().any(|i| i.workload == *name) {
-                return Err(format!("no irqsoff record for {name}"));
+        if self.profiled {
+            for name in IRQSOFF_WORKLOADS {
+                if !self.irqsoff.iter().any(|i| i.workload == *name) {
+                    return Err(format!("no irqsoff record for {name}"));
+                }
             }
+        } else if let Some(i) = self.irqsoff.first() {
+            return Err(format!(
+                "an irqsoff record ({}) from an image without the profiler",
+                i.workload
+            ));
         }
         for m in &self.metrics {
             if !METRICS.contains(&m.name.as_str()) {
@@ -645,8 +706,13 @@ impl Report {
         let mut t = String::new();
         let _ = writeln!(
             t,
-            "benchmark on {} (QEMU -icount {ICOUNT}; figures are guest instructions)",
-            self.board
+            "benchmark on {} (QEMU -icount {ICOUNT}; figures are guest instructions; kernel {})",
+            self.board,
+            if self.profiled {
+                Profiler::On.describe()
+            } else {
+                Profiler::Off.describe()
+            }
         );
         let _ = writeln!(
             t,
@@ -738,7 +804,8 @@ impl Report {
         let mut t = String::new();
         let _ = writeln!(
             t,
-            "IRQs-off profiler (kernel feature irqsoff): longest window with IRQs masked per workload"
+            "IRQs-off profiler (kernel feature irqsoff, a second run built with it): longest \
+             window with IRQs masked per workload"
         );
         let _ = writeln!(
             t,
@@ -768,55 +835,112 @@ impl Report {
         v.sort_by_key(rank);
         v
     }
+}
 
-    /// The JSON file: board, unit, metrics, IRQs-off records and image
-    /// bytes.
-    pub fn json(&self) -> String {
-        let mut j = String::new();
-        let _ = writeln!(j, "{{");
-        let _ = writeln!(j, "  \"board\": {},", json_string(&self.board));
-        let _ = writeln!(j, "  \"unit\": \"instructions\",");
-        let _ = writeln!(j, "  \"metrics\": {{");
-        for (i, m) in self.ordered().into_iter().enumerate() {
-            let comma = if i + 1 < self.metrics.len() { "," } else { "" };
-            let _ = writeln!(
-                j,
-                "    {}: {{ \"min\": {}, \"median\": {}, \"max\": {}, \"samples\": {} }}{comma}",
-                json_string(&m.name),
-                m.min,
-                m.median,
-                m.max,
-                m.samples
-            );
-        }
-        let _ = writeln!(j, "  }},");
-        if let Some((origin, _)) = &self.boot {
-            let _ = writeln!(j, "  \"boot_to_first_task_from\": {},", json_string(origin));
-        }
-        let _ = writeln!(j, "  \"irqs_off_max\": {{");
-        let list = self.irqsoff_ordered();
-        for (n, i) in list.iter().enumerate() {
-            let comma = if n + 1 < list.len() { "," } else { "" };
-            let _ = writeln!(
-                j,
-                "    {}: {{ \"max\": {}, \"site\": {}, \"end\": {}, \"windows\": {} }}{comma}",
-                json_string(&i.workload),
-                i.max,
-                json_string(&i.site),
-                json_string(&i.end),
-                i.windows
-            );
-        }
-        let _ = writeln!(j, "  }},");
-        let i = self.image.unwrap_or_default();
+/// The profiler's cost: each metric's median in the run without the
+/// profiler (`plain`) and in the one with it (`profiled`), and the
+/// difference, in the order of [`METRICS`]; then what a measurement's own
+/// reads cost in each.
+pub fn profiler_cost_table(plain: &Report, profiled: &Report) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "what the IRQs-off profiler adds (median instructions, built without it and with it)"
+    );
+    let _ = writeln!(
+        t,
+        "{:<36} {:>8} {:>8} {:>8}",
+        "metric", "without", "with", "added"
+    );
+    for m in plain.ordered() {
+        let Some(p) = profiled.metrics.iter().find(|p| p.name == m.name) else {
+            continue;
+        };
+        let added = i128::from(p.median) - i128::from(m.median);
+        let _ = writeln!(
+            t,
+            "{:<36} {:>8} {:>8} {:>+8}",
+            m.name, m.median, p.median, added
+        );
+    }
+    if let (Some(a), Some(b)) = (plain.calibration, profiled.calibration) {
+        let _ = writeln!(
+            t,
+            "a measurement's own cost (two back-to-back reads): {} ticks without, {} with",
+            a.empty_ticks, b.empty_ticks
+        );
+    }
+    t
+}
+
+/// The metrics of `r` as the body of a JSON object (one member per line,
+/// indented by four), in the order of [`METRICS`].
+fn json_metrics(j: &mut String, r: &Report) {
+    let list = r.ordered();
+    for (i, m) in list.iter().enumerate() {
+        let comma = if i + 1 < list.len() { "," } else { "" };
         let _ = writeln!(
             j,
-            "  \"image_bytes\": {{ \"text\": {}, \"rodata\": {}, \"data\": {}, \"bss\": {} }}",
-            i.text, i.rodata, i.data, i.bss
+            "    {}: {{ \"min\": {}, \"median\": {}, \"max\": {}, \"samples\": {} }}{comma}",
+            json_string(&m.name),
+            m.min,
+            m.median,
+            m.max,
+            m.samples
         );
-        let _ = writeln!(j, "}}");
-        j
     }
+}
+
+/// The JSON file, from the run without the profiler (`plain`) and the one
+/// with it (`profiled`):
+///
+/// - `board`, `unit` (`"instructions"`);
+/// - `metrics`: per metric `min`, `median`, `max`, `samples`, without the
+///   profiler (the performance figures);
+/// - `boot_to_first_task_from`: `reset` or `timer_enable`;
+/// - `image_bytes`: `text`, `rodata`, `data`, `bss` of the image without the
+///   profiler;
+/// - `irqs_off_max`: per workload `max` (instructions), `site`, `end`,
+///   `windows`, from the profiled run;
+/// - `profiled_metrics`: as `metrics`, from the profiled run (the profiler's
+///   hook inside every measured span: only to show its cost).
+pub fn json(plain: &Report, profiled: &Report) -> String {
+    let mut j = String::new();
+    let _ = writeln!(j, "{{");
+    let _ = writeln!(j, "  \"board\": {},", json_string(&plain.board));
+    let _ = writeln!(j, "  \"unit\": \"instructions\",");
+    let _ = writeln!(j, "  \"metrics\": {{");
+    json_metrics(&mut j, plain);
+    let _ = writeln!(j, "  }},");
+    if let Some((origin, _)) = &plain.boot {
+        let _ = writeln!(j, "  \"boot_to_first_task_from\": {},", json_string(origin));
+    }
+    let i = plain.image.unwrap_or_default();
+    let _ = writeln!(
+        j,
+        "  \"image_bytes\": {{ \"text\": {}, \"rodata\": {}, \"data\": {}, \"bss\": {} }},",
+        i.text, i.rodata, i.data, i.bss
+    );
+    let _ = writeln!(j, "  \"irqs_off_max\": {{");
+    let list = profiled.irqsoff_ordered();
+    for (n, i) in list.iter().enumerate() {
+        let comma = if n + 1 < list.len() { "," } else { "" };
+        let _ = writeln!(
+            j,
+            "    {}: {{ \"max\": {}, \"site\": {}, \"end\": {}, \"windows\": {} }}{comma}",
+            json_string(&i.workload),
+            i.max,
+            json_string(&i.site),
+            json_string(&i.end),
+            i.windows
+        );
+    }
+    let _ = writeln!(j, "  }},");
+    let _ = writeln!(j, "  \"profiled_metrics\": {{");
+    json_metrics(&mut j, profiled);
+    let _ = writeln!(j, "  }}");
+    let _ = writeln!(j, "}}");
+    j
 }
 
 /// `s` as a JSON string literal.
@@ -987,19 +1111,35 @@ mod tests {
         board::by_name("vexpress-a9").unwrap()
     }
 
-    /// A complete, valid run's output, with console noise around it.
+    /// A complete, valid output of the profiled run, with console noise
+    /// around it.
     fn sample_output() -> String {
-        let mut o = String::from(
+        sample_run(true)
+    }
+
+    /// A complete, valid output of the run without the profiler: no
+    /// `irqsoff` records, other figures (medians 10, a measurement's own cost
+    /// 100 ticks).
+    fn sample_output_plain() -> String {
+        sample_run(false)
+    }
+
+    fn sample_run(profiled: bool) -> String {
+        let mut o = format!(
             "rtk 0.1.0 booting\r\nioremap: 0x1e000200 (+0x100) -> 0xf0100200\r\n\
-             BENCH begin version=1 board=vexpress-a9 clock_hz=100000000 icount_shift=4\r\n\
-             BENCH calib insns=20001 ticks=32003 empty_ticks=116\r\n\
+             BENCH begin version=2 board=vexpress-a9 clock_hz=100000000 icount_shift=4 \
+             irqsoff={}\r\n\
+             BENCH calib insns=20001 ticks=32003 empty_ticks={}\r\n\
              BENCH image text=86016 rodata=12288 data=4096 bss=12288\r\n",
+            u8::from(profiled),
+            if profiled { 116 } else { 100 }
         );
+        let median = if profiled { 12 } else { 10 };
         o.push_str("BENCH boot origin=reset main=150000\r\n");
         for name in METRICS.iter().rev() {
             let samples = if SINGLE.contains(name) { 1 } else { 1000 };
             o.push_str(&format!(
-                "BENCH metric name={name} min=10 median=12 max=40 samples={samples}\r\n"
+                "BENCH metric name={name} min=10 median={median} max=40 samples={samples}\r\n"
             ));
             if has_histogram(name) {
                 o.push_str(&format!(
@@ -1010,7 +1150,7 @@ mod tests {
         o.push_str("BENCH masked map_new_table=1634 unmap_table=700\r\n");
         o.push_str("BENCH load mapper_switches=6000 busy_switches=3000\r\n");
         o.push_str("BENCH crash kills=3 mapped_kib=16384\r\n");
-        for w in IRQSOFF_WORKLOADS.iter().rev() {
+        for w in IRQSOFF_WORKLOADS.iter().rev().filter(|_| profiled) {
             o.push_str(&format!(
                 "BENCH irqsoff workload={w} max=700 site=kernel/src/mm/space.rs:189 \
                  end=trap-return windows=12\r\n"
@@ -1087,7 +1227,9 @@ mod tests {
         assert!(it.contains("irqs_off_max"));
         assert!(it.contains("kernel/src/mm/space.rs:189 -> trap-return"));
         assert!(t.contains("boot_to_first_task counts from reset"));
-        assert_eq!(r.check(vexpress()), Ok(()));
+        assert!(t.contains("kernel with the IRQs-off profiler"));
+        assert!(r.profiled);
+        assert_eq!(r.check(vexpress(), Profiler::On), Ok(()));
         assert!((r.insns_per_tick() - 0.625).abs() < 1e-12);
     }
 
@@ -1097,7 +1239,9 @@ mod tests {
         for (from, to, why) in [
             ("min=10 median=12", "min=13 median=12", "min <= median"),
             ("max=40 samples", "max=x samples", "not a whole number"),
-            ("version=1", "version=2", "protocol version"),
+            ("version=2", "version=1", "protocol version"),
+            ("irqsoff=1", "irqsoff=yes", "irqsoff=yes is not 0 or 1"),
+            (" irqsoff=1", "", "no irqsoff="),
             ("counts=990,0,5", "counts=990,,5", "counts="),
             ("BENCH calib", "BENCH calibr", "unknown record"),
             ("BENCH end", "BENCH nope", "unknown record"),
@@ -1130,69 +1274,167 @@ mod tests {
         let good = parse(&sample_output()).unwrap();
         let mut r = good.clone();
         r.calibration.as_mut().unwrap().ticks = 20001; // no icount: 1 tick/insn
-        assert!(r.check(vexpress()).unwrap_err().contains("-icount"));
+        assert!(
+            r.check(vexpress(), Profiler::On)
+                .unwrap_err()
+                .contains("-icount")
+        );
         let mut r = good.clone();
         r.metrics[3].samples = 999;
-        assert!(r.check(vexpress()).unwrap_err().contains("999 samples"));
+        assert!(
+            r.check(vexpress(), Profiler::On)
+                .unwrap_err()
+                .contains("999 samples")
+        );
         let mut r = good.clone();
         r.metrics.retain(|m| m.name != "frame_alloc");
         r.end = Some(r.metrics.len() as u64);
-        assert!(r.check(vexpress()).unwrap_err().contains("frame_alloc"));
+        assert!(
+            r.check(vexpress(), Profiler::On)
+                .unwrap_err()
+                .contains("frame_alloc")
+        );
         let mut r = good.clone();
         let boot = r
             .metrics
             .iter_mut()
             .find(|m| m.name == "boot_to_first_task");
         boot.unwrap().samples = 2;
-        assert!(r.check(vexpress()).unwrap_err().contains("2 samples"));
+        assert!(
+            r.check(vexpress(), Profiler::On)
+                .unwrap_err()
+                .contains("2 samples")
+        );
         let mut r = good.clone();
         r.boot = None;
-        assert!(r.check(vexpress()).unwrap_err().contains("boot record"));
+        assert!(
+            r.check(vexpress(), Profiler::On)
+                .unwrap_err()
+                .contains("boot record")
+        );
         let mut r = good.clone();
         r.irqsoff.retain(|i| i.workload != "frames");
         assert!(
-            r.check(vexpress())
+            r.check(vexpress(), Profiler::On)
                 .unwrap_err()
                 .contains("irqsoff record for frames")
         );
         let mut r = good.clone();
         r.histograms[0].1.counts[0] -= 1;
-        assert!(r.check(vexpress()).unwrap_err().contains("add up"));
+        assert!(
+            r.check(vexpress(), Profiler::On)
+                .unwrap_err()
+                .contains("add up")
+        );
         let mut r = good.clone();
         r.end = Some(3);
-        assert!(r.check(vexpress()).is_err());
+        assert!(r.check(vexpress(), Profiler::On).is_err());
         let mut r = good;
         r.board = "other".into();
-        assert!(r.check(vexpress()).is_err());
+        assert!(r.check(vexpress(), Profiler::On).is_err());
+    }
+
+    #[test]
+    fn checks_the_build_each_run_expects() {
+        let plain = parse(&sample_output_plain()).unwrap();
+        assert!(!plain.profiled);
+        assert!(plain.irqsoff.is_empty());
+        assert_eq!(plain.check(vexpress(), Profiler::Off), Ok(()));
+        assert!(
+            plain
+                .check(vexpress(), Profiler::On)
+                .unwrap_err()
+                .contains("irqsoff=0, but it was built with the IRQs-off profiler")
+        );
+        let profiled = parse(&sample_output()).unwrap();
+        assert!(
+            profiled
+                .check(vexpress(), Profiler::Off)
+                .unwrap_err()
+                .contains("irqsoff=1, but it was built without")
+        );
+        // An unprofiled image has no irqsoff records to give.
+        let mut r = plain.clone();
+        r.irqsoff.push(profiled.irqsoff[0].clone());
+        assert!(
+            r.check(vexpress(), Profiler::Off)
+                .unwrap_err()
+                .contains("without the profiler")
+        );
+        assert!(
+            plain
+                .table()
+                .contains("kernel without the IRQs-off profiler)")
+        );
+    }
+
+    #[test]
+    fn cost_table_compares_medians() {
+        let plain = parse(&sample_output_plain()).unwrap();
+        let profiled = parse(&sample_output()).unwrap();
+        let t = profiler_cost_table(&plain, &profiled);
+        assert!(t.contains("what the IRQs-off profiler adds"));
+        let lines: Vec<&str> = t.lines().collect();
+        // Heading, column names, one line per metric in order, the reads.
+        assert_eq!(lines.len(), 2 + METRICS.len() + 1);
+        assert_eq!(
+            lines[2],
+            format!("{:<36} {:>8} {:>8} {:>8}", "frame_alloc", 10, 12, "+2")
+        );
+        assert!(lines[3].starts_with("frame_free "));
+        assert!(t.ends_with("own cost (two back-to-back reads): 100 ticks without, 116 with\n"));
+        // A metric the profiled run lacks is left out; a faster one shows a minus.
+        let mut fewer = profiled.clone();
+        fewer.metrics.retain(|m| m.name != "frame_free");
+        fewer.metrics[0].median = 7;
+        let t = profiler_cost_table(&plain, &fewer);
+        assert!(!t.contains("frame_free"));
+        assert!(t.contains(&format!("{:>+8}", -3)));
     }
 
     #[test]
     fn json_has_every_metric_and_the_image() {
+        let plain = parse(&sample_output_plain()).unwrap();
         let r = parse(&sample_output()).unwrap();
-        let j = r.json();
+        let j = json(&plain, &r);
         assert!(j.starts_with("{\n  \"board\": \"vexpress-a9\",\n  \"unit\": \"instructions\","));
+        // The performance figures are the unprofiled run's (median 10).
         assert!(j.contains(
-            "\"frame_alloc\": { \"min\": 10, \"median\": 12, \"max\": 40, \"samples\": 1000 },"
+            "\"metrics\": {\n    \"frame_alloc\": { \"min\": 10, \"median\": 10, \"max\": 40, \
+             \"samples\": 1000 },"
         ));
         assert!(j.contains(
-            "\"boot_to_first_task\": { \"min\": 10, \"median\": 12, \"max\": 40, \
+            "\"boot_to_first_task\": { \"min\": 10, \"median\": 10, \"max\": 40, \
              \"samples\": 1 },"
         ));
         assert!(j.contains(
-            "\"hard_mmap_section\": { \"min\": 10, \"median\": 12, \"max\": 40, \
+            "\"hard_mmap_section\": { \"min\": 10, \"median\": 10, \"max\": 40, \
              \"samples\": 1000 }\n  },\n  \"boot_to_first_task_from\": \"reset\","
         ));
-        // In the order of METRICS, whatever the order of the report.
-        let at = |name: &str| j.find(&format!("\"{name}\"")).unwrap();
-        assert!(METRICS.windows(2).all(|w| at(w[0]) < at(w[1])));
+        // The profiled run's, last (median 12).
+        assert!(j.contains(
+            "\"profiled_metrics\": {\n    \"frame_alloc\": { \"min\": 10, \"median\": 12, \
+             \"max\": 40, \"samples\": 1000 },"
+        ));
+        assert!(j.ends_with(
+            "\"hard_mmap_section\": { \"min\": 10, \"median\": 12, \"max\": 40, \
+             \"samples\": 1000 }\n  }\n}\n"
+        ));
+        // In the order of METRICS, whatever the order of the report, in both.
+        let (perf, prof) = j.split_at(j.find("\"profiled_metrics\"").unwrap());
+        for part in [perf, prof] {
+            let at = |name: &str| part.find(&format!("\"{name}\"")).unwrap();
+            assert!(METRICS.windows(2).all(|w| at(w[0]) < at(w[1])));
+        }
         assert!(j.contains(
             "\"frames\": { \"max\": 700, \"site\": \"kernel/src/mm/space.rs:189\", \
              \"end\": \"trap-return\", \"windows\": 12 },"
         ));
         assert!(j.contains(
             "\"image_bytes\": { \"text\": 86016, \"rodata\": 12288, \"data\": 4096, \
-             \"bss\": 12288 }"
+             \"bss\": 12288 },"
         ));
+        assert!(j.find("\"image_bytes\"") < j.find("\"irqs_off_max\""));
         assert_eq!(j.matches('{').count(), j.matches('}').count());
         assert_eq!(json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
     }

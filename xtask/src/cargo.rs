@@ -76,8 +76,8 @@ fn run_build(mut command: Command, what: &str) -> Result<()> {
 }
 
 /// The cargo feature that builds the IRQs-off profiler into the kernel
-/// (`kernel::irqsoff`): on for `test` and `bench`, on request for `run` and
-/// `image`.
+/// (`kernel::irqsoff`): on for `test`, for the second of `bench`'s two runs,
+/// and on request for `run` and `image`.
 pub const IRQSOFF_FEATURE: &str = "kernel/irqsoff";
 
 /// A release build for `board` of some binaries of `package`, with the
@@ -143,11 +143,23 @@ fn build_user_programs(board: &Board) -> Result<()> {
 /// Builds the demo kernel for `board` (with the IRQs-off profiler if
 /// `irqsoff`) and returns the path of its ELF.
 pub fn build_kernel(board: &Board, irqsoff: bool) -> Result<PathBuf> {
+    build_kernel_bin(board, "kernel", irqsoff)
+}
+
+/// Builds the kernel crate's image `bin` (`kernel`, the demo, or `bench`)
+/// for `board`, with the IRQs-off profiler if `irqsoff`, and returns the path
+/// of its ELF. The user programs it embeds are built first.
+pub fn build_kernel_bin(board: &Board, bin: &str, irqsoff: bool) -> Result<PathBuf> {
     build_user_programs(board)?;
     let mut command = image_build(board, "kernel", irqsoff);
-    command.args(["--bin", "kernel"]);
-    run_build(command, &format!("the kernel for {}", board.name))?;
-    existing_image(board, "kernel")
+    command.args(["--bin", bin]);
+    let what = if bin == "kernel" {
+        format!("the kernel for {}", board.name)
+    } else {
+        format!("the {bin} image for {}", board.name)
+    };
+    run_build(command, &what)?;
+    existing_image(board, bin)
 }
 
 /// Builds the integration test images (crate `ktests`) for `board`: the

@@ -247,7 +247,8 @@ USAGE:
         102 unexpected exception or fault).
         --gdb          freeze the CPU at start and wait for GDB on tcp::1234
         --irqsoff      build the IRQs-off profiler in (kernel feature
-                       `irqsoff`; `test` and `bench` always do)
+                       `irqsoff`; `test` always does, `bench` in its
+                       second run)
 
     cargo xtask test [--board NAME]... [--host] [--qemu] [FILTER]
         Run the host unit tests (cargo test -p arch -p drivers -p kernel -p xtask)

@@ -32,7 +32,7 @@
 //! separated by single spaces, values are decimal, names are `[a-z0-9_]`:
 //!
 //! ```text
-//! BENCH begin version=1 board=vexpress-a9 clock_hz=100000000 icount_shift=4
+//! BENCH begin version=2 board=vexpress-a9 clock_hz=100000000 icount_shift=4 irqsoff=1
 //! BENCH calib insns=20001 ticks=32002 empty_ticks=116
 //! BENCH image text=.. rodata=.. data=.. bss=..
 //! BENCH metric name=frame_alloc min=.. median=.. max=.. samples=1000
@@ -45,6 +45,11 @@
 //! BENCH end metrics=26
 //! ```
 //!
+//! `begin` says with `irqsoff=1` that the image was built with the IRQs-off
+//! profiler (kernel feature `irqsoff`; `irqsoff=0` without it). `cargo xtask
+//! bench` boots the image twice, built without the profiler (whose hook on
+//! every IRQ mask and unmask would inflate every figure) and with it, for the
+//! `irqsoff` records, which only a profiled image prints.
 //! `metric` figures are instructions; the median of an even count is the
 //! lower middle sample. A `hist` line follows the `metric` line of each
 //! latency metric: bucket `k` counts the samples in
@@ -56,8 +61,8 @@
 //! instructions, of two memory-manager calls that run whole under the MM lock
 //! (which no longer masks IRQs; see [`masked`]). `load` says how often each task of the memory load (see
 //! [`start_load`]) was switched in during the loaded runs. `irqsoff` follows
-//! each workload (see [`workload`]): the IRQs-off profiler's
-//! (`kernel::irqsoff`, built in by `cargo xtask bench`) longest window with
+//! each workload (see [`workload`]) in a profiled image: the IRQs-off
+//! profiler's (`kernel::irqsoff`) longest window with
 //! IRQs masked while it ran, in instructions, with the sites where IRQs were
 //! masked and enabled again (`file:line`, `trap-entry:KIND`, `trap-return`,
 //! or `none` when there was no window) and the count of windows. `crash`
@@ -238,11 +243,14 @@ fn pause_profiler() {
 /// first, and prints its `irqsoff` record: the longest window with IRQs
 /// masked while it ran (the benchmark's own printing of reports left out),
 /// in instructions, where IRQs were masked and where they came back on, and
-/// how many windows there were.
+/// how many windows there were. Without the profiler built in, just runs it.
 fn workload<R>(name: &str, f: impl FnOnce() -> R) -> R {
     *WORKLOAD_IRQSOFF.lock() = (None, 0);
     irqsoff::reset();
     let r = f();
+    if !irqsoff::ENABLED {
+        return r;
+    }
     pause_profiler();
     let (max, windows) = *WORKLOAD_IRQSOFF.lock();
     match max {
@@ -1196,8 +1204,10 @@ fn main() {
     let first_task_ticks = first_task();
     task::spawn("background", task::IDLE_PRIORITY - 1, background).expect("background thread");
     println!(
-        "BENCH begin version=1 board={} clock_hz={} icount_shift={ICOUNT_SHIFT}",
-        BOARD.name, BOARD.periph_clock_hz
+        "BENCH begin version=2 board={} clock_hz={} icount_shift={ICOUNT_SHIFT} irqsoff={}",
+        BOARD.name,
+        BOARD.periph_clock_hz,
+        u8::from(irqsoff::ENABLED)
     );
     BUF.store(frames_buffer(), Ordering::Relaxed);
     let scratch_ptr = frames_buffer();
