@@ -105,9 +105,6 @@ pub struct Space {
     pub tag: AsidTag,
 }
 
-/// The ASID allocator (taken under SCHED).
-static ASIDS: IrqLock<Asids> = IrqLock::new(Asids::new());
-
 /// The scheduler.
 pub struct Sched {
     threads: [Option<NonNull<Tcb>>; MAX_THREADS],
@@ -133,6 +130,11 @@ pub struct Sched {
     active: Option<(u32, u8)>,
     /// The empty L1 table TTBR0 holds while a kernel thread runs.
     null_ttbr0: u32,
+    /// The ASID allocator.
+    asids: Asids,
+    /// The deadline the event timer is armed for (None: nothing armed), so
+    /// that an unchanged deadline is not programmed again.
+    timer_at: Option<Instant>,
 }
 
 // SAFETY: the TCB pointers are owned by the scheduler (zone objects) and only
@@ -157,6 +159,7 @@ unsafe impl PageSource for Frames {
 
 impl Sched {
     /// The control block of `id`.
+    #[inline]
     pub fn tcb(&mut self, id: ThreadId) -> &mut Tcb {
         let p = self.threads[id.index()].expect("live thread id");
         // SAFETY: p is a zone object owned by this table; &mut self makes the
@@ -275,7 +278,12 @@ impl Sched {
             let end = self.tcb(cur).slice_end;
             next = Some(next.map_or(end, |n| n.min(end)));
         }
-        time::set_event(next);
+        // The timer counts down to an absolute time: re-arming it for the
+        // same deadline would only cost time (and add clock-read error).
+        if next != self.timer_at {
+            self.timer_at = next;
+            time::set_event(next);
+        }
     }
 
     /// Saves `frame` as the running thread's, picks the next thread, and
@@ -328,13 +336,16 @@ impl Sched {
     /// table, so a stray low address faults in them too). No TLB flush: the
     /// ASID tells spaces apart, and only an ASID generation rollover flushes.
     fn activate(&mut self, id: ThreadId) {
-        let want = match self.tcb(id).space {
-            Some(mut sp) => {
-                if ASIDS.lock().activate(&mut sp.tag) {
+        let p = self.threads[id.index()].expect("live thread id");
+        // SAFETY: a zone object owned by this table (as in `tcb`), apart
+        // from the fields of `self` used below.
+        let t = unsafe { &mut *p.as_ptr() };
+        let want = match t.space.as_mut() {
+            Some(sp) => {
+                if self.asids.activate(&mut sp.tag) {
                     arch::mmu::tlb_invalidate_all();
                     self.active = None;
                 }
-                self.tcb(id).space = Some(sp);
                 Some((sp.ttbr0, sp.tag.asid))
             }
             None => None,
@@ -429,6 +440,8 @@ pub fn init(main_prio: u8) {
         tcbs,
         active: None,
         null_ttbr0,
+        asids: Asids::new(),
+        timer_at: None,
     };
     let main = s.new_tcb("main", main_prio).expect("first TCB");
     s.tcb(main).state = State::Running;
@@ -460,6 +473,7 @@ fn idle() {
 fn on_timer(_irq: u32) {
     time::clear_event();
     with(|s| {
+        s.timer_at = None; // the one-shot has fired: nothing is armed
         let now = time::now();
         s.wake_sleepers(now);
         let cur = s.current;
