@@ -14,6 +14,7 @@ use arch::mmu::descriptor::Attrs;
 use arch::mmu::pmap::Size;
 use arch::trap::TrapFrame;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 /// Most threads that can exist at once (waiter sets are 64-bit masks).
 pub const MAX_THREADS: usize = 64;
@@ -288,8 +289,8 @@ impl Sched {
 
     /// Saves `frame` as the running thread's, picks the next thread, and
     /// returns its frame.
-    fn switch(&mut self, frame: *mut TrapFrame) -> *mut TrapFrame {
-        let now = time::now();
+    /// `now`: the clock, read by the caller.
+    fn switch(&mut self, frame: *mut TrapFrame, now: Instant) -> *mut TrapFrame {
         let cur = self.current;
         self.tcb(cur).frame = frame;
         let yielding = core::mem::take(&mut self.yielding);
@@ -470,18 +471,13 @@ fn idle() {
     }
 }
 
+/// The event timer fired; `after_irq` does the rest under the scheduler
+/// lock it takes anyway (one lock per IRQ, one clock read per switch).
+static TIMER_FIRED: AtomicBool = AtomicBool::new(false);
+
 fn on_timer(_irq: u32) {
     time::clear_event();
-    with(|s| {
-        s.timer_at = None; // the one-shot has fired: nothing is armed
-        let now = time::now();
-        s.wake_sleepers(now);
-        let cur = s.current;
-        if now >= s.tcb(cur).slice_end {
-            s.need_resched = true;
-        }
-        s.program_timer();
-    });
+    TIMER_FIRED.store(true, Ordering::Relaxed);
 }
 
 /// Runs `f` on the scheduler, locked.
@@ -493,10 +489,29 @@ pub fn with<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
 /// Called by the trap path after an IRQ: switches if a higher-priority thread
 /// became ready or the slice ran out.
 pub fn after_irq(frame: &mut TrapFrame) -> *mut TrapFrame {
+    let fired = TIMER_FIRED.load(Ordering::Relaxed);
     let mut guard = SCHED.lock();
-    match guard.as_mut() {
-        Some(s) if s.need_resched => s.switch(frame),
-        _ => frame,
+    let Some(s) = guard.as_mut() else {
+        return frame;
+    };
+    if !fired && !s.need_resched {
+        return frame;
+    }
+    let now = time::now();
+    if fired {
+        TIMER_FIRED.store(false, Ordering::Relaxed);
+        s.timer_at = None; // the one-shot has fired: nothing is armed
+        s.wake_sleepers(now);
+        let cur = s.current;
+        if now >= s.tcb(cur).slice_end {
+            s.need_resched = true;
+        }
+    }
+    if s.need_resched {
+        s.switch(frame, now) // programs the timer for the next thread
+    } else {
+        s.program_timer();
+        frame
     }
 }
 
@@ -504,7 +519,7 @@ pub fn after_irq(frame: &mut TrapFrame) -> *mut TrapFrame {
 pub fn on_reschedule(frame: &mut TrapFrame) -> *mut TrapFrame {
     let mut guard = SCHED.lock();
     match guard.as_mut() {
-        Some(s) => s.switch(frame),
+        Some(s) => s.switch(frame, time::now()),
         None => frame,
     }
 }
@@ -887,7 +902,7 @@ pub fn asid_of(id: ThreadId) -> u8 {
 pub fn trap_yield(frame: &mut TrapFrame) -> *mut TrapFrame {
     with(|s| {
         s.yielding = true;
-        s.switch(frame)
+        s.switch(frame, time::now())
     })
 }
 
@@ -896,12 +911,13 @@ pub fn trap_yield(frame: &mut TrapFrame) -> *mut TrapFrame {
 pub fn trap_sleep_until(frame: &mut TrapFrame, at: Instant) -> *mut TrapFrame {
     with(|s| {
         let cur = s.current;
-        if at < time::now() {
+        let now = time::now();
+        if at < now {
             s.tcb(cur).timing.deadline_misses += 1;
             return frame as *mut TrapFrame;
         }
         s.insert_sleeper(cur, at);
-        s.switch(frame)
+        s.switch(frame, now)
     })
 }
 
@@ -913,7 +929,7 @@ pub fn trap_exit(frame: &mut TrapFrame) -> *mut TrapFrame {
     with(|s| {
         let cur = s.current;
         s.retire(cur);
-        s.switch(frame)
+        s.switch(frame, time::now())
     })
 }
 
