@@ -125,7 +125,7 @@ pub struct Sched {
     /// The running thread asked to go behind its equals (yield).
     yielding: bool,
     /// Something changed that may call for another thread (set in IRQs).
-    need_resched: bool,
+    pub(crate) need_resched: bool,
     tcbs: Zone,
     /// TTBR0 and ASID loaded now (None: the empty table, no user space).
     active: Option<(u32, u8)>,

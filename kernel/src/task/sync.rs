@@ -52,9 +52,10 @@ fn best_waiter(s: &mut Sched, mask: u64) -> Option<(ThreadId, u8)> {
 /// The priority `id` should run at: its base, raised by the waiters of every
 /// mutex it holds.
 fn effective_prio(s: &mut Sched, id: ThreadId) -> u8 {
-    let held = s.tcb(id).held;
     let mut prio = s.tcb(id).base_prio;
-    for m in held.into_iter().flatten() {
+    // By index: copying the array out would cost a `memcpy` per call.
+    for i in 0..s.tcb(id).held.len() {
+        let Some(m) = s.tcb(id).held[i] else { continue };
         // SAFETY: a held mutex outlives its guard, which its owner holds.
         let waiters = unsafe { (*m).waiters.get() };
         if let Some((_, p)) = best_waiter(s, waiters) {
@@ -164,7 +165,8 @@ impl<T> Mutex<T> {
     fn unlock(&self) {
         let core: *const MutexCore = &self.core;
         let irqs = arch::cpu::interrupts_disable();
-        with(|s| {
+        // One scheduler lock for the hand-over and the preemption check.
+        let preempt = with(|s| {
             let me = s.current();
             for h in s.tcb(me).held.iter_mut() {
                 if *h == Some(core) {
@@ -187,8 +189,11 @@ impl<T> Mutex<T> {
             }
             let p = effective_prio(s, me);
             s.set_prio(me, p);
+            core::mem::take(&mut s.need_resched)
         });
-        preempt_point();
+        if preempt {
+            arch::trap::reschedule(); // as preempt_point
+        }
         if irqs {
             arch::cpu::interrupts_enable();
         }
