@@ -222,6 +222,7 @@ impl Sched {
     }
 
     /// Makes `id` ready (it must not be queued already).
+    #[inline]
     pub(crate) fn make_ready(&mut self, id: ThreadId) {
         let t = self.tcb(id);
         t.state = State::Ready;
@@ -261,6 +262,7 @@ impl Sched {
         let _ = self.sleepers.insert(id, at);
     }
 
+    #[inline]
     fn wake_sleepers(&mut self, now: Instant) {
         while let Some((id, at)) = self.sleepers.pop_due(now) {
             let t = self.tcb(id);

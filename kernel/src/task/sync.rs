@@ -187,8 +187,12 @@ impl<T> Mutex<T> {
                 }
                 None => self.core.owner.set(None),
             }
-            let p = effective_prio(s, me);
-            s.set_prio(me, p);
+            // Only a boosted owner can drop: at its base priority no waiter
+            // of what it holds outranks it, and giving a mutex up adds none.
+            if s.tcb(me).prio != s.tcb(me).base_prio {
+                let p = effective_prio(s, me);
+                s.set_prio(me, p);
+            }
             core::mem::take(&mut s.need_resched)
         });
         if preempt {
