@@ -168,10 +168,9 @@ impl<T> Mutex<T> {
         // One scheduler lock for the hand-over and the preemption check.
         let preempt = with(|s| {
             let me = s.current();
-            for h in s.tcb(me).held.iter_mut() {
-                if *h == Some(core) {
-                    *h = None;
-                }
+            // Held once at most (locking it twice panics).
+            if let Some(h) = s.tcb(me).held.iter_mut().find(|h| **h == Some(core)) {
+                *h = None;
             }
             match best_waiter(s, self.core.waiters.get()) {
                 Some((next, _)) => {
