@@ -168,6 +168,21 @@ impl Sched {
         unsafe { &mut *p.as_ptr() }
     }
 
+    /// The control block of `id`, not tied to a borrow of `self` (TCBs are
+    /// zone objects, apart from the scheduler's own fields), so that a
+    /// switch looks each one up once.
+    ///
+    /// # Safety
+    /// No other reference to that control block may be live while the
+    /// returned one is used.
+    #[inline]
+    unsafe fn tcb_detached<'a>(&self, id: ThreadId) -> &'a mut Tcb {
+        let p = self.threads[id.index()].expect("live thread id");
+        // SAFETY: a live zone object (as in `tcb`); the caller keeps the
+        // reference unique.
+        unsafe { &mut *p.as_ptr() }
+    }
+
     fn try_tcb(&mut self, id: ThreadId) -> Option<&mut Tcb> {
         let p = (*self.threads.get(id.index())?)?;
         // SAFETY: as in tcb().
@@ -275,10 +290,16 @@ impl Sched {
     /// Programs the event timer for whatever comes next.
     fn program_timer(&mut self) {
         let cur = self.current;
+        let (prio, end) = (self.tcb(cur).prio, self.tcb(cur).slice_end);
+        self.program_timer_for(prio, end);
+    }
+
+    /// [`program_timer`](Self::program_timer) for a running thread of
+    /// priority `prio` whose slice ends at `end`.
+    #[inline]
+    fn program_timer_for(&mut self, prio: u8, end: Instant) {
         let mut next = self.sleepers.peek().map(|(_, at)| at);
-        let prio = self.tcb(cur).prio;
         if self.ready.highest_priority() == Some(prio) {
-            let end = self.tcb(cur).slice_end;
             next = Some(next.map_or(end, |n| n.min(end)));
         }
         // The timer counts down to an absolute time: re-arming it for the
@@ -294,10 +315,12 @@ impl Sched {
     /// `now`: the clock, read by the caller.
     fn switch(&mut self, frame: *mut TrapFrame, now: Instant) -> *mut TrapFrame {
         let cur = self.current;
-        self.tcb(cur).frame = frame;
         let yielding = core::mem::take(&mut self.yielding);
         self.need_resched = false;
-        let t = self.tcb(cur);
+        // SAFETY: the only reference to cur's control block; last used
+        // before next's is looked up (they may be the same thread).
+        let t = unsafe { self.tcb_detached(cur) };
+        t.frame = frame;
         if t.state == State::Running {
             t.state = State::Ready;
             let prio = t.prio;
@@ -321,7 +344,9 @@ impl Sched {
             .ready
             .pop_highest()
             .expect("the idle thread is always ready");
-        let t = self.tcb(next);
+        // SAFETY: the only reference to next's control block (cur's `t`
+        // is not used any more).
+        let t = unsafe { self.tcb_detached(next) };
         t.state = State::Running;
         if next != cur || now >= t.slice_end {
             t.slice_end = now + t.slice_left;
@@ -330,19 +355,16 @@ impl Sched {
             t.timing.switches += 1;
         }
         self.current = next;
-        self.activate(next);
-        self.program_timer();
-        self.tcb(next).frame
+        self.activate(t);
+        self.program_timer_for(t.prio, t.slice_end);
+        t.frame
     }
 
-    /// Loads `id`'s address space into TTBR0 (kernel threads get the empty
+    /// Loads thread `t`'s address space into TTBR0 (kernel threads get the empty
     /// table, so a stray low address faults in them too). No TLB flush: the
     /// ASID tells spaces apart, and only an ASID generation rollover flushes.
-    fn activate(&mut self, id: ThreadId) {
-        let p = self.threads[id.index()].expect("live thread id");
-        // SAFETY: a zone object owned by this table (as in `tcb`), apart
-        // from the fields of `self` used below.
-        let t = unsafe { &mut *p.as_ptr() };
+    #[inline]
+    fn activate(&mut self, t: &mut Tcb) {
         let want = match t.space.as_mut() {
             Some(sp) => {
                 if self.asids.activate(&mut sp.tag) {
@@ -927,9 +949,12 @@ pub fn trap_sleep_until(frame: &mut TrapFrame, at: Instant) -> *mut TrapFrame {
 /// ended; the reaper or its waiter tears it down later). Wakes its joiner
 /// and the reaper and runs someone else; its address space is never loaded
 /// again. Bounded: nothing here is proportional to the task's size.
-pub fn trap_exit(frame: &mut TrapFrame) -> *mut TrapFrame {
+/// `record(pid)` runs first, with the ending thread's task, under the same
+/// scheduler lock (one lock for the whole exit; it must not take it again).
+pub fn trap_exit(frame: &mut TrapFrame, record: impl FnOnce(Option<u16>)) -> *mut TrapFrame {
     with(|s| {
         let cur = s.current;
+        record(s.tcb(cur).pid);
         s.retire(cur);
         s.switch(frame, time::now())
     })
