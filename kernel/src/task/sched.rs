@@ -278,13 +278,29 @@ impl Sched {
     }
 
     #[inline]
-    fn wake_sleepers(&mut self, now: Instant) {
+    /// Makes the sleepers due at `now` ready. The last one woken is
+    /// returned instead of queued when it outranks the running thread and
+    /// every ready one: the caller then switches to it at once, and the
+    /// usual case (one task released) saves a queue insert and unlink.
+    fn wake_sleepers(&mut self, now: Instant) -> Option<ThreadId> {
+        let mut last = None;
         while let Some((id, at)) = self.sleepers.pop_due(now) {
+            if let Some(prev) = last.replace(id) {
+                self.make_ready(prev);
+            }
             let t = self.tcb(id);
             t.timing.wakeups += 1;
             t.timing.max_lateness = t.timing.max_lateness.max(now - at);
-            self.make_ready(id);
         }
+        let id = last?;
+        let prio = self.tcb(id).prio;
+        let cur = self.current;
+        if prio < self.tcb(cur).prio && self.ready.highest_priority().is_none_or(|p| prio < p) {
+            self.tcb(id).state = State::Ready;
+            return Some(id);
+        }
+        self.make_ready(id);
+        None
     }
 
     /// Programs the event timer for whatever comes next.
@@ -313,7 +329,19 @@ impl Sched {
     /// Saves `frame` as the running thread's, picks the next thread, and
     /// returns its frame.
     /// `now`: the clock, read by the caller.
+    #[inline]
     fn switch(&mut self, frame: *mut TrapFrame, now: Instant) -> *mut TrapFrame {
+        self.switch_to(frame, now, None)
+    }
+
+    /// [`switch`](Self::switch), to `direct` if given: a ready thread not
+    /// in the ready queue that outranks all that are (see `wake_sleepers`).
+    fn switch_to(
+        &mut self,
+        frame: *mut TrapFrame,
+        now: Instant,
+        direct: Option<ThreadId>,
+    ) -> *mut TrapFrame {
         let cur = self.current;
         let yielding = core::mem::take(&mut self.yielding);
         self.need_resched = false;
@@ -340,10 +368,15 @@ impl Sched {
             // free, with IRQs enabled: never here.)
             t.slice_left = SLICE_NS;
         }
-        let (next, _) = self
-            .ready
-            .pop_highest()
-            .expect("the idle thread is always ready");
+        let next = match direct {
+            Some(id) => id,
+            None => {
+                self.ready
+                    .pop_highest()
+                    .expect("the idle thread is always ready")
+                    .0
+            }
+        };
         // SAFETY: the only reference to next's control block (cur's `t`
         // is not used any more).
         let t = unsafe { self.tcb_detached(next) };
@@ -522,17 +555,18 @@ pub fn after_irq(frame: &mut TrapFrame) -> *mut TrapFrame {
         return frame;
     }
     let now = time::now();
+    let mut direct = None;
     if fired {
         TIMER_FIRED.store(false, Ordering::Relaxed);
         s.timer_at = None; // the one-shot has fired: nothing is armed
-        s.wake_sleepers(now);
+        direct = s.wake_sleepers(now);
         let cur = s.current;
         if now >= s.tcb(cur).slice_end {
             s.need_resched = true;
         }
     }
-    if s.need_resched {
-        s.switch(frame, now) // programs the timer for the next thread
+    if direct.is_some() || s.need_resched {
+        s.switch_to(frame, now, direct) // programs the timer for the next thread
     } else {
         s.program_timer();
         frame
