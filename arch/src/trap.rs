@@ -180,6 +180,7 @@ mod imp {
     }
 
     /// Reads the fault registers for an abort the frame describes.
+    #[inline]
     pub fn read_fault(kind: TrapKind, frame: &TrapFrame) -> Fault {
         let data = matches!(kind, TrapKind::DataAbort | TrapKind::KernelStackOverflow);
         let (addr, fsr, status) = if data {
