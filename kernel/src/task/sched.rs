@@ -420,13 +420,25 @@ impl Sched {
     /// Ends thread `id` (the running one, about to be switched away from
     /// for good): its joiner wakes, and the reaper gets a job: its stack and,
     /// for a task's thread, the task's memory. O(1).
-    fn retire(&mut self, id: ThreadId) {
+    ///
+    /// Returns the joiner instead of queueing it when it outranks every
+    /// ready thread and the dead one (so also the reaper, which comes at
+    /// most at the dead thread's priority): the caller must switch to it
+    /// at once or make it ready.
+    fn retire(&mut self, id: ThreadId) -> Option<ThreadId> {
         let t = self.tcb(id);
         t.state = State::Exited;
         t.space = None;
         let prio = t.base_prio;
+        let mut direct = None;
         if let Some(j) = t.joiner {
-            self.make_ready(j);
+            let jp = self.tcb(j).prio;
+            if jp < prio && self.ready.highest_priority().is_none_or(|p| jp < p) {
+                self.tcb(j).state = State::Ready;
+                direct = Some(j);
+            } else {
+                self.make_ready(j);
+            }
         }
         self.exited |= 1 << id.index();
         // An idle reaper comes at the dead thread's priority; a busy one
@@ -444,6 +456,7 @@ impl Sched {
                 self.set_prio(r, prio);
             }
         }
+        direct
     }
 
     /// The exited thread with the highest priority among those the reaper
@@ -717,7 +730,9 @@ pub fn exit() -> ! {
     arch::cpu::interrupts_disable();
     with(|s| {
         let cur = s.current;
-        s.retire(cur);
+        if let Some(j) = s.retire(cur) {
+            s.make_ready(j); // alone at its level: same order as before
+        }
     });
     arch::trap::reschedule();
     unreachable!("an exited thread was resumed");
@@ -989,8 +1004,8 @@ pub fn trap_exit(frame: &mut TrapFrame, record: impl FnOnce(Option<u16>)) -> *mu
     with(|s| {
         let cur = s.current;
         record(s.tcb(cur).pid);
-        s.retire(cur);
-        s.switch(frame, time::now())
+        let direct = s.retire(cur);
+        s.switch_to(frame, time::now(), direct)
     })
 }
 
