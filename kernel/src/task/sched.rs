@@ -277,11 +277,11 @@ impl Sched {
         let _ = self.sleepers.insert(id, at);
     }
 
-    #[inline]
     /// Makes the sleepers due at `now` ready. The last one woken is
     /// returned instead of queued when it outranks the running thread and
     /// every ready one: the caller then switches to it at once, and the
     /// usual case (one task released) saves a queue insert and unlink.
+    #[inline]
     fn wake_sleepers(&mut self, now: Instant) -> Option<ThreadId> {
         let mut last = None;
         while let Some((id, at)) = self.sleepers.pop_due(now) {
@@ -393,9 +393,10 @@ impl Sched {
         t.frame
     }
 
-    /// Loads thread `t`'s address space into TTBR0 (kernel threads get the empty
-    /// table, so a stray low address faults in them too). No TLB flush: the
-    /// ASID tells spaces apart, and only an ASID generation rollover flushes.
+    /// Loads thread `t`'s address space into TTBR0 (kernel threads get the
+    /// empty table, so a stray low address faults in them too). No TLB
+    /// flush: the ASID tells spaces apart, and only a generation rollover
+    /// flushes.
     #[inline]
     fn activate(&mut self, t: &mut Tcb) {
         let want = match t.space.as_mut() {
