@@ -66,9 +66,24 @@ pub enum FaultKind {
 
 impl FaultKind {
     /// The kind `FS[4:0]` names (bits above 4 are ignored).
+    #[inline]
     pub const fn from_fs(fs: u8) -> Self {
+        // A table, not the match: this runs in the abort trap, IRQs masked.
+        const TABLE: [FaultKind; 32] = {
+            let mut t = [FaultKind::Unknown(0); 32];
+            let mut i = 0;
+            while i < 32 {
+                t[i] = FaultKind::decode(i as u8);
+                i += 1;
+            }
+            t
+        };
+        TABLE[(fs & 0x1F) as usize]
+    }
+
+    const fn decode(fs: u8) -> Self {
         use Level::{First, Second};
-        match fs & 0x1F {
+        match fs {
             0b00001 => Self::Alignment,
             0b00100 => Self::IcacheMaintenance,
             0b01100 => Self::WalkExternalAbort(First),
@@ -207,6 +222,7 @@ const fn fs_of(raw: u32) -> u8 {
 
 impl FaultStatus {
     /// Decodes a DFSR read after a data abort (short-descriptor format).
+    #[inline]
     pub const fn from_dfsr(raw: u32) -> Self {
         Self {
             kind: FaultKind::from_fs(fs_of(raw)),
@@ -218,6 +234,7 @@ impl FaultStatus {
     }
 
     /// Decodes an IFSR read after a prefetch abort (short-descriptor format).
+    #[inline]
     pub const fn from_ifsr(raw: u32) -> Self {
         Self {
             kind: FaultKind::from_fs(fs_of(raw)),

@@ -28,10 +28,12 @@ const _: () = assert!(core::mem::size_of::<TrapFrame>() == 18 * 4);
 
 impl TrapFrame {
     /// Processor mode the trap interrupted (CPSR.M).
+    #[inline]
     pub fn mode(&self) -> u32 {
         self.cpsr & 0x1F
     }
     /// Whether the trap came from user mode.
+    #[inline]
     pub fn from_user(&self) -> bool {
         self.mode() == 0x10
     }
@@ -104,6 +106,7 @@ pub enum TrapKind {
 
 impl TrapKind {
     /// Converts the vector number the entry code passes.
+    #[inline]
     pub fn from_u32(k: u32) -> Self {
         match k {
             0 => Self::Reset,
@@ -177,6 +180,7 @@ mod imp {
     }
 
     /// Reads the fault registers for an abort the frame describes.
+    #[inline]
     pub fn read_fault(kind: TrapKind, frame: &TrapFrame) -> Fault {
         let data = matches!(kind, TrapKind::DataAbort | TrapKind::KernelStackOverflow);
         let (addr, fsr, status) = if data {

@@ -102,6 +102,7 @@ impl PrivateTimer {
 
     /// Raises one event (and interrupt 29) `ticks` ticks from now, then stops.
     /// A `ticks` of 0 is taken as 1.
+    #[inline]
     pub fn start_oneshot(&self, ticks: u32) {
         self.start(ticks.max(1), PT_CONTROL::AUTO_RELOAD::CLEAR);
     }
@@ -113,6 +114,7 @@ impl PrivateTimer {
         self.start(ticks.max(2) - 1, PT_CONTROL::AUTO_RELOAD::SET);
     }
 
+    #[inline]
     fn start(&self, load: u32, mode: FieldValue<u32, PT_CONTROL::Register>) {
         self.stop();
         self.clear_interrupt();
@@ -127,11 +129,13 @@ impl PrivateTimer {
     }
 
     /// Stops counting; a pending event stays pending.
+    #[inline]
     pub fn stop(&self) {
         self.regs.control.set(0);
     }
 
     /// Clears the event flag, and so the interrupt.
+    #[inline]
     pub fn clear_interrupt(&self) {
         self.regs.int_status.write(INT_STATUS::EVENT_FLAG::SET);
     }
@@ -180,6 +184,7 @@ impl GlobalTimer {
     }
 
     /// Current counter value in ticks, read consistently (TRM 4.4.1).
+    #[inline]
     pub fn now(&self) -> u64 {
         read_split_u64(|| self.regs.counter_hi.get(), || self.regs.counter_lo.get())
     }
@@ -242,6 +247,7 @@ impl GlobalTimer {
 
 /// Reads a 64-bit counter kept in two 32-bit halves: upper, lower, upper
 /// again, retrying the lower half until the upper one holds still.
+#[inline]
 fn read_split_u64(mut hi: impl FnMut() -> u32, mut lo: impl FnMut() -> u32) -> u64 {
     let mut upper = hi();
     loop {

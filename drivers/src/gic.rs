@@ -131,6 +131,7 @@ pub enum SgiTarget {
 }
 
 /// The interrupt ID (bits 9:0) of a `GicCpuInterface::acknowledge` value.
+#[inline]
 pub fn interrupt_id(iar: u32) -> u32 {
     GICC_IAR::INTERRUPT_ID.read(iar)
 }
@@ -362,6 +363,7 @@ impl GicCpuInterface {
     /// pending, or it went away), 1022 means a Group 1 interrupt is pending
     /// but a Secure read may not acknowledge it (IHI 0048B 3.2.5). Neither was
     /// acknowledged, so neither must be ended.
+    #[inline]
     pub fn acknowledge(&self) -> Option<u32> {
         let iar = self.regs.iar.get();
         if interrupt_id(iar) >= MAX_IRQS {
@@ -372,6 +374,7 @@ impl GicCpuInterface {
     }
 
     /// Signals the end of the interrupt `acknowledge` returned `iar` for.
+    #[inline]
     pub fn end_of_interrupt(&self, iar: u32) {
         self.regs.eoir.set(iar);
     }

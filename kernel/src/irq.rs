@@ -8,7 +8,7 @@
 
 use crate::sync::IrqLock;
 use crate::{BOARD, println};
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 use drivers::gic::{GicCpuInterface, GicDistributor, Trigger};
 
 /// Interrupt IDs the handler table covers (the A9's GIC has at most 256).
@@ -22,10 +22,26 @@ struct Gic {
     cpu: GicCpuInterface,
 }
 
-static GIC: IrqLock<Option<Gic>> = IrqLock::new(None);
-static HANDLERS: IrqLock<[Option<Handler>; MAX_IRQS]> = IrqLock::new([None; MAX_IRQS]);
+// SAFETY: set once at boot, then shared: the CPU interface is used only by
+// `dispatch` (trap path, IRQs masked, one core), and the distributor's
+// read-modify-writes are serialised by DIST.
+unsafe impl Sync for Gic {}
+
+static GIC: spin::Once<Gic> = spin::Once::new();
+/// Serialises changes to the distributor's configuration.
+static DIST: IrqLock<()> = IrqLock::new(());
+/// A `Handler` per interrupt ID (null: none). Read by `dispatch` without a
+/// lock: one load on the IRQ path.
+static HANDLERS: [AtomicPtr<()>; MAX_IRQS] =
+    [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_IRQS];
 static SPURIOUS: AtomicU32 = AtomicU32::new(0);
 static UNEXPECTED: AtomicU32 = AtomicU32::new(0);
+
+fn handler(irq: u32) -> Option<Handler> {
+    let p = HANDLERS.get(irq as usize)?.load(Ordering::Acquire);
+    // SAFETY: a non-null entry was stored by `register` from a `Handler`.
+    (!p.is_null()).then(|| unsafe { core::mem::transmute::<*mut (), Handler>(p) })
+}
 
 /// Why an interrupt request was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,11 +67,18 @@ pub fn init() {
     gic.dist.init();
     gic.cpu.init();
     println!("irq: GIC with {} interrupt IDs", gic.dist.number_of_irqs());
-    *GIC.lock() = Some(gic);
+    GIC.call_once(|| gic);
 }
 
+/// Runs `f` on the GIC with the distributor's configuration lock held.
 fn with_gic<R>(f: impl FnOnce(&Gic) -> R) -> R {
-    f(GIC.lock().as_ref().expect("irq::init has run"))
+    let _dist = DIST.lock();
+    f(gic())
+}
+
+#[inline]
+fn gic() -> &'static Gic {
+    GIC.get().expect("irq::init has run")
 }
 
 /// Registers `handler` for `irq`, sets its trigger and enables it.
@@ -64,12 +87,17 @@ pub fn register(irq: u32, trigger: Trigger, handler: Handler) -> Result<(), IrqE
     if slot >= MAX_IRQS || irq >= with_gic(|g| g.dist.number_of_irqs()) {
         return Err(IrqError::BadIrq);
     }
+    let h = handler as *mut ();
+    if HANDLERS[slot]
+        .compare_exchange(
+            core::ptr::null_mut(),
+            h,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        )
+        .is_err()
     {
-        let mut handlers = HANDLERS.lock();
-        if handlers[slot].is_some() {
-            return Err(IrqError::Busy);
-        }
-        handlers[slot] = Some(handler);
+        return Err(IrqError::Busy);
     }
     with_gic(|g| {
         if irq >= drivers::gic::FIRST_SPI {
@@ -85,8 +113,8 @@ pub fn unregister(irq: u32) {
     with_gic(|g| {
         let _ = g.dist.disable(irq);
     });
-    if let Some(h) = HANDLERS.lock().get_mut(irq as usize) {
-        *h = None;
+    if let Some(h) = HANDLERS.get(irq as usize) {
+        h.store(core::ptr::null_mut(), Ordering::Release);
     }
 }
 
@@ -108,14 +136,16 @@ pub fn is_enabled(irq: u32) -> bool {
 
 /// Handles the interrupt the GIC presents (called from the IRQ trap; another
 /// pending one simply traps again when the trap returns).
+///
+/// No lock: IRQs are masked here, and the CPU interface is only used here.
 pub fn dispatch() {
-    let Some(iar) = with_gic(|g| g.cpu.acknowledge()) else {
+    let gic = gic();
+    let Some(iar) = gic.cpu.acknowledge() else {
         SPURIOUS.fetch_add(1, Ordering::Relaxed);
         return;
     };
     let irq = drivers::gic::interrupt_id(iar);
-    let handler = HANDLERS.lock().get(irq as usize).copied().flatten();
-    match handler {
+    match handler(irq) {
         Some(h) => h(irq),
         None => {
             UNEXPECTED.fetch_add(1, Ordering::Relaxed);
@@ -125,7 +155,7 @@ pub fn dispatch() {
             println!("irq: unexpected interrupt {irq}: no handler, masked");
         }
     }
-    with_gic(|g| g.cpu.end_of_interrupt(iar));
+    gic.cpu.end_of_interrupt(iar);
 }
 
 /// Spurious acknowledges and unexpected interrupts seen so far.

@@ -9,22 +9,18 @@
 //! division runs on the interrupt path.
 
 use crate::BOARD;
-use crate::sync::IrqLock;
+use crate::sync::IrqCell;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU64, Ordering};
 use drivers::a9_timer::{GlobalTimer, PrivateTimer};
 
-struct Timers {
-    clock: GlobalTimer,
-    event: PrivateTimer,
-}
+/// The event timer. Only the scheduler (under its lock) and the timer
+/// interrupt touch it, both with IRQs masked: a cell, not a lock.
+static EVENT: IrqCell<Option<PrivateTimer>> = IrqCell::new(None);
 
-static TIMERS: IrqLock<Option<Timers>> = IrqLock::new(None);
-
-/// A second driver instance over the global timer that only reads the
-/// counter, for [`ticks_unlocked`] and [`ticks_lo_unlocked`]: set once by
-/// [`init`], during the single-threaded boot with IRQs masked, before
-/// anything reads it.
+/// The global timer, only read once [`init`] has started it (a read has no
+/// side effects, so readers need no lock): set once by [`init`], during the
+/// single-threaded boot with IRQs masked, before anything reads it.
 struct Counter(UnsafeCell<Option<GlobalTimer>>);
 
 // SAFETY: written once by `init` before any reader can run (boot is
@@ -35,6 +31,7 @@ unsafe impl Sync for Counter {}
 
 static COUNTER: Counter = Counter(UnsafeCell::new(None));
 
+#[inline]
 fn counter() -> Option<&'static GlobalTimer> {
     // SAFETY: see `Counter`: after `init` nobody writes it.
     unsafe { (*COUNTER.0.get()).as_ref() }
@@ -55,20 +52,17 @@ pub fn init() {
     let g = crate::mm::ioremap(BOARD.global_timer_base(), 0x100).expect("ioremap global timer");
     let p = crate::mm::ioremap(BOARD.private_timer_base(), 0x100).expect("ioremap private timer");
     // SAFETY: the ioremaps map this CPU's A9 timers; only instances.
-    let t = unsafe {
-        Timers {
-            clock: GlobalTimer::new(g),
-            event: PrivateTimer::new(p),
-        }
-    };
-    t.clock.enable();
-    // SAFETY: `g` maps the global timer (above); this instance only reads
-    // its counter, the one in TIMERS owns the rest. Written once, here,
-    // before any reader (see `Counter`).
-    unsafe { *COUNTER.0.get() = Some(GlobalTimer::new(g)) };
-    t.event.stop();
-    t.event.clear_interrupt();
-    *TIMERS.lock() = Some(t);
+    let (clock, event) = unsafe { (GlobalTimer::new(g), PrivateTimer::new(p)) };
+    clock.enable();
+    // SAFETY: written once, here, before any reader (see `Counter`).
+    unsafe { *COUNTER.0.get() = Some(clock) };
+    event.stop();
+    event.clear_interrupt();
+    let irqs = arch::cpu::interrupts_disable();
+    EVENT.with(|e| *e = Some(event));
+    if irqs {
+        arch::cpu::interrupts_enable();
+    }
     crate::println!(
         "time: global timer at {} MHz is the clock; private timer one-shot events",
         hz / 1_000_000
@@ -83,22 +77,22 @@ fn ns_to_ticks(ns: u64) -> u64 {
     ((ns as u128 * TICKS_PER_NS.load(Ordering::Relaxed) as u128) >> 32) as u64
 }
 
-/// The time now, in nanoseconds since boot.
-#[cfg_attr(feature = "irqsoff", track_caller)]
+/// The time now, in nanoseconds since boot (0 before [`init`]).
+#[inline]
 pub fn now() -> Instant {
-    let ticks = TIMERS.lock().as_ref().map_or(0, |t| t.clock.now());
-    ticks_to_ns(ticks)
+    ticks_to_ns(ticks_unlocked())
 }
 
 /// Raw global-timer ticks (for benchmarks: the finest grain there is).
-#[cfg_attr(feature = "irqsoff", track_caller)]
+#[inline]
 pub fn ticks() -> u64 {
-    TIMERS.lock().as_ref().map_or(0, |t| t.clock.now())
+    ticks_unlocked()
 }
 
 /// Raw global-timer ticks read without a lock (IRQs stay as they are), 0
 /// before [`init`]: for the IRQs-off profiler, which runs inside every
 /// IRQ-masking lock.
+#[inline]
 pub fn ticks_unlocked() -> u64 {
     counter().map_or(0, |c| c.now())
 }
@@ -111,23 +105,25 @@ pub fn ticks_lo_unlocked() -> u32 {
 }
 
 /// Programs the event timer to fire at `at` (at once if that has passed), or
-/// stops it for `None`.
+/// stops it for `None`. IRQs must be masked (the scheduler's lock).
 pub fn set_event(at: Option<Instant>) {
-    let guard = TIMERS.lock();
-    let Some(t) = guard.as_ref() else { return };
-    match at {
-        None => t.event.stop(),
-        Some(at) => {
-            let now = ticks_to_ns(t.clock.now());
-            let delta = ns_to_ticks(at.saturating_sub(now)).clamp(1, u32::MAX as u64);
-            t.event.start_oneshot(delta as u32);
+    EVENT.with(|e| {
+        let Some(t) = e.as_ref() else { return };
+        match at {
+            None => t.stop(),
+            Some(at) => {
+                let delta = ns_to_ticks(at.saturating_sub(now())).clamp(1, u32::MAX as u64);
+                t.start_oneshot(delta as u32);
+            }
         }
-    }
+    })
 }
 
-/// Acknowledges the event timer's interrupt.
+/// Acknowledges the event timer's interrupt (IRQs masked: the handler).
 pub fn clear_event() {
-    if let Some(t) = TIMERS.lock().as_ref() {
-        t.event.clear_interrupt();
-    }
+    EVENT.with(|e| {
+        if let Some(t) = e.as_ref() {
+            t.clear_interrupt();
+        }
+    })
 }

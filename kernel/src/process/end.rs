@@ -91,10 +91,14 @@ impl End {
 /// Records how the running task ended and switches away for good (trap
 /// path, IRQs masked). Bounded: a table look-up, a store and a switch.
 fn end_current(frame: &mut TrapFrame, end: End) -> *mut TrapFrame {
-    if let Some(entry) = task::current_pid().and_then(get) {
-        *entry.end.lock() = Some(end);
-    }
-    task::trap_exit(frame)
+    task::trap_exit(frame, |pid| {
+        // Under the table's lock rather than through `get`: no reference
+        // count to take and drop with IRQs masked.
+        let tasks = TASKS.lock();
+        if let Some(Some(entry)) = pid.and_then(|pid| tasks.get(pid as usize)) {
+            *entry.end.lock() = Some(end);
+        }
+    })
 }
 
 /// Ends the running process with `code` (the `exit` system call); its

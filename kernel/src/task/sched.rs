@@ -106,9 +106,6 @@ pub struct Space {
     pub tag: AsidTag,
 }
 
-/// The ASID allocator (taken under SCHED).
-static ASIDS: IrqLock<Asids> = IrqLock::new(Asids::new());
-
 /// The scheduler.
 pub struct Sched {
     threads: [Option<NonNull<Tcb>>; MAX_THREADS],
@@ -128,12 +125,17 @@ pub struct Sched {
     /// The running thread asked to go behind its equals (yield).
     yielding: bool,
     /// Something changed that may call for another thread (set in IRQs).
-    need_resched: bool,
+    pub(crate) need_resched: bool,
     tcbs: Zone,
     /// TTBR0 and ASID loaded now (None: the empty table, no user space).
     active: Option<(u32, u8)>,
     /// The empty L1 table TTBR0 holds while a kernel thread runs.
     null_ttbr0: u32,
+    /// The ASID allocator.
+    asids: Asids,
+    /// The deadline the event timer is armed for (None: nothing armed), so
+    /// that an unchanged deadline is not programmed again.
+    timer_at: Option<Instant>,
 }
 
 // SAFETY: the TCB pointers are owned by the scheduler (zone objects) and only
@@ -265,10 +267,26 @@ fn unmap_stack(base: u32, phys: u32) {
 
 impl Sched {
     /// The control block of `id`.
+    #[inline]
     pub fn tcb(&mut self, id: ThreadId) -> &mut Tcb {
         let p = self.threads[id.index()].expect("live thread id");
         // SAFETY: p is a zone object owned by this table; &mut self makes the
         // access exclusive.
+        unsafe { &mut *p.as_ptr() }
+    }
+
+    /// The control block of `id`, not tied to a borrow of `self` (TCBs are
+    /// zone objects, apart from the scheduler's own fields), so that a
+    /// switch looks each one up once.
+    ///
+    /// # Safety
+    /// No other reference to that control block may be live while the
+    /// returned one is used.
+    #[inline]
+    unsafe fn tcb_detached<'a>(&self, id: ThreadId) -> &'a mut Tcb {
+        let p = self.threads[id.index()].expect("live thread id");
+        // SAFETY: a live zone object (as in `tcb`); the caller keeps the
+        // reference unique.
         unsafe { &mut *p.as_ptr() }
     }
 
@@ -335,6 +353,7 @@ impl Sched {
     }
 
     /// Makes `id` ready (it must not be queued already).
+    #[inline]
     pub(crate) fn make_ready(&mut self, id: ThreadId) {
         let t = self.tcb(id);
         t.state = State::Ready;
@@ -374,36 +393,78 @@ impl Sched {
         let _ = self.sleepers.insert(id, at);
     }
 
-    fn wake_sleepers(&mut self, now: Instant) {
+    /// Makes the sleepers due at `now` ready. The last one woken is
+    /// returned instead of queued when it outranks the running thread and
+    /// every ready one: the caller then switches to it at once, and the
+    /// usual case (one task released) saves a queue insert and unlink.
+    #[inline]
+    fn wake_sleepers(&mut self, now: Instant) -> Option<ThreadId> {
+        let mut last = None;
         while let Some((id, at)) = self.sleepers.pop_due(now) {
+            if let Some(prev) = last.replace(id) {
+                self.make_ready(prev);
+            }
             let t = self.tcb(id);
             t.timing.wakeups += 1;
             t.timing.max_lateness = t.timing.max_lateness.max(now - at);
-            self.make_ready(id);
         }
+        let id = last?;
+        let prio = self.tcb(id).prio;
+        let cur = self.current;
+        if prio < self.tcb(cur).prio && self.ready.highest_priority().is_none_or(|p| prio < p) {
+            self.tcb(id).state = State::Ready;
+            return Some(id);
+        }
+        self.make_ready(id);
+        None
     }
 
     /// Programs the event timer for whatever comes next.
     fn program_timer(&mut self) {
         let cur = self.current;
+        let (prio, end) = (self.tcb(cur).prio, self.tcb(cur).slice_end);
+        self.program_timer_for(prio, end);
+    }
+
+    /// [`program_timer`](Self::program_timer) for a running thread of
+    /// priority `prio` whose slice ends at `end`.
+    #[inline]
+    fn program_timer_for(&mut self, prio: u8, end: Instant) {
         let mut next = self.sleepers.peek().map(|(_, at)| at);
-        let prio = self.tcb(cur).prio;
         if self.ready.highest_priority() == Some(prio) {
-            let end = self.tcb(cur).slice_end;
             next = Some(next.map_or(end, |n| n.min(end)));
         }
-        time::set_event(next);
+        // The timer counts down to an absolute time: re-arming it for the
+        // same deadline would only cost time (and add clock-read error).
+        if next != self.timer_at {
+            self.timer_at = next;
+            time::set_event(next);
+        }
     }
 
     /// Saves `frame` as the running thread's, picks the next thread, and
     /// returns its frame.
-    fn switch(&mut self, frame: *mut TrapFrame) -> *mut TrapFrame {
-        let now = time::now();
+    /// `now`: the clock, read by the caller.
+    #[inline]
+    fn switch(&mut self, frame: *mut TrapFrame, now: Instant) -> *mut TrapFrame {
+        self.switch_to(frame, now, None)
+    }
+
+    /// [`switch`](Self::switch), to `direct` if given: a ready thread not
+    /// in the ready queue that outranks all that are (see `wake_sleepers`).
+    fn switch_to(
+        &mut self,
+        frame: *mut TrapFrame,
+        now: Instant,
+        direct: Option<ThreadId>,
+    ) -> *mut TrapFrame {
         let cur = self.current;
-        self.tcb(cur).frame = frame;
         let yielding = core::mem::take(&mut self.yielding);
         self.need_resched = false;
-        let t = self.tcb(cur);
+        // SAFETY: the only reference to cur's control block; last used
+        // before next's is looked up (they may be the same thread).
+        let t = unsafe { self.tcb_detached(cur) };
+        t.frame = frame;
         if t.state == State::Running {
             t.state = State::Ready;
             let prio = t.prio;
@@ -423,11 +484,18 @@ impl Sched {
             // free, with IRQs enabled: never here.)
             t.slice_left = SLICE_NS;
         }
-        let (next, _) = self
-            .ready
-            .pop_highest()
-            .expect("the idle thread is always ready");
-        let t = self.tcb(next);
+        let next = match direct {
+            Some(id) => id,
+            None => {
+                self.ready
+                    .pop_highest()
+                    .expect("the idle thread is always ready")
+                    .0
+            }
+        };
+        // SAFETY: the only reference to next's control block (cur's `t`
+        // is not used any more).
+        let t = unsafe { self.tcb_detached(next) };
         t.state = State::Running;
         if next != cur || now >= t.slice_end {
             t.slice_end = now + t.slice_left;
@@ -437,22 +505,23 @@ impl Sched {
         }
         self.current = next;
         CURRENT.store(next.index() as u16, Ordering::Relaxed);
-        self.activate(next);
-        self.program_timer();
-        self.tcb(next).frame
+        self.activate(t);
+        self.program_timer_for(t.prio, t.slice_end);
+        t.frame
     }
 
-    /// Loads `id`'s address space into TTBR0 (kernel threads get the empty
-    /// table, so a stray low address faults in them too). No TLB flush: the
-    /// ASID tells spaces apart, and only an ASID generation rollover flushes.
-    fn activate(&mut self, id: ThreadId) {
-        let want = match self.tcb(id).space {
-            Some(mut sp) => {
-                if ASIDS.lock().activate(&mut sp.tag) {
+    /// Loads thread `t`'s address space into TTBR0 (kernel threads get the
+    /// empty table, so a stray low address faults in them too). No TLB
+    /// flush: the ASID tells spaces apart, and only a generation rollover
+    /// flushes.
+    #[inline]
+    fn activate(&mut self, t: &mut Tcb) {
+        let want = match t.space.as_mut() {
+            Some(sp) => {
+                if self.asids.activate(&mut sp.tag) {
                     arch::mmu::tlb_invalidate_all();
                     self.active = None;
                 }
-                self.tcb(id).space = Some(sp);
                 Some((sp.ttbr0, sp.tag.asid))
             }
             None => None,
@@ -469,13 +538,25 @@ impl Sched {
     /// Ends thread `id` (the running one, about to be switched away from
     /// for good): its joiner wakes, and the reaper gets a job: its stack and,
     /// for a task's thread, the task's memory. O(1).
-    fn retire(&mut self, id: ThreadId) {
+    ///
+    /// Returns the joiner instead of queueing it when it outranks every
+    /// ready thread and the dead one (so also the reaper, which comes at
+    /// most at the dead thread's priority): the caller must switch to it
+    /// at once or make it ready.
+    fn retire(&mut self, id: ThreadId) -> Option<ThreadId> {
         let t = self.tcb(id);
         t.state = State::Exited;
         t.space = None;
         let prio = t.base_prio;
+        let mut direct = None;
         if let Some(j) = t.joiner {
-            self.make_ready(j);
+            let jp = self.tcb(j).prio;
+            if jp < prio && self.ready.highest_priority().is_none_or(|p| jp < p) {
+                self.tcb(j).state = State::Ready;
+                direct = Some(j);
+            } else {
+                self.make_ready(j);
+            }
         }
         self.exited |= 1 << id.index();
         // An idle reaper comes at the dead thread's priority; a busy one
@@ -493,6 +574,7 @@ impl Sched {
                 self.set_prio(r, prio);
             }
         }
+        direct
     }
 
     /// The exited thread with the highest priority among those the reaper
@@ -549,6 +631,8 @@ pub fn init(main_prio: u8) {
         tcbs,
         active: None,
         null_ttbr0,
+        asids: Asids::new(),
+        timer_at: None,
     };
     let main = s
         .new_tcb(main, "main", main_prio, &mut spare)
@@ -582,17 +666,13 @@ fn idle() {
     }
 }
 
+/// The event timer fired; `after_irq` does the rest under the scheduler
+/// lock it takes anyway (one lock per IRQ, one clock read per switch).
+static TIMER_FIRED: AtomicBool = AtomicBool::new(false);
+
 fn on_timer(_irq: u32) {
     time::clear_event();
-    with(|s| {
-        let now = time::now();
-        s.wake_sleepers(now);
-        let cur = s.current;
-        if now >= s.tcb(cur).slice_end {
-            s.need_resched = true;
-        }
-        s.program_timer();
-    });
+    TIMER_FIRED.store(true, Ordering::Relaxed);
 }
 
 /// Runs `f` on the scheduler, locked.
@@ -604,10 +684,30 @@ pub fn with<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
 /// Called by the trap path after an IRQ: switches if a higher-priority thread
 /// became ready or the slice ran out.
 pub fn after_irq(frame: &mut TrapFrame) -> *mut TrapFrame {
+    let fired = TIMER_FIRED.load(Ordering::Relaxed);
     let mut guard = SCHED.lock();
-    match guard.as_mut() {
-        Some(s) if s.need_resched => s.switch(frame),
-        _ => frame,
+    let Some(s) = guard.as_mut() else {
+        return frame;
+    };
+    if !fired && !s.need_resched {
+        return frame;
+    }
+    let now = time::now();
+    let mut direct = None;
+    if fired {
+        TIMER_FIRED.store(false, Ordering::Relaxed);
+        s.timer_at = None; // the one-shot has fired: nothing is armed
+        direct = s.wake_sleepers(now);
+        let cur = s.current;
+        if now >= s.tcb(cur).slice_end {
+            s.need_resched = true;
+        }
+    }
+    if direct.is_some() || s.need_resched {
+        s.switch_to(frame, now, direct) // programs the timer for the next thread
+    } else {
+        s.program_timer();
+        frame
     }
 }
 
@@ -615,7 +715,7 @@ pub fn after_irq(frame: &mut TrapFrame) -> *mut TrapFrame {
 pub fn on_reschedule(frame: &mut TrapFrame) -> *mut TrapFrame {
     let mut guard = SCHED.lock();
     match guard.as_mut() {
-        Some(s) => s.switch(frame),
+        Some(s) => s.switch(frame, time::now()),
         None => frame,
     }
 }
@@ -778,7 +878,9 @@ pub fn exit() -> ! {
     arch::cpu::interrupts_disable();
     with(|s| {
         let cur = s.current;
-        s.retire(cur);
+        if let Some(j) = s.retire(cur) {
+            s.make_ready(j); // alone at its level: same order as before
+        }
     });
     arch::trap::reschedule();
     unreachable!("an exited thread was resumed");
@@ -1022,7 +1124,7 @@ pub fn asid_of(id: ThreadId) -> u8 {
 pub fn trap_yield(frame: &mut TrapFrame) -> *mut TrapFrame {
     with(|s| {
         s.yielding = true;
-        s.switch(frame)
+        s.switch(frame, time::now())
     })
 }
 
@@ -1031,12 +1133,13 @@ pub fn trap_yield(frame: &mut TrapFrame) -> *mut TrapFrame {
 pub fn trap_sleep_until(frame: &mut TrapFrame, at: Instant) -> *mut TrapFrame {
     with(|s| {
         let cur = s.current;
-        if at < time::now() {
+        let now = time::now();
+        if at < now {
             s.tcb(cur).timing.deadline_misses += 1;
             return frame as *mut TrapFrame;
         }
         s.insert_sleeper(cur, at);
-        s.switch(frame)
+        s.switch(frame, now)
     })
 }
 
@@ -1044,11 +1147,14 @@ pub fn trap_sleep_until(frame: &mut TrapFrame, at: Instant) -> *mut TrapFrame {
 /// ended; the reaper or its waiter tears it down later). Wakes its joiner
 /// and the reaper and runs someone else; its address space is never loaded
 /// again. Bounded: nothing here is proportional to the task's size.
-pub fn trap_exit(frame: &mut TrapFrame) -> *mut TrapFrame {
+/// `record(pid)` runs first, with the ending thread's task, under the same
+/// scheduler lock (one lock for the whole exit; it must not take it again).
+pub fn trap_exit(frame: &mut TrapFrame, record: impl FnOnce(Option<u16>)) -> *mut TrapFrame {
     with(|s| {
         let cur = s.current;
-        s.retire(cur);
-        s.switch(frame)
+        record(s.tcb(cur).pid);
+        let direct = s.retire(cur);
+        s.switch_to(frame, time::now(), direct)
     })
 }
 

@@ -108,9 +108,10 @@ fn best_waiter(s: &mut Sched, mask: u64) -> Option<(ThreadId, u8)> {
 /// The priority `id` should run at: its base, raised by the waiters of every
 /// mutex it holds.
 fn effective_prio(s: &mut Sched, id: ThreadId) -> u8 {
-    let held = s.tcb(id).held;
     let mut prio = s.tcb(id).base_prio;
-    for m in held.into_iter().flatten() {
+    // By index: copying the array out would cost a `memcpy` per call.
+    for i in 0..s.tcb(id).held.len() {
+        let Some(m) = s.tcb(id).held[i] else { continue };
         // SAFETY: a held mutex outlives its guard, which its owner holds.
         let waiters = unsafe { (*m).waiters.get() };
         if let Some((_, p)) = best_waiter(s, waiters) {
@@ -272,14 +273,15 @@ impl<T> Mutex<T> {
             }
             return;
         }
-        let changed = with(|s| {
+        // One scheduler lock for the hand-over and the preemption check.
+        let preempt = with(|s| {
             let me = s.current();
-            if self.core.tracked.replace(false) {
-                for h in s.tcb(me).held.iter_mut() {
-                    if *h == Some(core) {
-                        *h = None;
-                    }
-                }
+            // In the held list only once someone waited (held once at most:
+            // locking it twice panics).
+            if self.core.tracked.replace(false)
+                && let Some(h) = s.tcb(me).held.iter_mut().find(|h| **h == Some(core))
+            {
+                *h = None;
             }
             let handed = match best_waiter(s, self.core.waiters.get()) {
                 Some((next, _)) => {
@@ -302,13 +304,20 @@ impl<T> Mutex<T> {
                     false
                 }
             };
-            let p = effective_prio(s, me);
-            let lowered = p != s.tcb(me).prio;
-            s.set_prio(me, p);
-            handed || lowered
+            // Only a boosted owner can drop: at its base priority no waiter
+            // of what it holds outranks it, and giving a mutex up adds none.
+            let mut lowered = false;
+            if s.tcb(me).prio != s.tcb(me).base_prio {
+                let p = effective_prio(s, me);
+                lowered = p != s.tcb(me).prio;
+                s.set_prio(me, p);
+            }
+            // A preemption point only when this unlock changed who should
+            // run (see above): not for a switch some interrupt asked for.
+            (handed || lowered) && core::mem::take(&mut s.need_resched)
         });
-        if changed {
-            preempt_point();
+        if preempt {
+            arch::trap::reschedule(); // as preempt_point
         }
         if irqs {
             arch::cpu::interrupts_enable();
