@@ -2,7 +2,7 @@
 //! UART, through a ring buffer, never spinning on the UART with IRQs masked.
 //!
 //! - Output goes into an 8 KiB [`ring`] behind an IRQ-masking lock, held for
-//!   one bounded copy: a `print!` formats into a 128-byte buffer on the
+//!   one bounded copy: a `print!` formats into a 64-byte buffer on the
 //!   caller's stack with IRQs enabled and pushes it chunk by chunk; a user
 //!   `write` is copied from user memory and pushed in chunks of the same
 //!   size. The UART side ([`drain`]) sends the ring in bursts of at most 16
@@ -14,7 +14,7 @@
 //!   masked, an interrupt or abort handler, a hard task's `write`) has its
 //!   output dropped and counted: [`stats`], and [`print_status`] prints
 //!   "console: N bytes dropped". A kernel `print!` chunk is queued whole or
-//!   dropped whole, so lines of up to 128 bytes from different threads never
+//!   dropped whole, so lines of up to 64 bytes from different threads never
 //!   interleave.
 //! - Before [`start`] (early boot, IRQs masked anyway) the console writes
 //!   synchronously. The panic and crash-report paths use [`emergency_print`],
@@ -41,7 +41,7 @@ pub mod ring;
 pub mod drain;
 
 /// Bytes a writer formats or copies before pushing them into the ring.
-pub const CHUNK: usize = 128;
+pub const CHUNK: usize = 64;
 
 /// Copies `input` to `out` as console text: printable ASCII and `\n` stay
 /// (`\n` becomes `\r\n`), anything else becomes `?`. Stops when `out` has no

@@ -126,7 +126,6 @@ pub struct Sched {
     yielding: bool,
     /// Something changed that may call for another thread (set in IRQs).
     pub(crate) need_resched: bool,
-    tcbs: Zone,
     /// TTBR0 and ASID loaded now (None: the empty table, no user space).
     active: Option<(u32, u8)>,
     /// The empty L1 table TTBR0 holds while a kernel thread runs.
@@ -201,36 +200,74 @@ fn release_slot(id: ThreadId) {
     SLOTS.fetch_and(!(1 << id.index()), Ordering::AcqRel);
 }
 
-/// The TCB zone's page source under the scheduler lock, where the frame
-/// allocator may not be called (its lock sleeps): it hands out at most the
-/// page its owner allocated before taking the lock, and keeps a page the
-/// zone gives back for its owner to free after releasing the lock.
-struct Spare(Option<NonNull<u8>>);
+/// The TCB zone's page source: the frame allocator (outside the scheduler
+/// lock, where it may be called).
+struct Frames;
 
-// SAFETY: the page (if any) is a frame from the page allocator, in the
-// linear map, 4 KiB aligned, used by nothing else until given back.
-unsafe impl PageSource for Spare {
+// SAFETY: pages come from the frame allocator, in the linear map, 4 KiB
+// aligned, used by nothing else until given back.
+unsafe impl PageSource for Frames {
     fn alloc_page(&mut self) -> Option<NonNull<u8>> {
-        self.0.take()
+        let phys = crate::mm::alloc_frames(0).ok()?;
+        NonNull::new(crate::boot::phys_to_virt(phys) as *mut u8)
     }
     fn free_page(&mut self, page: NonNull<u8>) {
-        // A zone releases at most one slab per call.
-        assert!(self.0.replace(page).is_none(), "two pages for one Spare");
+        let _ = crate::mm::free_frames(crate::boot::virt_to_phys(page.as_ptr() as u32), 0);
     }
 }
 
-impl Spare {
-    /// A spare page from the frame allocator (outside the scheduler lock).
-    fn alloc() -> Result<Self, TaskError> {
-        let phys = crate::mm::alloc_frames(0).map_err(|_| TaskError::NoMemory)?;
-        let page = NonNull::new(crate::boot::phys_to_virt(phys) as *mut u8);
-        Ok(Spare(page))
-    }
+/// The zone control blocks come from.
+struct TcbZone(Option<Zone>);
 
-    /// Gives the page back, if any (outside the scheduler lock).
-    fn free(self) {
-        if let Some(page) = self.0 {
-            let _ = crate::mm::free_frames(crate::boot::virt_to_phys(page.as_ptr() as u32), 0);
+// SAFETY: the zone's slabs are kernel memory reached only through this
+// lock; nothing in it is tied to a thread.
+unsafe impl Send for TcbZone {}
+
+/// Control blocks are allocated and filled outside the scheduler lock, under
+/// this one (a sleeping lock: the zone may take a page from the frame
+/// allocator), so that a spawn holds the scheduler lock only to insert the
+/// finished block and a join only to take it out.
+static TCBS: sync::Mutex<TcbZone> = sync::Mutex::new(TcbZone(None));
+
+/// A control block for a new thread, filled in and not yet visible.
+fn alloc_tcb(tcb: Tcb) -> Result<NonNull<Tcb>, TaskError> {
+    let mut zone = TCBS.lock();
+    let zone = zone.0.as_mut().expect("task::init has run");
+    let mem = zone
+        .alloc(&mut Frames)
+        .map_err(|_| TaskError::NoMemory)?
+        .cast::<Tcb>();
+    // SAFETY: the zone handed out an object sized and aligned for Tcb.
+    unsafe { mem.as_ptr().write(tcb) };
+    Ok(mem)
+}
+
+/// Gives back a control block no thread table refers to any more.
+fn free_tcb(tcb: NonNull<Tcb>) {
+    let mut zone = TCBS.lock();
+    let zone = zone.0.as_mut().expect("task::init has run");
+    // SAFETY: tcb came from this zone and is no longer referenced.
+    let _ = unsafe { zone.free(tcb.cast(), &mut Frames) };
+}
+
+impl Tcb {
+    /// A fresh control block: ready, at `prio`, no stack or space yet.
+    fn new(name: &'static str, prio: u8) -> Self {
+        Tcb {
+            name,
+            base_prio: prio,
+            prio,
+            state: State::Ready,
+            frame: core::ptr::null_mut(),
+            stack: None,
+            slice_end: 0,
+            slice_left: SLICE_NS,
+            joiner: None,
+            blocked_on: None,
+            held: [None; MAX_HELD],
+            timing: Timing::default(),
+            space: None,
+            pid: None,
         }
     }
 }
@@ -301,55 +338,22 @@ impl Sched {
         self.current
     }
 
-    /// A control block for thread `id` (a claimed slot); its zone takes a
-    /// new slab only from `spare`.
-    fn new_tcb(
-        &mut self,
-        id: ThreadId,
-        name: &'static str,
-        prio: u8,
-        spare: &mut Spare,
-    ) -> Result<ThreadId, TaskError> {
-        let slot = id.index();
-        if self.threads[slot].is_some() {
+    /// Installs control block `tcb` as thread `id` (a claimed slot).
+    fn insert_tcb(&mut self, id: ThreadId, tcb: NonNull<Tcb>) -> Result<(), TaskError> {
+        let slot = &mut self.threads[id.index()];
+        if slot.is_some() {
             return Err(TaskError::TooManyThreads);
         }
-        let mem = self
-            .tcbs
-            .alloc(spare)
-            .map_err(|_| TaskError::NoMemory)?
-            .cast::<Tcb>();
-        let tcb = Tcb {
-            name,
-            base_prio: prio,
-            prio,
-            state: State::Ready,
-            frame: core::ptr::null_mut(),
-            stack: None,
-            slice_end: 0,
-            slice_left: SLICE_NS,
-            joiner: None,
-            blocked_on: None,
-            held: [None; MAX_HELD],
-            timing: Timing::default(),
-            space: None,
-            pid: None,
-        };
-        // SAFETY: the zone handed out an object sized and aligned for Tcb.
-        unsafe { mem.as_ptr().write(tcb) };
-        self.threads[slot] = Some(mem);
-        Ok(ThreadId::new(slot as u16))
+        *slot = Some(tcb);
+        Ok(())
     }
 
-    /// Frees `id`'s control block; a slab page the zone gives back lands in
-    /// `spare`, for the caller to free outside the lock.
-    fn drop_tcb(&mut self, id: ThreadId, spare: &mut Spare) {
+    /// Takes `id`'s control block out of the table, for the caller to free
+    /// with [`free_tcb`] after releasing the lock.
+    fn remove_tcb(&mut self, id: ThreadId) -> Option<NonNull<Tcb>> {
         self.exited &= !(1 << id.index());
         self.gens[id.index()] = self.gens[id.index()].wrapping_add(1);
-        if let Some(p) = self.threads[id.index()].take() {
-            // SAFETY: p came from this zone and is no longer referenced.
-            let _ = unsafe { self.tcbs.free(p.cast(), spare) };
-        }
+        self.threads[id.index()].take()
     }
 
     /// Makes `id` ready (it must not be queued already).
@@ -597,9 +601,10 @@ impl Sched {
 /// Starts the scheduler: the code running now becomes thread "main" at
 /// priority `main_prio`, and the idle thread is created. Called once by boot.
 pub fn init(main_prio: u8) {
-    let tcbs = Zone::new(size_of::<Tcb>(), align_of::<Tcb>()).expect("TCB zone");
-    let mut spare = Spare::alloc().expect("a page for the first TCBs");
+    let zone = Zone::new(size_of::<Tcb>(), align_of::<Tcb>()).expect("TCB zone");
+    TCBS.lock().0 = Some(zone);
     let main = claim_slot().expect("the first thread id");
+    let main_tcb = alloc_tcb(Tcb::new("main", main_prio)).expect("first TCB");
     // Split the address space: TTBR0 translates 0..1 GiB (per process, a
     // 4 KiB L1 table), TTBR1 the rest (the kernel's table). Until a process
     // runs, TTBR0 holds an empty table.
@@ -628,16 +633,12 @@ pub fn init(main_prio: u8) {
         reaper_busy: false,
         yielding: false,
         need_resched: false,
-        tcbs,
         active: None,
         null_ttbr0,
         asids: Asids::new(),
         timer_at: None,
     };
-    let main = s
-        .new_tcb(main, "main", main_prio, &mut spare)
-        .expect("first TCB");
-    spare.free();
+    s.insert_tcb(main, main_tcb).expect("first TCB");
     s.tcb(main).state = State::Running;
     s.tcb(main).slice_end = SLICE_NS;
     s.current = main;
@@ -796,31 +797,23 @@ pub fn spawn_frame(
     let at = (top as usize - size_of::<TrapFrame>()) as *mut TrapFrame;
     // SAFETY: `at` lies in the stack just mapped, owned by the new thread.
     unsafe { at.write(frame) };
-    let mut spare = Spare(None);
-    // The zone needs a page only when its slabs are full; then the first
-    // try fails, a page is taken without the lock and the second try uses
-    // it (a third covers another thread filling the zone in between).
-    let mut r = Err(TaskError::NoMemory);
-    for _ in 0..3 {
-        r = with(|s| {
-            let id = s.new_tcb(id, name, prio, &mut spare)?;
-            let t = s.tcb(id);
-            t.frame = at;
-            t.stack = Some((base, phys));
-            t.space = space;
-            t.pid = pid;
+    let mut tcb = Tcb::new(name, prio);
+    tcb.frame = at;
+    tcb.stack = Some((base, phys));
+    tcb.space = space;
+    tcb.pid = pid;
+    let r = alloc_tcb(tcb).and_then(|tcb| {
+        // Under the scheduler lock only the insertion: O(1).
+        let r = with(|s| {
+            s.insert_tcb(id, tcb)?;
             s.make_ready(id);
             Ok(id)
         });
-        if r.is_ok() || spare.0.is_some() {
-            break;
+        if r.is_err() {
+            free_tcb(tcb);
         }
-        match Spare::alloc() {
-            Ok(page) => spare = page,
-            Err(_) => break,
-        }
-    }
-    spare.free();
+        r
+    });
     if r.is_err() {
         unmap_stack(base, phys);
         release_slot(id);
@@ -920,9 +913,9 @@ pub fn join(id: ThreadId) -> Result<(), TaskError> {
         // If the reaper is freeing the stack right now, this waits for it
         // (lending it our priority), so every frame is back on return.
         free_stack(id, None);
-        let mut spare = Spare(None);
-        with(|s| s.drop_tcb(id, &mut spare));
-        spare.free();
+        if let Some(tcb) = with(|s| s.remove_tcb(id)) {
+            free_tcb(tcb);
+        }
         // Only now may the slot (and its stack window) go to a new thread.
         release_slot(id);
     }
