@@ -239,6 +239,7 @@ pub struct Task {
     l1_block: u32,
     /// Kernel-bound tasks: their window in the kernel's space.
     window: u32,
+    /// Sorted by start, disjoint.
     regions: Vec<Region>,
     /// Hard tasks: reserved 1 MiB blocks not mapped yet.
     reserve: Vec<u32>,
@@ -402,7 +403,7 @@ impl Task {
         })
     }
 
-    /// The task's regions.
+    /// The task's regions, by address.
     pub fn regions(&self) -> &[Region] {
         &self.regions
     }
@@ -547,7 +548,7 @@ impl Task {
             self.unmap_range(start, done, backing);
             return Err(e);
         }
-        self.regions.push(Region {
+        self.add_region(Region {
             start,
             len,
             prot,
@@ -573,7 +574,7 @@ impl Task {
     }
 
     /// Gives back at most `steps` granules (or reserve blocks) of what
-    /// [`Task::teardown`] gives back, last region first; returns true once
+    /// [`Task::teardown`] gives back, highest region first; returns true once
     /// everything is back. Each step is one unmap and one free, each a
     /// short hold of the memory manager's lock. The task records where it
     /// got to, so a later call (by anyone holding the task's lock)
@@ -611,9 +612,16 @@ impl Task {
         true
     }
 
+    /// Adds a region (there is room: callers check), keeping the list sorted
+    /// by address so that [`Task::find_gap`] needs one pass.
+    fn add_region(&mut self, r: Region) {
+        let i = self.regions.partition_point(|q| q.start < r.start);
+        self.regions.insert(i, r);
+    }
+
     /// The lowest free, granule-aligned range of `len` bytes for `mmap` and
     /// devices: first fit among the regions, so unmapped ranges are reused.
-    /// At most one step per region: bounded, and no allocation.
+    /// One pass over the (sorted, disjoint) regions: bounded, no allocation.
     fn find_gap(&self, len: u32) -> Option<u32> {
         let (mut at, hi) = if self.class.is_isolated() {
             (self.next_va, USER_END)
@@ -621,18 +629,14 @@ impl Task {
             (self.window, self.window + KTASK_WINDOW)
         };
         let g = self.class.granule();
-        for _ in 0..=self.regions.len() {
+        for r in &self.regions {
             let end = at.checked_add(len).filter(|&e| e <= hi)?;
-            match self
-                .regions
-                .iter()
-                .find(|r| r.start < end && at < r.start + r.len)
-            {
-                Some(r) => at = (r.start + r.len).next_multiple_of(g),
-                None => return Some(at),
+            if end <= r.start {
+                break;
             }
+            at = at.max((r.start + r.len).next_multiple_of(g));
         }
-        None
+        at.checked_add(len).filter(|&e| e <= hi).map(|_| at)
     }
 
     /// `mmap`: maps `len` bytes (rounded up to the granule) of zeroed memory.
@@ -732,7 +736,7 @@ impl Task {
             }
             done += g;
         }
-        self.regions.push(Region {
+        self.add_region(Region {
             start: base,
             len: done,
             prot: PROT_READ | PROT_WRITE,
