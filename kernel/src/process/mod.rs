@@ -442,14 +442,20 @@ impl Task {
         Ok(phys)
     }
 
-    fn map_one(&mut self, va: u32, pa: u32, attrs: Attrs) -> Result<(), ProcError> {
+    /// Maps one granule; `own` says `pa` is a frame the task took for itself
+    /// (the first page of an allocated block), not device memory.
+    fn map_one(&mut self, va: u32, pa: u32, attrs: Attrs, own: bool) -> Result<(), ProcError> {
         let size = self.class.size();
         match self.space.as_mut() {
             Some(p) => {
                 crate::mm::prepare_l2(p, va, size);
                 crate::mm::with(|mm| {
                     p.map(va, pa, size, attrs, &mut mm.task_tables())?;
-                    mm.note_mapped(pa);
+                    if own {
+                        mm.note_mapped_head(pa);
+                    } else {
+                        mm.note_mapped(pa);
+                    }
                     Ok::<_, PmapError>(())
                 })?
             }
@@ -538,7 +544,7 @@ impl Task {
                 mem.fill(0);
             }
             fill(done, mem);
-            if let Err(e) = self.map_one(start + done, pa, attrs) {
+            if let Err(e) = self.map_one(start + done, pa, attrs, true) {
                 self.release_frame(pa);
                 break Err(e);
             }
@@ -730,7 +736,7 @@ impl Task {
         };
         let mut done = 0;
         while first + done < end {
-            if let Err(e) = self.map_one(base + done, first + done, attrs) {
+            if let Err(e) = self.map_one(base + done, first + done, attrs, false) {
                 self.unmap_range(base, done, Backing::Device);
                 return Err(e);
             }
