@@ -51,7 +51,7 @@ use crate::mm::frames::FrameError;
 use crate::sync::IrqLock;
 use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::task::sync::Mutex;
-use crate::task::{self, Space, TaskError, ThreadId};
+use crate::task::{self, MAX_THREADS, Space, TaskError, ThreadId};
 use crate::{boot::phys_to_virt, println};
 use alloc::vec::Vec;
 use arch::mmu::asid::AsidTag;
@@ -59,7 +59,7 @@ use arch::mmu::descriptor::{Access, Attrs, MemType};
 use arch::mmu::pmap::{Pmap, PmapError, PmapStats, Size};
 use arch::trap::TrapFrame;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 /// The most tasks that can exist at once.
 pub const MAX_TASKS: usize = 32;
@@ -267,6 +267,8 @@ pub const KILLED: i32 = -1000;
 /// system calls; and beside it how the task ended, which the trap path
 /// records without that lock (it cannot block).
 struct Entry {
+    /// The task's pid (a copy of `task.pid`, readable without its lock).
+    pid: u16,
     task: Mutex<Task>,
     end: IrqLock<Option<End>>,
 }
@@ -294,6 +296,7 @@ impl TaskRef {
         let cell = TaskCell {
             refs: AtomicUsize::new(1),
             entry: Entry {
+                pid: task.pid,
                 task: Mutex::new(task),
                 end: IrqLock::new(None),
             },
@@ -305,6 +308,21 @@ impl TaskRef {
     /// Whether two references name the same task.
     fn ptr_eq(a: &Self, b: &Self) -> bool {
         a.0 == b.0
+    }
+
+    /// The reference as a pointer, still counted ([`TaskRef::from_raw`]
+    /// takes it back).
+    fn into_raw(self) -> *mut TaskCell {
+        core::mem::ManuallyDrop::new(self).0.as_ptr()
+    }
+
+    /// Takes back a reference [`TaskRef::into_raw`] made.
+    ///
+    /// # Safety
+    /// `cell` came from `into_raw` and is taken back once.
+    unsafe fn from_raw(cell: *mut TaskCell) -> Self {
+        // SAFETY: the caller's duty: a live, counted cell (not null).
+        TaskRef(unsafe { NonNull::new_unchecked(cell) })
     }
 }
 
@@ -348,6 +366,52 @@ static TASKS: IrqLock<[Option<TaskRef>; MAX_TASKS]> = IrqLock::new([const { None
 #[cfg_attr(feature = "irqsoff", track_caller)]
 fn get(pid: u16) -> Option<TaskRef> {
     TASKS.lock().get(pid as usize)?.clone()
+}
+
+/// Each thread's own task, by thread index, once the thread has asked for
+/// it ([`with_own`]): a counted reference, so the entry stays while cached.
+/// A system call then finds its task without the scheduler's and the task
+/// table's locks. Only the thread itself reads or writes its slot; a task's
+/// thread ends only through `end.rs`, which drops the reference there
+/// ([`drop_own`]), before the thread's index can be reused.
+static OWN: [AtomicPtr<TaskCell>; MAX_THREADS] =
+    [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_THREADS];
+
+/// Runs `f` on the running thread's own task entry (none for a thread that
+/// belongs to no task).
+fn with_own<R>(f: impl FnOnce(&Entry) -> R) -> Option<R> {
+    let slot = &OWN[task::current_unlocked().index()];
+    let mut cell = slot.load(Ordering::Relaxed);
+    if cell.is_null() {
+        cell = get(task::current_pid()?)?.into_raw();
+        slot.store(cell, Ordering::Relaxed);
+    }
+    // SAFETY: the slot's counted reference keeps the cell alive until this
+    // thread drops it (drop_own).
+    Some(f(&unsafe { &*cell }.entry))
+}
+
+/// Drops the running thread's cached reference to its task, if any (as it
+/// ends: see [`OWN`]). Never the last reference: the task table holds one
+/// until `wait` has joined this thread.
+fn drop_own() {
+    let cell = OWN[task::current_unlocked().index()].swap(core::ptr::null_mut(), Ordering::Relaxed);
+    if !cell.is_null() {
+        // SAFETY: the slot held a reference made by into_raw, taken once
+        // (swapped out).
+        drop(unsafe { TaskRef::from_raw(cell) });
+    }
+}
+
+/// The task the running thread belongs to.
+pub fn current_pid() -> Option<u16> {
+    with_own(|e| e.pid)
+}
+
+/// Runs `f` on the running thread's own task, holding its lock (this may
+/// block): [`with_task`] for the caller's task, without looking it up.
+pub fn with_current<R>(f: impl FnOnce(&mut Task) -> R) -> Option<R> {
+    with_own(|e| f(&mut e.task.lock()))
 }
 
 /// Runs `f` on task `pid`, holding that task's lock (this may block).
