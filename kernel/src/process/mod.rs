@@ -685,8 +685,13 @@ impl Task {
     /// Adds a region (there is room: callers check), keeping the list sorted
     /// by address so that [`Task::find_gap`] needs one pass.
     fn add_region(&mut self, r: Region) {
-        let i = self.regions.partition_point(|q| q.start < r.start);
-        self.regions.insert(i, r);
+        match self.regions.last() {
+            Some(last) if last.start > r.start => {
+                let i = self.regions.partition_point(|q| q.start < r.start);
+                self.regions.insert(i, r);
+            }
+            _ => self.regions.push(r),
+        }
     }
 
     /// The lowest free, granule-aligned range of `len` bytes for `mmap` and
@@ -699,7 +704,9 @@ impl Task {
             (self.window, self.window + KTASK_WINDOW)
         };
         let g = self.class.granule();
-        for r in &self.regions {
+        // Regions wholly below `at` (the image and stack) need no look.
+        let above = self.regions.partition_point(|r| r.start + r.len <= at);
+        for r in &self.regions[above..] {
             let end = at.checked_add(len).filter(|&e| e <= hi)?;
             if end <= r.start {
                 break;
