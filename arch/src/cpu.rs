@@ -45,6 +45,7 @@ pub fn mode() -> u32 {
 /// reports the transition to the [`irqs_off`] hook with its caller's
 /// location (`#[track_caller]`: the caller of a `#[track_caller]` wrapper
 /// such as the kernel's `IrqLock::lock`).
+#[inline]
 #[cfg_attr(feature = "irqsoff", track_caller)]
 pub fn interrupts_disable() -> bool {
     #[cfg(target_arch = "arm")]
@@ -75,6 +76,7 @@ pub fn interrupts_enabled() -> bool {
 ///
 /// With the `irqsoff` feature, a call that unmasks masked IRQs reports the
 /// transition to the [`irqs_off`] hook first, with its caller's location.
+#[inline]
 #[cfg_attr(feature = "irqsoff", track_caller)]
 pub fn interrupts_enable() {
     #[cfg(all(target_arch = "arm", feature = "irqsoff"))]
