@@ -696,22 +696,19 @@ impl Task {
 
     /// The lowest free, granule-aligned range of `len` bytes for `mmap` and
     /// devices: first fit among the regions, so unmapped ranges are reused.
-    /// One pass over the (sorted, disjoint) regions: bounded, no allocation.
+    /// One pass over the regions (sorted, disjoint, granule aligned): bounded,
+    /// no allocation.
     fn find_gap(&self, len: u32) -> Option<u32> {
         let (mut at, hi) = if self.class.is_isolated() {
             (self.next_va, USER_END)
         } else {
             (self.window, self.window + KTASK_WINDOW)
         };
-        let g = self.class.granule();
-        // Regions wholly below `at` (the image and stack) need no look.
-        let above = self.regions.partition_point(|r| r.start + r.len <= at);
-        for r in &self.regions[above..] {
-            let end = at.checked_add(len).filter(|&e| e <= hi)?;
-            if end <= r.start {
+        for r in &self.regions {
+            if at.saturating_add(len) <= r.start {
                 break;
             }
-            at = at.max((r.start + r.len).next_multiple_of(g));
+            at = at.max(r.start + r.len);
         }
         at.checked_add(len).filter(|&e| e <= hi).map(|_| at)
     }
