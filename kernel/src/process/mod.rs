@@ -508,6 +508,7 @@ impl Task {
 
     /// Maps one granule; `own` says `pa` is a frame the task took for itself
     /// (the first page of an allocated block), not device memory.
+    #[inline]
     fn map_one(&mut self, va: u32, pa: u32, attrs: Attrs, own: bool) -> Result<(), ProcError> {
         let size = self.class.size();
         match self.space.as_mut() {
