@@ -35,11 +35,13 @@ const _: () = {
 };
 
 /// Index of the L1 entry that translates `va` (`VA[31:20]`).
+#[inline]
 pub const fn l1_index(va: u32) -> usize {
     (va >> 20) as usize
 }
 
 /// Index of the L2 entry that translates `va` (`VA[19:12]`).
+#[inline]
 pub const fn l2_index(va: u32) -> usize {
     ((va >> 12) & 0xFF) as usize
 }
@@ -59,6 +61,7 @@ pub enum MemType {
 
 impl MemType {
     /// The `(tex, c, b)` bits for this type.
+    #[inline]
     pub const fn tex_cb(self) -> (u8, bool, bool) {
         match self {
             Self::Normal => (0b001, true, true),
@@ -99,6 +102,7 @@ pub enum Access {
 
 impl Access {
     /// The 3-bit `AP[2:0]` value: APX in bit 2, `AP[1:0]` in bits 1:0.
+    #[inline]
     pub const fn ap(self) -> u8 {
         match self {
             Self::None => 0b000,
@@ -180,6 +184,7 @@ impl Attrs {
     // Non-shareable: the kernel runs on one core, and a Cortex-A9 treats
     // shareable Normal memory as uncached until ACTLR.SMP is set (SMP work
     // must set it and flip this).
+    #[inline]
     pub const fn kernel(access: Access, xn: bool) -> Self {
         Self {
             access,
@@ -192,6 +197,7 @@ impl Attrs {
     }
 
     /// Normal cached user memory: not global (tagged with the ASID), domain 0.
+    #[inline]
     pub const fn user(access: Access, xn: bool) -> Self {
         Self {
             global: false,
@@ -282,6 +288,7 @@ impl Layout {
             | (1 << self.ng)
     }
 
+    #[inline]
     const fn encode(&self, a: Attrs) -> u32 {
         let (tex, c, b) = a.mem.tex_cb();
         let ap = a.access.ap() as u32;
@@ -320,6 +327,7 @@ impl Layout {
 
 /// Checks what every constructor checks: alignment of `phys`, and `domain`
 /// against the largest the format can hold.
+#[inline]
 const fn check(phys: u32, align: u32, domain: u8, max_domain: u8) -> Result<(), DescError> {
     if phys & (align - 1) != 0 {
         Err(DescError::Misaligned)
@@ -360,6 +368,7 @@ pub enum L1Entry {
 
 impl L1Entry {
     /// An L2 table entry, checked.
+    #[inline]
     pub const fn table(l2_phys: u32, domain: u8) -> Result<Self, DescError> {
         match check(l2_phys, L2_TABLE_SIZE, domain, 15) {
             Ok(()) => Ok(Self::Table { l2_phys, domain }),
@@ -368,6 +377,7 @@ impl L1Entry {
     }
 
     /// A section entry, checked.
+    #[inline]
     pub const fn section(phys: u32, attrs: Attrs) -> Result<Self, DescError> {
         match check(phys, SECTION_SIZE, attrs.domain, 15) {
             Ok(()) => Ok(Self::Section { phys, attrs }),
@@ -376,6 +386,7 @@ impl L1Entry {
     }
 
     /// A supersection entry, checked.
+    #[inline]
     pub const fn supersection(phys: u32, attrs: Attrs) -> Result<Self, DescError> {
         match check(phys, SUPERSECTION_SIZE, attrs.domain, 0) {
             Ok(()) => Ok(Self::Supersection { phys, attrs }),
@@ -386,6 +397,9 @@ impl L1Entry {
     /// The raw descriptor. Fields are assumed valid (as the checked
     /// constructors ensure); out-of-range bits are masked off, never spilled
     /// into a neighbouring field.
+    // Always inline: at opt-level "s" it stays a call otherwise, and the
+    // entry is built in memory for it (~30 instructions per map).
+    #[inline(always)]
     pub const fn encode(&self) -> u32 {
         match *self {
             Self::Fault => 0,
@@ -483,6 +497,7 @@ pub enum L2Entry {
 
 impl L2Entry {
     /// A small page entry, checked.
+    #[inline]
     pub const fn small(phys: u32, attrs: Attrs) -> Result<Self, DescError> {
         match check(phys, PAGE_SIZE, attrs.domain, 15) {
             Ok(()) => Ok(Self::Small { phys, attrs }),
@@ -491,6 +506,7 @@ impl L2Entry {
     }
 
     /// A large page entry, checked.
+    #[inline]
     pub const fn large(phys: u32, attrs: Attrs) -> Result<Self, DescError> {
         match check(phys, LARGE_PAGE_SIZE, attrs.domain, 15) {
             Ok(()) => Ok(Self::Large { phys, attrs }),
@@ -500,6 +516,7 @@ impl L2Entry {
 
     /// The raw descriptor; like [`L1Entry::encode`], out-of-range bits are
     /// masked off.
+    #[inline]
     pub const fn encode(&self) -> u32 {
         match *self {
             Self::Fault => 0,

@@ -221,6 +221,7 @@ impl<const N: usize> Pmap<N> {
         L1Entry::decode(self.l1_get(l1_index(va))).unwrap_or(L1Entry::Fault)
     }
 
+    #[inline]
     fn check(&self, va: u32, pa: u32, size: Size) -> Result<(), PmapError> {
         let mask = size.bytes() - 1;
         if va & mask != 0 || pa & mask != 0 {
@@ -258,12 +259,13 @@ impl<const N: usize> Pmap<N> {
                 Size::Section => L1Entry::section(pa, attrs),
                 _ => L1Entry::supersection(pa, attrs),
             }
-            .map_err(|_| PmapError::BadAttrs)?;
+            .map_err(|_| PmapError::BadAttrs)?
+            .encode();
             if (i..i + size.copies()).any(|k| self.l1_get(k) & 3 != 0) {
                 return Err(PmapError::AlreadyMapped);
             }
             for k in i..i + size.copies() {
-                self.l1_set(k, entry.encode());
+                self.l1_set(k, entry);
             }
             self.stats.sections += size.copies() as u32;
             barrier();

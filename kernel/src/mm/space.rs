@@ -88,6 +88,14 @@ impl Mm {
         }
     }
 
+    /// [`Mm::note_mapped`] for the first page of an allocated block (a frame
+    /// a task took for itself: a soft task's page, a hard task's section):
+    /// counted there, without looking for the block.
+    pub fn note_mapped_head(&mut self, pa: u32) {
+        let counted = self.frames.map_inc(pa);
+        debug_assert!(counted.is_ok(), "{pa:#x} heads no allocated block");
+    }
+
     /// The reverse of [`Mm::note_mapped`], after an unmap.
     pub fn note_unmapped(&mut self, pa: u32) {
         if let Some((head, PageState::Allocated { .. })) = self.frames.block_of(pa) {

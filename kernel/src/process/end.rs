@@ -19,7 +19,7 @@
 //! report is printed by whichever of them starts the teardown. `wait`
 //! returns only once every frame is back.
 
-use super::{Entry, KILLED, ProcError, TASKS, TaskRef, get};
+use super::{Entry, KILLED, ProcError, TASKS, TaskRef, drop_own, get, with_own};
 use crate::{println, task};
 use arch::fault::FaultStatus;
 use arch::trap::{TrapFrame, TrapKind};
@@ -91,14 +91,11 @@ impl End {
 /// Records how the running task ended and switches away for good (trap
 /// path, IRQs masked). Bounded: a table look-up, a store and a switch.
 fn end_current(frame: &mut TrapFrame, end: End) -> *mut TrapFrame {
-    task::trap_exit(frame, |pid| {
-        // Under the table's lock rather than through `get`: no reference
-        // count to take and drop with IRQs masked.
-        let tasks = TASKS.lock();
-        if let Some(Some(entry)) = pid.and_then(|pid| tasks.get(pid as usize)) {
-            *entry.end.lock() = Some(end);
-        }
-    })
+    // Through the thread's own cached reference: no table look-up and no
+    // count taken with IRQs masked (the cache is dropped here, as it ends).
+    with_own(|entry| *entry.end.lock() = Some(end));
+    drop_own();
+    task::trap_exit(frame, |_| {})
 }
 
 /// Ends the running process with `code` (the `exit` system call); its
@@ -119,9 +116,8 @@ pub fn kill_current(frame: &mut TrapFrame, why: Death) -> *mut TrapFrame {
 /// A kernel-bound task's function returned: record it (its thread then
 /// exits and the reaper takes over).
 pub(super) fn end_kernel_task() {
-    if let Some(entry) = task::current_pid().and_then(get) {
-        *entry.end.lock() = Some(End::Exited(0));
-    }
+    with_own(|entry| *entry.end.lock() = Some(End::Exited(0)));
+    drop_own();
 }
 
 /// Moves the teardown of `entry`'s task on by up to `steps` granules if the

@@ -51,7 +51,7 @@ use crate::mm::frames::FrameError;
 use crate::sync::IrqLock;
 use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::task::sync::Mutex;
-use crate::task::{self, Space, TaskError, ThreadId};
+use crate::task::{self, MAX_THREADS, Space, TaskError, ThreadId};
 use crate::{boot::phys_to_virt, println};
 use alloc::vec::Vec;
 use arch::mmu::asid::AsidTag;
@@ -59,7 +59,7 @@ use arch::mmu::descriptor::{Access, Attrs, MemType};
 use arch::mmu::pmap::{Pmap, PmapError, PmapStats, Size};
 use arch::trap::TrapFrame;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 /// The most tasks that can exist at once.
 pub const MAX_TASKS: usize = 32;
@@ -239,6 +239,7 @@ pub struct Task {
     l1_block: u32,
     /// Kernel-bound tasks: their window in the kernel's space.
     window: u32,
+    /// Sorted by start, disjoint.
     regions: Vec<Region>,
     /// Hard tasks: reserved 1 MiB blocks not mapped yet.
     reserve: Vec<u32>,
@@ -266,6 +267,8 @@ pub const KILLED: i32 = -1000;
 /// system calls; and beside it how the task ended, which the trap path
 /// records without that lock (it cannot block).
 struct Entry {
+    /// The task's pid (a copy of `task.pid`, readable without its lock).
+    pid: u16,
     task: Mutex<Task>,
     end: IrqLock<Option<End>>,
 }
@@ -293,6 +296,7 @@ impl TaskRef {
         let cell = TaskCell {
             refs: AtomicUsize::new(1),
             entry: Entry {
+                pid: task.pid,
                 task: Mutex::new(task),
                 end: IrqLock::new(None),
             },
@@ -304,6 +308,21 @@ impl TaskRef {
     /// Whether two references name the same task.
     fn ptr_eq(a: &Self, b: &Self) -> bool {
         a.0 == b.0
+    }
+
+    /// The reference as a pointer, still counted ([`TaskRef::from_raw`]
+    /// takes it back).
+    fn into_raw(self) -> *mut TaskCell {
+        core::mem::ManuallyDrop::new(self).0.as_ptr()
+    }
+
+    /// Takes back a reference [`TaskRef::into_raw`] made.
+    ///
+    /// # Safety
+    /// `cell` came from `into_raw` and is taken back once.
+    unsafe fn from_raw(cell: *mut TaskCell) -> Self {
+        // SAFETY: the caller's duty: a live, counted cell (not null).
+        TaskRef(unsafe { NonNull::new_unchecked(cell) })
     }
 }
 
@@ -347,6 +366,52 @@ static TASKS: IrqLock<[Option<TaskRef>; MAX_TASKS]> = IrqLock::new([const { None
 #[cfg_attr(feature = "irqsoff", track_caller)]
 fn get(pid: u16) -> Option<TaskRef> {
     TASKS.lock().get(pid as usize)?.clone()
+}
+
+/// Each thread's own task, by thread index, once the thread has asked for
+/// it ([`with_own`]): a counted reference, so the entry stays while cached.
+/// A system call then finds its task without the scheduler's and the task
+/// table's locks. Only the thread itself reads or writes its slot; a task's
+/// thread ends only through `end.rs`, which drops the reference there
+/// ([`drop_own`]), before the thread's index can be reused.
+static OWN: [AtomicPtr<TaskCell>; MAX_THREADS] =
+    [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_THREADS];
+
+/// Runs `f` on the running thread's own task entry (none for a thread that
+/// belongs to no task).
+fn with_own<R>(f: impl FnOnce(&Entry) -> R) -> Option<R> {
+    let slot = &OWN[task::current_unlocked().index()];
+    let mut cell = slot.load(Ordering::Relaxed);
+    if cell.is_null() {
+        cell = get(task::current_pid()?)?.into_raw();
+        slot.store(cell, Ordering::Relaxed);
+    }
+    // SAFETY: the slot's counted reference keeps the cell alive until this
+    // thread drops it (drop_own).
+    Some(f(&unsafe { &*cell }.entry))
+}
+
+/// Drops the running thread's cached reference to its task, if any (as it
+/// ends: see [`OWN`]). Never the last reference: the task table holds one
+/// until `wait` has joined this thread.
+fn drop_own() {
+    let cell = OWN[task::current_unlocked().index()].swap(core::ptr::null_mut(), Ordering::Relaxed);
+    if !cell.is_null() {
+        // SAFETY: the slot held a reference made by into_raw, taken once
+        // (swapped out).
+        drop(unsafe { TaskRef::from_raw(cell) });
+    }
+}
+
+/// The task the running thread belongs to.
+pub fn current_pid() -> Option<u16> {
+    with_own(|e| e.pid)
+}
+
+/// Runs `f` on the running thread's own task, holding its lock (this may
+/// block): [`with_task`] for the caller's task, without looking it up.
+pub fn with_current<R>(f: impl FnOnce(&mut Task) -> R) -> Option<R> {
+    with_own(|e| f(&mut e.task.lock()))
 }
 
 /// Runs `f` on task `pid`, holding that task's lock (this may block).
@@ -402,7 +467,7 @@ impl Task {
         })
     }
 
-    /// The task's regions.
+    /// The task's regions, by address.
     pub fn regions(&self) -> &[Region] {
         &self.regions
     }
@@ -441,14 +506,21 @@ impl Task {
         Ok(phys)
     }
 
-    fn map_one(&mut self, va: u32, pa: u32, attrs: Attrs) -> Result<(), ProcError> {
+    /// Maps one granule; `own` says `pa` is a frame the task took for itself
+    /// (the first page of an allocated block), not device memory.
+    #[inline]
+    fn map_one(&mut self, va: u32, pa: u32, attrs: Attrs, own: bool) -> Result<(), ProcError> {
         let size = self.class.size();
         match self.space.as_mut() {
             Some(p) => {
                 crate::mm::prepare_l2(p, va, size);
                 crate::mm::with(|mm| {
                     p.map(va, pa, size, attrs, &mut mm.task_tables())?;
-                    mm.note_mapped(pa);
+                    if own {
+                        mm.note_mapped_head(pa);
+                    } else {
+                        mm.note_mapped(pa);
+                    }
                     Ok::<_, PmapError>(())
                 })?
             }
@@ -537,7 +609,7 @@ impl Task {
                 mem.fill(0);
             }
             fill(done, mem);
-            if let Err(e) = self.map_one(start + done, pa, attrs) {
+            if let Err(e) = self.map_one(start + done, pa, attrs, true) {
                 self.release_frame(pa);
                 break Err(e);
             }
@@ -547,7 +619,7 @@ impl Task {
             self.unmap_range(start, done, backing);
             return Err(e);
         }
-        self.regions.push(Region {
+        self.add_region(Region {
             start,
             len,
             prot,
@@ -573,7 +645,7 @@ impl Task {
     }
 
     /// Gives back at most `steps` granules (or reserve blocks) of what
-    /// [`Task::teardown`] gives back, last region first; returns true once
+    /// [`Task::teardown`] gives back, highest region first; returns true once
     /// everything is back. Each step is one unmap and one free, each a
     /// short hold of the memory manager's lock. The task records where it
     /// got to, so a later call (by anyone holding the task's lock)
@@ -611,28 +683,35 @@ impl Task {
         true
     }
 
+    /// Adds a region (there is room: callers check), keeping the list sorted
+    /// by address so that [`Task::find_gap`] needs one pass.
+    fn add_region(&mut self, r: Region) {
+        match self.regions.last() {
+            Some(last) if last.start > r.start => {
+                let i = self.regions.partition_point(|q| q.start < r.start);
+                self.regions.insert(i, r);
+            }
+            _ => self.regions.push(r),
+        }
+    }
+
     /// The lowest free, granule-aligned range of `len` bytes for `mmap` and
     /// devices: first fit among the regions, so unmapped ranges are reused.
-    /// At most one step per region: bounded, and no allocation.
+    /// One pass over the regions (sorted, disjoint, granule aligned): bounded,
+    /// no allocation.
     fn find_gap(&self, len: u32) -> Option<u32> {
         let (mut at, hi) = if self.class.is_isolated() {
             (self.next_va, USER_END)
         } else {
             (self.window, self.window + KTASK_WINDOW)
         };
-        let g = self.class.granule();
-        for _ in 0..=self.regions.len() {
-            let end = at.checked_add(len).filter(|&e| e <= hi)?;
-            match self
-                .regions
-                .iter()
-                .find(|r| r.start < end && at < r.start + r.len)
-            {
-                Some(r) => at = (r.start + r.len).next_multiple_of(g),
-                None => return Some(at),
+        for r in &self.regions {
+            if at.saturating_add(len) <= r.start {
+                break;
             }
+            at = at.max(r.start + r.len);
         }
-        None
+        at.checked_add(len).filter(|&e| e <= hi).map(|_| at)
     }
 
     /// `mmap`: maps `len` bytes (rounded up to the granule) of zeroed memory.
@@ -726,13 +805,13 @@ impl Task {
         };
         let mut done = 0;
         while first + done < end {
-            if let Err(e) = self.map_one(base + done, first + done, attrs) {
+            if let Err(e) = self.map_one(base + done, first + done, attrs, false) {
                 self.unmap_range(base, done, Backing::Device);
                 return Err(e);
             }
             done += g;
         }
-        self.regions.push(Region {
+        self.add_region(Region {
             start: base,
             len: done,
             prot: PROT_READ | PROT_WRITE,

@@ -93,12 +93,12 @@ pub fn handle(frame: &mut TrapFrame) -> *mut TrapFrame {
 }
 
 fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
-    let Some(pid) = task::current_pid() else {
+    let Some(pid) = process::current_pid() else {
         return ret(frame, Err(Errno::Perm));
     };
     let [a0, a1, a2, ..] = [frame.r[0], frame.r[1], frame.r[2], frame.r[3]];
     let on = |f: &mut dyn FnMut(&mut process::Task) -> Result<u32, ProcError>| {
-        process::with_task(pid, |t| f(t))
+        process::with_current(|t| f(t))
             .unwrap_or(Err(ProcError::NoSuchTask))
             .map_err(Errno::from)
     };

@@ -65,6 +65,7 @@ impl MutexCore {
 }
 
 /// Panics if a sleeping lock may not be taken here (see the module docs).
+#[inline]
 fn check_context() {
     assert!(
         !crate::trap::in_trap(),
@@ -185,17 +186,11 @@ impl<T> Mutex<T> {
     /// the lock is then only marked held (a second `lock` panics). Panics in
     /// an interrupt handler or under the scheduler lock (kernel bugs: see
     /// the module docs).
+    #[inline]
     #[cfg_attr(feature = "irqsoff", track_caller)]
     pub fn lock(&self) -> MutexGuard<'_, T> {
         if !started() {
-            assert!(
-                !self.core.boot_held.replace(true),
-                "kernel bug: a Mutex locked twice during boot"
-            );
-            return MutexGuard {
-                mutex: self,
-                boot: true,
-            };
+            return self.lock_boot();
         }
         check_context();
         let me = current_unlocked();
@@ -211,6 +206,25 @@ impl<T> Mutex<T> {
                 boot: false,
             };
         }
+        self.lock_contended(me, irqs)
+    }
+
+    /// [`Mutex::lock`] before the scheduler starts.
+    fn lock_boot(&self) -> MutexGuard<'_, T> {
+        assert!(
+            !self.core.boot_held.replace(true),
+            "kernel bug: a Mutex locked twice during boot"
+        );
+        MutexGuard {
+            mutex: self,
+            boot: true,
+        }
+    }
+
+    /// [`Mutex::lock`] when another thread holds it (IRQs masked; `irqs`:
+    /// whether they were on).
+    #[cfg_attr(feature = "irqsoff", track_caller)]
+    fn lock_contended(&self, me: ThreadId, irqs: bool) -> MutexGuard<'_, T> {
         let core: *const MutexCore = &self.core;
         let must_wait = with(|s| match self.core.owner.get() {
             None => {
@@ -262,8 +276,8 @@ impl<T> Mutex<T> {
     /// waits for the next interrupt or preemption point, as it would have
     /// without the lock, so that taking a lock in passing (the kernel heap,
     /// `kernel::mm`) does not reorder its caller's work.
+    #[inline]
     fn unlock(&self) {
-        let core: *const MutexCore = &self.core;
         let irqs = arch::cpu::interrupts_disable();
         // Fast path: nobody waits, so it is in no `held` list.
         if self.core.waiters.get() == 0 && !self.core.tracked.get() {
@@ -273,7 +287,13 @@ impl<T> Mutex<T> {
             }
             return;
         }
-        // One scheduler lock for the hand-over and the preemption check.
+        self.unlock_contended(irqs);
+    }
+
+    /// [`Mutex::unlock`] when a thread waits or waited for the mutex (IRQs
+    /// masked; `irqs`: whether they were on).
+    fn unlock_contended(&self, irqs: bool) {
+        let core: *const MutexCore = &self.core;
         let preempt = with(|s| {
             let me = s.current();
             // In the held list only once someone waited (held once at most:

@@ -1,8 +1,9 @@
 //! Hard isolated tasks: the table holds only section entries (checked by
 //! walking it), nothing is allocated while the task runs (allocator counters
 //! unchanged), `mmap` draws on the budget reserved at admission, a budget
-//! that cannot be reserved is refused with nothing left allocated, and
-//! requests that break a class's rules are refused.
+//! that cannot be reserved is refused with nothing left allocated, a
+//! mapped reserve section is counted in the reverse map (its block cannot
+//! be freed), and requests that break a class's rules are refused.
 
 #![no_std]
 #![no_main]
@@ -66,6 +67,30 @@ fn main() {
     check("it met every release", process::wait(p) == Ok(0));
 
     let free = kernel::mm::stats().free_pages;
+    // A section mapped from the reserve is counted in the reverse map, so
+    // its block cannot be freed while mapped.
+    let c = process::spawn_process(&hard("counted", 2, 1 << 20), program("hard_periodic")).unwrap();
+    let va = 0x2000_0000;
+    let mapped = process::map_granule(c, va, Size::Section);
+    let pa = process::with_task(c, |t| t.translate(va))
+        .flatten()
+        .map(|t| t.phys);
+    kernel::println!("reserve section mapped: {mapped:?} at {pa:x?}");
+    check(
+        "a reserve section it maps counts one mapping",
+        mapped.is_ok() && pa.and_then(kernel::mm::page_info).map(|d| d.map_count()) == Some(1),
+    );
+    check(
+        "and its block cannot be freed while mapped",
+        pa.map(|pa| kernel::mm::free_frames(pa, 8))
+            == Some(Err(kernel::mm::frames::FrameError::StillMapped)),
+    );
+    check("it ends cleanly", process::wait(c) == Ok(0));
+    check(
+        "with every frame back",
+        kernel::mm::stats().free_pages == free,
+    );
+
     let too_big = process::spawn_process(&hard("greedy", 0, 1 << 30), program("hard_periodic"));
     kernel::println!("1 GiB budget: {too_big:?}");
     check(
