@@ -88,36 +88,37 @@ impl End {
     }
 }
 
-/// Records how the running task ended and switches away for good (trap
-/// path, IRQs masked). Bounded: a table look-up, a store and a switch.
-fn end_current(frame: &mut TrapFrame, end: End) -> *mut TrapFrame {
-    // Through the thread's own cached reference: no table look-up and no
-    // count taken with IRQs masked (the cache is dropped here, as it ends).
+/// Records how the running task ended: through the thread's own cached
+/// reference (no table look-up, no count taken), which is dropped here as
+/// the thread ends.
+fn record_end(end: End) {
     with_own(|entry| *entry.end.lock() = Some(end));
     drop_own();
-    task::trap_exit(frame, |_| {})
 }
 
 /// Ends the running process with `code` (the `exit` system call); its
-/// memory is given back later by the reaper or its waiter.
+/// memory is given back later by the reaper or its waiter. The end is
+/// recorded with IRQs still enabled (nothing acts on it before the thread
+/// has exited), then the switch away runs masked.
 pub fn exit_current(frame: &mut TrapFrame, code: i32) -> *mut TrapFrame {
+    record_end(End::Exited(code));
     arch::cpu::interrupts_disable(); // see syscall::handle: switch masked
-    end_current(frame, End::Exited(code))
+    task::trap_exit(frame)
 }
 
 /// Kills the running process for a fault it took (from the abort or
-/// undefined-instruction trap): records `why` and switches away. No
-/// teardown and no printing here; the reaper (or the waiter) prints the
-/// report and gives back the memory.
+/// undefined-instruction trap, IRQs masked): records `why` and switches
+/// away, in bounded time. No teardown and no printing here; the reaper (or
+/// the waiter) prints the report and gives back the memory.
 pub fn kill_current(frame: &mut TrapFrame, why: Death) -> *mut TrapFrame {
-    end_current(frame, End::Killed(why))
+    record_end(End::Killed(why));
+    task::trap_exit(frame)
 }
 
 /// A kernel-bound task's function returned: record it (its thread then
 /// exits and the reaper takes over).
 pub(super) fn end_kernel_task() {
-    with_own(|entry| *entry.end.lock() = Some(End::Exited(0)));
-    drop_own();
+    record_end(End::Exited(0));
 }
 
 /// Moves the teardown of `entry`'s task on by up to `steps` granules if the

@@ -1140,12 +1140,9 @@ pub fn trap_sleep_until(frame: &mut TrapFrame, at: Instant) -> *mut TrapFrame {
 /// ended; the reaper or its waiter tears it down later). Wakes its joiner
 /// and the reaper and runs someone else; its address space is never loaded
 /// again. Bounded: nothing here is proportional to the task's size.
-/// `record(pid)` runs first, with the ending thread's task, under the same
-/// scheduler lock (one lock for the whole exit; it must not take it again).
-pub fn trap_exit(frame: &mut TrapFrame, record: impl FnOnce(Option<u16>)) -> *mut TrapFrame {
+pub fn trap_exit(frame: &mut TrapFrame) -> *mut TrapFrame {
     with(|s| {
         let cur = s.current;
-        record(s.tcb(cur).pid);
         let direct = s.retire(cur);
         s.switch_to(frame, time::now(), direct)
     })
