@@ -6,7 +6,7 @@
 //! the identity map and the stack guard pages, prints the banner and runs the
 //! image's `main` (see [`crate::entry!`]).
 
-use crate::layout::{EARLY_UART_VBASE, KERNEL_VBASE};
+use crate::layout::EARLY_UART_VBASE;
 use crate::{BOARD, ExitCode, console, println};
 use arch::mmu::descriptor::{L1Entry, L2Entry, l1_index, l2_index};
 
@@ -112,15 +112,7 @@ pub mod sym {
     }
 }
 
-/// Linear map: kernel virtual address of a RAM physical address.
-pub fn phys_to_virt(phys: u32) -> u32 {
-    phys - BOARD.ram_base + KERNEL_VBASE
-}
-
-/// Linear map: physical address of a kernel virtual address in the linear map.
-pub fn virt_to_phys(virt: u32) -> u32 {
-    virt - KERNEL_VBASE + BOARD.ram_base
-}
+pub use crate::layout::{phys_to_virt, virt_to_phys};
 
 static mut BOOT_INFO: BootInfo = BootInfo {
     magic: 0,

@@ -12,6 +12,18 @@
 
 /// Start of the linear map: RAM base maps here.
 pub const KERNEL_VBASE: u32 = 0xC000_0000;
+
+/// Linear map: kernel virtual address of a RAM physical address.
+#[inline]
+pub fn phys_to_virt(phys: u32) -> u32 {
+    phys - crate::BOARD.ram_base + KERNEL_VBASE
+}
+
+/// Linear map: physical address of a kernel virtual address in the linear map.
+#[inline]
+pub fn virt_to_phys(virt: u32) -> u32 {
+    virt - KERNEL_VBASE + crate::BOARD.ram_base
+}
 /// End (exclusive) of the linear map's window: at most 512 MiB of RAM.
 pub const LINEAR_END: u32 = 0xE000_0000;
 /// Start of the kernel heap window.

@@ -15,6 +15,8 @@ extern crate alloc;
 
 pub mod board;
 pub mod console;
+#[cfg(target_os = "none")]
+pub mod context;
 pub mod irqsoff;
 pub mod layout;
 pub mod loader;

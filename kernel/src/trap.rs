@@ -21,23 +21,12 @@ use crate::process::Death;
 use crate::{ExitCode, exit};
 use arch::cpu::mode_name;
 use arch::trap::{TrapFrame, TrapKind, read_fault};
-use core::sync::atomic::{AtomicBool, Ordering};
-
-static IN_TRAP: AtomicBool = AtomicBool::new(false);
-
-/// Whether the CPU is in the trap path (an interrupt handler, say), where
-/// nothing may block or call `reschedule()`.
-pub fn in_trap() -> bool {
-    IN_TRAP.load(Ordering::Relaxed)
-}
 
 #[unsafe(no_mangle)]
 fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame {
     match kind {
         TrapKind::Irq => {
-            IN_TRAP.store(true, Ordering::Relaxed);
-            crate::irq::dispatch();
-            IN_TRAP.store(false, Ordering::Relaxed);
+            crate::context::as_irq_handler(crate::irq::dispatch);
             crate::task::after_irq(frame)
         }
         TrapKind::SupervisorCall if !frame.from_user() => crate::task::on_reschedule(frame),

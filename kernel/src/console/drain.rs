@@ -133,7 +133,8 @@ impl Wake {
 /// Whether this context may give a semaphore now (ask before taking the
 /// console lock, which masks IRQs).
 pub fn may_signal() -> bool {
-    !task::SCHED.is_locked() && (crate::trap::in_trap() || arch::cpu::interrupts_enabled())
+    !task::SCHED.is_locked()
+        && (crate::context::in_irq_handler() || arch::cpu::interrupts_enabled())
 }
 
 impl Console {

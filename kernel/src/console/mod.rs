@@ -137,7 +137,7 @@ mod target {
 
     /// Whether the caller may block for room in the ring.
     fn can_block() -> bool {
-        arch::cpu::interrupts_enabled() && !crate::trap::in_trap()
+        arch::cpu::interrupts_enabled() && !crate::context::in_irq_handler()
     }
 
     /// Queues `bytes` (console text already): waits for room where the

@@ -20,7 +20,7 @@
 //! are marked dirty (word [`MARK`]) and zeroed whole when handed out.
 
 use super::frames::FrameAllocator;
-use crate::boot::phys_to_virt;
+use crate::layout::phys_to_virt;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// Reverse-map owner of a frame split into L2 tables; the low four bits say

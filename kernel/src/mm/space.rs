@@ -21,7 +21,8 @@
 
 use super::frames::{FrameAllocator, FrameError, MAX_ORDER, PAGE_SIZE, PageDesc, PageState};
 use super::l2pool::{self, L2Pool};
-use crate::boot::{BootInfo, phys_to_virt};
+use crate::boot::BootInfo;
+use crate::layout::phys_to_virt;
 use crate::layout::{EARLY_UART_VBASE, IOREMAP_END, IOREMAP_START, KTASK_END, KTASK_START};
 use crate::task::sync::Mutex;
 use crate::{BOARD, println};

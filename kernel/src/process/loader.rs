@@ -8,7 +8,7 @@
 //! either takes everything the task will ever need or fails cleanly.
 
 use super::{Backing, PAGE, ProcError, SECTION, SOFT_STACK, Spec, Task};
-use crate::boot::phys_to_virt;
+use crate::layout::phys_to_virt;
 use crate::layout::{USER_END, USER_START};
 use crate::loader::elf::ElfImage;
 use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};

@@ -52,7 +52,7 @@ use crate::sync::IrqLock;
 use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::task::sync::Mutex;
 use crate::task::{self, MAX_THREADS, Space, TaskError, ThreadId};
-use crate::{boot::phys_to_virt, println};
+use crate::{layout::phys_to_virt, println};
 use alloc::vec::Vec;
 use arch::mmu::asid::AsidTag;
 use arch::mmu::descriptor::{Access, Attrs, MemType};

@@ -38,7 +38,7 @@ pub fn copy_from_user(pid: u16, addr: u32, out: &mut [u8]) -> Result<(), Errno> 
         if !t.attrs.access.user_readable() || t.attrs.mem != MemType::Normal {
             return Err(Errno::Fault);
         }
-        let src = crate::boot::phys_to_virt(t.phys) as *const u8;
+        let src = crate::layout::phys_to_virt(t.phys) as *const u8;
         // SAFETY: t.phys is RAM the process owns (a normal-memory user
         // mapping of it), reached through the linear map; `chunk` stays in
         // its page.

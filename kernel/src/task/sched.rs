@@ -209,10 +209,10 @@ struct Frames;
 unsafe impl PageSource for Frames {
     fn alloc_page(&mut self) -> Option<NonNull<u8>> {
         let phys = crate::mm::alloc_frames(0).ok()?;
-        NonNull::new(crate::boot::phys_to_virt(phys) as *mut u8)
+        NonNull::new(crate::layout::phys_to_virt(phys) as *mut u8)
     }
     fn free_page(&mut self, page: NonNull<u8>) {
-        let _ = crate::mm::free_frames(crate::boot::virt_to_phys(page.as_ptr() as u32), 0);
+        let _ = crate::mm::free_frames(crate::layout::virt_to_phys(page.as_ptr() as u32), 0);
     }
 }
 
@@ -610,7 +610,7 @@ pub fn init(main_prio: u8) {
     // runs, TTBR0 holds an empty table.
     let null_ttbr0 = crate::mm::alloc_frames(0).expect("a page for the empty L1 table");
     // SAFETY: a fresh frame in the linear map; zeroed, every entry faults.
-    unsafe { (crate::boot::phys_to_virt(null_ttbr0) as *mut u8).write_bytes(0, 4096) };
+    unsafe { (crate::layout::phys_to_virt(null_ttbr0) as *mut u8).write_bytes(0, 4096) };
     // Order matters: first make TTBR1 (already the boot table) translate the
     // kernel half, and only then give TTBR0 the empty table; the other way
     // round, the kernel's own next instruction fetch would walk the empty

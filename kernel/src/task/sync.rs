@@ -68,7 +68,7 @@ impl MutexCore {
 #[inline]
 fn check_context() {
     assert!(
-        !crate::trap::in_trap(),
+        !crate::context::in_irq_handler(),
         "kernel bug: a sleeping lock (Mutex) taken in an interrupt handler"
     );
     assert!(
@@ -435,7 +435,7 @@ impl Semaphore {
                 }
                 None => self.count.set(self.count.get().saturating_add(1)),
             }
-            !crate::trap::in_trap()
+            !crate::context::in_irq_handler()
         });
         if in_thread {
             preempt_point();
