@@ -2,8 +2,9 @@
 //!
 //! Like Linux's irqsoff tracer. Built in by the cargo feature `irqsoff` of
 //! this crate (which turns on the same feature of `arch`); `cargo xtask test`
-//! and `cargo xtask bench` build with it, `cargo xtask run` and `image` only
-//! when asked (`--irqsoff`). Without the feature nothing is recorded and
+//! builds with it, `cargo xtask bench` boots a second, profiled image for its
+//! IRQs-off table (its other figures come from an image without it), and
+//! `cargo xtask run` and `image` build with it only when asked (`--irqsoff`). Without the feature nothing is recorded and
 //! nothing is spent: `arch` calls no hook, no caller location is passed
 //! around, and the functions here do nothing ([`ENABLED`] is false,
 //! [`max`] is `None`).
@@ -58,7 +59,8 @@
 //!
 //! With the feature on, each window costs its hook calls (a few dozen
 //! instructions, partly inside the window: the recorded figures include
-//! them), so the benchmark's figures are those of a profiled kernel.
+//! them). The benchmark therefore takes its per-operation figures from an
+//! image without the profiler and prints what the profiler adds to each.
 
 use crate::BOARD;
 #[cfg(target_os = "none")]
