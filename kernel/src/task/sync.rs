@@ -34,8 +34,8 @@
 //! same code is a panic.
 
 use super::{
-    MAX_THREADS, SCHED, Sched, State, ThreadId, booted, current_unlocked, preempt_point, started,
-    with,
+    MAX_HELD, MAX_THREADS, SCHED, Sched, State, ThreadId, booted, current_unlocked, preempt_point,
+    started, with,
 };
 use core::cell::{Cell, UnsafeCell};
 use core::ops::{Deref, DerefMut};
@@ -92,6 +92,11 @@ fn check_context() {
 
 /// The highest-priority thread in a waiter mask.
 fn best_waiter(s: &mut Sched, mask: u64) -> Option<(ThreadId, u8)> {
+    if mask != 0 && mask & (mask - 1) == 0 {
+        // One waiter (the usual case): no comparison to make.
+        let id = ThreadId::new(mask.trailing_zeros() as u16);
+        return Some((id, s.tcb(id).prio));
+    }
     let mut best: Option<(ThreadId, u8)> = None;
     let mut m = mask;
     while m != 0 {
@@ -110,9 +115,10 @@ fn best_waiter(s: &mut Sched, mask: u64) -> Option<(ThreadId, u8)> {
 /// mutex it holds.
 fn effective_prio(s: &mut Sched, id: ThreadId) -> u8 {
     let mut prio = s.tcb(id).base_prio;
-    // By index: copying the array out would cost a `memcpy` per call.
-    for i in 0..s.tcb(id).held.len() {
-        let Some(m) = s.tcb(id).held[i] else { continue };
+    // By index: copying the array out would cost a `memcpy` per call. The
+    // list is packed (see `hold` and `release`): it ends at its first gap.
+    for i in 0..MAX_HELD {
+        let Some(m) = s.tcb(id).held[i] else { break };
         // SAFETY: a held mutex outlives its guard, which its owner holds.
         let waiters = unsafe { (*m).waiters.get() };
         if let Some((_, p)) = best_waiter(s, waiters) {
@@ -140,6 +146,9 @@ fn inherit(s: &mut Sched, mut owner: ThreadId, prio: u8) {
     }
 }
 
+/// Enters `core` in `id`'s held list, at its first gap: the list stays
+/// packed.
+#[inline]
 fn hold(s: &mut Sched, id: ThreadId, core: *const MutexCore) {
     let t = s.tcb(id);
     let slot = t
@@ -148,6 +157,21 @@ fn hold(s: &mut Sched, id: ThreadId, core: *const MutexCore) {
         .find(|h| h.is_none())
         .expect("too many mutexes held at once");
     *slot = Some(core);
+}
+
+/// Takes `core` out of `id`'s held list, moving the last entry into its
+/// place: the list stays packed.
+fn release(s: &mut Sched, id: ThreadId, core: *const MutexCore) {
+    let held = &mut s.tcb(id).held;
+    let Some(i) = held.iter().position(|h| *h == Some(core)) else {
+        return;
+    };
+    let mut last = i;
+    while last + 1 < MAX_HELD && held[last + 1].is_some() {
+        last += 1;
+    }
+    held[i] = held[last];
+    held[last] = None;
 }
 
 /// A mutual-exclusion lock for threads, with priority inheritance. Not for
@@ -242,7 +266,13 @@ impl<T> Mutex<T> {
                 s.tcb(me).blocked_on = Some(core);
                 s.block_current();
                 let prio = s.tcb(me).prio;
-                inherit(s, owner, prio);
+                // A ready owner waits for nothing: the chain ends at it. If
+                // our priority lifts it above every ready thread, the switch
+                // below goes straight to it, without queueing it.
+                let lift = s.tcb(owner).state == State::Ready && s.tcb(owner).prio > prio;
+                if !(lift && s.lift_ready(owner, prio)) {
+                    inherit(s, owner, prio);
+                }
                 true
             }
         });
@@ -298,43 +328,49 @@ impl<T> Mutex<T> {
             let me = s.current();
             // In the held list only once someone waited (held once at most:
             // locking it twice panics).
-            if self.core.tracked.replace(false)
-                && let Some(h) = s.tcb(me).held.iter_mut().find(|h| **h == Some(core))
-            {
-                *h = None;
+            if self.core.tracked.replace(false) {
+                release(s, me, core);
             }
-            let handed = match best_waiter(s, self.core.waiters.get()) {
-                Some((next, _)) => {
-                    self.core
-                        .waiters
-                        .set(self.core.waiters.get() & !(1 << next.index()));
-                    self.core.owner.set(Some(next));
-                    if self.core.waiters.get() != 0 {
-                        self.core.tracked.set(true);
-                        hold(s, next, core);
-                    }
-                    s.tcb(next).blocked_on = None;
+            // The waiter gets its priority before it is queued (a blocked
+            // thread is in no queue: nothing to requeue). When it outranks
+            // us and every ready thread, it is not queued at all: the
+            // switch below goes straight to it.
+            let mut handed = false;
+            let mut direct = false;
+            if let Some((next, _)) = best_waiter(s, self.core.waiters.get()) {
+                self.core
+                    .waiters
+                    .set(self.core.waiters.get() & !(1 << next.index()));
+                self.core.owner.set(Some(next));
+                if self.core.waiters.get() != 0 {
+                    self.core.tracked.set(true);
+                    hold(s, next, core);
+                }
+                s.tcb(next).blocked_on = None;
+                let p = effective_prio(s, next);
+                s.tcb(next).prio = p;
+                if p < s.tcb(me).prio && s.outranks_ready(p) {
+                    s.hand_off(next);
+                    direct = true;
+                } else {
                     s.make_ready(next);
-                    let p = effective_prio(s, next);
-                    s.set_prio(next, p);
-                    true
                 }
-                None => {
-                    self.core.owner.set(None);
-                    false
-                }
-            };
+                handed = true;
+            } else {
+                self.core.owner.set(None);
+            }
             // Only a boosted owner can drop: at its base priority no waiter
             // of what it holds outranks it, and giving a mutex up adds none.
+            // Running, so in no queue: a store does.
             let mut lowered = false;
             if s.tcb(me).prio != s.tcb(me).base_prio {
                 let p = effective_prio(s, me);
                 lowered = p != s.tcb(me).prio;
-                s.set_prio(me, p);
+                s.tcb(me).prio = p;
             }
             // A preemption point only when this unlock changed who should
             // run (see above): not for a switch some interrupt asked for.
-            (handed || lowered) && core::mem::take(&mut s.need_resched)
+            direct || ((handed || lowered) && core::mem::take(&mut s.need_resched))
         });
         if preempt {
             arch::trap::reschedule(); // as preempt_point
