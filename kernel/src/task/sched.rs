@@ -414,6 +414,12 @@ impl Sched {
         self.ready.highest_priority().is_none_or(|p| prio < p)
     }
 
+    /// Whether a thread in the ready queue outranks priority `prio`.
+    #[inline]
+    pub(crate) fn ready_above(&self, prio: u8) -> bool {
+        self.ready.highest_priority().is_some_and(|p| p < prio)
+    }
+
     /// Lends `prio` (above its own) to ready thread `id`, the owner of the
     /// mutex the running thread is about to block on. When that makes it
     /// outrank every other ready thread it stays out of the queue and is

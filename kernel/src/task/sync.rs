@@ -91,12 +91,19 @@ fn check_context() {
 }
 
 /// The highest-priority thread in a waiter mask.
+#[inline]
 fn best_waiter(s: &mut Sched, mask: u64) -> Option<(ThreadId, u8)> {
     if mask != 0 && mask & (mask - 1) == 0 {
         // One waiter (the usual case): no comparison to make.
         let id = ThreadId::new(mask.trailing_zeros() as u16);
         return Some((id, s.tcb(id).prio));
     }
+    best_of(s, mask)
+}
+
+/// [`best_waiter`] of none or several.
+#[inline(never)]
+fn best_of(s: &mut Sched, mask: u64) -> Option<(ThreadId, u8)> {
     let mut best: Option<(ThreadId, u8)> = None;
     let mut m = mask;
     while m != 0 {
@@ -113,10 +120,23 @@ fn best_waiter(s: &mut Sched, mask: u64) -> Option<(ThreadId, u8)> {
 
 /// The priority `id` should run at: its base, raised by the waiters of every
 /// mutex it holds.
+#[inline]
 fn effective_prio(s: &mut Sched, id: ThreadId) -> u8 {
+    let t = s.tcb(id);
+    // The list is packed (see `hold` and `release`): empty if its first
+    // slot is.
+    if t.held[0].is_none() {
+        return t.base_prio;
+    }
+    held_prio(s, id)
+}
+
+/// [`effective_prio`] of a thread that holds a mutex someone waits for.
+#[inline(never)]
+fn held_prio(s: &mut Sched, id: ThreadId) -> u8 {
     let mut prio = s.tcb(id).base_prio;
     // By index: copying the array out would cost a `memcpy` per call. The
-    // list is packed (see `hold` and `release`): it ends at its first gap.
+    // list ends at its first gap.
     for i in 0..MAX_HELD {
         let Some(m) = s.tcb(id).held[i] else { break };
         // SAFETY: a held mutex outlives its guard, which its owner holds.
@@ -161,6 +181,7 @@ fn hold(s: &mut Sched, id: ThreadId, core: *const MutexCore) {
 
 /// Takes `core` out of `id`'s held list, moving the last entry into its
 /// place: the list stays packed.
+#[inline]
 fn release(s: &mut Sched, id: ThreadId, core: *const MutexCore) {
     let held = &mut s.tcb(id).held;
     let Some(i) = held.iter().position(|h| *h == Some(core)) else {
@@ -302,7 +323,8 @@ impl<T> Mutex<T> {
 
     /// Releases the lock. It is a preemption point only for what the unlock
     /// itself changed (a waiter got the mutex, or our inherited priority
-    /// dropped): a switch that some other event asked for (a spawn, say)
+    /// dropped), judged by the priority we are left with (a waiter that
+    /// lent us its priority outranks us once we drop it): a switch that some other event asked for (a spawn, say)
     /// waits for the next interrupt or preemption point, as it would have
     /// without the lock, so that taking a lock in passing (the kernel heap,
     /// `kernel::mm`) does not reorder its caller's work.
@@ -332,12 +354,8 @@ impl<T> Mutex<T> {
                 release(s, me, core);
             }
             // The waiter gets its priority before it is queued (a blocked
-            // thread is in no queue: nothing to requeue). When it outranks
-            // us and every ready thread, it is not queued at all: the
-            // switch below goes straight to it.
-            let mut handed = false;
-            let mut direct = false;
-            if let Some((next, _)) = best_waiter(s, self.core.waiters.get()) {
+            // thread is in no queue: nothing to requeue).
+            let handed = best_waiter(s, self.core.waiters.get()).map(|(next, _)| {
                 self.core
                     .waiters
                     .set(self.core.waiters.get() & !(1 << next.index()));
@@ -349,14 +367,9 @@ impl<T> Mutex<T> {
                 s.tcb(next).blocked_on = None;
                 let p = effective_prio(s, next);
                 s.tcb(next).prio = p;
-                if p < s.tcb(me).prio && s.outranks_ready(p) {
-                    s.hand_off(next);
-                    direct = true;
-                } else {
-                    s.make_ready(next);
-                }
-                handed = true;
-            } else {
+                next
+            });
+            if handed.is_none() {
                 self.core.owner.set(None);
             }
             // Only a boosted owner can drop: at its base priority no waiter
@@ -368,9 +381,22 @@ impl<T> Mutex<T> {
                 lowered = p != s.tcb(me).prio;
                 s.tcb(me).prio = p;
             }
+            // Who runs is decided against the priority we are left with: the
+            // waiter we lent it to, if it outranks us now, runs at once.
+            let me_prio = s.tcb(me).prio;
+            if let Some(next) = handed {
+                let p = s.tcb(next).prio;
+                if p < me_prio && s.outranks_ready(p) {
+                    // Straight to it, not through the ready queue.
+                    s.hand_off(next);
+                    return true;
+                }
+                s.make_ready(next);
+            }
             // A preemption point only when this unlock changed who should
             // run (see above): not for a switch some interrupt asked for.
-            direct || ((handed || lowered) && core::mem::take(&mut s.need_resched))
+            (handed.is_some() || lowered)
+                && (core::mem::take(&mut s.need_resched) || s.ready_above(me_prio))
         });
         if preempt {
             arch::trap::reschedule(); // as preempt_point
