@@ -120,7 +120,7 @@ pub const CPSR_I: u32 = 1 << 7;
 #[cfg(feature = "irqsoff")]
 pub mod irqs_off {
     use core::panic::Location;
-    use core::sync::atomic::{AtomicPtr, Ordering};
+    use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
     /// Where a transition happened.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,20 +138,36 @@ pub mod irqs_off {
 
     /// What the kernel runs on each transition.
     pub struct Hook {
-        /// IRQs went from enabled to masked at this site.
+        /// IRQs went from enabled to masked at this site (the clock is read
+        /// after it returns).
         pub masked: fn(Site),
-        /// IRQs are about to go from masked to enabled at this site.
-        pub unmasked: fn(Site),
+        /// IRQs are about to go from masked to enabled at this site, after
+        /// a window of this many clock ticks (the clock was read before the
+        /// call).
+        pub unmasked: fn(Site, u32),
     }
 
     static HOOK: AtomicPtr<Hook> = AtomicPtr::new(core::ptr::null_mut());
+    /// The clock register read at each transition (see [`install`]).
+    static CLOCK: AtomicPtr<u32> = AtomicPtr::new(core::ptr::null_mut());
+    /// The clock when the open window began.
+    static START: AtomicU32 = AtomicU32::new(0);
 
-    /// Installs `hook` (`None` removes it). From now on every outermost
-    /// transition calls it.
-    pub fn install(hook: Option<&'static Hook>) {
+    /// Installs `hook` (`None` removes it), with `clock` the address of a
+    /// free-running counter register to time the windows with. From now on
+    /// every outermost transition calls it. The counter is read right at
+    /// each transition, inline (one load, the last thing on masking and the
+    /// first on unmasking), so the hook's own call costs the windows as
+    /// little as it can.
+    ///
+    /// # Safety
+    /// `clock` must be a readable, aligned `u32` register, mapped for as
+    /// long as the hook stays installed.
+    pub unsafe fn install(hook: Option<&'static Hook>, clock: *const u32) {
         let p = hook.map_or(core::ptr::null_mut(), |h| h as *const Hook as *mut Hook);
         // Relaxed: one core, and the hook is installed before IRQs are
-        // first enabled.
+        // first enabled. The clock first: a hook is never seen without it.
+        CLOCK.store(clock as *mut u32, Ordering::Relaxed);
         HOOK.store(p, Ordering::Relaxed);
     }
 
@@ -162,11 +178,21 @@ pub mod irqs_off {
         unsafe { p.as_ref() }
     }
 
+    /// The counter (only with a hook installed).
+    #[inline(always)]
+    fn clock() -> u32 {
+        // SAFETY: `install` was given a readable counter register with the
+        // hook, which is set only after it.
+        unsafe { CLOCK.load(Ordering::Relaxed).read_volatile() }
+    }
+
     /// Reports that IRQs were just masked at `site`.
     #[inline(always)]
     pub fn masked(site: Site) {
         if let Some(h) = hook() {
-            (h.masked)(site)
+            (h.masked)(site);
+            // The clock last: the hook's work is not in the window.
+            START.store(clock(), Ordering::Relaxed);
         }
     }
 
@@ -174,7 +200,10 @@ pub mod irqs_off {
     #[inline(always)]
     pub fn unmasked(site: Site) {
         if let Some(h) = hook() {
-            (h.unmasked)(site)
+            // The clock first, for the same reason. Wrapping: a window is
+            // far shorter than the counter's wrap.
+            let ticks = clock().wrapping_sub(START.load(Ordering::Relaxed));
+            (h.unmasked)(site, ticks)
         }
     }
 }

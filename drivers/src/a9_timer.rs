@@ -196,6 +196,12 @@ impl GlobalTimer {
         self.regs.counter_lo.get()
     }
 
+    /// The address of the counter's low word (the first register), for
+    /// code that reads it with one volatile load of its own.
+    pub fn counter_lo_addr(&self) -> *const u32 {
+        core::ptr::from_ref(self.regs).cast::<u32>()
+    }
+
     /// Arms the comparator: the event flag is set once the counter is at or
     /// past `ticks` (r2p0 and later; earlier revisions need equality). The
     /// interrupt also needs `enable_compare_irq`.

@@ -104,6 +104,13 @@ pub fn ticks_lo_unlocked() -> u32 {
     counter().map_or(0, |c| c.now_lo())
 }
 
+/// The address of the global timer's counter low word (null before
+/// [`init`]): for the IRQs-off profiler's hook in `arch`, which reads it
+/// inline at each IRQ mask transition.
+pub fn counter_lo_register() -> *const u32 {
+    counter().map_or(core::ptr::null(), |c| c.counter_lo_addr())
+}
+
 /// Programs the event timer to fire at `at` (at once if that has passed), or
 /// stops it for `None`. IRQs must be masked (the scheduler's lock).
 pub fn set_event(at: Option<Instant>) {

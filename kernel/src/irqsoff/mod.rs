@@ -35,10 +35,11 @@
 //!   around `arch_trap` are not in the window.
 //!
 //! Each window's length is the difference of two reads of the Cortex-A9
-//! global timer's low word (one device read, no lock:
-//! [`crate::time::ticks_lo_unlocked`]; a window longer than its 43 s wrap
-//! would read short), taken as close to the transitions as the hook can
-//! (the last thing on masking, the first on unmasking).
+//! global timer's low word (one device load, no lock; a window longer than
+//! its 43 s wrap would read short). `arch` makes them itself, inline at the
+//! transition ([`crate::time::counter_lo_register`] tells it where): the
+//! last thing on masking, after the hook's call, and the first on
+//! unmasking, before it, so the hook's own work stays out of the window.
 //!
 //! The [`WORST`] longest windows since [`reset`] are kept with their start
 //! and end sites, at most one per start site (its longest, so that one busy
@@ -179,9 +180,8 @@ mod imp {
     use core::cell::UnsafeCell;
 
     struct State {
-        /// The window open now: its start (low word of the global timer)
-        /// and site.
-        open: Option<(u32, irqs_off::Site)>,
+        /// The site of the window open now (`arch` keeps its start time).
+        open: Option<irqs_off::Site>,
         /// The longest windows with their start and end sites, as `arch`
         /// reported them (converted only when read), keyed by [`key`].
         worst: Worst<(irqs_off::Site, irqs_off::Site), WORST>,
@@ -233,23 +233,18 @@ mod imp {
     }
 
     fn on_masked(at: irqs_off::Site) {
-        // The clock last, so the hook's own work is not in the window.
-        state().open = Some((time::ticks_lo_unlocked(), at));
+        state().open = Some(at);
     }
 
-    fn on_unmasked(at: irqs_off::Site) {
-        // The clock first, for the same reason. The low word suffices: a
-        // window is far shorter than its 43 s wrap.
-        let now = time::ticks_lo_unlocked();
+    fn on_unmasked(at: irqs_off::Site, ticks: u32) {
         let s = state();
-        let Some((start, from)) = s.open.take() else {
+        let Some(from) = s.open.take() else {
             return;
         };
         s.count += 1;
         // One entry per start site: a site that masks IRQs often would
         // otherwise fill the list alone.
-        s.worst
-            .offer(now.wrapping_sub(start), key(from), || (from, at));
+        s.worst.offer(ticks, key(from), || (from, at));
     }
 
     static HOOK: Hook = Hook {
@@ -271,7 +266,11 @@ mod imp {
     }
 
     pub fn start() {
-        irqs_off::install(Some(&HOOK));
+        let clock = time::counter_lo_register();
+        if !clock.is_null() {
+            // SAFETY: the global timer's counter register, mapped for good.
+            unsafe { irqs_off::install(Some(&HOOK), clock) };
+        }
     }
 
     pub fn reset() {

@@ -29,7 +29,7 @@ pub const STACK_SIZE: u32 = 16 * 1024;
 const STACK_WINDOW: u32 = 0xBF00_0000;
 const STACK_SLOT: u32 = 32 * 1024;
 /// Mutexes one thread may hold at once.
-const MAX_HELD: usize = 8;
+pub(crate) const MAX_HELD: usize = 8;
 
 /// What a thread is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,6 +135,9 @@ pub struct Sched {
     /// The deadline the event timer is armed for (None: nothing armed), so
     /// that an unchanged deadline is not programmed again.
     timer_at: Option<Instant>,
+    /// A ready thread, not in the ready queue, that the next reschedule
+    /// switches to (see [`Sched::hand_off`]).
+    handoff: Option<ThreadId>,
 }
 
 // SAFETY: the TCB pointers are owned by the scheduler (zone objects) and only
@@ -385,9 +388,53 @@ impl Sched {
     }
 
     /// Blocks the running thread (the caller then calls `reschedule()`).
+    #[inline]
     pub(crate) fn block_current(&mut self) {
         let cur = self.current;
         self.tcb(cur).state = State::Blocked;
+    }
+
+    /// Makes `id` (blocked, or ready and out of the queue) the thread the
+    /// next reschedule (`svc #0`, [`on_reschedule`]) switches to, without
+    /// queueing it: the caller has checked that it outranks every ready
+    /// thread and the running one, and reschedules at once with IRQs masked
+    /// throughout (as `wake_sleepers` does for a timer release: the pick the
+    /// queue would make, minus its insert and unlink).
+    #[inline]
+    pub(crate) fn hand_off(&mut self, id: ThreadId) {
+        debug_assert!(self.handoff.is_none(), "two hand-offs before a switch");
+        self.tcb(id).state = State::Ready;
+        self.handoff = Some(id);
+    }
+
+    /// Whether a thread of priority `prio` would outrank every thread in
+    /// the ready queue.
+    #[inline]
+    pub(crate) fn outranks_ready(&self, prio: u8) -> bool {
+        self.ready.highest_priority().is_none_or(|p| prio < p)
+    }
+
+    /// Whether a thread in the ready queue outranks priority `prio`.
+    #[inline]
+    pub(crate) fn ready_above(&self, prio: u8) -> bool {
+        self.ready.highest_priority().is_some_and(|p| p < prio)
+    }
+
+    /// Lends `prio` (above its own) to ready thread `id`, the owner of the
+    /// mutex the running thread is about to block on. When that makes it
+    /// outrank every other ready thread it stays out of the queue and is
+    /// handed the CPU by the coming switch ([`Sched::hand_off`]): returns
+    /// true. Otherwise it is requeued at `prio`, as [`Sched::set_prio`]
+    /// would.
+    pub(crate) fn lift_ready(&mut self, id: ThreadId, prio: u8) -> bool {
+        let _ = self.ready.remove(id);
+        self.tcb(id).prio = prio;
+        if self.outranks_ready(prio) {
+            self.hand_off(id);
+            return true;
+        }
+        let _ = self.ready.push_back(id, prio);
+        false
     }
 
     fn insert_sleeper(&mut self, id: ThreadId, at: Instant) {
@@ -455,7 +502,8 @@ impl Sched {
     }
 
     /// [`switch`](Self::switch), to `direct` if given: a ready thread not
-    /// in the ready queue that outranks all that are (see `wake_sleepers`).
+    /// in the ready queue that outranks all that are (see `wake_sleepers`
+    /// and [`Sched::hand_off`]).
     fn switch_to(
         &mut self,
         frame: *mut TrapFrame,
@@ -637,6 +685,7 @@ pub fn init(main_prio: u8) {
         null_ttbr0,
         asids: Asids::new(),
         timer_at: None,
+        handoff: None,
     };
     s.insert_tcb(main, main_tcb).expect("first TCB");
     s.tcb(main).state = State::Running;
@@ -716,7 +765,10 @@ pub fn after_irq(frame: &mut TrapFrame) -> *mut TrapFrame {
 pub fn on_reschedule(frame: &mut TrapFrame) -> *mut TrapFrame {
     let mut guard = SCHED.lock();
     match guard.as_mut() {
-        Some(s) => s.switch(frame, time::now()),
+        Some(s) => {
+            let direct = s.handoff.take();
+            s.switch_to(frame, time::now(), direct)
+        }
         None => frame,
     }
 }

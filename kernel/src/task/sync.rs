@@ -34,8 +34,8 @@
 //! same code is a panic.
 
 use super::{
-    MAX_THREADS, SCHED, Sched, State, ThreadId, booted, current_unlocked, preempt_point, started,
-    with,
+    MAX_HELD, MAX_THREADS, SCHED, Sched, State, ThreadId, booted, current_unlocked, preempt_point,
+    started, with,
 };
 use core::cell::{Cell, UnsafeCell};
 use core::ops::{Deref, DerefMut};
@@ -91,7 +91,19 @@ fn check_context() {
 }
 
 /// The highest-priority thread in a waiter mask.
+#[inline]
 fn best_waiter(s: &mut Sched, mask: u64) -> Option<(ThreadId, u8)> {
+    if mask != 0 && mask & (mask - 1) == 0 {
+        // One waiter (the usual case): no comparison to make.
+        let id = ThreadId::new(mask.trailing_zeros() as u16);
+        return Some((id, s.tcb(id).prio));
+    }
+    best_of(s, mask)
+}
+
+/// [`best_waiter`] of none or several.
+#[inline(never)]
+fn best_of(s: &mut Sched, mask: u64) -> Option<(ThreadId, u8)> {
     let mut best: Option<(ThreadId, u8)> = None;
     let mut m = mask;
     while m != 0 {
@@ -108,11 +120,25 @@ fn best_waiter(s: &mut Sched, mask: u64) -> Option<(ThreadId, u8)> {
 
 /// The priority `id` should run at: its base, raised by the waiters of every
 /// mutex it holds.
+#[inline]
 fn effective_prio(s: &mut Sched, id: ThreadId) -> u8 {
+    let t = s.tcb(id);
+    // The list is packed (see `hold` and `release`): empty if its first
+    // slot is.
+    if t.held[0].is_none() {
+        return t.base_prio;
+    }
+    held_prio(s, id)
+}
+
+/// [`effective_prio`] of a thread that holds a mutex someone waits for.
+#[inline(never)]
+fn held_prio(s: &mut Sched, id: ThreadId) -> u8 {
     let mut prio = s.tcb(id).base_prio;
-    // By index: copying the array out would cost a `memcpy` per call.
-    for i in 0..s.tcb(id).held.len() {
-        let Some(m) = s.tcb(id).held[i] else { continue };
+    // By index: copying the array out would cost a `memcpy` per call. The
+    // list ends at its first gap.
+    for i in 0..MAX_HELD {
+        let Some(m) = s.tcb(id).held[i] else { break };
         // SAFETY: a held mutex outlives its guard, which its owner holds.
         let waiters = unsafe { (*m).waiters.get() };
         if let Some((_, p)) = best_waiter(s, waiters) {
@@ -140,6 +166,9 @@ fn inherit(s: &mut Sched, mut owner: ThreadId, prio: u8) {
     }
 }
 
+/// Enters `core` in `id`'s held list, at its first gap: the list stays
+/// packed.
+#[inline]
 fn hold(s: &mut Sched, id: ThreadId, core: *const MutexCore) {
     let t = s.tcb(id);
     let slot = t
@@ -148,6 +177,22 @@ fn hold(s: &mut Sched, id: ThreadId, core: *const MutexCore) {
         .find(|h| h.is_none())
         .expect("too many mutexes held at once");
     *slot = Some(core);
+}
+
+/// Takes `core` out of `id`'s held list, moving the last entry into its
+/// place: the list stays packed.
+#[inline]
+fn release(s: &mut Sched, id: ThreadId, core: *const MutexCore) {
+    let held = &mut s.tcb(id).held;
+    let Some(i) = held.iter().position(|h| *h == Some(core)) else {
+        return;
+    };
+    let mut last = i;
+    while last + 1 < MAX_HELD && held[last + 1].is_some() {
+        last += 1;
+    }
+    held[i] = held[last];
+    held[last] = None;
 }
 
 /// A mutual-exclusion lock for threads, with priority inheritance. Not for
@@ -242,7 +287,13 @@ impl<T> Mutex<T> {
                 s.tcb(me).blocked_on = Some(core);
                 s.block_current();
                 let prio = s.tcb(me).prio;
-                inherit(s, owner, prio);
+                // A ready owner waits for nothing: the chain ends at it. If
+                // our priority lifts it above every ready thread, the switch
+                // below goes straight to it, without queueing it.
+                let lift = s.tcb(owner).state == State::Ready && s.tcb(owner).prio > prio;
+                if !(lift && s.lift_ready(owner, prio)) {
+                    inherit(s, owner, prio);
+                }
                 true
             }
         });
@@ -272,7 +323,8 @@ impl<T> Mutex<T> {
 
     /// Releases the lock. It is a preemption point only for what the unlock
     /// itself changed (a waiter got the mutex, or our inherited priority
-    /// dropped): a switch that some other event asked for (a spawn, say)
+    /// dropped), judged by the priority we are left with (a waiter that
+    /// lent us its priority outranks us once we drop it): a switch that some other event asked for (a spawn, say)
     /// waits for the next interrupt or preemption point, as it would have
     /// without the lock, so that taking a lock in passing (the kernel heap,
     /// `kernel::mm`) does not reorder its caller's work.
@@ -298,43 +350,53 @@ impl<T> Mutex<T> {
             let me = s.current();
             // In the held list only once someone waited (held once at most:
             // locking it twice panics).
-            if self.core.tracked.replace(false)
-                && let Some(h) = s.tcb(me).held.iter_mut().find(|h| **h == Some(core))
-            {
-                *h = None;
+            if self.core.tracked.replace(false) {
+                release(s, me, core);
             }
-            let handed = match best_waiter(s, self.core.waiters.get()) {
-                Some((next, _)) => {
-                    self.core
-                        .waiters
-                        .set(self.core.waiters.get() & !(1 << next.index()));
-                    self.core.owner.set(Some(next));
-                    if self.core.waiters.get() != 0 {
-                        self.core.tracked.set(true);
-                        hold(s, next, core);
-                    }
-                    s.tcb(next).blocked_on = None;
-                    s.make_ready(next);
-                    let p = effective_prio(s, next);
-                    s.set_prio(next, p);
-                    true
+            // The waiter gets its priority before it is queued (a blocked
+            // thread is in no queue: nothing to requeue).
+            let handed = best_waiter(s, self.core.waiters.get()).map(|(next, _)| {
+                self.core
+                    .waiters
+                    .set(self.core.waiters.get() & !(1 << next.index()));
+                self.core.owner.set(Some(next));
+                if self.core.waiters.get() != 0 {
+                    self.core.tracked.set(true);
+                    hold(s, next, core);
                 }
-                None => {
-                    self.core.owner.set(None);
-                    false
-                }
-            };
+                s.tcb(next).blocked_on = None;
+                let p = effective_prio(s, next);
+                s.tcb(next).prio = p;
+                next
+            });
+            if handed.is_none() {
+                self.core.owner.set(None);
+            }
             // Only a boosted owner can drop: at its base priority no waiter
             // of what it holds outranks it, and giving a mutex up adds none.
+            // Running, so in no queue: a store does.
             let mut lowered = false;
             if s.tcb(me).prio != s.tcb(me).base_prio {
                 let p = effective_prio(s, me);
                 lowered = p != s.tcb(me).prio;
-                s.set_prio(me, p);
+                s.tcb(me).prio = p;
+            }
+            // Who runs is decided against the priority we are left with: the
+            // waiter we lent it to, if it outranks us now, runs at once.
+            let me_prio = s.tcb(me).prio;
+            if let Some(next) = handed {
+                let p = s.tcb(next).prio;
+                if p < me_prio && s.outranks_ready(p) {
+                    // Straight to it, not through the ready queue.
+                    s.hand_off(next);
+                    return true;
+                }
+                s.make_ready(next);
             }
             // A preemption point only when this unlock changed who should
             // run (see above): not for a switch some interrupt asked for.
-            (handed || lowered) && core::mem::take(&mut s.need_resched)
+            (handed.is_some() || lowered)
+                && (core::mem::take(&mut s.need_resched) || s.ready_above(me_prio))
         });
         if preempt {
             arch::trap::reschedule(); // as preempt_point
