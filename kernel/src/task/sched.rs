@@ -438,29 +438,29 @@ impl Sched {
     }
 
     fn insert_sleeper(&mut self, id: ThreadId, at: Instant) {
-        self.tcb(id).state = State::Sleeping;
+        let t = self.tcb(id);
+        t.state = State::Sleeping;
+        let prio = t.prio;
         // O(log n): a heap insert. It cannot fail: `id` is a live thread
         // (the running one), so its index fits and it is not asleep.
-        let _ = self.sleepers.insert(id, at);
+        let _ = self.sleepers.insert(id, at, prio);
     }
 
-    /// Makes the sleepers due at `now` ready. The last one woken is
-    /// returned instead of queued when it outranks the running thread and
-    /// every ready one: the caller then switches to it at once, and the
-    /// usual case (one task released) saves a queue insert and unlink.
+    /// Wakes the first sleeper due at `now` (of those due together, the
+    /// highest priority). One per timer interrupt: the interrupt's masked
+    /// window then stays one wake-up long however many threads share a
+    /// release time, and the timer, programmed for the next sleeper's time,
+    /// which has passed, fires again at once for the rest. The woken thread
+    /// is returned instead of queued when it outranks the running thread and
+    /// every ready one: the caller then switches to it at once, saving a
+    /// queue insert and unlink.
     #[inline]
     fn wake_sleepers(&mut self, now: Instant) -> Option<ThreadId> {
-        let mut last = None;
-        while let Some((id, at)) = self.sleepers.pop_due(now) {
-            if let Some(prev) = last.replace(id) {
-                self.make_ready(prev);
-            }
-            let t = self.tcb(id);
-            t.timing.wakeups += 1;
-            t.timing.max_lateness = t.timing.max_lateness.max(now - at);
-        }
-        let id = last?;
-        let prio = self.tcb(id).prio;
+        let (id, at) = self.sleepers.pop_due(now)?;
+        let t = self.tcb(id);
+        t.timing.wakeups += 1;
+        t.timing.max_lateness = t.timing.max_lateness.max(now - at);
+        let prio = t.prio;
         let cur = self.current;
         if prio < self.tcb(cur).prio && self.ready.highest_priority().is_none_or(|p| prio < p) {
             self.tcb(id).state = State::Ready;

@@ -8,9 +8,11 @@
 //! however many threads sleep (the sorted list it replaces walked all of
 //! them).
 //!
-//! Threads asking for the same wake time wake in the order they went to
-//! sleep: each insert takes a sequence number that breaks ties, so the heap
-//! orders exactly like a stable sorted list.
+//! Threads asking for the same wake time wake highest priority first (the
+//! scheduler wakes one sleeper per timer interrupt, so the order matters),
+//! and those of one priority in the order they went to sleep: each insert
+//! takes a sequence number that breaks the remaining ties, so the heap
+//! orders exactly like a stable list sorted by (time, priority).
 //!
 //! Bad input (an index past the table, inserting a queued thread, removing
 //! one that is not queued) returns a [`SleepError`] and leaves the queue
@@ -48,6 +50,7 @@ impl core::error::Error for SleepError {}
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     at: u64,
+    /// The priority (0 highest) in the top byte, the arrival number below.
     seq: u64,
     id: u16,
 }
@@ -109,9 +112,10 @@ impl<const N: usize> SleepQueue<N> {
         self.pos.get(id.index()).is_some_and(|&p| p != NIL)
     }
 
-    /// Puts `id` to sleep until `at`. After every sleeper queued earlier
-    /// for the same time.
-    pub fn insert(&mut self, id: ThreadId, at: u64) -> Result<(), SleepError> {
+    /// Puts `id`, of priority `prio` (0 highest), to sleep until `at`:
+    /// after every sleeper of a higher or the same priority queued for the
+    /// same time, before those of a lower one.
+    pub fn insert(&mut self, id: ThreadId, at: u64, prio: u8) -> Result<(), SleepError> {
         let i = id.index();
         match self.pos.get(i) {
             None => return Err(SleepError::BadId),
@@ -121,10 +125,11 @@ impl<const N: usize> SleepQueue<N> {
         let at_index = self.len;
         self.heap[at_index] = Entry {
             at,
-            seq: self.seq,
+            seq: u64::from(prio) << 56 | self.seq,
             id: i as u16,
         };
-        self.seq = self.seq.wrapping_add(1);
+        // 2^56 sleeps before the arrival number reaches the priority byte.
+        self.seq = (self.seq + 1) & ((1 << 56) - 1);
         self.pos[i] = at_index as u16;
         self.len += 1;
         self.sift_up(at_index);
@@ -224,7 +229,7 @@ mod tests {
     fn wakes_in_time_order() {
         let mut q = SleepQueue::<N>::new();
         for (id, at) in [(3, 30), (1, 10), (2, 20), (0, 40)] {
-            q.insert(ThreadId::new(id), at).unwrap();
+            q.insert(ThreadId::new(id), at, 0).unwrap();
         }
         assert_eq!(q.peek(), Some((ThreadId::new(1), 10)));
         assert_eq!(q.pop_due(9), None);
@@ -238,19 +243,33 @@ mod tests {
     fn equal_times_wake_in_arrival_order() {
         let mut q = SleepQueue::<N>::new();
         for id in [5, 2, 9, 0, 7] {
-            q.insert(ThreadId::new(id), 100).unwrap();
+            q.insert(ThreadId::new(id), 100, 0).unwrap();
         }
         let order: Vec<u16> = core::iter::from_fn(|| q.pop_due(100).map(|(t, _)| t.0)).collect();
         assert_eq!(order, [5, 2, 9, 0, 7]);
     }
 
     #[test]
+    fn equal_times_wake_highest_priority_first() {
+        let mut q = SleepQueue::<N>::new();
+        for (id, prio) in [(5, 20), (2, 2), (9, 20), (0, 10), (7, 2)] {
+            q.insert(ThreadId::new(id), 100, prio).unwrap();
+        }
+        q.insert(ThreadId::new(3), 99, 30).unwrap();
+        let order: Vec<u16> = core::iter::from_fn(|| q.pop_due(100).map(|(t, _)| t.0)).collect();
+        assert_eq!(order, [3, 2, 7, 0, 5, 9]);
+    }
+
+    #[test]
     fn bad_input_is_refused_and_changes_nothing() {
         let mut q = SleepQueue::<N>::new();
-        assert_eq!(q.insert(ThreadId::new(N as u16), 1), Err(SleepError::BadId));
-        q.insert(ThreadId::new(1), 5).unwrap();
         assert_eq!(
-            q.insert(ThreadId::new(1), 2),
+            q.insert(ThreadId::new(N as u16), 1, 0),
+            Err(SleepError::BadId)
+        );
+        q.insert(ThreadId::new(1), 5, 0).unwrap();
+        assert_eq!(
+            q.insert(ThreadId::new(1), 2, 0),
             Err(SleepError::AlreadyQueued)
         );
         assert_eq!(q.remove(ThreadId::new(2)), Err(SleepError::NotQueued));
@@ -264,7 +283,7 @@ mod tests {
     fn full_queue_holds_every_thread() {
         let mut q = SleepQueue::<N>::new();
         for id in 0..N as u16 {
-            q.insert(ThreadId::new(id), 1000 - id as u64).unwrap();
+            q.insert(ThreadId::new(id), 1000 - id as u64, 0).unwrap();
         }
         for id in (0..N as u16).rev() {
             assert_eq!(
@@ -277,7 +296,7 @@ mod tests {
 
     #[derive(Clone, Debug)]
     enum Op {
-        Insert(u16, u64),
+        Insert(u16, u64, u8),
         Remove(u16),
         PopDue(u64),
     }
@@ -285,7 +304,7 @@ mod tests {
     fn op() -> impl Strategy<Value = Op> {
         // Few distinct times, so ties are common.
         prop_oneof![
-            (0..N as u16 + 2, 0..20u64).prop_map(|(i, t)| Op::Insert(i, t)),
+            (0..N as u16 + 2, 0..20u64, 0..4u8).prop_map(|(i, t, p)| Op::Insert(i, t, p)),
             (0..N as u16 + 2).prop_map(Op::Remove),
             (0..25u64).prop_map(Op::PopDue),
         ]
@@ -294,31 +313,31 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
-        /// Against a model: a list kept sorted by (time, arrival).
+        /// Against a model: a list kept sorted by (time, priority, arrival).
         #[test]
         fn behaves_like_a_stable_sorted_list(ops in proptest::collection::vec(op(), 0..200)) {
             let mut q = SleepQueue::<N>::new();
-            let mut model: Vec<(u64, u64, u16)> = Vec::new();
+            let mut model: Vec<(u64, u8, u64, u16)> = Vec::new();
             let mut seq = 0u64;
             for op in ops {
                 match op {
-                    Op::Insert(i, at) => {
+                    Op::Insert(i, at, prio) => {
                         let want = if i as usize >= N {
                             Err(SleepError::BadId)
-                        } else if model.iter().any(|e| e.2 == i) {
+                        } else if model.iter().any(|e| e.3 == i) {
                             Err(SleepError::AlreadyQueued)
                         } else {
-                            model.push((at, seq, i));
+                            model.push((at, prio, seq, i));
                             model.sort();
                             seq += 1;
                             Ok(())
                         };
-                        prop_assert_eq!(q.insert(ThreadId::new(i), at), want);
+                        prop_assert_eq!(q.insert(ThreadId::new(i), at, prio), want);
                     }
                     Op::Remove(i) => {
                         let want = if i as usize >= N {
                             Err(SleepError::BadId)
-                        } else if let Some(k) = model.iter().position(|e| e.2 == i) {
+                        } else if let Some(k) = model.iter().position(|e| e.3 == i) {
                             Ok(model.remove(k).0)
                         } else {
                             Err(SleepError::NotQueued)
@@ -327,7 +346,7 @@ mod tests {
                     }
                     Op::PopDue(now) => {
                         let want = match model.first() {
-                            Some(&(at, _, i)) if at <= now => {
+                            Some(&(at, _, _, i)) if at <= now => {
                                 model.remove(0);
                                 Some((ThreadId::new(i), at))
                             }
@@ -337,9 +356,9 @@ mod tests {
                     }
                 }
                 prop_assert_eq!(q.len(), model.len());
-                prop_assert_eq!(q.peek(), model.first().map(|&(at, _, i)| (ThreadId::new(i), at)));
+                prop_assert_eq!(q.peek(), model.first().map(|&(at, _, _, i)| (ThreadId::new(i), at)));
                 for i in 0..N as u16 {
-                    prop_assert_eq!(q.contains(ThreadId::new(i)), model.iter().any(|e| e.2 == i));
+                    prop_assert_eq!(q.contains(ThreadId::new(i)), model.iter().any(|e| e.3 == i));
                 }
             }
         }
