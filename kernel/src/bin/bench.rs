@@ -736,22 +736,7 @@ fn run_program(spec: &Spec, program: &str, start_ns: u64) -> Mailbox {
 /// reads differ by. That is the `svc` instruction, the kernel's entry, the
 /// call's dispatch and the return to user mode.
 fn null_syscall() {
-    let (start_us, start_ns) = start_time();
-    let spec = Spec {
-        name: "bench-syscall",
-        class: Class::SoftIsolated,
-        priority: SOFT_PRIORITY,
-        budget: 0,
-        devices: &TIMER,
-        arg: start_us,
-    };
-    let mailbox = run_program(&spec, "bench_syscall", start_ns);
-    let (data, empty) = mailbox.data();
-    for ticks in data {
-        record(insns(u64::from(ticks.saturating_sub(empty))));
-    }
-    mailbox.release();
-    report("null_syscall", false);
+    program_metric("null_syscall", "bench_syscall", Class::SoftIsolated, 0);
 }
 
 /// `MMAP` of one section by a hard isolated process, the whole call from
@@ -760,22 +745,38 @@ fn null_syscall() {
 /// writes one L1 entry and zeroes nothing. 1000 samples, minus what two
 /// back-to-back counter reads differ by.
 fn hard_mmap_section() {
+    program_metric(
+        "hard_mmap_section",
+        "bench_hard_mmap",
+        Class::HardIsolated,
+        2 << 20,
+    );
+}
+
+/// Runs the user program `program` (class `class`, budget `budget`, the
+/// timer granted) until it has filled its mailbox with tick differences, and
+/// reports them as `metric`, less what two back-to-back reads differ by.
+fn program_metric(metric: &str, program: &'static str, class: Class, budget: u32) {
     let (start_us, start_ns) = start_time();
     let spec = Spec {
-        name: "bench-hard-mmap",
-        class: Class::HardIsolated,
-        priority: HARD_PRIORITY,
-        budget: 2 << 20,
+        name: program,
+        class,
+        priority: if class.is_hard() {
+            HARD_PRIORITY
+        } else {
+            SOFT_PRIORITY
+        },
+        budget,
         devices: &TIMER,
         arg: start_us,
     };
-    let mailbox = run_program(&spec, "bench_hard_mmap", start_ns);
+    let mailbox = run_program(&spec, program, start_ns);
     let (data, empty) = mailbox.data();
     for ticks in data {
         record(insns(u64::from(ticks.saturating_sub(empty))));
     }
     mailbox.release();
-    report("hard_mmap_section", false);
+    report(metric, false);
 }
 
 /// Two soft isolated processes (own TTBR0 and ASID each) of one priority
