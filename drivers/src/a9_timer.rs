@@ -120,12 +120,11 @@ impl PrivateTimer {
         self.clear_interrupt();
         // Writing Load also reloads the counter (TRM 4.2.1).
         self.regs.load.set(load);
-        self.regs.control.write(
-            PT_CONTROL::PRESCALER.val(0)
-                + PT_CONTROL::IRQ_ENABLE::SET
-                + mode
-                + PT_CONTROL::TIMER_ENABLE::SET,
-        );
+        // Prescaler 0: `write` clears every field not named (naming it
+        // with `val(0)` costs a call on the scheduler's masked path).
+        self.regs
+            .control
+            .write(PT_CONTROL::IRQ_ENABLE::SET + mode + PT_CONTROL::TIMER_ENABLE::SET);
     }
 
     /// Stops counting; a pending event stays pending.

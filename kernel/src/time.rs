@@ -11,7 +11,6 @@
 use crate::BOARD;
 use crate::sync::IrqCell;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicU64, Ordering};
 use drivers::a9_timer::{GlobalTimer, PrivateTimer};
 
 /// The event timer. Only the scheduler (under its lock) and the timer
@@ -36,9 +35,11 @@ fn counter() -> Option<&'static GlobalTimer> {
     // SAFETY: see `Counter`: after `init` nobody writes it.
     unsafe { (*COUNTER.0.get()).as_ref() }
 }
-/// ns per tick and ticks per ns, as 32.32 fixed point.
-static NS_PER_TICK: AtomicU64 = AtomicU64::new(0);
-static TICKS_PER_NS: AtomicU64 = AtomicU64::new(0);
+/// ns per tick and ticks per ns, as 32.32 fixed point. Constants (the
+/// board is): a multiply by a known factor is a few instructions shorter,
+/// and `set_event` runs with IRQs masked on every switch.
+const NS_PER_TICK: u64 = (1_000_000_000u64 << 32) / BOARD.periph_clock_hz as u64;
+const TICKS_PER_NS: u64 = ((BOARD.periph_clock_hz as u64) << 32) / 1_000_000_000;
 
 /// Nanoseconds since boot.
 pub type Instant = u64;
@@ -47,8 +48,6 @@ pub type Instant = u64;
 /// registered by the scheduler.
 pub fn init() {
     let hz = BOARD.periph_clock_hz as u64;
-    NS_PER_TICK.store((1_000_000_000u64 << 32) / hz, Ordering::Relaxed);
-    TICKS_PER_NS.store((hz << 32) / 1_000_000_000, Ordering::Relaxed);
     let g = crate::mm::ioremap(BOARD.global_timer_base(), 0x100).expect("ioremap global timer");
     let p = crate::mm::ioremap(BOARD.private_timer_base(), 0x100).expect("ioremap private timer");
     // SAFETY: the ioremaps map this CPU's A9 timers; only instances.
@@ -70,11 +69,11 @@ pub fn init() {
 }
 
 fn ticks_to_ns(ticks: u64) -> u64 {
-    ((ticks as u128 * NS_PER_TICK.load(Ordering::Relaxed) as u128) >> 32) as u64
+    ((ticks as u128 * NS_PER_TICK as u128) >> 32) as u64
 }
 
 fn ns_to_ticks(ns: u64) -> u64 {
-    ((ns as u128 * TICKS_PER_NS.load(Ordering::Relaxed) as u128) >> 32) as u64
+    ((ns as u128 * TICKS_PER_NS as u128) >> 32) as u64
 }
 
 /// The time now, in nanoseconds since boot (0 before [`init`]).
@@ -119,7 +118,8 @@ pub fn set_event(at: Option<Instant>) {
         match at {
             None => t.stop(),
             Some(at) => {
-                let delta = ns_to_ticks(at.saturating_sub(now())).clamp(1, u32::MAX as u64);
+                // (`start_oneshot` takes 0 as 1.)
+                let delta = ns_to_ticks(at.saturating_sub(now())).min(u32::MAX as u64);
                 t.start_oneshot(delta as u32);
             }
         }

@@ -29,7 +29,7 @@
 //!   `TrapEntry`) and closes where IRQs come back on: `syscall::handle`'s
 //!   `interrupts_enable`, or the exception return into a frame that runs with
 //!   IRQs enabled (`TrapReturn`). A thread that switches away with IRQs
-//!   masked (`sleep_until`, `exit`, `join`, ...) keeps its window open until
+//!   masked (`sleep_until`, `join`, ...) keeps its window open until
 //!   the next thread runs with IRQs enabled: that is how long the CPU was
 //!   masked. The vector's and the exit path's few assembly instructions
 //!   around `arch_trap` are not in the window.

@@ -99,11 +99,10 @@ fn record_end(end: End) {
 /// Ends the running process with `code` (the `exit` system call); its
 /// memory is given back later by the reaper or its waiter. The end is
 /// recorded with IRQs still enabled (nothing acts on it before the thread
-/// has exited), then the switch away runs masked.
+/// has exited), then the thread exits (`task::syscall_exit`).
 pub fn exit_current(frame: &mut TrapFrame, code: i32) -> *mut TrapFrame {
     record_end(End::Exited(code));
-    arch::cpu::interrupts_disable(); // see syscall::handle: switch masked
-    task::trap_exit(frame)
+    task::syscall_exit(frame)
 }
 
 /// Kills the running process for a fault it took (from the abort or

@@ -457,13 +457,14 @@ impl Sched {
     #[inline]
     fn wake_sleepers(&mut self, now: Instant) -> Option<ThreadId> {
         let (id, at) = self.sleepers.pop_due(now)?;
+        let cur_prio = self.tcb(self.current).prio;
+        let ready_prio = self.ready.highest_priority();
         let t = self.tcb(id);
         t.timing.wakeups += 1;
         t.timing.max_lateness = t.timing.max_lateness.max(now - at);
         let prio = t.prio;
-        let cur = self.current;
-        if prio < self.tcb(cur).prio && self.ready.highest_priority().is_none_or(|p| prio < p) {
-            self.tcb(id).state = State::Ready;
+        if prio < cur_prio && ready_prio.is_none_or(|p| prio < p) {
+            t.state = State::Ready;
             return Some(id);
         }
         self.make_ready(id);
@@ -748,8 +749,9 @@ pub fn after_irq(frame: &mut TrapFrame) -> *mut TrapFrame {
         TIMER_FIRED.store(false, Ordering::Relaxed);
         s.timer_at = None; // the one-shot has fired: nothing is armed
         direct = s.wake_sleepers(now);
+        // (A wake-up that switches at once makes the slice moot.)
         let cur = s.current;
-        if now >= s.tcb(cur).slice_end {
+        if direct.is_none() && now >= s.tcb(cur).slice_end {
             s.need_resched = true;
         }
     }
@@ -920,15 +922,22 @@ pub fn sleep(ns: u64) {
 /// the reaper or by its joiner, whichever comes first; its control block
 /// when it is joined.
 pub fn exit() -> ! {
-    arch::cpu::interrupts_disable();
+    retire_current();
+    arch::trap::reschedule();
+    unreachable!("an exited thread was resumed");
+}
+
+/// Retires the running thread (see [`Sched::retire`]), IRQs masked only
+/// under the lock: retiring and the caller's switch away are two short
+/// windows, not one long one. An interrupt in between that switches away
+/// does what that switch would (an exited thread is never resumed).
+fn retire_current() {
     with(|s| {
         let cur = s.current;
         if let Some(j) = s.retire(cur) {
             s.make_ready(j); // alone at its level: same order as before
         }
     });
-    arch::trap::reschedule();
-    unreachable!("an exited thread was resumed");
 }
 
 /// Waits until thread `id` has exited, then frees what is left of it: its
@@ -1198,6 +1207,14 @@ pub fn trap_exit(frame: &mut TrapFrame) -> *mut TrapFrame {
         let direct = s.retire(cur);
         s.switch_to(frame, time::now(), direct)
     })
+}
+
+/// [`trap_exit`] for the `exit` system call, entered with IRQs enabled:
+/// retires the thread, then switches away masked (see [`retire_current`]).
+pub fn syscall_exit(frame: &mut TrapFrame) -> *mut TrapFrame {
+    retire_current();
+    arch::cpu::interrupts_disable(); // see syscall::handle: switch masked
+    with(|s| s.switch_to(frame, time::now(), None))
 }
 
 /// The running thread's name and task, if the scheduler is not locked (for
