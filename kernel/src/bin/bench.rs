@@ -1077,15 +1077,7 @@ fn wakeup_latency(class: Class, loaded: bool) {
             arg: start_us,
         };
         let mailbox = run_program(&spec, "bench_hard_wakeup", start_ns);
-        let period = u64::from(mailbox.word(3));
-        let (data, _) = mailbox.data();
-        for (k, woke) in data.enumerate() {
-            let release = ns_to_ticks(start_ns + (k as u64 + 1) * period);
-            let late = woke.wrapping_sub(release as u32);
-            assert!(late < 1 << 31, "a wake-up before its release");
-            record(insns(u64::from(late)));
-        }
-        mailbox.release();
+        record_lateness(mailbox, start_ns);
     } else {
         let spec = Spec {
             name: "bench-wakeup",
@@ -1110,6 +1102,20 @@ fn wakeup_latency(class: Class, loaded: bool) {
 /// The metric name of a wake-up latency run: `wakeup_latency_<class>_<how>`.
 fn wakeup_name(class: Class, how: &str) -> alloc::string::String {
     alloc::format!("wakeup_latency_{}_{how}", class_key(class))
+}
+
+/// Records the lateness of each wake-up `bench_hard_wakeup` wrote into
+/// `mailbox` (release `k` is `start_ns + (k + 1) * period`), then frees it.
+fn record_lateness(mailbox: Mailbox, start_ns: u64) {
+    let period = u64::from(mailbox.word(3));
+    let (data, _) = mailbox.data();
+    for (k, woke) in data.enumerate() {
+        let release = ns_to_ticks(start_ns + (k as u64 + 1) * period);
+        let late = woke.wrapping_sub(release as u32);
+        assert!(late < 1 << 31, "a wake-up before its release");
+        record(insns(u64::from(late)));
+    }
+    mailbox.release();
 }
 
 /// What each crashing soft process maps before it faults (KiB).
@@ -1165,15 +1171,7 @@ fn wakeup_latency_crash() -> u32 {
         kills += 1;
     }
     assert_eq!(process::wait(hard), Ok(0), "bench_hard_wakeup failed");
-    let period = u64::from(mailbox.word(3));
-    let (data, _) = mailbox.data();
-    for (k, woke) in data.enumerate() {
-        let release = ns_to_ticks(start_ns + (k as u64 + 1) * period);
-        let late = woke.wrapping_sub(release as u32);
-        assert!(late < 1 << 31, "a wake-up before its release");
-        record(insns(u64::from(late)));
-    }
-    mailbox.release();
+    record_lateness(mailbox, start_ns);
     assert_eq!(
         kernel::mm::stats().free_pages,
         free,
