@@ -41,24 +41,35 @@ fn self_check() {
     );
 }
 
-/// A kernel-bound periodic job: every `period` ms, fill its memory.
-fn kernel_job(mem: &'static mut [u8], period_ms: u64) {
+/// Late releases of the hard and soft kernel-bound jobs (their task exit
+/// code cannot carry it: a kernel-bound task's body returns nothing).
+static KERNEL_LATE: [AtomicU32; 2] = [AtomicU32::new(0), AtomicU32::new(0)];
+
+/// A kernel-bound periodic job: every `period` ms, fill its memory; a
+/// release woken more than a period after its time counts as late (the
+/// same rule as `hard_periodic`).
+fn kernel_job(mem: &'static mut [u8], period_ms: u64, late: &AtomicU32) {
     let end = time::now() + (RUN_MS as u64 + 100) * 1_000_000;
-    let mut p = Periodic::new(period_ms * 1_000_000);
+    let period = period_ms * 1_000_000;
+    let mut p = Periodic::new(period);
     let mut n = 0u8;
     while p.next_release() < end {
+        let release = p.next_release();
         p.wait();
+        if time::now() > release + period {
+            late.fetch_add(1, Relaxed);
+        }
         mem[..64 * 1024].fill(n);
         n = n.wrapping_add(1);
     }
 }
 
 fn hard_kernel(mem: &'static mut [u8]) {
-    kernel_job(mem, 3)
+    kernel_job(mem, 3, &KERNEL_LATE[0])
 }
 
 fn soft_kernel(mem: &'static mut [u8]) {
-    kernel_job(mem, 4)
+    kernel_job(mem, 4, &KERNEL_LATE[1])
 }
 
 static TICK: Semaphore = Semaphore::new(0);
@@ -136,16 +147,26 @@ fn main() {
     println!("demo: threads");
     task::print_status();
     kernel::console::print_status();
+    // The run's exit status is its tasks' results: a task that exited
+    // non-zero (the hard isolated task exits with its late count, the
+    // mapper with its error), a late kernel-bound release or a timer that
+    // never woke its thread fails the demo.
+    let mut failed = 0;
     for pid in [hard_iso, soft_iso, hard_k, soft_k] {
         let code = process::wait(pid);
         println!("demo: task {pid} ended: {code:?}");
+        failed += (code != Ok(0)) as u32;
+    }
+    for (name, late) in ["hard-kernel", "soft-kernel"].iter().zip(&KERNEL_LATE) {
+        let late = late.load(Relaxed);
+        println!("demo: {name}: {late} late releases");
+        failed += (late != 0) as u32;
     }
     if let Some(t) = irq_thread {
         let _ = task::join(t);
-        println!(
-            "demo: {} SP804 interrupts woke sp804-driven",
-            TICKS.load(Relaxed)
-        );
+        let ticks = TICKS.load(Relaxed);
+        println!("demo: {ticks} SP804 interrupts woke sp804-driven");
+        failed += (ticks == 0) as u32;
         if let Some(t) = TIMER.lock().as_ref() {
             t.stop();
         }
@@ -154,5 +175,10 @@ fn main() {
         // `cargo xtask run --irqsoff`: where IRQs stayed masked longest.
         kernel::irqsoff::print_worst();
     }
+    if failed != 0 {
+        println!("demo: {failed} task(s) failed or were late");
+        kernel::exit(kernel::ExitCode::Failure);
+    }
+    println!("demo: every task met its releases");
     println!("demo: done");
 }

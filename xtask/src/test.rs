@@ -11,7 +11,7 @@
 //!
 //! One more test per board, `uimage_boot`, is the harness's own: it boots the
 //! demo kernel from the U-Boot image `cargo xtask image` makes and expects the
-//! banner, `demo: done` and exit status 0.
+//! banner, `demo: every task met its releases`, `demo: done` and exit status 0.
 //!
 //! # Directives
 //!
@@ -195,7 +195,8 @@ impl TestCase {
     }
 }
 
-/// What the uImage boot must show: the demo's banner and its end, and exit 0.
+/// What the uImage boot must show: the demo's banner and its end, and exit 0
+/// (the demo exits 1 when one of its tasks exited non-zero or was late).
 fn uimage_directives(board: &Board) -> Directives {
     Directives {
         expect_exit: 0,
@@ -205,6 +206,7 @@ fn uimage_directives(board: &Board) -> Directives {
                 env!("CARGO_PKG_VERSION"),
                 board.name
             ),
+            "demo: every task met its releases".to_string(),
             "demo: done".to_string(),
         ],
         timeout_secs: DEFAULT_TIMEOUT_SECS,

@@ -145,6 +145,10 @@ pub struct FrameAllocator<'a> {
     free_blocks: [u32; ORDERS],
     used_blocks: [u32; ORDERS],
     free_pages: u32,
+    /// Successful [`alloc`](Self::alloc) calls since creation (never goes
+    /// down: a test compares it before and after a stretch of work to prove
+    /// nothing was allocated, even if it was freed again).
+    allocations: u64,
 }
 
 impl<'a> FrameAllocator<'a> {
@@ -167,6 +171,7 @@ impl<'a> FrameAllocator<'a> {
             free_blocks: [0; ORDERS],
             used_blocks: [0; ORDERS],
             free_pages: 0,
+            allocations: 0,
         })
     }
 
@@ -238,6 +243,7 @@ impl<'a> FrameAllocator<'a> {
         };
         self.used_blocks[usize::from(order)] += 1;
         self.free_pages -= 1 << order;
+        self.allocations += 1;
         Ok(self.phys(i))
     }
 
@@ -327,6 +333,11 @@ impl<'a> FrameAllocator<'a> {
             .checked_sub(1)
             .ok_or(FrameError::MapCountUnderflow)?;
         Ok(d.map_count)
+    }
+
+    /// Successful allocations since creation (monotonic).
+    pub fn allocations(&self) -> u64 {
+        self.allocations
     }
 
     /// Total free pages.
@@ -472,6 +483,22 @@ mod tests {
 
     fn counts(fa: &FrameAllocator) -> Vec<usize> {
         (0..=MAX_ORDER).map(|k| fa.free_blocks(k)).collect()
+    }
+
+    #[test]
+    fn allocation_counter_only_grows() {
+        let mut descs = vec![PageDesc::new(); PAGES];
+        let mut fa = FrameAllocator::new(BASE, &mut descs).unwrap();
+        fa.add_free_range(page(0), page(PAGES as u32)).unwrap();
+        assert_eq!(fa.allocations(), 0);
+        let a = fa.alloc(0).unwrap();
+        fa.free(a, 0).unwrap();
+        let b = fa.alloc(3).unwrap();
+        assert_eq!(fa.alloc(MAX_ORDER + 1), Err(FrameError::BadOrder));
+        // A freed block still counts; a failed request does not.
+        assert_eq!(fa.allocations(), 2);
+        fa.free(b, 3).unwrap();
+        assert_eq!(fa.allocations(), 2);
     }
 
     #[test]

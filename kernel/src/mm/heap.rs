@@ -24,6 +24,7 @@ use arch::mmu::descriptor::Attrs;
 use arch::mmu::pmap::Size;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::{NonNull, null_mut};
+use core::sync::atomic::{AtomicU64, Ordering};
 use linked_list_allocator::Heap;
 
 /// Smallest growth step.
@@ -31,6 +32,17 @@ const GROW_MIN: u32 = 64 * 1024;
 
 struct KernelHeap {
     heap: Mutex<Heap>,
+}
+
+/// Successful heap allocations since boot (monotonic: frees do not lower
+/// it), see [`allocations`].
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// Successful heap allocations since boot. Never decreases, so equal
+/// readings before and after a stretch of work mean it allocated nothing
+/// from the heap (not even something it freed again).
+pub fn allocations() -> u64 {
+    ALLOCATIONS.load(Ordering::Relaxed)
 }
 
 #[global_allocator]
@@ -111,11 +123,13 @@ unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let mut heap = self.heap.lock();
         if let Ok(p) = heap.allocate_first_fit(layout) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
             return p.as_ptr();
         }
         if grow(&mut heap, layout)
             && let Ok(p) = heap.allocate_first_fit(layout)
         {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
             return p.as_ptr();
         }
         null_mut()

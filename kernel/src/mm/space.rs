@@ -242,6 +242,25 @@ pub fn alloc_task_frames(order: u8) -> Result<u32, FrameError> {
     })
 }
 
+/// Monotonic allocation counters: successful frame allocations (every
+/// order, L2 table and heap growth frames included) and heap allocations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AllocCounts {
+    /// Blocks the frame allocator handed out since boot.
+    pub frames: u64,
+    /// Kernel heap allocations since boot.
+    pub heap: u64,
+}
+
+/// The allocation counters now: equal readings before and after a stretch
+/// of work mean nothing was allocated in it, even if freed again.
+pub fn alloc_counts() -> AllocCounts {
+    AllocCounts {
+        frames: with(|mm| mm.frames.allocations()),
+        heap: super::heap::allocations(),
+    }
+}
+
 /// Free pages now (a snapshot: others may allocate right after).
 pub fn free_pages() -> usize {
     with(|mm| mm.frames.free_pages())

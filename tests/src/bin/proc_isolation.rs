@@ -8,6 +8,7 @@
 #![no_main]
 
 use kernel::process::{self, Class, KILLED};
+use kernel::task;
 use ktests::{check, finish, program, spec};
 
 kernel::entry!(main);
@@ -60,17 +61,34 @@ fn main() {
         "reading kernel memory kills the reader",
         process::wait(spy) == Ok(KILLED),
     );
-    let victim =
-        process::spawn_process(&spec("victim", Class::SoftIsolated, 2), program("mapper")).unwrap();
+    // The victim keeps its page at 0x1000_0000 mapped (and in use) for
+    // about 20 ms; the spy reads that address while it is mapped there.
+    let victim = process::spawn_process(
+        &spec("victim", Class::SoftIsolated, 0x5EC2_E700),
+        program("holder"),
+    )
+    .unwrap();
+    let held = || {
+        process::with_task(victim, |t| t.translate(0x1000_0000))
+            .flatten()
+            .is_some()
+    };
+    let mut waited = 0;
+    while !held() && waited < 10 {
+        task::sleep(1_000_000);
+        waited += 1;
+    }
+    check("the victim has 0x1000_0000 mapped before the spy", held());
     let spy = process::spawn_process(
         &spec("peek-other", Class::SoftIsolated, 0x1000_0000),
         program("peek"),
     )
     .unwrap();
     check(
-        "reading another process's mmap address kills the reader",
+        "reading another process's mapped page kills the reader",
         process::wait(spy) == Ok(KILLED),
     );
+    check("and the victim still had it mapped after", held());
     check(
         "the other process is unaffected",
         process::wait(victim) == Ok(0),

@@ -14,6 +14,11 @@ static SPINS: AtomicU32 = AtomicU32::new(0);
 static STOP: AtomicBool = AtomicBool::new(false);
 static SPINS_AT_WAKE: AtomicU32 = AtomicU32::new(0);
 static WOKE_AT: AtomicU64 = AtomicU64::new(0);
+/// Largest wake-up lateness accepted. Measured under the suite's QEMU
+/// (-icount shift=4,sleep=off, deterministic): 10.8 us on every board
+/// (printed as "high woke N ns after its target"); 40 us is a ~4x margin
+/// (was 2 ms, which a wake-up a whole tick late would have passed).
+const TOLERANCE: u64 = 40_000;
 
 fn main() {
     let low = task::spawn("low-busy", 20, || {
@@ -37,8 +42,8 @@ fn main() {
     );
     check("high woke no earlier than asked", woke >= target);
     check(
-        "high woke within 2 ms of its target",
-        woke - target < 2_000_000,
+        "high woke within 40 us of its target",
+        woke - target < TOLERANCE,
     );
     check(
         "low was busy-looping when high preempted it",
