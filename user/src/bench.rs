@@ -38,6 +38,17 @@ impl Bench {
         })
     }
 
+    /// [`new`](Self::new), then what two back-to-back reads differ by
+    /// ([`empty`](Self::empty)), then a sleep until the absolute time
+    /// `start_us` (µs since boot) at which the kernel expects measuring to
+    /// begin: every benchmark program's opening.
+    pub fn start(start_us: u32) -> Result<(Self, u32), i32> {
+        let b = Self::new()?;
+        let empty = b.empty();
+        crate::sleep_until(u64::from(start_us) * 1000);
+        Ok((b, empty))
+    }
+
     /// The global timer's counter (low word).
     #[inline(always)]
     pub fn now(&self) -> u32 {

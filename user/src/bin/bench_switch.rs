@@ -23,12 +23,10 @@ user::main!(main);
 const ROUNDS: usize = 1000;
 
 fn main(start_us: u32) -> i32 {
-    let b = match Bench::new() {
-        Ok(b) => b,
+    let (b, empty) = match Bench::start(start_us) {
+        Ok(v) => v,
         Err(code) => return code,
     };
-    let empty = b.empty();
-    user::sleep_until(u64::from(start_us) * 1000);
     for k in 0..ROUNDS {
         let before = b.now();
         user::syscall(abi::YIELD, [0; 4]);

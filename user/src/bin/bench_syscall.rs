@@ -27,12 +27,10 @@ const SAMPLES: usize = 1000;
 const WARMUP: usize = 16;
 
 fn main(start_us: u32) -> i32 {
-    let b = match Bench::new() {
-        Ok(b) => b,
+    let (b, empty) = match Bench::start(start_us) {
+        Ok(v) => v,
         Err(code) => return code,
     };
-    let empty = b.empty();
-    user::sleep_until(u64::from(start_us) * 1000);
     for k in 0..WARMUP + SAMPLES {
         let t0 = b.now();
         user::syscall(abi::GET_ID, [0; 4]);
