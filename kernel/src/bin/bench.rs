@@ -32,7 +32,7 @@
 //! separated by single spaces, values are decimal, names are `[a-z0-9_]`:
 //!
 //! ```text
-//! BENCH begin version=2 board=vexpress-a9 clock_hz=100000000 icount_shift=4 irqsoff=1
+//! BENCH begin version=3 board=vexpress-a9 clock_hz=100000000 icount_shift=4 irqsoff=1 ram_mib=256 boot_only=0
 //! BENCH calib insns=20001 ticks=32002 empty_ticks=116
 //! BENCH image text=.. rodata=.. data=.. bss=..
 //! BENCH metric name=frame_alloc min=.. median=.. max=.. samples=1000
@@ -46,7 +46,10 @@
 //! ```
 //!
 //! `begin` says with `irqsoff=1` that the image was built with the IRQs-off
-//! profiler (kernel feature `irqsoff`; `irqsoff=0` without it). `cargo xtask
+//! profiler (kernel feature `irqsoff`; `irqsoff=0` without it), how much RAM
+//! it was built for (`ram_mib`), and with `boot_only=1` that it was built
+//! for another RAM size than the board's (`KERNEL_RAM_MIB`) and reports
+//! only `calib`, `image`, `boot` and its `boot_to_first_task_<ram_mib>m`. `cargo xtask
 //! bench` boots the image twice, built without the profiler (whose hook on
 //! every IRQ mask and unmask would inflate every figure) and with it, for the
 //! `irqsoff` records, which only a profiled image prints.
@@ -91,6 +94,11 @@ use kernel::task::{self, Periodic};
 use kernel::{BOARD, irq, irqsoff, print, println, time};
 
 kernel::entry!(main);
+
+/// Built for another amount of RAM than the board declares (`KERNEL_RAM_MIB`,
+/// see `kernel/build.rs`): the xtask boots such an image only for its
+/// `boot_to_first_task_<MiB>m`, so it stops after that.
+const BOOT_ONLY: bool = option_env!("KERNEL_RAM_MIB").is_some();
 
 /// QEMU's `-icount shift=`: one instruction is `2^ICOUNT_SHIFT` ns.
 const ICOUNT_SHIFT: u32 = 4;
@@ -757,6 +765,12 @@ fn hard_mmap_section() {
 /// timer granted) until it has filled its mailbox with tick differences, and
 /// reports them as `metric`, less what two back-to-back reads differ by.
 fn program_metric(metric: &str, program: &'static str, class: Class, budget: u32) {
+    program_metrics(&[metric], program, class, budget);
+}
+
+/// [`program_metric`] for a program that measures several things: its data
+/// words are split into `metrics.len()` equal runs, reported in turn.
+fn program_metrics(metrics: &[&str], program: &'static str, class: Class, budget: u32) {
     let (start_us, start_ns) = start_time();
     let spec = Spec {
         name: program,
@@ -772,20 +786,42 @@ fn program_metric(metric: &str, program: &'static str, class: Class, budget: u32
     };
     let mailbox = run_program(&spec, program, start_ns);
     let (data, empty) = mailbox.data();
-    for ticks in data {
-        record(insns(u64::from(ticks.saturating_sub(empty))));
+    let data: alloc::vec::Vec<u32> = data.collect();
+    assert!(data.len().is_multiple_of(metrics.len()));
+    for (metric, run) in metrics.iter().zip(data.chunks(data.len() / metrics.len())) {
+        for &ticks in run {
+            record(insns(u64::from(ticks.saturating_sub(empty))));
+        }
+        report(metric, false);
     }
     mailbox.release();
-    report(metric, false);
+}
+
+/// What a soft isolated task pays for its own memory calls, from user mode
+/// (`bench_user_mm`): `user_mmap_touch_munmap_4k`, one sample from the
+/// counter read before `mmap` of 4 KiB, through a store of one word into
+/// the page, to the read after `munmap` returns; `user_mprotect`, one
+/// `mprotect` of a mapped page, alternately read-only and read/write. 1000
+/// samples each, minus what two back-to-back counter reads differ by.
+fn user_mm() {
+    program_metrics(
+        &["user_mmap_touch_munmap_4k", "user_mprotect"],
+        "bench_user_mm",
+        Class::SoftIsolated,
+        0,
+    );
 }
 
 /// Two soft isolated processes (own TTBR0 and ASID each) of one priority
-/// yield to each other, 1000 times each. A sample runs from the counter read
-/// just before `YIELD` in one process to the read just after `YIELD`
-/// returns in the other, minus what two back-to-back reads differ by. The
-/// first switch (into a process coming back from its start-up sleep) and the
-/// last (out of the process that exits) are not yield-to-yield and are left
-/// out: 1999 samples.
+/// yield to each other, 1000 times each. A `process_switch` sample runs from
+/// the counter read just before `YIELD` in one process to the read just
+/// after `YIELD` returns in the other, minus what two back-to-back reads
+/// differ by. The first switch (into a process coming back from its
+/// start-up sleep) and the last (out of the process that exits) are not
+/// yield-to-yield and are left out: 1999 samples. A
+/// `yield_process_roundtrip` sample is one process's whole `YIELD`, from
+/// its read before to its read after: two switches and the other process's
+/// loop between its own reads (1998 samples).
 fn process_switch() {
     let (start_us, start_ns) = start_time();
     let spec = |name| Spec {
@@ -849,9 +885,20 @@ fn process_switch() {
             switch(x[i + 1].0, y[i].1);
         }
     }
+    report("process_switch", false);
+    // A round trip: one process's own YIELD, from its read before to its
+    // read after, while the other ran its loop once and yielded back. Left
+    // out: x's first (y came back from its start-up sleep) and y's last (x
+    // exited instead of yielding): 1998 samples.
+    for (i, (before, after)) in x.iter().chain(y.iter()).enumerate() {
+        if i == 0 || i == 2 * x.len() - 1 {
+            continue;
+        }
+        switch(*before, *after);
+    }
     ma.release();
     mb.release();
-    report("process_switch", false);
+    report("yield_process_roundtrip", false);
 }
 
 /// Creating a soft isolated process from the embedded ELF `bench_exit`,
@@ -949,7 +996,7 @@ fn reset_to_timer_start() -> Option<u64> {
     Some(at - before.midpoint(after))
 }
 
-/// Reports `boot_to_first_task` (one sample): from reset (or the timer's
+/// Reports `boot_to_first_task_<RAM MiB>m` (one sample): from reset (or the timer's
 /// start, see [`reset_to_timer_start`]) to the first instruction of the
 /// first user task, which the image starts first thing in `main`. Also the
 /// `boot` record, with the instructions from the same origin to `main`.
@@ -963,7 +1010,8 @@ fn boot(main_ticks: u64, first_task_ticks: u32) {
         insns(offset + main_ticks)
     );
     record(insns(offset + u64::from(first_task_ticks)));
-    report("boot_to_first_task", false);
+    let name = alloc::format!("boot_to_first_task_{}m", BOARD.ram_size >> 20);
+    report(&name, false);
 }
 
 // ---------------------------------------------------------------------------
@@ -1203,10 +1251,13 @@ fn main() {
     let first_task_ticks = first_task();
     task::spawn("background", task::IDLE_PRIORITY - 1, background).expect("background thread");
     println!(
-        "BENCH begin version=2 board={} clock_hz={} icount_shift={ICOUNT_SHIFT} irqsoff={}",
+        "BENCH begin version=3 board={} clock_hz={} icount_shift={ICOUNT_SHIFT} irqsoff={} \
+         ram_mib={} boot_only={}",
         BOARD.name,
         BOARD.periph_clock_hz,
-        u8::from(irqsoff::ENABLED)
+        u8::from(irqsoff::ENABLED),
+        BOARD.ram_size >> 20,
+        u8::from(BOOT_ONLY)
     );
     BUF.store(frames_buffer(), Ordering::Relaxed);
     let scratch_ptr = frames_buffer();
@@ -1215,6 +1266,10 @@ fn main() {
     calibrate();
     image();
     boot(main_ticks, first_task_ticks);
+    if BOOT_ONLY {
+        println!("BENCH end metrics={}", METRICS.load(Ordering::Relaxed));
+        return;
+    }
     workload("frames", || frames(scratch));
     workload("mappings", mappings);
     workload("mm_masked", masked);
@@ -1224,6 +1279,7 @@ fn main() {
     workload("irq_latency", irq_latency);
     workload("null_syscall", null_syscall);
     workload("process_switch", process_switch);
+    workload("user_mm", user_mm);
     workload("process_create_exit", process_create_exit);
     let classes = [
         Class::HardIsolated,
