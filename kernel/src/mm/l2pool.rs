@@ -151,7 +151,7 @@ impl L2Pool {
         // clean free slot is zero but for its links; a dirty one is zeroed.
         unsafe {
             if words(slot).add(MARK).read() == DIRTY {
-                words(slot).write_bytes(0, 256);
+                arch::mem::zero_raw(words(slot).cast(), 1024);
             } else {
                 link(slot).write([0, 0]);
             }

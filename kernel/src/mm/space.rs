@@ -318,7 +318,7 @@ fn prepare_table(needs: impl FnOnce(&mut Mm) -> bool) {
     let Some(frame) = frame else { return };
     // SAFETY: a frame just taken from the page allocator, in the linear map,
     // ours alone until the pool gets it below.
-    unsafe { (phys_to_virt(frame) as *mut u8).write_bytes(0, PAGE_SIZE as usize) };
+    unsafe { arch::mem::zero_raw(phys_to_virt(frame) as *mut u8, PAGE_SIZE as usize) };
     with(|mm| {
         if mm.l2.free_slots() == 0 {
             mm.l2.add_zeroed_frame(frame, &mut mm.frames);

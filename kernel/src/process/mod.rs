@@ -606,7 +606,7 @@ impl Task {
             // on munmap): no megabyte of stores here. A soft task's fresh
             // page is zeroed now, with IRQs enabled and no lock but its own.
             if !self.class.is_hard() {
-                mem.fill(0);
+                arch::mem::zero(mem);
             }
             fill(done, mem);
             if let Err(e) = self.map_one(start + done, pa, attrs, true) {
@@ -828,7 +828,7 @@ impl Task {
 fn zero_section(block: u32) {
     // SAFETY: a 1 MiB block of the reserve: RAM the task owns and has not
     // mapped, reached through the linear map.
-    unsafe { (phys_to_virt(block) as *mut u8).write_bytes(0, SECTION as usize) };
+    unsafe { arch::mem::zero_raw(phys_to_virt(block) as *mut u8, SECTION as usize) };
 }
 
 /// Puts a task in its table slot `pid`, or hands it back if the slot was

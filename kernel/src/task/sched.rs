@@ -659,7 +659,7 @@ pub fn init(main_prio: u8) {
     // runs, TTBR0 holds an empty table.
     let null_ttbr0 = crate::mm::alloc_frames(0).expect("a page for the empty L1 table");
     // SAFETY: a fresh frame in the linear map; zeroed, every entry faults.
-    unsafe { (crate::layout::phys_to_virt(null_ttbr0) as *mut u8).write_bytes(0, 4096) };
+    unsafe { arch::mem::zero_raw(crate::layout::phys_to_virt(null_ttbr0) as *mut u8, 4096) };
     // Order matters: first make TTBR1 (already the boot table) translate the
     // kernel half, and only then give TTBR0 the empty table; the other way
     // round, the kernel's own next instruction fetch would walk the empty

@@ -1,0 +1,126 @@
+//! Zeroing memory at the speed of the store unit: pages, tables, sections.
+//!
+//! A byte loop (or `write_bytes`, which becomes `__aeabi_memclr`) spends
+//! about three instructions per word; zeroing is the larger part of a
+//! user's 4 KiB `mmap` and of a process's creation. [`zero`] stores 128
+//! bytes per loop iteration with four `stm` of eight zeroed registers: six
+//! instructions per 128 bytes, about 200 per 4 KiB page (3,000 before).
+//! Every page, table and section the kernel zeroes goes through it.
+//!
+//! The contract (a whole number of [`ZERO_CHUNK`]s, word aligned) is
+//! checked by [`zero`] itself, so the same function runs on the host, where
+//! a plain fill stands in for the assembly loop, and is tested there.
+
+/// What [`zero`] works in: its length must be a multiple of this (every
+/// page, 1 KiB L2 table and section is).
+pub const ZERO_CHUNK: usize = 128;
+
+/// Zeroes `mem`: four `stm` of 32 bytes per iteration on ARM.
+///
+/// # Panics
+///
+/// If `mem` is not word aligned or its length is not a multiple of
+/// [`ZERO_CHUNK`] (a kernel bug: every caller zeroes whole pages, tables or
+/// sections).
+#[inline]
+pub fn zero(mem: &mut [u8]) {
+    assert!(
+        (mem.as_ptr() as usize).is_multiple_of(4) && mem.len().is_multiple_of(ZERO_CHUNK),
+        "zero: {} bytes at {:p} are not whole {ZERO_CHUNK}-byte chunks, word aligned",
+        mem.len(),
+        mem.as_ptr()
+    );
+    if mem.is_empty() {
+        return;
+    }
+    #[cfg(target_arch = "arm")]
+    // SAFETY: `mem` is ours to write (a unique borrow), word aligned and a
+    // non-zero multiple of 128 bytes long: what `rtk_zero_chunks` stores
+    // into, and nothing else.
+    unsafe {
+        rtk_zero_chunks(mem.as_mut_ptr(), mem.as_mut_ptr().add(mem.len()));
+    }
+    #[cfg(not(target_arch = "arm"))]
+    mem.fill(0);
+}
+
+/// Zeroes `len` bytes at `ptr`: [`zero`] for memory reached by address
+/// (the linear map of a frame).
+///
+/// # Safety
+///
+/// `ptr..ptr + len` is memory the caller may write and nothing else
+/// borrows meanwhile; the alignment and length of [`zero`] hold.
+#[inline]
+pub unsafe fn zero_raw(ptr: *mut u8, len: usize) {
+    // SAFETY: the caller's duties above.
+    zero(unsafe { core::slice::from_raw_parts_mut(ptr, len) });
+}
+
+#[cfg(target_arch = "arm")]
+unsafe extern "C" {
+    /// Stores zero from `start` up to `end` (word aligned, `end - start` a
+    /// non-zero multiple of 128).
+    fn rtk_zero_chunks(start: *mut u8, end: *mut u8);
+}
+
+// r0 = start, r1 = end. Eight zero registers (r2, r3, r4-r8, r12; r4-r8
+// saved), four `stm` of 32 bytes, then compare and branch.
+#[cfg(target_arch = "arm")]
+core::arch::global_asm!(
+    ".section .text.rtk_zero_chunks, \"ax\"",
+    ".global rtk_zero_chunks",
+    ".type rtk_zero_chunks, %function",
+    ".p2align 2",
+    "rtk_zero_chunks:",
+    "    push {{r4-r8, lr}}",
+    "    mov r2, #0",
+    "    mov r3, #0",
+    "    mov r4, #0",
+    "    mov r5, #0",
+    "    mov r6, #0",
+    "    mov r7, #0",
+    "    mov r8, #0",
+    "    mov r12, #0",
+    "1:  stm r0!, {{r2-r8, r12}}",
+    "    stm r0!, {{r2-r8, r12}}",
+    "    stm r0!, {{r2-r8, r12}}",
+    "    stm r0!, {{r2-r8, r12}}",
+    "    cmp r0, r1",
+    "    blo 1b",
+    "    pop {{r4-r8, pc}}",
+    ".size rtk_zero_chunks, . - rtk_zero_chunks",
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zeroes_exactly_the_range() {
+        let mut buf = [0xA5u8; 4096 + 2 * 128];
+        zero(&mut buf[128..128 + 4096]);
+        assert!(buf[..128].iter().all(|&b| b == 0xA5));
+        assert!(buf[128..128 + 4096].iter().all(|&b| b == 0));
+        assert!(buf[128 + 4096..].iter().all(|&b| b == 0xA5));
+        zero(&mut buf[..0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "not whole 128-byte chunks")]
+    fn refuses_a_partial_chunk() {
+        let mut buf = [1u32; 64];
+        // SAFETY: a view of our own array.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), 256) };
+        zero(&mut bytes[..200]);
+    }
+
+    #[test]
+    #[should_panic(expected = "word aligned")]
+    fn refuses_an_unaligned_start() {
+        let mut buf = [1u32; 64];
+        // SAFETY: a view of our own array.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), 256) };
+        zero(&mut bytes[1..129]);
+    }
+}
