@@ -20,6 +20,7 @@
 //! works without it.
 
 use super::frames::{FrameAllocator, FrameError, MAX_ORDER, PAGE_SIZE, PageDesc, PageState};
+use core::mem::MaybeUninit;
 use super::l2pool::{self, L2Pool};
 use crate::boot::BootInfo;
 use crate::layout::phys_to_virt;
@@ -154,21 +155,18 @@ pub fn init(info: &BootInfo) {
         descs_end < ram_end,
         "RAM too small for the page descriptors"
     );
-    let ptr = phys_to_virt(descs_phys) as *mut PageDesc;
-    for i in 0..descs_len {
-        // SAFETY: [descs_phys, descs_end) is RAM past the image, mapped RW by
-        // the linear map and used by nothing else.
-        unsafe { ptr.add(i).write(PageDesc::new()) };
-    }
-    // SAFETY: initialised above; lives as long as the kernel.
+    let ptr = phys_to_virt(descs_phys) as *mut MaybeUninit<PageDesc>;
+    // SAFETY: [descs_phys, descs_end) is RAM past the image, mapped RW by the
+    // linear map, used by nothing else and for as long as the kernel runs;
+    // the allocator initialises every descriptor before reading any.
     let descs = unsafe { core::slice::from_raw_parts_mut(ptr, descs_len) };
-    let mut frames = FrameAllocator::new(info.ram_base, descs).expect("RAM range is valid");
-    frames
-        .add_free_range(info.ram_base, info.kernel_phys_start)
-        .expect("RAM below the image");
-    frames
-        .add_free_range(descs_end, ram_end)
-        .expect("RAM above the image");
+    // One pass over the descriptors (boot time grows with RAM by that pass).
+    let free = [
+        (info.ram_base, info.kernel_phys_start),
+        (descs_end, ram_end),
+    ];
+    let mut frames = FrameAllocator::with_free_ranges(info.ram_base, descs, &free)
+        .expect("RAM below and above the image");
 
     println!(
         "mm: RAM {:#010x}-{:#010x} ({} MiB, {} pages)",
