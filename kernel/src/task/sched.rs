@@ -133,7 +133,8 @@ pub struct Sched {
     /// The ASID allocator.
     asids: Asids,
     /// The deadline the event timer is armed for (None: nothing armed), so
-    /// that an unchanged deadline is not programmed again.
+    /// that a deadline no earlier than it is not programmed (see
+    /// [`Sched::program_timer_for`]).
     timer_at: Option<Instant>,
     /// A ready thread, not in the ready queue, that the next reschedule
     /// switches to (see [`Sched::hand_off`]).
@@ -486,9 +487,15 @@ impl Sched {
         if self.ready.highest_priority() == Some(prio) {
             next = Some(next.map_or(end, |n| n.min(end)));
         }
-        // The timer counts down to an absolute time: re-arming it for the
-        // same deadline would only cost time (and add clock-read error).
-        if next != self.timer_at {
+        // Armed only for a deadline earlier than the one armed (or when
+        // none is): an event armed for earlier than needed fires, finds
+        // nothing due, and `after_irq` arms the next one then. So a switch
+        // between equals, whose new slice ends later than the armed one,
+        // programs nothing: at most one early event per slice instead of a
+        // timer write per switch.
+        if let Some(n) = next
+            && self.timer_at.is_none_or(|armed| n < armed)
+        {
             self.timer_at = next;
             time::set_event(next);
         }
