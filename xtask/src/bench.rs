@@ -199,9 +199,8 @@ pub fn bench(args: &[String]) -> Result<u8> {
     // Read the saved figures first: a bad file fails before the runs.
     let saved = match &compare {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Error::new(1, format!("could not read {}: {e}", path.display()))
-            })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::new(1, format!("could not read {}: {e}", path.display())))?;
             let saved = saved_metrics(&text)
                 .map_err(|e| Error::new(1, format!("{}: {e}", path.display())))?;
             Some(saved)
@@ -223,7 +222,10 @@ pub fn bench(args: &[String]) -> Result<u8> {
     print!("{}", profiler_cost_table(&plain, &profiled));
     write_results(board, &plain, &profiled)?;
     if let (Some(saved), Some(path)) = (saved, compare) {
-        print!("{}", compare_table(&path.display().to_string(), &saved, &plain));
+        print!(
+            "{}",
+            compare_table(&path.display().to_string(), &saved, &plain)
+        );
     }
     Ok(0)
 }
@@ -1271,7 +1273,10 @@ impl JsonParser<'_> {
             Some(b'-' | b'0'..=b'9') => {
                 let start = self.at;
                 while self.at < self.s.len()
-                    && matches!(self.s[self.at], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                    && matches!(
+                        self.s[self.at],
+                        b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'
+                    )
                 {
                     self.at += 1;
                 }
@@ -1307,7 +1312,10 @@ impl JsonParser<'_> {
                     return String::from_utf8(out).map_err(|_| self.error("a string not UTF-8"));
                 }
                 Some(b'\\') => {
-                    let esc = *self.s.get(self.at + 1).ok_or_else(|| self.error("a bad escape"))?;
+                    let esc = *self
+                        .s
+                        .get(self.at + 1)
+                        .ok_or_else(|| self.error("a bad escape"))?;
                     self.at += 2;
                     match esc {
                         b'"' | b'\\' | b'/' => out.push(esc),
@@ -1899,7 +1907,10 @@ mod tests {
             ("", "a value expected"),
             ("{\"metrics\": {}} x", "text after"),
             ("{\"metrics\": {\"a\": {\"median\": 1}}}", "\"max\""),
-            ("{\"metrics\": {\"a\": {\"median\": 1.5, \"max\": 2}}}", "\"median\""),
+            (
+                "{\"metrics\": {\"a\": {\"median\": 1.5, \"max\": 2}}}",
+                "\"median\"",
+            ),
             ("{\"board\": \"x\"}", "no \"metrics\""),
             ("{\"metrics\": {\"a\" {}}}", "no ':'"),
             ("{\"metrics\": [1,]}", "line 1"),
@@ -1922,13 +1933,22 @@ mod tests {
         });
         let old = vec![
             ("frame_free".to_string(), Saved { median: 5, max: 6 }),
-            ("frame_alloc".to_string(), Saved { median: 20, max: 40 }),
+            (
+                "frame_alloc".to_string(),
+                Saved {
+                    median: 20,
+                    max: 40,
+                },
+            ),
             ("map_page".to_string(), Saved { median: 0, max: 30 }),
             ("gone_since".to_string(), Saved { median: 8, max: 9 }),
         ];
         let t = compare_table("old.json", &old, &new);
         let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines[0], "compared with old.json (old) (median and max, instructions)");
+        assert_eq!(
+            lines[0],
+            "compared with old.json (old) (median and max, instructions)"
+        );
         let row = |name: &str| {
             let line = lines
                 .iter()
@@ -1937,7 +1957,10 @@ mod tests {
             line.split_whitespace().skip(1).collect::<Vec<_>>()
         };
         // Both sides: halved median, max unchanged.
-        assert_eq!(row("frame_alloc"), ["20", "10", "-50.0%", "40", "40", "+0.0%"]);
+        assert_eq!(
+            row("frame_alloc"),
+            ["20", "10", "-50.0%", "40", "40", "+0.0%"]
+        );
         // One side only, either way; a zero old figure has no percentage.
         assert_eq!(row("frame_free"), ["5", "-", "-", "6", "-", "-"]);
         assert_eq!(row("brand_new"), ["-", "2", "-", "-", "3", "-"]);
@@ -1955,11 +1978,23 @@ mod tests {
     #[test]
     fn expected_metrics_follow_the_ram_and_the_run() {
         let mut r = parse(&sample_output_plain()).unwrap();
-        assert!(r.expected().contains(&"boot_to_first_task_256m".to_string()));
-        assert!(!r.expected().contains(&"boot_to_first_task_512m".to_string()));
+        assert!(
+            r.expected()
+                .contains(&"boot_to_first_task_256m".to_string())
+        );
+        assert!(
+            !r.expected()
+                .contains(&"boot_to_first_task_512m".to_string())
+        );
         r.ram_mib = 512;
-        assert!(r.expected().contains(&"boot_to_first_task_512m".to_string()));
-        assert!(!r.expected().contains(&"boot_to_first_task_256m".to_string()));
+        assert!(
+            r.expected()
+                .contains(&"boot_to_first_task_512m".to_string())
+        );
+        assert!(
+            !r.expected()
+                .contains(&"boot_to_first_task_256m".to_string())
+        );
         r.boot_only = true;
         assert_eq!(r.expected(), ["boot_to_first_task_512m"]);
         // A full run checked against a board of other RAM is refused.
@@ -1968,7 +2003,11 @@ mod tests {
             ram_size: 512 << 20,
             ..*vexpress()
         };
-        assert!(r.check(&big, Profiler::Off).unwrap_err().contains("256 MiB"));
+        assert!(
+            r.check(&big, Profiler::Off)
+                .unwrap_err()
+                .contains("256 MiB")
+        );
         assert_eq!(r.check(vexpress(), Profiler::Off), Ok(()));
     }
 
@@ -1996,8 +2035,18 @@ mod tests {
         let c = parse_args(&args("--compare base.json")).unwrap().unwrap();
         assert_eq!(c.compare, Some(PathBuf::from("base.json")));
         assert_eq!(c.board.name, cli::DEFAULT_BOARD);
-        assert!(parse_args(&args("--compare")).unwrap_err().message.contains("FILE"));
-        assert_eq!(parse_args(&args("--compare a --compare b")).unwrap_err().status, 2);
+        assert!(
+            parse_args(&args("--compare"))
+                .unwrap_err()
+                .message
+                .contains("FILE")
+        );
+        assert_eq!(
+            parse_args(&args("--compare a --compare b"))
+                .unwrap_err()
+                .status,
+            2
+        );
         if let [a, b, ..] = board::ALL {
             let two = format!("--board {} --board {}", a.name, b.name);
             assert_eq!(parse_args(&args(&two)).unwrap_err().status, 2);

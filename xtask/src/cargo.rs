@@ -182,7 +182,9 @@ pub fn build_kernel_bin_with_ram(board: &Board, bin: &str, ram_mib: u32) -> Resu
     build_user_programs(board)?;
     let dir = target_dir().join(format!("{}-{ram_mib}m", board.name));
     let mut command = image_build_in(board, "kernel", false, &dir);
-    command.env(RAM_ENV, ram_mib.to_string()).args(["--bin", bin]);
+    command
+        .env(RAM_ENV, ram_mib.to_string())
+        .args(["--bin", bin]);
     run_build(
         command,
         &format!("the {bin} image for {} with {ram_mib} MiB", board.name),

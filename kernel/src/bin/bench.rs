@@ -100,6 +100,13 @@ kernel::entry!(main);
 /// `boot_to_first_task_<MiB>m`, so it stops after that.
 const BOOT_ONLY: bool = option_env!("KERNEL_RAM_MIB").is_some();
 
+/// For reading instruction traces, not for `cargo xtask bench`: built with
+/// `RTK_BENCH_ONLY=<workload>`, the image runs that one workload (after the
+/// boot, calibration and image records) and skips the others, so that a
+/// QEMU trace (`-d in_asm,exec,nochain`) of it stays small. Its report is
+/// incomplete on purpose: the xtask would refuse it.
+const ONLY: Option<&str> = option_env!("RTK_BENCH_ONLY");
+
 /// QEMU's `-icount shift=`: one instruction is `2^ICOUNT_SHIFT` ns.
 const ICOUNT_SHIFT: u32 = 4;
 /// Samples per metric.
@@ -252,7 +259,10 @@ fn pause_profiler() {
 /// masked while it ran (the benchmark's own printing of reports left out),
 /// in instructions, where IRQs were masked and where they came back on, and
 /// how many windows there were. Without the profiler built in, just runs it.
-fn workload<R>(name: &str, f: impl FnOnce() -> R) -> R {
+fn workload<R: Default>(name: &str, f: impl FnOnce() -> R) -> R {
+    if ONLY.is_some_and(|only| only != name) {
+        return R::default();
+    }
     *WORKLOAD_IRQSOFF.lock() = (None, 0);
     irqsoff::reset();
     let r = f();
@@ -1293,12 +1303,14 @@ fn main() {
     workload("hard_mmap_section", hard_mmap_section);
     let kills = workload("wakeup_latency_hard_isolated_crash", wakeup_latency_crash);
     println!("BENCH crash kills={kills} mapped_kib={CRASH_KIB}");
-    let (mapper, busy) = start_load();
-    for class in classes {
-        workload(&wakeup_name(class, "loaded"), || {
-            wakeup_latency(class, true)
-        });
+    if ONLY.is_none_or(|only| only.ends_with("_loaded")) {
+        let (mapper, busy) = start_load();
+        for class in classes {
+            workload(&wakeup_name(class, "loaded"), || {
+                wakeup_latency(class, true)
+            });
+        }
+        end_load(mapper, busy);
     }
-    end_load(mapper, busy);
     println!("BENCH end metrics={}", METRICS.load(Ordering::Relaxed));
 }

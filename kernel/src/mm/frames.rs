@@ -412,25 +412,36 @@ impl<'a> FrameAllocator<'a> {
 
     /// The block containing `phys`: its first page's address and state
     /// (`Free` or `Allocated`), or `None` for reserved or unmanaged pages.
-    /// O(MAX_ORDER): it tries the aligned block start at each order.
+    ///
+    /// The block starts at the page's aligned start for one of the orders
+    /// (only a block's first page carries its state), so it tries those:
+    /// the page itself and the 1 MiB block first, the two common cases (a
+    /// page allocated alone, a page inside a section-sized block: found in
+    /// one or two steps), then the orders between. O(MAX_ORDER) at most.
+    #[inline]
     pub fn block_of(&self, phys: u32) -> Option<(u32, PageState)> {
         let pfn = self.base_pfn + self.index(phys)? as u32;
-        for k in 0..=MAX_ORDER {
+        // Order 0: the page itself.
+        match self.descs[(pfn - self.base_pfn) as usize].state {
+            st @ (PageState::Free { .. } | PageState::Allocated { .. }) => {
+                return Some((pfn << PAGE_SHIFT, st));
+            }
+            PageState::Reserved => return None,
+            PageState::Tail => {}
+        }
+        let at = |k: u8| -> Option<(u32, PageState)> {
             let head = pfn & !((1 << k) - 1);
-            let Some(h) = head.checked_sub(self.base_pfn) else {
-                break;
-            };
+            let h = head.checked_sub(self.base_pfn)?;
             match self.descs[h as usize].state {
                 st @ (PageState::Free { order } | PageState::Allocated { order })
                     if pfn - head < 1 << order =>
                 {
-                    return Some((head << PAGE_SHIFT, st));
+                    Some((head << PAGE_SHIFT, st))
                 }
-                PageState::Reserved if k == 0 => return None,
-                _ => {}
+                _ => None,
             }
-        }
-        None
+        };
+        at(MAX_ORDER).or_else(|| (1..MAX_ORDER).find_map(at))
     }
 
     /// Sets the owner of the allocated block whose first page holds `phys`.
@@ -881,12 +892,27 @@ mod tests {
     #[test]
     fn one_pass_refuses_bad_ranges() {
         let p = |a: u32, b: u32| (page(a), page(b));
-        assert_eq!(one_pass(&[p(5, 9), p(2, 4)]).unwrap_err(), FrameError::NotReserved);
-        assert_eq!(one_pass(&[p(2, 9), p(8, 12)]).unwrap_err(), FrameError::NotReserved);
+        assert_eq!(
+            one_pass(&[p(5, 9), p(2, 4)]).unwrap_err(),
+            FrameError::NotReserved
+        );
+        assert_eq!(
+            one_pass(&[p(2, 9), p(8, 12)]).unwrap_err(),
+            FrameError::NotReserved
+        );
         assert_eq!(one_pass(&[p(4, 2)]).unwrap_err(), FrameError::BadRange);
-        assert_eq!(one_pass(&[(page(1) + 8, page(3))]).unwrap_err(), FrameError::Misaligned);
-        assert_eq!(one_pass(&[p(0, PAGES as u32 + 1)]).unwrap_err(), FrameError::NotManaged);
-        assert_eq!(one_pass(&[(BASE - PAGE_SIZE, page(1))]).unwrap_err(), FrameError::NotManaged);
+        assert_eq!(
+            one_pass(&[(page(1) + 8, page(3))]).unwrap_err(),
+            FrameError::Misaligned
+        );
+        assert_eq!(
+            one_pass(&[p(0, PAGES as u32 + 1)]).unwrap_err(),
+            FrameError::NotManaged
+        );
+        assert_eq!(
+            one_pass(&[(BASE - PAGE_SIZE, page(1))]).unwrap_err(),
+            FrameError::NotManaged
+        );
         // Adjacent ranges and empty ones are fine: they coalesce like one
         // (same blocks; the lists may be linked in another order).
         let blocks = |r: &[(u32, u32)]| {
@@ -895,13 +921,60 @@ mod tests {
             (states, counts, free)
         };
         assert!(
-            blocks(&[p(0, 300), p(300, 300), p(300, PAGES as u32)]) == blocks(&[p(0, PAGES as u32)])
+            blocks(&[p(0, 300), p(300, 300), p(300, PAGES as u32)])
+                == blocks(&[p(0, PAGES as u32)])
         );
         let mut mem = vec![MaybeUninit::<PageDesc>::uninit(); 4];
         assert_eq!(
             FrameAllocator::with_free_ranges(BASE + 1, &mut mem, &[]).err(),
             Some(FrameError::Misaligned)
         );
+    }
+
+    /// The walk `block_of` used to do: up from the page, order by order.
+    fn block_by_walk(fa: &FrameAllocator, phys: u32) -> Option<(u32, PageState)> {
+        let pfn = phys >> PAGE_SHIFT;
+        for k in 0..=MAX_ORDER {
+            let head = pfn & !((1 << k) - 1);
+            let i = (head << PAGE_SHIFT).checked_sub(BASE)? >> PAGE_SHIFT;
+            match fa.descs[i as usize].state {
+                st @ (PageState::Free { order } | PageState::Allocated { order })
+                    if pfn - head < 1 << order =>
+                {
+                    return Some((head << PAGE_SHIFT, st));
+                }
+                PageState::Reserved if k == 0 => return None,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// `block_of` finds, for every page, the block the walk finds.
+        #[test]
+        fn block_of_equals_the_walk(
+            ranges in ranges(),
+            orders in prop::collection::vec(0u8..=MAX_ORDER, 0..40),
+            frees in prop::collection::vec(any::<bool>(), 40),
+        ) {
+            let mut descs = vec![PageDesc::new(); PAGES];
+            let mut fa = FrameAllocator::new(BASE, &mut descs).unwrap();
+            for &(s, e) in &ranges {
+                fa.add_free_range(page(s), page(e)).unwrap();
+            }
+            let live: Vec<(u32, u8)> =
+                orders.iter().filter_map(|&o| fa.alloc(o).ok().map(|p| (p, o))).collect();
+            for (&(p, o), &f) in live.iter().zip(&frees) {
+                if f {
+                    fa.free(p, o).unwrap();
+                }
+            }
+            for i in 0..PAGES as u32 {
+                prop_assert_eq!(fa.block_of(page(i) + 7), block_by_walk(&fa, page(i)));
+            }
+        }
     }
 
     fn descs_snapshot(fa: &FrameAllocator) -> Vec<PageDesc> {

@@ -20,7 +20,6 @@
 //! works without it.
 
 use super::frames::{FrameAllocator, FrameError, MAX_ORDER, PAGE_SIZE, PageDesc, PageState};
-use core::mem::MaybeUninit;
 use super::l2pool::{self, L2Pool};
 use crate::boot::BootInfo;
 use crate::layout::phys_to_virt;
@@ -30,6 +29,7 @@ use crate::{BOARD, println};
 use arch::mmu::descriptor::{Attrs, L1Entry};
 use arch::mmu::ioremap::{IoError, IoRemap};
 use arch::mmu::pmap::{Pmap, PmapError, PmapStats, Size, TableSource, Translation};
+use core::mem::MaybeUninit;
 
 /// Highest virtual address (exclusive) the kernel pmap manages: the last MiB
 /// (high vectors) is left alone.

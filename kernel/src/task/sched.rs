@@ -775,6 +775,9 @@ pub fn on_reschedule(frame: &mut TrapFrame) -> *mut TrapFrame {
     let mut guard = SCHED.lock();
     match guard.as_mut() {
         Some(s) => {
+            if frame.r[0] == arch::trap::RESCHEDULE_YIELD {
+                s.yielding = true;
+            }
             let direct = s.handoff.take();
             s.switch_to(frame, time::now(), direct)
         }
@@ -893,8 +896,8 @@ pub fn preempt_point() {
 
 /// Gives the CPU to the next ready thread of the same priority, if any.
 pub fn yield_now() {
-    with(|s| s.yielding = true);
-    arch::trap::reschedule();
+    // The trap path sets `yielding` from the saved r0 (no lock here).
+    arch::trap::reschedule_yield();
 }
 
 /// Sleeps until the clock reads `at` (absolute, so periodic loops do not
