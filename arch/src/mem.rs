@@ -159,6 +159,81 @@ core::arch::global_asm!(
     ".size rtk_zero_chunks, . - rtk_zero_chunks",
 );
 
+// `memcpy` (and the EABI's `__aeabi_memcpy`, `__aeabi_memcpy4`,
+// `__aeabi_memcpy8`, which the compiler calls for struct moves and slice
+// copies), in place of compiler_builtins' weak ones, whose aligned loop
+// takes four instructions per word and whose misaligned one more: here the
+// destination is brought to a word boundary with byte copies, then eight
+// words at a time go through r3-r10 (`ldm`/`stm`, or eight `ldr` when the
+// source is not word aligned: the boot stub clears SCTLR.A, so `ldr` may be
+// unaligned on Normal memory), then words, then the last bytes.
+// r0 = dst (returned as is), r1 = src, r2 = n; r12 is the destination
+// cursor (r4-r10 saved around the block loops).
+#[cfg(target_arch = "arm")]
+core::arch::global_asm!(
+    ".section .text.rtk_memcpy, \"ax\"",
+    ".global memcpy",
+    ".global __aeabi_memcpy",
+    ".global __aeabi_memcpy4",
+    ".global __aeabi_memcpy8",
+    ".type memcpy, %function",
+    ".type __aeabi_memcpy, %function",
+    ".type __aeabi_memcpy4, %function",
+    ".type __aeabi_memcpy8, %function",
+    ".p2align 2",
+    "memcpy:",
+    "__aeabi_memcpy:",
+    "__aeabi_memcpy4:",
+    "__aeabi_memcpy8:",
+    "    mov r12, r0",
+    "0:  tst r12, #3",
+    "    beq 1f",
+    "    cmp r2, #0",
+    "    bxeq lr",
+    "    ldrb r3, [r1], #1",
+    "    strb r3, [r12], #1",
+    "    sub r2, r2, #1",
+    "    b 0b",
+    "1:  cmp r2, #32",
+    "    blo 3f",
+    "    push {{r4-r10}}",
+    "    tst r1, #3",
+    "    bne 4f",
+    "2:  ldm r1!, {{r3-r10}}",
+    "    stm r12!, {{r3-r10}}",
+    "    sub r2, r2, #32",
+    "    cmp r2, #32",
+    "    bhs 2b",
+    "    b 5f",
+    "4:  ldr r3, [r1], #4",
+    "    ldr r4, [r1], #4",
+    "    ldr r5, [r1], #4",
+    "    ldr r6, [r1], #4",
+    "    ldr r7, [r1], #4",
+    "    ldr r8, [r1], #4",
+    "    ldr r9, [r1], #4",
+    "    ldr r10, [r1], #4",
+    "    stm r12!, {{r3-r10}}",
+    "    sub r2, r2, #32",
+    "    cmp r2, #32",
+    "    bhs 4b",
+    "5:  pop {{r4-r10}}",
+    "3:  cmp r2, #4",
+    "    blo 6f",
+    "    ldr r3, [r1], #4",
+    "    str r3, [r12], #4",
+    "    sub r2, r2, #4",
+    "    b 3b",
+    "6:  cmp r2, #0",
+    "    bxeq lr",
+    "7:  ldrb r3, [r1], #1",
+    "    strb r3, [r12], #1",
+    "    subs r2, r2, #1",
+    "    bne 7b",
+    "    bx lr",
+    ".size memcpy, . - memcpy",
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
