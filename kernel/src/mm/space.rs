@@ -240,6 +240,22 @@ pub fn alloc_task_frames(order: u8) -> Result<u32, FrameError> {
     })
 }
 
+/// [`alloc_task_frames`] that also records `owner` on the block, under the
+/// same hold of the lock (a process's page: one lock round trip, not two).
+pub fn alloc_task_frames_owned(order: u8, owner: u16) -> Result<u32, FrameError> {
+    with(|mm| {
+        let want = 1usize << order.min(MAX_ORDER);
+        if mm.frames.free_pages() < want + KERNEL_RESERVE_PAGES {
+            return Err(FrameError::OutOfMemory);
+        }
+        let phys = mm.frames.alloc(order)?;
+        mm.frames
+            .set_owner(phys, owner)
+            .expect("a block just allocated");
+        Ok(phys)
+    })
+}
+
 /// Monotonic allocation counters: successful frame allocations (every
 /// order, L2 table and heap growth frames included) and heap allocations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -501,9 +501,7 @@ impl Task {
         if self.class.is_hard() {
             return self.reserve.pop().ok_or(ProcError::NoMemory);
         }
-        let phys = crate::mm::alloc_task_frames(0)?;
-        crate::mm::with(|mm| mm.frames.set_owner(phys, self.pid + 1)).ok();
-        Ok(phys)
+        Ok(crate::mm::alloc_task_frames_owned(0, self.pid + 1)?)
     }
 
     /// Maps one granule; `own` says `pa` is a frame the task took for itself
@@ -631,11 +629,36 @@ impl Task {
     fn unmap_range(&mut self, start: u32, len: u32, backing: Backing) {
         let g = self.class.granule();
         for va in (start..start + len).step_by(g as usize) {
-            if let Some(pa) = self.unmap_one(va)
-                && backing != Backing::Device
-            {
-                self.release_frame(pa & !(g - 1));
-            }
+            self.unmap_release(va, backing);
+        }
+    }
+
+    /// Unmaps the granule at `va` and gives back the frame behind it (RAM
+    /// regions): [`Task::unmap_one`] then [`Task::release_frame`], but for a
+    /// soft isolated task's page both under one hold of the memory
+    /// manager's lock (one round trip, not two).
+    fn unmap_release(&mut self, va: u32, backing: Backing) {
+        let g = self.class.granule();
+        if backing != Backing::Device
+            && !self.class.is_hard()
+            && let Some(p) = self.space.as_mut()
+        {
+            let size = self.class.size();
+            crate::mm::with(|mm| {
+                let Ok(pa) = p.unmap(va, size, &mut mm.tables()) else {
+                    return;
+                };
+                mm.note_unmapped(pa);
+                let frame = pa & !(g - 1);
+                let _ = mm.frames.set_owner(frame, 0);
+                let _ = mm.frames.free(frame, 0);
+            });
+            return;
+        }
+        if let Some(pa) = self.unmap_one(va)
+            && backing != Backing::Device
+        {
+            self.release_frame(pa & !(g - 1));
         }
     }
 
@@ -662,11 +685,7 @@ impl Task {
             if empty {
                 self.regions.pop();
             }
-            if let Some(pa) = self.unmap_one(va)
-                && backing != Backing::Device
-            {
-                self.release_frame(pa & !(g - 1));
-            }
+            self.unmap_release(va, backing);
         }
         while !self.reserve.is_empty() {
             if steps == 0 {
