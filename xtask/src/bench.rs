@@ -13,14 +13,21 @@
 //! Some figures are measured in user mode: the image starts the `bench_*`
 //! programs of `user/src/bin/` as processes and reads what they leave behind.
 //!
-//! The image is built and booted twice ([`Profiler`]):
+//! The image is built and booted three times ([`Profiler`]):
 //!
 //! 1. without the IRQs-off profiler: its figures are the performance table,
 //!    the JSON's `metrics` and the histograms;
 //! 2. with it (kernel feature `irqsoff`), whose hook runs on every IRQ mask
 //!    and unmask and so adds to every figure: this run gives, per workload,
 //!    the longest stretch IRQs stayed masked (`irqs_off_max`, instructions)
-//!    and where, and its own figures only to show what the profiler costs.
+//!    and where, and its own figures only to show what the profiler costs;
+//! 3. built for the other of 256 and 512 MiB of RAM than the board's
+//!    (`KERNEL_RAM_MIB`, in its own target directory), without the
+//!    profiler: a boot-only run for `boot_to_first_task_<MiB>m`, merged
+//!    into the first run's figures.
+//!
+//! With `--compare FILE` it then prints the figures beside those of a JSON
+//! file it wrote before ([`saved_metrics`], [`compare_table`]).
 //!
 //! This command checks each run (exit status, the calibration of ticks
 //! against a block of known length, every metric present with enough
