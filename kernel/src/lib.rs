@@ -17,6 +17,8 @@ pub mod board;
 pub mod console;
 #[cfg(target_os = "none")]
 pub mod context;
+#[cfg(target_os = "none")]
+pub mod ipc;
 pub mod irqsoff;
 pub mod layout;
 pub mod loader;

@@ -112,6 +112,8 @@ fn main() {
         budget,
         devices: &[],
         arg,
+        threads: 0,
+        endpoints: &[],
     };
     let hard_iso = process::spawn_process(
         &spec("hard-periodic", Class::HardIsolated, 3, 0, RUN_MS / 2 + 50),

@@ -48,6 +48,8 @@ pub fn spec(
         budget: 0,
         devices: &[],
         arg,
+        threads: 0,
+        endpoints: &[],
     }
 }
 

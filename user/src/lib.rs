@@ -144,3 +144,193 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     println!("user panic: {}", info.message());
     exit(101)
 }
+
+/// A thread's entry: `fn(arg) -> !` (it ends with [`thread_exit`]).
+pub type ThreadEntry = extern "C" fn(u32) -> !;
+
+/// Starts a thread of this process at `entry(arg)` on the stack whose top
+/// is `stack` (8-byte aligned, memory this process mapped), at `priority`
+/// (no higher than the process's own). Returns its thread id.
+pub fn thread_create(
+    entry: ThreadEntry,
+    stack: *mut u8,
+    arg: u32,
+    priority: u32,
+) -> Result<u32, Errno> {
+    check(
+        syscall(
+            abi::THREAD_CREATE,
+            [entry as usize as u32, stack as u32, arg, priority],
+        )
+        .0,
+    )
+}
+
+/// Ends the calling thread with `code` for its joiner (from the first
+/// thread: ends the process, as [`exit`]).
+pub fn thread_exit(code: i32) -> ! {
+    syscall(abi::THREAD_EXIT, [code as u32, 0, 0, 0]);
+    unreachable!("the kernel does not return from thread_exit")
+}
+
+/// Waits for thread `tid` of this process to end; returns its exit code.
+pub fn thread_join(tid: u32) -> Result<i32, Errno> {
+    check(syscall(abi::THREAD_JOIN, [tid, 0, 0, 0]).0).map(|c| c as i32)
+}
+
+/// Sets the calling thread's TLS pointer (the TPIDRURO register).
+pub fn set_tls(value: u32) {
+    syscall(abi::SET_TLS, [value, 0, 0, 0]);
+}
+
+/// The calling thread's TLS pointer (reads TPIDRURO: no system call).
+pub fn tls() -> u32 {
+    #[cfg(target_arch = "arm")]
+    {
+        let v: u32;
+        // SAFETY: reads the user read-only thread-ID register.
+        unsafe {
+            core::arch::asm!("mrc p15, 0, {}, c13, c0, 3", out(reg) v, options(nomem, nostack))
+        };
+        v
+    }
+    #[cfg(not(target_arch = "arm"))]
+    0
+}
+
+/// A message received (or a reply): four words and the length of the
+/// long part now in the buffer given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Msg {
+    /// The words sent in registers.
+    pub words: [u32; 4],
+    /// Bytes of the long message in the buffer.
+    pub len: u32,
+    /// `recv`: the sender's process id.
+    pub badge: u32,
+}
+
+/// Raw IPC system call: r0-r4, r5, r6, r8 in; r0-r4, r6 out (see the ABI
+/// table).
+#[inline(always)]
+fn ipc_syscall(nr: u32, r0: u32, words: [u32; 4], buf: u32, r6: u32, r8: u32) -> (u32, Msg) {
+    #[cfg(target_arch = "arm")]
+    {
+        let (o0, o1, o2, o3, o4, o6): (u32, u32, u32, u32, u32, u32);
+        // SAFETY: the kernel changes r0-r4 and r6 only and touches memory
+        // only through its checked copies. r6 is LLVM's base pointer and
+        // cannot be named: it is saved and restored around the call.
+        unsafe {
+            core::arch::asm!(
+                "push {{r6}}",
+                "mov r6, {r6}",
+                "svc #0",
+                "mov {o6}, r6",
+                "pop {{r6}}",
+                r6 = in(reg) r6,
+                o6 = lateout(reg) o6,
+                inout("r0") r0 => o0,
+                inout("r1") words[0] => o1,
+                inout("r2") words[1] => o2,
+                inout("r3") words[2] => o3,
+                inout("r4") words[3] => o4,
+                in("r5") buf,
+                in("r7") nr,
+                in("r8") r8,
+            )
+        };
+        (
+            o0,
+            Msg {
+                words: [o1, o2, o3, o4],
+                len: o0,
+                badge: o6,
+            },
+        )
+    }
+    #[cfg(not(target_arch = "arm"))]
+    {
+        let _ = (nr, r0, words, buf, r6, r8);
+        (Errno::NoSys.to_ret(), Msg::default())
+    }
+}
+
+/// Calls endpoint `ep` (an index into this process's grants) with `words`
+/// and the first `send` bytes of `buf` as the long message, waiting at most
+/// `timeout_us` (0: no limit). The reply's words come back, its long part
+/// in `buf`.
+pub fn call(
+    ep: u32,
+    words: [u32; 4],
+    buf: &mut [u8],
+    send: usize,
+    timeout_us: u32,
+) -> Result<Msg, Errno> {
+    let cap = buf.len().min(abi::MSG_MAX as usize) as u32;
+    let len = send.min(buf.len()) as u32;
+    let (r, m) = ipc_syscall(
+        abi::CALL,
+        ep,
+        words,
+        buf.as_mut_ptr() as u32,
+        len | cap << 16,
+        timeout_us,
+    );
+    check(r).map(|_| m)
+}
+
+/// [`call`] with words only, no timeout.
+pub fn call_words(ep: u32, words: [u32; 4]) -> Result<[u32; 4], Errno> {
+    call(ep, words, &mut [], 0, 0).map(|m| m.words)
+}
+
+/// Waits for a call on endpoint `ep` (at most `timeout_us`, 0: no limit);
+/// its long part lands in `buf`. The caller waits for [`reply`].
+pub fn recv(ep: u32, buf: &mut [u8], timeout_us: u32) -> Result<Msg, Errno> {
+    let cap = buf.len().min(abi::MSG_MAX as usize) as u32;
+    let (r, m) = ipc_syscall(
+        abi::RECV,
+        ep,
+        [0; 4],
+        buf.as_mut_ptr() as u32,
+        cap,
+        timeout_us,
+    );
+    check(r).map(|_| m)
+}
+
+/// Answers the call last received, once: `words` and `data` as the long
+/// part.
+pub fn reply(words: [u32; 4], data: &[u8]) -> Result<(), Errno> {
+    let (r, _) = ipc_syscall(
+        abi::REPLY,
+        0,
+        words,
+        data.as_ptr() as u32,
+        data.len() as u32,
+        0,
+    );
+    check(r).map(|_| ())
+}
+
+/// [`reply`] with `words` and the first `send` bytes of `buf`, then
+/// [`recv`] on `ep` into `buf`, in one system call.
+pub fn reply_recv(
+    ep: u32,
+    words: [u32; 4],
+    buf: &mut [u8],
+    send: usize,
+    timeout_us: u32,
+) -> Result<Msg, Errno> {
+    let cap = buf.len().min(abi::MSG_MAX as usize) as u32;
+    let len = send.min(buf.len()) as u32;
+    let (r, m) = ipc_syscall(
+        abi::REPLY_RECV,
+        ep,
+        words,
+        buf.as_mut_ptr() as u32,
+        len | cap << 16,
+        timeout_us,
+    );
+    check(r).map(|_| m)
+}

@@ -769,6 +769,8 @@ fn program_metric(metric: &str, program: &'static str, class: Class, budget: u32
         budget,
         devices: &TIMER,
         arg: start_us,
+        threads: 0,
+        endpoints: &[],
     };
     let mailbox = run_program(&spec, program, start_ns);
     let (data, empty) = mailbox.data();
@@ -795,6 +797,8 @@ fn process_switch() {
         budget: 0,
         devices: &TIMER,
         arg: start_us,
+        threads: 0,
+        endpoints: &[],
     };
     let elf = elf("bench_switch");
     let a = process::spawn_process(&spec("bench-switch-a"), elf).expect("start switch a");
@@ -870,6 +874,8 @@ fn process_create_exit() {
         budget: 0,
         devices: &[],
         arg: 0,
+        threads: 0,
+        endpoints: &[],
     };
     let elf = elf("bench_exit");
     let cycle = || {
@@ -912,6 +918,8 @@ fn first_task() -> u32 {
         budget: 0,
         devices: &TIMER,
         arg: va,
+        threads: 0,
+        endpoints: &[],
     };
     let pid = process::spawn_process(&spec, elf("bench_boot")).expect("start the first task");
     let mapped = process::with_task(pid, |t| t.map_device(0)).expect("the first task");
@@ -1013,6 +1021,8 @@ fn start_load() -> (u16, task::ThreadId) {
         budget: 0,
         devices: &[],
         arg: 0,
+        threads: 0,
+        endpoints: &[],
     };
     let mapper = process::spawn_process(&spec, elf("mapper")).expect("start the mapper");
     let busy = task::spawn("load-busy", LOAD_PRIORITY, busy).expect("start the busy thread");
@@ -1075,6 +1085,8 @@ fn wakeup_latency(class: Class, loaded: bool) {
             budget: if class.is_hard() { 1 << 20 } else { 0 },
             devices: &TIMER,
             arg: start_us,
+            threads: 0,
+            endpoints: &[],
         };
         let mailbox = run_program(&spec, "bench_hard_wakeup", start_ns);
         record_lateness(mailbox, start_ns);
@@ -1086,6 +1098,8 @@ fn wakeup_latency(class: Class, loaded: bool) {
             budget: 0,
             devices: &[],
             arg: 0,
+            threads: 0,
+            endpoints: &[],
         };
         let start = time::now() + KERNEL_SETTLE_NS;
         KERNEL_START.store(start, Ordering::Relaxed);
@@ -1140,6 +1154,8 @@ fn wakeup_latency_crash() -> u32 {
         budget: 1 << 20,
         devices: &TIMER,
         arg: start_us,
+        threads: 0,
+        endpoints: &[],
     };
     let free = kernel::mm::stats().free_pages;
     let hard =
@@ -1156,6 +1172,8 @@ fn wakeup_latency_crash() -> u32 {
         budget: CRASH_KIB * 1024,
         devices: &[],
         arg: CRASH_KIB,
+        threads: 0,
+        endpoints: &[],
     };
     let mut kills = 0u32;
     while process::with_task(hard, |t| t.exit)

@@ -42,8 +42,10 @@
 
 mod end;
 mod loader;
+mod threads;
 
-pub use end::{Death, End, exit_current, init, kill_current, wait};
+pub use end::{Death, End, die_in_syscall, exit_current, init, kill_current, wait};
+pub use threads::{DEFAULT_SOFT_THREADS, thread_create, thread_exit, thread_join};
 
 use crate::layout::{KTASK_START, USER_END, USER_START};
 use crate::loader::elf::{ElfError, ElfImage, Limits};
@@ -59,7 +61,7 @@ use arch::mmu::descriptor::{Access, Attrs, MemType};
 use arch::mmu::pmap::{Pmap, PmapError, PmapStats, Size};
 use arch::trap::TrapFrame;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 /// The most tasks that can exist at once.
 pub const MAX_TASKS: usize = 32;
@@ -149,6 +151,12 @@ pub struct Spec<'a> {
     pub devices: &'a [Device],
     /// Passed to the task's entry in r0.
     pub arg: u32,
+    /// Threads an isolated process may create besides its first
+    /// (`thread_create`). Hard: admitted up front, exactly this many; soft:
+    /// 0 means [`DEFAULT_SOFT_THREADS`].
+    pub threads: u8,
+    /// IPC endpoints it may use, by index in this list (see `crate::ipc`).
+    pub endpoints: &'a [crate::ipc::Grant],
 }
 
 /// Why a task could not be created or an operation was refused. A failed
@@ -230,8 +238,13 @@ pub struct Task {
     pub name: &'static str,
     /// Class.
     pub class: Class,
-    /// Its thread.
+    /// Its first thread (the one `wait` joins first).
     pub thread: ThreadId,
+    /// The highest priority (lowest number) its threads may have: the
+    /// spec's.
+    max_prio: u8,
+    /// Most threads it may have at once, its first included.
+    max_threads: u8,
     /// Isolated tasks: the address space (pmap over the task's L1 table).
     space: Option<Pmap<1024>>,
     /// Physical address of the 8 KiB block holding the L1 table (first 4 KiB)
@@ -269,6 +282,9 @@ pub const KILLED: i32 = -1000;
 struct Entry {
     /// The task's pid (a copy of `task.pid`, readable without its lock).
     pid: u16,
+    /// Its threads not yet joined (bit = thread index), readable from the
+    /// trap path, which ends them all when the process ends.
+    threads: AtomicU64,
     task: Mutex<Task>,
     end: IrqLock<Option<End>>,
 }
@@ -297,6 +313,7 @@ impl TaskRef {
             refs: AtomicUsize::new(1),
             entry: Entry {
                 pid: task.pid,
+                threads: AtomicU64::new(0),
                 task: Mutex::new(task),
                 end: IrqLock::new(None),
             },
@@ -453,6 +470,8 @@ impl Task {
             name,
             class,
             thread: ThreadId::new(0),
+            max_prio: 0,
+            max_threads: 1,
             space: None,
             l1_block: 0,
             window: KTASK_START + pid as u32 * KTASK_WINDOW,
@@ -867,6 +886,9 @@ fn start(
     };
     match start(pid) {
         Ok(thread) => {
+            if let Some(e) = get(pid) {
+                e.threads.fetch_or(1 << thread.index(), Ordering::Relaxed);
+            }
             with_task(pid, |t| t.thread = thread);
             // A task of higher priority than its creator runs at once.
             task::preempt_point();
@@ -905,6 +927,11 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
     let image = ElfImage::parse(elf, &limits).map_err(ProcError::BadElf)?;
     let pid = free_slot()?;
     let mut t = Task::new(pid, spec.name, spec.class)?;
+    t.max_prio = spec.priority;
+    t.max_threads = 1 + match (spec.class, spec.threads) {
+        (Class::SoftIsolated, 0) => DEFAULT_SOFT_THREADS,
+        (_, n) => n.min(task::MAX_THREADS as u8 / 2),
+    };
     t.devices
         .try_reserve_exact(spec.devices.len())
         .map_err(|_| ProcError::NoMemory)?;
@@ -927,6 +954,10 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
         tag: AsidTag::default(),
     };
     let frame = TrapFrame::user_thread(entry, sp, spec.arg);
+    if crate::ipc::grant(pid, spec.endpoints).is_err() {
+        t.teardown();
+        return Err(ProcError::TooMany);
+    }
     start(t, |pid| {
         task::spawn_frame(spec.name, spec.priority, frame, Some(space), Some(pid))
     })
@@ -946,6 +977,7 @@ pub fn spawn_kernel_task(spec: &Spec, f: fn(&'static mut [u8])) -> Result<u16, P
     if len > KTASK_WINDOW {
         return Err(ProcError::Invalid);
     }
+    crate::ipc::grant(pid, spec.endpoints).map_err(|_| ProcError::TooMany)?;
     if spec.class.is_hard() {
         loader::reserve(&mut t, len / SECTION)?;
     }

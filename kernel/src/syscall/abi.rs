@@ -21,6 +21,17 @@
 //! | 7 | `MUNMAP` | r0 = address, r1 = length | 0 |
 //! | 8 | `MPROTECT` | r0 = address, r1 = length, r2 = rights | 0 |
 //! | 9 | `MAP_DEVICE` | r0 = index of a device granted at creation | address of its registers |
+//! | 32 | `THREAD_CREATE` | r0 = entry, r1 = stack top, r2 = argument, r3 = priority | thread id |
+//! | 33 | `THREAD_EXIT` | r0 = exit code | does not return |
+//! | 34 | `THREAD_JOIN` | r0 = thread id | its exit code |
+//! | 35 | `SET_TLS` | r0 = value for TPIDRURO | 0 |
+//! | 36 | `CALL` | r0 = endpoint, r1-r4 = words, r5 = buffer, r6 = length \| capacity << 16, r8 = timeout (µs, 0 = none) | r0 = reply length, r1-r4 = reply words |
+//! | 37 | `RECV` | r0 = endpoint, r5 = buffer, r6 = capacity, r8 = timeout | r0 = length, r1-r4 = words, r6 = sender's pid |
+//! | 38 | `REPLY` | r1-r4 = words, r5 = buffer, r6 = length | 0 |
+//! | 39 | `REPLY_RECV` | r0 = endpoint, r1-r4 = reply words, r5 = buffer, r6 = reply length \| capacity << 16, r8 = timeout | as `RECV` |
+//!
+//! The IPC calls (36-39) use more registers than four: `r0`-`r6` and `r8`
+//! in, `r0`-`r6` out (see `kernel/src/ipc`).
 //!
 //! Lengths are rounded up to the caller's granularity: 4 KiB for soft
 //! isolated processes, 1 MiB for hard isolated ones. Every pointer and length
@@ -46,6 +57,30 @@ pub const MUNMAP: u32 = 7;
 pub const MPROTECT: u32 = 8;
 /// `map_device(index) -> addr`: a device granted at creation.
 pub const MAP_DEVICE: u32 = 9;
+
+/// `thread_create(entry, stack, arg, priority) -> tid`: a thread of the
+/// calling process.
+pub const THREAD_CREATE: u32 = 32;
+/// `thread_exit(code)`: ends the calling thread (the first thread: the
+/// process).
+pub const THREAD_EXIT: u32 = 33;
+/// `thread_join(tid) -> code`: waits for a thread of the process to end.
+pub const THREAD_JOIN: u32 = 34;
+/// `set_tls(value)`: the calling thread's TPIDRURO.
+pub const SET_TLS: u32 = 35;
+/// `call(ep, words, buf, len | cap << 16, timeout_us)`: sends a message on
+/// an endpoint and waits for the reply.
+pub const CALL: u32 = 36;
+/// `recv(ep, buf, cap, timeout_us)`: waits for a message on an endpoint.
+pub const RECV: u32 = 37;
+/// `reply(words, buf, len)`: answers the caller last received (once).
+pub const REPLY: u32 = 38;
+/// `reply_recv(ep, words, buf, len | cap << 16, timeout_us)`: `reply`, then
+/// `recv`, in one call.
+pub const REPLY_RECV: u32 = 39;
+
+/// Largest long message (bytes copied by the kernel) in either direction.
+pub const MSG_MAX: u32 = 4096;
 
 /// Readable.
 pub const PROT_READ: u32 = 1;
@@ -76,6 +111,13 @@ pub enum Errno {
     NoSys = 5,
     /// The address range is already (partly) mapped.
     Exists = 6,
+    /// An IPC wait ran past its timeout.
+    TimedOut = 9,
+    /// The other side of an IPC is gone: the server's process ended (or
+    /// it dropped the call), or the caller the reply was for.
+    PeerGone = 10,
+    /// A message is longer than [`MSG_MAX`] or than the receiver's buffer.
+    TooBig = 11,
 }
 
 impl Errno {
@@ -93,6 +135,9 @@ impl Errno {
                 3 => Errno::NoMem,
                 4 => Errno::Perm,
                 6 => Errno::Exists,
+                9 => Errno::TimedOut,
+                10 => Errno::PeerGone,
+                11 => Errno::TooBig,
                 _ => Errno::NoSys,
             })
         } else {

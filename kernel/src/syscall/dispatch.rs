@@ -89,6 +89,10 @@ pub fn handle(frame: &mut TrapFrame) -> *mut TrapFrame {
     arch::cpu::interrupts_enable();
     let next = dispatch(frame);
     arch::cpu::interrupts_disable();
+    // Its process ended while it was in the call: it ends here.
+    if core::ptr::eq(next, frame) && task::current_doomed() {
+        return process::die_in_syscall(frame);
+    }
     next
 }
 
@@ -142,6 +146,23 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
             let r = on(&mut |t| t.map_device(a0));
             ret(frame, r)
         }
+        abi::THREAD_CREATE => {
+            let r = process::thread_create(a0, a1, a2, frame.r[3]);
+            ret(frame, r)
+        }
+        abi::THREAD_EXIT => process::thread_exit(frame, a0 as i32),
+        abi::THREAD_JOIN => {
+            let r = process::thread_join(a0);
+            ret(frame, r)
+        }
+        abi::SET_TLS => {
+            task::set_tls(a0);
+            ret(frame, Ok(0))
+        }
+        abi::CALL => crate::ipc::sys_call(frame),
+        abi::RECV => crate::ipc::sys_recv(frame),
+        abi::REPLY => crate::ipc::sys_reply(frame),
+        abi::REPLY_RECV => crate::ipc::sys_reply_recv(frame),
         _ => ret(frame, Err(Errno::NoSys)),
     }
 }

@@ -14,7 +14,7 @@ use arch::mmu::descriptor::Attrs;
 use arch::mmu::pmap::Size;
 use arch::trap::TrapFrame;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
 
 /// Most threads that can exist at once (waiter sets are 64-bit masks).
 pub const MAX_THREADS: usize = 64;
@@ -95,7 +95,20 @@ pub struct Tcb {
     space: Option<Space>,
     /// The task (process or kernel-bound task) this thread belongs to.
     pid: Option<u16>,
+    /// User threads: TPIDRURO, loaded when the thread is switched in.
+    tls: u32,
+    /// Its process has ended: the thread dies at its next return to user
+    /// mode (see [`doom`]).
+    doomed: bool,
+    /// The highest priority lent by IPC clients (see `crate::ipc`);
+    /// [`NO_DONATION`] when none.
+    pub(crate) donated: u8,
+    /// Its `thread_exit` code, for `join_code`.
+    exit_code: i32,
 }
+
+/// [`Tcb::donated`] of a thread no IPC client lends a priority to.
+pub(crate) const NO_DONATION: u8 = PRIORITIES as u8;
 
 /// A user address space as the scheduler needs it: its L1 table and ASID.
 #[derive(Clone, Copy, Debug)]
@@ -138,6 +151,11 @@ pub struct Sched {
     /// A ready thread, not in the ready queue, that the next reschedule
     /// switches to (see [`Sched::hand_off`]).
     handoff: Option<ThreadId>,
+    /// Endpoints and the IPC state of every thread (see `crate::ipc`),
+    /// under this lock because every IPC step is a scheduling step.
+    /// (A static of its own, reached only through here: a few KiB, too
+    /// big for the boot stack the scheduler is built on.)
+    pub(crate) ipc: &'static mut crate::ipc::IpcState,
 }
 
 // SAFETY: the TCB pointers are owned by the scheduler (zone objects) and only
@@ -271,6 +289,10 @@ impl Tcb {
             timing: Timing::default(),
             space: None,
             pid: None,
+            tls: 0,
+            doomed: false,
+            donated: NO_DONATION,
+            exit_code: 0,
         }
     }
 }
@@ -407,6 +429,37 @@ impl Sched {
         self.handoff = Some(id);
     }
 
+    /// Takes `id` out of the sleep queue (a timed wait ended early).
+    #[inline]
+    pub(crate) fn cancel_sleep(&mut self, id: ThreadId) {
+        let _ = self.sleepers.remove(id);
+    }
+
+    /// The saved frame of `id`, a thread that is not running: for a user
+    /// thread stopped at the user boundary, its user registers.
+    #[inline]
+    pub(crate) fn frame_of(&mut self, id: ThreadId) -> *mut TrapFrame {
+        self.tcb(id).frame
+    }
+
+    /// Whether `id` runs in user mode (a thread of an isolated process).
+    #[inline]
+    pub(crate) fn is_user(&mut self, id: ThreadId) -> bool {
+        self.tcb(id).space.is_some()
+    }
+
+    /// Whether `id`'s process has ended (see [`doom`]).
+    #[inline]
+    pub(crate) fn is_doomed(&mut self, id: ThreadId) -> bool {
+        self.tcb(id).doomed
+    }
+
+    /// The task `id` belongs to.
+    #[inline]
+    pub(crate) fn pid_of(&mut self, id: ThreadId) -> Option<u16> {
+        self.tcb(id).pid
+    }
+
     /// Whether a thread of priority `prio` would outrank every thread in
     /// the ready queue.
     #[inline]
@@ -437,7 +490,8 @@ impl Sched {
         false
     }
 
-    fn insert_sleeper(&mut self, id: ThreadId, at: Instant) {
+    /// Puts `id` to sleep until `at` (a timed wait: IPC timeouts too).
+    pub(crate) fn insert_sleeper(&mut self, id: ThreadId, at: Instant) {
         let t = self.tcb(id);
         t.state = State::Sleeping;
         let prio = t.prio;
@@ -457,6 +511,9 @@ impl Sched {
     #[inline]
     fn wake_sleepers(&mut self, now: Instant) -> Option<ThreadId> {
         let (id, at) = self.sleepers.pop_due(now)?;
+        // A timed IPC wait that ran out: the IPC layer takes it out of its
+        // queue and tells it so.
+        crate::ipc::on_timeout(self, id);
         let cur_prio = self.tcb(self.current).prio;
         let ready_prio = self.ready.highest_priority();
         let t = self.tcb(id);
@@ -505,7 +562,7 @@ impl Sched {
     /// [`switch`](Self::switch), to `direct` if given: a ready thread not
     /// in the ready queue that outranks all that are (see `wake_sleepers`
     /// and [`Sched::hand_off`]).
-    fn switch_to(
+    pub(crate) fn switch_to(
         &mut self,
         frame: *mut TrapFrame,
         now: Instant,
@@ -555,6 +612,10 @@ impl Sched {
         }
         if next != cur {
             t.timing.switches += 1;
+            arch::cpu::set_user_tls(t.tls);
+            if t.doomed {
+                bury(t);
+            }
         }
         self.current = next;
         CURRENT.store(next.index() as u16, Ordering::Relaxed);
@@ -597,6 +658,7 @@ impl Sched {
     /// most at the dead thread's priority): the caller must switch to it
     /// at once or make it ready.
     fn retire(&mut self, id: ThreadId) -> Option<ThreadId> {
+        crate::ipc::thread_ended(self, id);
         let t = self.tcb(id);
         t.state = State::Exited;
         t.space = None;
@@ -687,6 +749,7 @@ pub fn init(main_prio: u8) {
         asids: Asids::new(),
         timer_at: None,
         handoff: None,
+        ipc: crate::ipc::IpcState::take(),
     };
     s.insert_tcb(main, main_tcb).expect("first TCB");
     s.tcb(main).state = State::Running;
@@ -945,6 +1008,12 @@ fn retire_current() {
 /// of a task is joined by `process::wait`, which also gives back the task's
 /// memory; joining it here instead leaves that memory to `wait` alone.
 pub fn join(id: ThreadId) -> Result<(), TaskError> {
+    join_code(id).map(|_| ())
+}
+
+/// [`join`], returning the code the thread gave [`syscall_thread_exit`]
+/// (0 if it ended otherwise).
+pub fn join_code(id: ThreadId) -> Result<i32, TaskError> {
     let irqs = arch::cpu::interrupts_disable();
     let r = with(|s| {
         let cur = s.current;
@@ -974,13 +1043,18 @@ pub fn join(id: ThreadId) -> Result<(), TaskError> {
         // If the reaper is freeing the stack right now, this waits for it
         // (lending it our priority), so every frame is back on return.
         free_stack(id, None);
-        if let Some(tcb) = with(|s| s.remove_tcb(id)) {
+        let (code, tcb) = with(|s| {
+            let code = s.try_tcb(id).map_or(0, |t| t.exit_code);
+            (code, s.remove_tcb(id))
+        });
+        if let Some(tcb) = tcb {
             free_tcb(tcb);
         }
         // Only now may the slot (and its stack window) go to a new thread.
         release_slot(id);
+        return Ok(code);
     }
-    r
+    r.map(|_| 0)
 }
 
 /// Serialises stack freeing between the reaper and joiners, so a joiner
@@ -1225,4 +1299,122 @@ pub fn try_current() -> Option<(&'static str, Option<u16>)> {
     let cur = s.current;
     let t = s.try_tcb(cur)?;
     Some((t.name, t.pid))
+}
+
+/// The running thread's user address space, for a new thread of the same
+/// process (same table, same ASID).
+pub fn current_space() -> Option<Space> {
+    with(|s| {
+        let cur = s.current;
+        s.tcb(cur).space
+    })
+}
+
+/// Sets the running thread's TLS pointer: TPIDRURO now and whenever the
+/// thread is switched in again.
+pub fn set_tls(value: u32) {
+    with(|s| {
+        let cur = s.current;
+        s.tcb(cur).tls = value;
+        arch::cpu::set_user_tls(value);
+    });
+}
+
+/// The id user mode sees for thread `id`: its index and the generation of
+/// its slot, so an id kept after the thread was joined names nothing
+/// (the slot's next thread has another generation).
+pub fn user_tid(id: ThreadId) -> u32 {
+    with(|s| (s.gens[id.index()] as u32) << 6 | id.index() as u32)
+}
+
+/// The live thread a [`user_tid`] names, if it still exists.
+pub fn from_user_tid(tid: u32) -> Option<ThreadId> {
+    const _: () = assert!(MAX_THREADS == 64);
+    let (index, generation) = ((tid & 63) as usize, tid >> 6);
+    with(|s| {
+        (u32::from(s.gens[index]) == generation && s.threads[index].is_some())
+            .then(|| ThreadId::new(index as u16))
+    })
+}
+
+/// From the trap path: the running thread ends alone (`thread_exit`) with
+/// `code` for its joiner; see [`syscall_exit`].
+pub fn syscall_thread_exit(frame: &mut TrapFrame, code: i32) -> *mut TrapFrame {
+    with(|s| {
+        let cur = s.current;
+        s.tcb(cur).exit_code = code;
+    });
+    syscall_exit(frame)
+}
+
+/// Whether the running thread's process has ended (see [`doom`]).
+pub fn current_doomed() -> bool {
+    with(|s| {
+        let cur = s.current;
+        s.tcb(cur).doomed
+    })
+}
+
+/// Where a doomed thread goes instead of user mode (see [`doom`]).
+static DIE: AtomicUsize = AtomicUsize::new(0);
+
+/// A doomed thread is switched in: if it would resume in user mode (it
+/// stopped at the boundary after it was doomed, in a sleep say), it runs
+/// the ending function instead.
+#[cold]
+fn bury(t: &mut Tcb) {
+    let die = DIE.load(Ordering::Relaxed);
+    // SAFETY: a thread being switched in has its saved frame on its own
+    // kernel stack; nothing else refers to it.
+    if die != 0 && unsafe { (*t.frame).from_user() } {
+        // SAFETY: as above.
+        unsafe { t.frame.write(TrapFrame::kernel_thread(die, 0, 0)) };
+    }
+}
+
+/// Ends the threads in `mask` but the running one: the other threads of a
+/// process that has ended. A thread stopped at the user boundary (ready,
+/// asleep or blocked in IPC, its saved frame a user frame) is woken with
+/// that frame replaced by a call of `die` on its own kernel stack, which
+/// ends it there; one inside a system call (a kernel frame) is only
+/// marked and ends as the call returns (`syscall::handle`). So no thread
+/// is stopped while it holds a kernel lock, and none returns to user mode.
+/// Bounded: one step per thread.
+pub fn doom(mask: u64, die: extern "C" fn(usize, usize) -> !) {
+    DIE.store(die as usize, Ordering::Relaxed);
+    with(|s| {
+        let cur = s.current;
+        let mut m = mask & !(1 << cur.index());
+        while m != 0 {
+            let id = ThreadId::new(m.trailing_zeros() as u16);
+            m &= m - 1;
+            let Some(t) = s.try_tcb(id) else { continue };
+            if t.state == State::Exited || t.doomed {
+                continue;
+            }
+            t.doomed = true;
+            // SAFETY: a thread that is not running has its saved frame on
+            // its own kernel stack.
+            let at_user = unsafe { (*t.frame).from_user() };
+            if !at_user {
+                continue;
+            }
+            // The user frame is the first one on its kernel stack: the
+            // replacement runs `die` with the stack above it, i.e. empty.
+            // SAFETY: as above; nothing else refers to the frame.
+            unsafe { t.frame.write(TrapFrame::kernel_thread(die as usize, 0, 0)) };
+            match t.state {
+                State::Sleeping => {
+                    let _ = s.sleepers.remove(id);
+                    crate::ipc::cancel(s, id);
+                    s.make_ready(id);
+                }
+                State::Blocked => {
+                    crate::ipc::cancel(s, id);
+                    s.make_ready(id);
+                }
+                _ => {}
+            }
+        }
+    });
 }

@@ -68,6 +68,8 @@ fn spawn_hard() -> u16 {
         budget: 1 << 20,
         devices: &[],
         arg: 0,
+        threads: 0,
+        endpoints: &[],
     };
     process::spawn_kernel_task(&spec, hard_body).unwrap()
 }
@@ -93,6 +95,8 @@ fn main() {
             budget: 0,
             devices: &[],
             arg: flood_ms,
+            threads: 0,
+            endpoints: &[],
         },
         program("flood"),
     )

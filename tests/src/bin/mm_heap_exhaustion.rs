@@ -37,6 +37,8 @@ fn soft(name: &'static str, budget: u32, arg: u32) -> Spec<'static> {
         budget,
         devices: &[],
         arg,
+        threads: 0,
+        endpoints: &[],
     }
 }
 

@@ -24,6 +24,8 @@ fn hard(name: &'static str, arg: u32, budget: u32) -> Spec<'static> {
         budget,
         devices: &[],
         arg,
+        threads: 0,
+        endpoints: &[],
     }
 }
 

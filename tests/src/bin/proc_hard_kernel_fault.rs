@@ -27,6 +27,8 @@ fn main() {
         budget: 1 << 20,
         devices: &[],
         arg: 0,
+        threads: 0,
+        endpoints: &[],
     };
     let t = process::spawn_kernel_task(&spec, body).unwrap();
     let _ = process::wait(t);

@@ -33,6 +33,8 @@ fn main() {
         budget: 2 << 20,
         devices: &[],
         arg: 0,
+        threads: 0,
+        endpoints: &[],
     };
     let p = process::spawn_process(&spec, program("hard_zero")).expect("hard task admitted");
     let code = process::wait(p);

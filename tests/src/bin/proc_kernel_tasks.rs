@@ -44,6 +44,8 @@ fn main() {
         budget,
         devices: &[],
         arg: 0,
+        threads: 0,
+        endpoints: &[],
     };
     let h = process::spawn_kernel_task(&spec("hard-kernel", Class::HardKernel, 2 << 20), hard_body)
         .unwrap();

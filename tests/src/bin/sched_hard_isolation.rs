@@ -41,6 +41,8 @@ fn hard() -> Spec<'static> {
         budget: 0,
         devices: &[],
         arg: RELEASES,
+        threads: 0,
+        endpoints: &[],
     }
 }
 
@@ -53,6 +55,8 @@ fn soft(what: u32) -> Spec<'static> {
         budget: if what == 1 { 20 << 20 } else { 0 },
         devices: &[],
         arg: what | LOAD_MS << 8,
+        threads: 0,
+        endpoints: &[],
     }
 }
 
