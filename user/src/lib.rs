@@ -210,10 +210,11 @@ pub struct Msg {
     pub badge: u32,
 }
 
-/// Raw IPC system call: r0-r4, r5, r6, r8 in; r0-r4, r6 out (see the ABI
-/// table).
+/// Raw IPC system call: `nr` in r7, `r0`, `words` in r1-r4, `buf` in r5,
+/// `r6`, `r8` in; r0 (result) and the message (r1-r4, r6) out. For tests
+/// that pass hostile arguments; programs use [`call`], [`recv`] etc.
 #[inline(always)]
-fn ipc_syscall(nr: u32, r0: u32, words: [u32; 4], buf: u32, r6: u32, r8: u32) -> (u32, Msg) {
+pub fn ipc_syscall(nr: u32, r0: u32, words: [u32; 4], buf: u32, r6: u32, r8: u32) -> (u32, Msg) {
     #[cfg(target_arch = "arm")]
     {
         let (o0, o1, o2, o3, o4, o6): (u32, u32, u32, u32, u32, u32);
