@@ -111,6 +111,7 @@ fn main() {
         priority,
         budget,
         devices: &[],
+        handles: &[],
         arg,
     };
     let hard_iso = process::spawn_process(

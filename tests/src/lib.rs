@@ -47,6 +47,7 @@ pub fn spec(
         priority: 10,
         budget: 0,
         devices: &[],
+        handles: &[],
         arg,
     }
 }

@@ -99,6 +99,29 @@ pub fn map_device(index: u32) -> Result<*mut u32, Errno> {
     check(syscall(abi::MAP_DEVICE, [index, 0, 0, 0]).0).map(|a| a as *mut u32)
 }
 
+/// A handle: this process's name for a kernel object (see the kernel's
+/// `handle` module). Means nothing in another process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handle(pub u32);
+
+impl Handle {
+    /// The handle of the `i`-th grant in this process's spec.
+    pub const fn granted(i: u32) -> Self {
+        Handle(abi::granted_handle(i))
+    }
+}
+
+/// Closes a handle; the object lives on while other handles to it do.
+pub fn handle_close(h: Handle) -> Result<(), Errno> {
+    check(syscall(abi::HANDLE_CLOSE, [h.0, 0, 0, 0]).0).map(|_| ())
+}
+
+/// A second handle to `h`'s object with at most `rights` (`RIGHT_*`); `h`
+/// needs `RIGHT_TRANSFER`.
+pub fn handle_dup(h: Handle, rights: u32) -> Result<Handle, Errno> {
+    check(syscall(abi::HANDLE_DUP, [h.0, rights, 0, 0]).0).map(Handle)
+}
+
 struct Console;
 
 impl fmt::Write for Console {

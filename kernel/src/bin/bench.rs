@@ -768,6 +768,7 @@ fn program_metric(metric: &str, program: &'static str, class: Class, budget: u32
         },
         budget,
         devices: &TIMER,
+        handles: &[],
         arg: start_us,
     };
     let mailbox = run_program(&spec, program, start_ns);
@@ -794,6 +795,7 @@ fn process_switch() {
         priority: SOFT_PRIORITY,
         budget: 0,
         devices: &TIMER,
+        handles: &[],
         arg: start_us,
     };
     let elf = elf("bench_switch");
@@ -869,6 +871,7 @@ fn process_create_exit() {
         priority: SOFT_PRIORITY,
         budget: 0,
         devices: &[],
+        handles: &[],
         arg: 0,
     };
     let elf = elf("bench_exit");
@@ -911,6 +914,7 @@ fn first_task() -> u32 {
         priority: MAIN_PRIORITY + 4,
         budget: 0,
         devices: &TIMER,
+        handles: &[],
         arg: va,
     };
     let pid = process::spawn_process(&spec, elf("bench_boot")).expect("start the first task");
@@ -1012,6 +1016,7 @@ fn start_load() -> (u16, task::ThreadId) {
         priority: LOAD_PRIORITY,
         budget: 0,
         devices: &[],
+        handles: &[],
         arg: 0,
     };
     let mapper = process::spawn_process(&spec, elf("mapper")).expect("start the mapper");
@@ -1074,6 +1079,7 @@ fn wakeup_latency(class: Class, loaded: bool) {
             // The mailbox: one section for the hard class.
             budget: if class.is_hard() { 1 << 20 } else { 0 },
             devices: &TIMER,
+            handles: &[],
             arg: start_us,
         };
         let mailbox = run_program(&spec, "bench_hard_wakeup", start_ns);
@@ -1085,6 +1091,7 @@ fn wakeup_latency(class: Class, loaded: bool) {
             priority,
             budget: 0,
             devices: &[],
+            handles: &[],
             arg: 0,
         };
         let start = time::now() + KERNEL_SETTLE_NS;
@@ -1139,6 +1146,7 @@ fn wakeup_latency_crash() -> u32 {
         priority: HARD_PRIORITY,
         budget: 1 << 20,
         devices: &TIMER,
+        handles: &[],
         arg: start_us,
     };
     let free = kernel::mm::stats().free_pages;
@@ -1155,6 +1163,7 @@ fn wakeup_latency_crash() -> u32 {
         priority: CRASH_PRIORITY,
         budget: CRASH_KIB * 1024,
         devices: &[],
+        handles: &[],
         arg: CRASH_KIB,
     };
     let mut kills = 0u32;

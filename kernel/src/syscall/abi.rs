@@ -21,6 +21,8 @@
 //! | 7 | `MUNMAP` | r0 = address, r1 = length | 0 |
 //! | 8 | `MPROTECT` | r0 = address, r1 = length, r2 = rights | 0 |
 //! | 9 | `MAP_DEVICE` | r0 = index of a device granted at creation | address of its registers |
+//! | 16 | `HANDLE_CLOSE` | r0 = handle | 0 |
+//! | 17 | `HANDLE_DUP` | r0 = handle (needs `TRANSFER`), r1 = rights mask | a new handle with the rights of r0 & r1 |
 //!
 //! Lengths are rounded up to the caller's granularity: 4 KiB for soft
 //! isolated processes, 1 MiB for hard isolated ones. Every pointer and length
@@ -46,6 +48,37 @@ pub const MUNMAP: u32 = 7;
 pub const MPROTECT: u32 = 8;
 /// `map_device(index) -> addr`: a device granted at creation.
 pub const MAP_DEVICE: u32 = 9;
+
+/// `handle_close(h)`: the handle's slot is freed; the object lives on while
+/// other references to it do.
+pub const HANDLE_CLOSE: u32 = 16;
+/// `handle_dup(h, rights) -> h2`: a second handle to the same object with
+/// at most `h`'s rights (`h` needs [`RIGHT_TRANSFER`]).
+pub const HANDLE_DUP: u32 = 17;
+
+/// Handle right: `call` / `send` on an endpoint.
+pub const RIGHT_SEND: u32 = 1 << 0;
+/// Handle right: `recv` on an endpoint.
+pub const RIGHT_RECEIVE: u32 = 1 << 1;
+/// Handle right: `signal` a notification.
+pub const RIGHT_SIGNAL: u32 = 1 << 2;
+/// Handle right: `wait` for / `poll` a notification.
+pub const RIGHT_WAIT: u32 = 1 << 3;
+/// Handle right: bind and `ack` an IRQ line.
+pub const RIGHT_ACK: u32 = 1 << 4;
+/// Handle right: pass the handle on (duplicate, grant, send in a message).
+pub const RIGHT_TRANSFER: u32 = 1 << 5;
+/// Handle right: `reply` through a reply capability.
+pub const RIGHT_REPLY: u32 = 1 << 6;
+/// Handle right: control a thread.
+pub const RIGHT_MANAGE: u32 = 1 << 7;
+
+/// The handle of the `i`-th grant a process was created with (its spec's
+/// `handles[i]`): grants fill a fresh table's slots 0, 1, ... at generation
+/// 1, and a handle is `generation << 8 | slot`.
+pub const fn granted_handle(i: u32) -> u32 {
+    1 << 8 | i
+}
 
 /// Readable.
 pub const PROT_READ: u32 = 1;
@@ -76,6 +109,12 @@ pub enum Errno {
     NoSys = 5,
     /// The address range is already (partly) mapped.
     Exists = 6,
+    /// Not a handle of this process (never was, closed, or its slot reused
+    /// since), a handle to an object of the wrong kind for the call, or one
+    /// without the right the call needs.
+    BadHandle = 7,
+    /// The resource has an owner already (an IRQ line bound elsewhere).
+    Busy = 8,
 }
 
 impl Errno {
@@ -93,6 +132,8 @@ impl Errno {
                 3 => Errno::NoMem,
                 4 => Errno::Perm,
                 6 => Errno::Exists,
+                7 => Errno::BadHandle,
+                8 => Errno::Busy,
                 _ => Errno::NoSys,
             })
         } else {

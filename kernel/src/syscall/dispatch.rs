@@ -1,6 +1,7 @@
 //! The SVC handler for user mode (see the module docs of `syscall`).
 
 use super::abi::{self, Errno};
+use crate::handle::{Handle, HandleError, Rights};
 use crate::layout::{USER_END, USER_START};
 use crate::process::{self, ProcError};
 use crate::{task, time};
@@ -16,6 +17,15 @@ impl From<ProcError> for Errno {
             ProcError::ClassViolation | ProcError::NoSuchTask => Errno::Perm,
             ProcError::Exists => Errno::Exists,
             _ => Errno::Inval,
+        }
+    }
+}
+
+impl From<HandleError> for Errno {
+    fn from(e: HandleError) -> Self {
+        match e {
+            HandleError::Invalid | HandleError::Stale | HandleError::NoRight => Errno::BadHandle,
+            HandleError::Full => Errno::NoMem,
         }
     }
 }
@@ -47,6 +57,11 @@ pub fn copy_from_user(pid: u16, addr: u32, out: &mut [u8]) -> Result<(), Errno> 
         done += chunk;
     }
     Ok(())
+}
+
+/// A rights mask from user space: unknown bits are [`Errno::Inval`].
+fn rights(bits: u32) -> Result<Rights, Errno> {
+    Rights::from_bits(bits).ok_or(Errno::Inval)
 }
 
 fn ret(frame: &mut TrapFrame, r: Result<u32, Errno>) -> *mut TrapFrame {
@@ -141,6 +156,33 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
         abi::MAP_DEVICE => {
             let r = on(&mut |t| t.map_device(a0));
             ret(frame, r)
+        }
+        abi::HANDLE_CLOSE => {
+            // The object is dropped after the task's lock is released.
+            let r = process::with_current(|t| t.handles.close(Handle::from_raw(a0)));
+            let r = match r {
+                Some(Ok(object)) => {
+                    drop(object);
+                    Ok(0)
+                }
+                Some(Err(e)) => Err(e.into()),
+                None => Err(Errno::Perm),
+            };
+            ret(frame, r)
+        }
+        abi::HANDLE_DUP => {
+            let r = process::with_current(|t| {
+                let (object, rights) = t.handles.duplicate(Handle::from_raw(a0), rights(a1)?)?;
+                match t.handles.insert(object, rights) {
+                    Ok(h) => Ok(h.raw()),
+                    Err((e, object)) => {
+                        // Not the last reference: the original stays.
+                        drop(object);
+                        Err(Errno::from(e))
+                    }
+                }
+            });
+            ret(frame, r.unwrap_or(Err(Errno::Perm)))
         }
         _ => ret(frame, Err(Errno::NoSys)),
     }

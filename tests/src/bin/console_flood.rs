@@ -67,6 +67,7 @@ fn spawn_hard() -> u16 {
         priority: 2,
         budget: 1 << 20,
         devices: &[],
+        handles: &[],
         arg: 0,
     };
     process::spawn_kernel_task(&spec, hard_body).unwrap()
@@ -92,6 +93,7 @@ fn main() {
             priority: 10,
             budget: 0,
             devices: &[],
+            handles: &[],
             arg: flood_ms,
         },
         program("flood"),

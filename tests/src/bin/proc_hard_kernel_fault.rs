@@ -26,6 +26,7 @@ fn main() {
         priority: 5,
         budget: 1 << 20,
         devices: &[],
+        handles: &[],
         arg: 0,
     };
     let t = process::spawn_kernel_task(&spec, body).unwrap();

@@ -32,6 +32,7 @@ fn main() {
         priority: 3,
         budget: 2 << 20,
         devices: &[],
+        handles: &[],
         arg: 0,
     };
     let p = process::spawn_process(&spec, program("hard_zero")).expect("hard task admitted");

@@ -40,6 +40,7 @@ fn hard() -> Spec<'static> {
         priority: 2,
         budget: 0,
         devices: &[],
+        handles: &[],
         arg: RELEASES,
     }
 }
@@ -52,6 +53,7 @@ fn soft(what: u32) -> Spec<'static> {
         // 0: the class default (the crasher's 16 MiB needs more).
         budget: if what == 1 { 20 << 20 } else { 0 },
         devices: &[],
+        handles: &[],
         arg: what | LOAD_MS << 8,
     }
 }
