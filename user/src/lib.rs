@@ -122,6 +122,42 @@ pub fn handle_dup(h: Handle, rights: u32) -> Result<Handle, Errno> {
     check(syscall(abi::HANDLE_DUP, [h.0, rights, 0, 0]).0).map(Handle)
 }
 
+/// A new notification (soft processes only): a handle with SIGNAL, WAIT
+/// and TRANSFER rights.
+pub fn notify_create() -> Result<Handle, Errno> {
+    check(syscall(abi::NOTIFY_CREATE, [0; 4]).0).map(Handle)
+}
+
+/// ORs `bits` into notification `h` and wakes a waiter; never blocks.
+#[inline]
+pub fn notify_signal(h: Handle, bits: u32) -> Result<(), Errno> {
+    check(syscall(abi::NOTIFY_SIGNAL, [h.0, bits, 0, 0]).0).map(|_| ())
+}
+
+/// Blocks until a bit of notification `h` is pending; returns the pending
+/// bits and clears them.
+#[inline]
+pub fn notify_wait(h: Handle) -> Result<u32, Errno> {
+    notify_wait_until(h, u64::MAX)
+}
+
+/// [`notify_wait`] that gives up when the clock reads `deadline` (ns since
+/// boot): then it returns `Ok(0)`.
+#[inline]
+pub fn notify_wait_until(h: Handle, deadline: u64) -> Result<u32, Errno> {
+    let (r0, r1) = syscall(
+        abi::NOTIFY_WAIT,
+        [h.0, deadline as u32, (deadline >> 32) as u32, 0],
+    );
+    check(r0).map(|_| r1)
+}
+
+/// The pending bits of notification `h`, cleared (0 if none); never blocks.
+pub fn notify_poll(h: Handle) -> Result<u32, Errno> {
+    let (r0, r1) = syscall(abi::NOTIFY_POLL, [h.0, 0, 0, 0]);
+    check(r0).map(|_| r1)
+}
+
 struct Console;
 
 impl fmt::Write for Console {

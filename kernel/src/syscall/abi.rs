@@ -23,6 +23,10 @@
 //! | 9 | `MAP_DEVICE` | r0 = index of a device granted at creation | address of its registers |
 //! | 16 | `HANDLE_CLOSE` | r0 = handle | 0 |
 //! | 17 | `HANDLE_DUP` | r0 = handle (needs `TRANSFER`), r1 = rights mask | a new handle with the rights of r0 & r1 |
+//! | 18 | `NOTIFY_CREATE` | | a handle to a new notification (`SIGNAL`, `WAIT`, `TRANSFER`); soft processes only |
+//! | 19 | `NOTIFY_SIGNAL` | r0 = handle (`SIGNAL`), r1 = bits | 0; never blocks |
+//! | 20 | `NOTIFY_WAIT` | r0 = handle (`WAIT`), r1:r2 = deadline in ns (low, high; all ones: none) | r0 = 0, r1 = the pending bits, now cleared (0: the deadline passed) |
+//! | 21 | `NOTIFY_POLL` | r0 = handle (`WAIT`) | r0 = 0, r1 = the pending bits, now cleared (may be 0) |
 //!
 //! Lengths are rounded up to the caller's granularity: 4 KiB for soft
 //! isolated processes, 1 MiB for hard isolated ones. Every pointer and length
@@ -55,6 +59,16 @@ pub const HANDLE_CLOSE: u32 = 16;
 /// `handle_dup(h, rights) -> h2`: a second handle to the same object with
 /// at most `h`'s rights (`h` needs [`RIGHT_TRANSFER`]).
 pub const HANDLE_DUP: u32 = 17;
+
+/// `notify_create() -> h`: a new notification, no bits pending.
+pub const NOTIFY_CREATE: u32 = 18;
+/// `notify_signal(h, bits)`: ORs `bits` in and wakes a waiter.
+pub const NOTIFY_SIGNAL: u32 = 19;
+/// `notify_wait(h, deadline_lo, deadline_hi) -> (0, bits)`: blocks until a
+/// bit is pending (or the deadline passes), takes and clears them.
+pub const NOTIFY_WAIT: u32 = 20;
+/// `notify_poll(h) -> (0, bits)`: takes and clears the pending bits.
+pub const NOTIFY_POLL: u32 = 21;
 
 /// Handle right: `call` / `send` on an endpoint.
 pub const RIGHT_SEND: u32 = 1 << 0;

@@ -3,6 +3,8 @@
 use super::abi::{self, Errno};
 use crate::handle::{Handle, HandleError, Rights};
 use crate::layout::{USER_END, USER_START};
+use crate::object::notify::Notification;
+use crate::object::{self, KRef, Object};
 use crate::process::{self, ProcError};
 use crate::{task, time};
 use arch::mmu::descriptor::MemType;
@@ -57,6 +59,32 @@ pub fn copy_from_user(pid: u16, addr: u32, out: &mut [u8]) -> Result<(), Errno> 
         done += chunk;
     }
     Ok(())
+}
+
+/// The notification the caller's handle `h` names, with rights `need`.
+#[inline]
+fn notification(h: u32, need: Rights) -> Result<KRef<Notification>, Errno> {
+    process::with_current(|t| {
+        object::lookup(&t.handles, Handle::from_raw(h), need, Object::notification)
+    })
+    .ok_or(Errno::Perm)?
+    .map_err(Errno::from)
+}
+
+/// `notify_create`: a new notification in the caller's table. Not for hard
+/// processes: after admission they allocate nothing (their notifications
+/// are granted at creation).
+fn notify_create() -> Result<u32, Errno> {
+    let hard = process::with_current(|t| t.class.is_hard()).ok_or(Errno::Perm)?;
+    if hard {
+        return Err(Errno::Perm);
+    }
+    let object = Object::new_notification().ok_or(Errno::NoMem)?;
+    let rights = Rights::SIGNAL | Rights::WAIT | Rights::TRANSFER;
+    let r = process::with_current(|t| t.handles.insert(object, rights)).ok_or(Errno::Perm)?;
+    // A failed insert hands the object back; it is dropped here, outside
+    // the task's lock.
+    r.map(Handle::raw).map_err(|(e, _object)| e.into())
 }
 
 /// A rights mask from user space: unknown bits are [`Errno::Inval`].
@@ -183,6 +211,31 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
                 }
             });
             ret(frame, r.unwrap_or(Err(Errno::Perm)))
+        }
+        abi::NOTIFY_CREATE => {
+            let r = notify_create();
+            ret(frame, r)
+        }
+        abi::NOTIFY_SIGNAL => {
+            let r = notification(a0, Rights::SIGNAL).map(|n| {
+                n.signal(a1);
+                0
+            });
+            ret(frame, r)
+        }
+        abi::NOTIFY_WAIT | abi::NOTIFY_POLL => {
+            let until = (a2 as u64) << 32 | a1 as u64;
+            let r = notification(a0, Rights::WAIT).map(|n| {
+                if frame.r[7] == abi::NOTIFY_POLL {
+                    n.poll()
+                } else {
+                    n.wait((until != u64::MAX).then_some(until))
+                }
+            });
+            if let Ok(bits) = r {
+                frame.r[1] = bits;
+            }
+            ret(frame, r.map(|_| 0))
         }
         _ => ret(frame, Err(Errno::NoSys)),
     }
