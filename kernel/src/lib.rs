@@ -17,12 +17,14 @@ pub mod board;
 pub mod console;
 #[cfg(target_os = "none")]
 pub mod context;
+pub mod handle;
 #[cfg(target_os = "none")]
 pub mod ipc;
 pub mod irqsoff;
 pub mod layout;
 pub mod loader;
 pub mod mm;
+pub mod object;
 #[cfg(target_os = "none")]
 pub mod process;
 pub mod syscall;

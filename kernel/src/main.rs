@@ -111,9 +111,9 @@ fn main() {
         priority,
         budget,
         devices: &[],
+        handles: &[],
         arg,
         threads: 0,
-        endpoints: &[],
     };
     let hard_iso = process::spawn_process(
         &spec("hard-periodic", Class::HardIsolated, 3, 0, RUN_MS / 2 + 50),

@@ -768,9 +768,9 @@ fn program_metric(metric: &str, program: &'static str, class: Class, budget: u32
         },
         budget,
         devices: &TIMER,
+        handles: &[],
         arg: start_us,
         threads: 0,
-        endpoints: &[],
     };
     let mailbox = run_program(&spec, program, start_ns);
     let (data, empty) = mailbox.data();
@@ -796,9 +796,9 @@ fn process_switch() {
         priority: SOFT_PRIORITY,
         budget: 0,
         devices: &TIMER,
+        handles: &[],
         arg: start_us,
         threads: 0,
-        endpoints: &[],
     };
     let elf = elf("bench_switch");
     let a = process::spawn_process(&spec("bench-switch-a"), elf).expect("start switch a");
@@ -873,9 +873,9 @@ fn process_create_exit() {
         priority: SOFT_PRIORITY,
         budget: 0,
         devices: &[],
+        handles: &[],
         arg: 0,
         threads: 0,
-        endpoints: &[],
     };
     let elf = elf("bench_exit");
     let cycle = || {
@@ -917,9 +917,9 @@ fn first_task() -> u32 {
         priority: MAIN_PRIORITY + 4,
         budget: 0,
         devices: &TIMER,
+        handles: &[],
         arg: va,
         threads: 0,
-        endpoints: &[],
     };
     let pid = process::spawn_process(&spec, elf("bench_boot")).expect("start the first task");
     let mapped = process::with_task(pid, |t| t.map_device(0)).expect("the first task");
@@ -1020,9 +1020,9 @@ fn start_load() -> (u16, task::ThreadId) {
         priority: LOAD_PRIORITY,
         budget: 0,
         devices: &[],
+        handles: &[],
         arg: 0,
         threads: 0,
-        endpoints: &[],
     };
     let mapper = process::spawn_process(&spec, elf("mapper")).expect("start the mapper");
     let busy = task::spawn("load-busy", LOAD_PRIORITY, busy).expect("start the busy thread");
@@ -1084,9 +1084,9 @@ fn wakeup_latency(class: Class, loaded: bool) {
             // The mailbox: one section for the hard class.
             budget: if class.is_hard() { 1 << 20 } else { 0 },
             devices: &TIMER,
+            handles: &[],
             arg: start_us,
             threads: 0,
-            endpoints: &[],
         };
         let mailbox = run_program(&spec, "bench_hard_wakeup", start_ns);
         record_lateness(mailbox, start_ns);
@@ -1097,9 +1097,9 @@ fn wakeup_latency(class: Class, loaded: bool) {
             priority,
             budget: 0,
             devices: &[],
+            handles: &[],
             arg: 0,
             threads: 0,
-            endpoints: &[],
         };
         let start = time::now() + KERNEL_SETTLE_NS;
         KERNEL_START.store(start, Ordering::Relaxed);
@@ -1153,9 +1153,9 @@ fn wakeup_latency_crash() -> u32 {
         priority: HARD_PRIORITY,
         budget: 1 << 20,
         devices: &TIMER,
+        handles: &[],
         arg: start_us,
         threads: 0,
-        endpoints: &[],
     };
     let free = kernel::mm::stats().free_pages;
     let hard =
@@ -1171,9 +1171,9 @@ fn wakeup_latency_crash() -> u32 {
         priority: CRASH_PRIORITY,
         budget: CRASH_KIB * 1024,
         devices: &[],
+        handles: &[],
         arg: CRASH_KIB,
         threads: 0,
-        endpoints: &[],
     };
     let mut kills = 0u32;
     while process::with_task(hard, |t| t.exit)

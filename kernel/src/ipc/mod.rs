@@ -50,14 +50,18 @@
 //! waiting, a short message) is one lock hold and one switch, straight to
 //! the server.
 //!
-//! **Naming.** A process reaches endpoints through the grants in its spec
-//! (`Spec::endpoints`): small indices, meaningful only in that process,
-//! each with its rights ([`Rights`]). A bad index, or a missing right, is
-//! `Perm`.
+//! **Naming.** A process reaches an endpoint through a handle
+//! ([`Object::Endpoint`] in its handle table): granted at creation, made
+//! with `endpoint_create`, or moved to it in a message (a call's `r9`; the
+//! receiver finds the new handle in `r5`). A bad, closed or wrong-kind
+//! handle, or one without the right (`SEND` to call, `RECEIVE` to
+//! receive, `TRANSFER` to move it), is `BadHandle`.
 
 mod copy;
 
-use crate::process::MAX_TASKS;
+use crate::handle::{Handle, Rights};
+use crate::object::{self, Object};
+use crate::process;
 use crate::syscall::abi::{Errno, MSG_MAX};
 use crate::task::sync::effective_prio;
 use crate::task::{MAX_THREADS, NO_DONATION, Sched, ThreadId};
@@ -66,41 +70,80 @@ use arch::trap::TrapFrame;
 
 /// Endpoints that can exist at once.
 pub const MAX_ENDPOINTS: usize = 32;
-/// Endpoint grants one task may hold.
-pub const MAX_GRANTS: usize = 8;
 
-/// An endpoint, by its index in the kernel's table.
+/// An endpoint's slot in the kernel's table and the generation of that
+/// slot (so an id of an endpoint that is gone never names its successor).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct EndpointId(u8);
+pub struct EndpointId {
+    index: u8,
+    generation: u16,
+}
 
-bitflags::bitflags! {
-    /// What a grant allows on an endpoint.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct Rights: u8 {
-        /// `call` on it.
-        const SEND = 1;
-        /// `recv` on it (the holder's process is the endpoint's server).
-        const RECEIVE = 2;
+/// An endpoint as a kernel object, reached through handles
+/// ([`Object::Endpoint`]): `SEND` lets its holder `call`, `RECEIVE` lets it
+/// `recv` (and serve), `TRANSFER` lets it pass the handle on. When the last
+/// reference goes, the endpoint closes: whoever waits on it gets
+/// `PeerGone`.
+#[derive(Debug)]
+pub struct Endpoint {
+    id: EndpointId,
+}
+
+impl Endpoint {
+    /// A new endpoint ([`IpcError::TooMany`] when [`MAX_ENDPOINTS`] exist).
+    pub fn new() -> Result<Endpoint, IpcError> {
+        with(|s| {
+            let i = s
+                .ipc
+                .endpoints
+                .iter()
+                .position(|e| !e.live)
+                .ok_or(IpcError::TooMany)?;
+            let generation = s.ipc.endpoints[i].generation.wrapping_add(1);
+            s.ipc.endpoints[i] = Slot {
+                live: true,
+                generation,
+                ..Slot::EMPTY
+            };
+            Ok(Endpoint {
+                id: EndpointId {
+                    index: i as u8,
+                    generation,
+                },
+            })
+        })
+    }
+
+    /// Its id.
+    pub fn id(&self) -> EndpointId {
+        self.id
     }
 }
 
-/// An endpoint granted to a task at creation, reached by its index in the
-/// task's grant list.
-#[derive(Clone, Copy, Debug)]
-pub struct Grant {
-    /// The endpoint.
-    pub endpoint: EndpointId,
-    /// What the task may do on it.
-    pub rights: Rights,
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        let id = self.id;
+        with(|s| {
+            close(s, id.index);
+            let slot = &mut s.ipc.endpoints[id.index as usize];
+            // Receivers too: nobody can call any more.
+            let mut m = slot.receivers;
+            slot.receivers = 0;
+            slot.live = false;
+            while m != 0 {
+                let r = ThreadId::new(m.trailing_zeros() as u16);
+                m &= m - 1;
+                finish(s, r, Err(Errno::PeerGone));
+            }
+        });
+    }
 }
 
-/// Why an endpoint operation from kernel code was refused.
+/// Why an endpoint could not be made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IpcError {
     /// [`MAX_ENDPOINTS`] exist already.
     TooMany,
-    /// More than [`MAX_GRANTS`] grants for one task.
-    TooManyGrants,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,14 +161,17 @@ enum Wait {
 }
 
 #[derive(Clone, Copy, Debug)]
-struct Endpoint {
+struct Slot {
     live: bool,
+    /// Bumped each time the slot is taken (see [`EndpointId`]).
+    generation: u16,
     /// The process with the receive right ended: calls get `PeerGone`.
     closed: bool,
     /// The thread that last received on it: the one queued callers lend
     /// their priority to.
     server: Option<ThreadId>,
-    /// The process holding the receive right.
+    /// The process that last received on it: when it ends, the endpoint
+    /// closes until another receives.
     owner: Option<u16>,
     /// Threads waiting in `recv` (bit = thread index).
     receivers: u64,
@@ -133,9 +179,10 @@ struct Endpoint {
     senders: u64,
 }
 
-impl Endpoint {
-    const EMPTY: Endpoint = Endpoint {
+impl Slot {
+    const EMPTY: Slot = Slot {
         live: false,
+        generation: 0,
         closed: false,
         server: None,
         owner: None,
@@ -167,6 +214,10 @@ struct Party {
     timed: bool,
     /// A received call's sender pid.
     badge: u32,
+    /// A caller's handle to move to the receiver (0: none).
+    handle: u32,
+    /// A receiver's new handle, moved from its caller (0: none), for `r5`.
+    got: u32,
 }
 
 impl Party {
@@ -181,24 +232,24 @@ impl Party {
         serves: None,
         timed: false,
         badge: 0,
+        handle: 0,
+        got: 0,
     };
 }
 
 /// Every endpoint and every thread's IPC state (in `Sched`, under its
 /// lock).
 pub struct IpcState {
-    endpoints: [Endpoint; MAX_ENDPOINTS],
+    endpoints: [Slot; MAX_ENDPOINTS],
     parties: [Party; MAX_THREADS],
-    grants: [[Option<Grant>; MAX_GRANTS]; MAX_TASKS],
 }
 
 impl IpcState {
     /// No endpoints, nobody waiting.
     pub const fn new() -> Self {
         IpcState {
-            endpoints: [Endpoint::EMPTY; MAX_ENDPOINTS],
+            endpoints: [Slot::EMPTY; MAX_ENDPOINTS],
             parties: [Party::IDLE; MAX_THREADS],
-            grants: [[None; MAX_GRANTS]; MAX_TASKS],
         }
     }
 }
@@ -233,89 +284,54 @@ fn with<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
     crate::task::with(f)
 }
 
-/// Creates an endpoint (kernel code: it is then granted to tasks in their
-/// specs).
-pub fn create() -> Result<EndpointId, IpcError> {
-    with(|s| {
-        let i = s
-            .ipc
-            .endpoints
-            .iter()
-            .position(|e| !e.live)
-            .ok_or(IpcError::TooMany)?;
-        s.ipc.endpoints[i] = Endpoint {
-            live: true,
-            ..Endpoint::EMPTY
-        };
-        Ok(EndpointId(i as u8))
-    })
-}
-
-/// Gives task `pid` its endpoint grants (at creation, before it runs);
-/// the holder of a receive right becomes the endpoint's owner: when it
-/// ends the endpoint closes.
-pub fn grant(pid: u16, grants: &[Grant]) -> Result<(), IpcError> {
-    if grants.len() > MAX_GRANTS {
-        return Err(IpcError::TooManyGrants);
-    }
-    with(|s| {
-        let list = &mut s.ipc.grants[pid as usize];
-        *list = [None; MAX_GRANTS];
-        for (slot, g) in list.iter_mut().zip(grants) {
-            *slot = Some(*g);
-        }
-        for g in grants {
-            if g.rights.contains(Rights::RECEIVE) {
-                let ep = &mut s.ipc.endpoints[g.endpoint.0 as usize];
-                ep.owner = Some(pid);
-                ep.closed = false;
-            }
-        }
-    });
-    Ok(())
-}
-
-/// Task `pid` has ended: endpoints it received on close (their queued
-/// callers get `PeerGone`) and its grants go. Called under the scheduler
-/// lock as the end is recorded.
+/// Task `pid` has ended: the endpoints it served close (see [`close`]).
+/// Called under the scheduler lock as the end is recorded.
 pub(crate) fn process_ended(s: &mut Sched, pid: u16) {
-    s.ipc.grants[pid as usize] = [None; MAX_GRANTS];
     for i in 0..MAX_ENDPOINTS {
         let ep = s.ipc.endpoints[i];
-        if !ep.live || ep.owner != Some(pid) {
-            continue;
-        }
-        s.ipc.endpoints[i].closed = true;
-        s.ipc.endpoints[i].owner = None;
-        let mut m = ep.senders;
-        while m != 0 {
-            let c = ThreadId::new(m.trailing_zeros() as u16);
-            m &= m - 1;
-            s.ipc.endpoints[i].senders &= !(1 << c.index());
-            finish(s, c, Err(Errno::PeerGone));
-        }
-        if let Some(server) = ep.server {
-            recompute(s, server);
+        if ep.live && ep.owner == Some(pid) {
+            close(s, i as u8);
         }
     }
 }
 
-/// The endpoint index behind grant `index` of the running thread's task,
-/// if the grant has `right`.
-fn resolve(s: &mut Sched, me: ThreadId, index: u32, right: Rights) -> Result<u8, Errno> {
-    let pid = s.pid_of(me).ok_or(Errno::Perm)?;
-    let g = s
-        .ipc
-        .grants
-        .get(pid as usize)
-        .and_then(|l| l.get(index as usize))
-        .copied()
-        .flatten()
-        .ok_or(Errno::Perm)?;
-    if !g.rights.contains(right) {
-        return Err(Errno::Perm);
+/// Closes endpoint `e` (its server's process ended, or it is destroyed):
+/// queued callers and later calls get `PeerGone` until a thread receives
+/// on it again.
+fn close(s: &mut Sched, e: u8) {
+    let ep = &mut s.ipc.endpoints[e as usize];
+    ep.closed = true;
+    ep.owner = None;
+    let (mut m, server) = (ep.senders, ep.server);
+    ep.senders = 0;
+    while m != 0 {
+        let c = ThreadId::new(m.trailing_zeros() as u16);
+        m &= m - 1;
+        finish(s, c, Err(Errno::PeerGone));
     }
-    Ok(g.endpoint.0)
+    if let Some(server) = server {
+        recompute(s, server);
+    }
+}
+
+/// The endpoint `id` names, if it still exists.
+fn live(s: &mut Sched, id: EndpointId) -> Result<u8, Errno> {
+    let ep = s.ipc.endpoints[id.index as usize];
+    if ep.live && ep.generation == id.generation {
+        Ok(id.index)
+    } else {
+        Err(Errno::BadHandle)
+    }
+}
+
+/// The endpoint behind the running thread's handle `h`, if the handle has
+/// `need` (`BadHandle` otherwise).
+fn endpoint_of(h: u32, need: Rights) -> Result<EndpointId, Errno> {
+    process::with_current(|t| {
+        object::lookup(&t.handles, Handle::from_raw(h), need, Object::endpoint).map(|e| e.id())
+    })
+    .ok_or(Errno::Perm)?
+    .map_err(Errno::from)
 }
 
 /// The highest-priority thread of `mask`.
@@ -409,11 +425,12 @@ fn put(s: &mut Sched, id: ThreadId, r: Result<u32, Errno>, words: [u32; 4], badg
     let p = &mut s.ipc.parties[id.index()];
     p.wait = Wait::None;
     let timed = core::mem::take(&mut p.timed);
+    let got = core::mem::take(&mut p.got);
     if s.is_user(id) {
         // SAFETY: `id` is blocked in an IPC system call, so its saved frame
         // is its user frame, not in use until it runs again.
         let f = unsafe { &mut *s.frame_of(id) };
-        set_result(f, r, words, badge);
+        set_result(f, r, words, badge, got);
     } else {
         let p = &mut s.ipc.parties[id.index()];
         p.result = r;
@@ -432,12 +449,14 @@ fn finish(s: &mut Sched, id: ThreadId, r: Result<u32, Errno>) {
     s.make_ready(id);
 }
 
-/// Writes an IPC result into user registers.
-fn set_result(f: &mut TrapFrame, r: Result<u32, Errno>, words: [u32; 4], badge: u32) {
+/// Writes an IPC result into user registers;
+/// `got`: a handle moved to it (0: none).
+fn set_result(f: &mut TrapFrame, r: Result<u32, Errno>, words: [u32; 4], badge: u32, got: u32) {
     match r {
         Ok(len) => {
             f.r[0] = len;
             f.r[1..5].copy_from_slice(&words);
+            f.r[5] = got;
             f.r[6] = badge;
         }
         Err(e) => f.r[0] = e.to_ret(),
@@ -595,7 +614,9 @@ fn drop_reply_cap(s: &mut Sched, r: ThreadId) {
 /// A call's arguments, decoded from registers.
 #[derive(Clone, Copy, Debug)]
 struct Call {
-    index: u32,
+    ep: EndpointId,
+    /// A handle of the caller's to move to the receiver (0: none).
+    handle: u32,
     words: [u32; 4],
     buf: u32,
     len: u32,
@@ -611,7 +632,7 @@ fn call_locked(s: &mut Sched, me: ThreadId, c: &Call) -> Step {
     if s.is_doomed(me) {
         return fail(Errno::PeerGone);
     }
-    let e = match resolve(s, me, c.index, Rights::SEND) {
+    let e = match live(s, c.ep) {
         Ok(e) => e,
         Err(err) => return fail(err),
     };
@@ -623,6 +644,7 @@ fn call_locked(s: &mut Sched, me: ThreadId, c: &Call) -> Step {
     p.buf = c.buf;
     p.len = c.len as u16;
     p.cap = c.cap as u16;
+    p.handle = c.handle;
     let receivers = s.ipc.endpoints[e as usize].receivers;
     let Some(r) = best(s, receivers) else {
         s.ipc.endpoints[e as usize].senders |= 1 << me.index();
@@ -636,7 +658,7 @@ fn call_locked(s: &mut Sched, me: ThreadId, c: &Call) -> Step {
         return fail(Errno::TooBig);
     }
     s.ipc.endpoints[e as usize].receivers &= !(1 << r.index());
-    if c.len > 0 {
+    if c.len > 0 || c.handle != 0 {
         // `r` is ours to fill: out of the queue, its timeout stopped.
         let rp = &mut s.ipc.parties[r.index()];
         rp.wait = Wait::Filling(me);
@@ -648,30 +670,29 @@ fn call_locked(s: &mut Sched, me: ThreadId, c: &Call) -> Step {
     hand_over(s, me, r, e, 0, c.timeout_us)
 }
 
-/// `call`, after the long message was copied into `r` (`copied`).
+/// `call`, after the long message was copied into `r` and the handle
+/// moved (`copied`: the handle `r` got, 0 for none).
 fn call_filled(
     s: &mut Sched,
     me: ThreadId,
     r: ThreadId,
     e: u8,
     c: &Call,
-    copied: Result<(), Errno>,
+    copied: Result<u32, Errno>,
 ) -> Step {
     if s.ipc.parties[r.index()].wait != Wait::Filling(me) {
         return fail(Errno::PeerGone); // the receiver's process ended
     }
-    if let Err(err) = copied.and_then(|()| {
-        if s.is_doomed(me) {
-            Err(Errno::PeerGone)
-        } else {
-            Ok(())
+    let got = match copied {
+        Ok(got) if !s.is_doomed(me) => got,
+        other => {
+            // Back to waiting, untimed: the fault was the caller's.
+            s.ipc.parties[r.index()].wait = Wait::Recv(e);
+            s.ipc.endpoints[e as usize].receivers |= 1 << r.index();
+            return fail(other.err().unwrap_or(Errno::PeerGone));
         }
-    }) {
-        // Back to waiting, untimed: the fault was the caller's.
-        s.ipc.parties[r.index()].wait = Wait::Recv(e);
-        s.ipc.endpoints[e as usize].receivers |= 1 << r.index();
-        return fail(err);
-    }
+    };
+    s.ipc.parties[r.index()].got = got;
     hand_over(s, me, r, e, c.len, c.timeout_us)
 }
 
@@ -679,7 +700,7 @@ fn call_filled(
 fn recv_locked(
     s: &mut Sched,
     me: ThreadId,
-    index: u32,
+    ep: EndpointId,
     buf: u32,
     cap: u32,
     timeout_us: u32,
@@ -690,7 +711,7 @@ fn recv_locked(
     if s.is_doomed(me) {
         return fail(Errno::PeerGone);
     }
-    let e = match resolve(s, me, index, Rights::RECEIVE) {
+    let e = match live(s, ep) {
         Ok(e) => e,
         Err(err) => return fail(err),
     };
@@ -699,7 +720,12 @@ fn recv_locked(
     p.buf = buf;
     p.cap = cap as u16;
     p.serves = Some(e);
-    s.ipc.endpoints[e as usize].server = Some(me);
+    let pid = s.pid_of(me);
+    let slot = &mut s.ipc.endpoints[e as usize];
+    slot.server = Some(me);
+    // Its server now: a closed endpoint opens again.
+    slot.owner = pid;
+    slot.closed = false;
     loop {
         let senders = s.ipc.endpoints[e as usize].senders;
         let Some(c) = best(s, senders) else {
@@ -717,7 +743,7 @@ fn recv_locked(
         s.ipc.parties[me.index()].serving = Some(c);
         s.ipc.parties[c.index()].wait = Wait::Reply(me);
         recompute(s, me);
-        if cp.len > 0 {
+        if cp.len > 0 || cp.handle != 0 {
             return Step::Fetch { c };
         }
         let badge = s.pid_of(c).map_or(u32::MAX, u32::from);
@@ -731,19 +757,23 @@ fn recv_fetched(
     s: &mut Sched,
     me: ThreadId,
     c: ThreadId,
-    copied: Result<(), Errno>,
+    copied: Result<u32, Errno>,
 ) -> Option<Step> {
     if s.ipc.parties[c.index()].wait != Wait::Reply(me) {
         s.ipc.parties[me.index()].serving = None;
         recompute(s, me);
         return None;
     }
-    if let Err(err) = copied {
-        s.ipc.parties[me.index()].serving = None;
-        finish(s, c, Err(err));
-        recompute(s, me);
-        return None;
-    }
+    let got = match copied {
+        Ok(got) => got,
+        Err(err) => {
+            s.ipc.parties[me.index()].serving = None;
+            finish(s, c, Err(err));
+            recompute(s, me);
+            return None;
+        }
+    };
+    s.ipc.parties[me.index()].got = got;
     let cp = s.ipc.parties[c.index()];
     let badge = s.pid_of(c).map_or(u32::MAX, u32::from);
     Some(Step::Done(Ok(u32::from(cp.len)), cp.words, badge))
@@ -803,8 +833,9 @@ fn wake_answered(s: &mut Sched, me: ThreadId, c: ThreadId) -> Step {
 fn resume(frame: &mut TrapFrame, step: Step) -> *mut TrapFrame {
     with(|s| match step {
         Step::Done(r, words, badge) => {
-            set_result(frame, r, words, badge);
             let me = s.current();
+            let got = core::mem::take(&mut s.ipc.parties[me.index()].got);
+            set_result(frame, r, words, badge, got);
             let prio = s.tcb(me).prio;
             if s.ready_above(prio) {
                 s.switch_to(frame, time::now(), None)
@@ -824,13 +855,62 @@ fn me() -> ThreadId {
     crate::task::current_unlocked()
 }
 
+/// Moves handle `h` from process `src`'s table to process `dst`'s (with
+/// its rights; it needs `TRANSFER`) and returns its value there. The two
+/// tables are never locked together; if the insert fails nothing changed.
+fn move_handle(src: u16, h: u32, dst: u16) -> Result<u32, Errno> {
+    let h = Handle::from_raw(h);
+    let (object, rights) = process::with_task(src, |t| t.handles.duplicate(h, Rights::all()))
+        .ok_or(Errno::PeerGone)??;
+    let inserted = process::with_task(dst, |t| t.handles.insert(object, rights));
+    let new = match inserted {
+        Some(Ok(new)) => new,
+        Some(Err((e, object))) => {
+            drop(object); // outside the receiver's lock; the sender keeps h
+            return Err(Errno::from(e));
+        }
+        None => return Err(Errno::PeerGone),
+    };
+    // The sender's reference goes (dropped outside its lock).
+    let old = process::with_task(src, |t| t.handles.close(h));
+    drop(old);
+    Ok(new.raw())
+}
+
+/// The unlocked part of a rendezvous: the long message (`len` bytes from
+/// `src_buf` of `src` to `dst_buf` of `dst`), then the handle `h` (0:
+/// none). Returns the handle's value in `dst` (0: none). IRQs are masked
+/// on entry and on return.
+fn transfer(
+    src: Option<u16>,
+    src_buf: u32,
+    dst: Option<u16>,
+    dst_buf: u32,
+    len: u32,
+    h: u32,
+) -> Result<u32, Errno> {
+    if len > 0 {
+        copy_unlocked(src, src_buf, dst, dst_buf, len)?;
+    }
+    if h == 0 {
+        return Ok(0);
+    }
+    let (Some(src), Some(dst)) = (src, dst) else {
+        return Err(Errno::BadHandle);
+    };
+    arch::cpu::interrupts_enable();
+    let r = move_handle(src, h, dst);
+    arch::cpu::interrupts_disable();
+    r
+}
+
 /// Runs a call's locked step and its copy, if any, to a final step.
 fn do_call(me: ThreadId, c: &Call) -> Step {
     match with(|s| call_locked(s, me, c)) {
         Step::Fill { r, e } => {
             let (src, dst, dst_buf) =
                 with(|s| (s.pid_of(me), s.pid_of(r), s.ipc.parties[r.index()].buf));
-            let copied = copy_unlocked(src, c.buf, dst, dst_buf, c.len);
+            let copied = transfer(src, c.buf, dst, dst_buf, c.len, c.handle);
             with(|s| call_filled(s, me, r, e, c, copied))
         }
         step => step,
@@ -843,7 +923,7 @@ fn do_call(me: ThreadId, c: &Call) -> Step {
 /// ready thread, the switch goes straight to it.
 fn do_recv(
     me: ThreadId,
-    index: u32,
+    ep: EndpointId,
     buf: u32,
     cap: u32,
     timeout_us: u32,
@@ -851,7 +931,7 @@ fn do_recv(
 ) -> Step {
     loop {
         let step = with(|s| {
-            let step = recv_locked(s, me, index, buf, cap, timeout_us);
+            let step = recv_locked(s, me, ep, buf, cap, timeout_us);
             match (answered.take(), step) {
                 (Some(c), Step::Switch(None)) => next_after_block(s, c),
                 (Some(c), step) => {
@@ -863,11 +943,17 @@ fn do_recv(
         });
         match step {
             Step::Fetch { c } => {
-                let (src, src_buf, len, dst) = with(|s| {
+                let (src, src_buf, len, h, dst) = with(|s| {
                     let cp = s.ipc.parties[c.index()];
-                    (s.pid_of(c), cp.buf, u32::from(cp.len), s.pid_of(me))
+                    (
+                        s.pid_of(c),
+                        cp.buf,
+                        u32::from(cp.len),
+                        cp.handle,
+                        s.pid_of(me),
+                    )
                 });
-                let copied = copy_unlocked(src, src_buf, dst, buf, len);
+                let copied = transfer(src, src_buf, dst, buf, len, h);
                 if let Some(step) = with(|s| recv_fetched(s, me, c, copied)) {
                     return step;
                 }
@@ -903,11 +989,40 @@ fn words(frame: &TrapFrame) -> [u32; 4] {
     [frame.r[1], frame.r[2], frame.r[3], frame.r[4]]
 }
 
-/// The `call` system call (ABI: r0 = grant index, r1-r4 = words, r5 =
-/// buffer, r6 = length | capacity << 16, r8 = timeout in µs).
+fn error(frame: &mut TrapFrame, e: Errno) -> *mut TrapFrame {
+    frame.r[0] = e.to_ret();
+    frame
+}
+
+/// Checks that the running thread's handle `h` may be moved (`TRANSFER`).
+fn check_transfer(h: u32) -> Result<(), Errno> {
+    if h == 0 {
+        return Ok(());
+    }
+    let rights = process::with_current(|t| t.handles.rights(Handle::from_raw(h)))
+        .ok_or(Errno::Perm)?
+        .map_err(Errno::from)?;
+    if rights.contains(Rights::TRANSFER) {
+        Ok(())
+    } else {
+        Err(Errno::BadHandle)
+    }
+}
+
+/// The `call` system call (r0 = endpoint handle with `SEND`, r1-r4 =
+/// words, r5 = buffer, r6 = length | capacity << 16, r8 = timeout in µs,
+/// r9 = a handle to move to the server, 0 for none).
 pub fn sys_call(frame: &mut TrapFrame) -> *mut TrapFrame {
+    let ep = match endpoint_of(frame.r[0], Rights::SEND) {
+        Ok(ep) => ep,
+        Err(e) => return error(frame, e),
+    };
+    if let Err(e) = check_transfer(frame.r[9]) {
+        return error(frame, e);
+    }
     let c = Call {
-        index: frame.r[0],
+        ep,
+        handle: frame.r[9],
         words: words(frame),
         buf: frame.r[5],
         len: frame.r[6] & 0xFFFF,
@@ -919,12 +1034,16 @@ pub fn sys_call(frame: &mut TrapFrame) -> *mut TrapFrame {
     resume(frame, step)
 }
 
-/// The `recv` system call (r0 = grant index, r5 = buffer, r6 = capacity,
-/// r8 = timeout in µs).
+/// The `recv` system call (r0 = endpoint handle with `RECEIVE`, r5 =
+/// buffer, r6 = capacity, r8 = timeout in µs).
 pub fn sys_recv(frame: &mut TrapFrame) -> *mut TrapFrame {
-    let (index, buf, cap, timeout) = (frame.r[0], frame.r[5], frame.r[6], frame.r[8]);
+    let ep = match endpoint_of(frame.r[0], Rights::RECEIVE) {
+        Ok(ep) => ep,
+        Err(e) => return error(frame, e),
+    };
+    let (buf, cap, timeout) = (frame.r[5], frame.r[6], frame.r[8]);
     arch::cpu::interrupts_disable();
-    let step = do_recv(me(), index, buf, cap, timeout, None);
+    let step = do_recv(me(), ep, buf, cap, timeout, None);
     resume(frame, step)
 }
 
@@ -940,12 +1059,17 @@ pub fn sys_reply(frame: &mut TrapFrame) -> *mut TrapFrame {
     resume(frame, step)
 }
 
-/// The `reply_recv` system call (r0 = grant index, r1-r4 = reply words, r5
-/// = buffer, r6 = reply length | capacity << 16, r8 = timeout in µs). A
-/// reply nobody can take (no caller, or it went) is dropped and the
-/// receive goes on; a reply refused (`TooBig`, `Fault`) ends the call.
+/// The `reply_recv` system call (r0 = endpoint handle with `RECEIVE`,
+/// r1-r4 = reply words, r5 = buffer, r6 = reply length | capacity << 16,
+/// r8 = timeout in µs). A reply nobody can take (no caller, or it went) is
+/// dropped and the receive goes on; a reply refused (`TooBig`, `Fault`)
+/// ends the call.
 pub fn sys_reply_recv(frame: &mut TrapFrame) -> *mut TrapFrame {
-    let (index, w, buf) = (frame.r[0], words(frame), frame.r[5]);
+    let ep = match endpoint_of(frame.r[0], Rights::RECEIVE) {
+        Ok(ep) => ep,
+        Err(e) => return error(frame, e),
+    };
+    let (w, buf) = (words(frame), frame.r[5]);
     let (len, cap, timeout) = (frame.r[6] & 0xFFFF, frame.r[6] >> 16, frame.r[8]);
     arch::cpu::interrupts_disable();
     let me = me();
@@ -954,15 +1078,17 @@ pub fn sys_reply_recv(frame: &mut TrapFrame) -> *mut TrapFrame {
         Err(Step::Done(Err(Errno::Inval | Errno::PeerGone), ..)) => None,
         Err(step) => return resume(frame, step),
     };
-    let step = do_recv(me, index, buf, cap, timeout, answered);
+    let step = do_recv(me, ep, buf, cap, timeout, answered);
     resume(frame, step)
 }
 
-/// `call` from a kernel-bound task (SVC mode): `index` is one of its
-/// endpoint grants; short messages only. Returns the reply's words.
-pub fn call(index: u32, words: [u32; 4], timeout_us: u32) -> Result<[u32; 4], Errno> {
+/// `call` from a kernel-bound task (SVC mode) on its endpoint handle `h`
+/// (with `SEND`): short messages only, no handle moved. Returns the
+/// reply's words.
+pub fn call(h: u32, words: [u32; 4], timeout_us: u32) -> Result<[u32; 4], Errno> {
     let c = Call {
-        index,
+        ep: endpoint_of(h, Rights::SEND)?,
+        handle: 0,
         words,
         buf: 0,
         len: 0,
@@ -989,4 +1115,19 @@ pub fn call(index: u32, words: [u32; 4], timeout_us: u32) -> Result<[u32; 4], Er
         arch::cpu::interrupts_enable();
     }
     r
+}
+
+/// `endpoint_create`: a new endpoint in the caller's table, with `SEND`,
+/// `RECEIVE` and `TRANSFER`. Not for hard processes: after admission they
+/// allocate nothing (their endpoints are granted at creation).
+pub fn endpoint_create() -> Result<u32, Errno> {
+    let hard = process::with_current(|t| t.class.is_hard()).ok_or(Errno::Perm)?;
+    if hard {
+        return Err(Errno::Perm);
+    }
+    let object = Object::new_endpoint().ok_or(Errno::NoMem)?;
+    let rights = Rights::SEND | Rights::RECEIVE | Rights::TRANSFER;
+    let r = process::with_current(|t| t.handles.insert(object, rights)).ok_or(Errno::Perm)?;
+    // A failed insert hands the object back: dropped here, unlocked.
+    r.map(Handle::raw).map_err(|(e, _object)| e.into())
 }

@@ -47,9 +47,11 @@ mod threads;
 pub use end::{Death, End, die_in_syscall, exit_current, init, kill_current, wait};
 pub use threads::{DEFAULT_SOFT_THREADS, thread_create, thread_exit, thread_join};
 
+use crate::handle::Rights;
 use crate::layout::{KTASK_START, USER_END, USER_START};
 use crate::loader::elf::{ElfError, ElfImage, Limits};
 use crate::mm::frames::FrameError;
+use crate::object::{Handles, Object};
 use crate::sync::IrqLock;
 use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::task::sync::Mutex;
@@ -149,14 +151,25 @@ pub struct Spec<'a> {
     pub budget: u32,
     /// Devices the task may map.
     pub devices: &'a [Device],
+    /// Handles the task starts with: grant `i` is handle
+    /// [`Handle::granted(i)`](crate::handle::Handle::granted) in its table.
+    pub handles: &'a [Grant<'a>],
     /// Passed to the task's entry in r0.
     pub arg: u32,
     /// Threads an isolated process may create besides its first
     /// (`thread_create`). Hard: admitted up front, exactly this many; soft:
     /// 0 means [`DEFAULT_SOFT_THREADS`].
     pub threads: u8,
-    /// IPC endpoints it may use, by index in this list (see `crate::ipc`).
-    pub endpoints: &'a [crate::ipc::Grant],
+}
+
+/// A handle given to a task at creation: a reference to `object` with
+/// `rights`, in the next free slot of its table.
+#[derive(Clone, Copy, Debug)]
+pub struct Grant<'a> {
+    /// The object (the task gets its own counted reference).
+    pub object: &'a Object,
+    /// What the task may do with it.
+    pub rights: Rights,
 }
 
 /// Why a task could not be created or an operation was refused. A failed
@@ -265,6 +278,9 @@ pub struct Task {
     budget: u32,
     /// Anonymous memory held now.
     anon: u32,
+    /// The task's handles: kernel objects it may use, with rights. Part of
+    /// the task (fixed size), so using them never allocates.
+    pub handles: Handles,
     /// Set when its teardown has begun: its exit code ([`KILLED`] for a
     /// fault). How it ended is recorded at once, from the trap path, in the
     /// task's table entry ([`End`]).
@@ -308,6 +324,9 @@ unsafe impl Sync for TaskRef {}
 
 impl TaskRef {
     /// Puts `task` in a new cell, or hands it back if the heap has no room.
+    // The task comes back whole so that the caller can tear it down; this
+    // happens once per creation, so moving ~1 KiB then costs nothing.
+    #[allow(clippy::result_large_err)]
     fn try_new(task: Task) -> Result<Self, Task> {
         let cell = TaskCell {
             refs: AtomicUsize::new(1),
@@ -482,8 +501,21 @@ impl Task {
             kstats: PmapStats::default(),
             budget: u32::MAX,
             anon: 0,
+            handles: Handles::new(),
             exit: None,
         })
+    }
+
+    /// Puts `grants` in the task's handle table, in order (grant `i`
+    /// becomes [`Handle::granted(i)`](crate::handle::Handle::granted) in a
+    /// fresh table). [`ProcError::TooMany`] if they do not fit.
+    fn grant(&mut self, grants: &[Grant]) -> Result<(), ProcError> {
+        for g in grants {
+            self.handles
+                .insert(g.object.clone(), g.rights)
+                .map_err(|_| ProcError::TooMany)?;
+        }
+        Ok(())
     }
 
     /// The task's regions, by address.
@@ -670,6 +702,9 @@ impl Task {
     /// got to, so a later call (by anyone holding the task's lock)
     /// continues, and a call after the end does nothing.
     fn teardown_steps(&mut self, mut steps: u32) -> bool {
+        // Handles first (a bounded table): an IRQ line the task owned is
+        // masked and freed as its last reference goes.
+        self.handles.clear(drop);
         let g = self.class.granule();
         while let Some(r) = self.regions.last_mut() {
             if steps == 0 {
@@ -932,6 +967,7 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
         (Class::SoftIsolated, 0) => DEFAULT_SOFT_THREADS,
         (_, n) => n.min(task::MAX_THREADS as u8 / 2),
     };
+    t.grant(spec.handles)?;
     t.devices
         .try_reserve_exact(spec.devices.len())
         .map_err(|_| ProcError::NoMemory)?;
@@ -954,10 +990,6 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
         tag: AsidTag::default(),
     };
     let frame = TrapFrame::user_thread(entry, sp, spec.arg);
-    if crate::ipc::grant(pid, spec.endpoints).is_err() {
-        t.teardown();
-        return Err(ProcError::TooMany);
-    }
     start(t, |pid| {
         task::spawn_frame(spec.name, spec.priority, frame, Some(space), Some(pid))
     })
@@ -972,12 +1004,12 @@ pub fn spawn_kernel_task(spec: &Spec, f: fn(&'static mut [u8])) -> Result<u16, P
     }
     let pid = free_slot()?;
     let mut t = Task::new(pid, spec.name, spec.class)?;
+    t.grant(spec.handles)?;
     let g = spec.class.granule();
     let len = spec.budget.next_multiple_of(g).max(g);
     if len > KTASK_WINDOW {
         return Err(ProcError::Invalid);
     }
-    crate::ipc::grant(pid, spec.endpoints).map_err(|_| ProcError::TooMany)?;
     if spec.class.is_hard() {
         loader::reserve(&mut t, len / SECTION)?;
     }

@@ -416,6 +416,27 @@ impl Sched {
         self.tcb(cur).state = State::Blocked;
     }
 
+    /// Blocks the running thread on some object until it is woken
+    /// ([`Sched::wake_blocked`]) or, with `until`, until that time: it then
+    /// waits in the sleep queue as well, and the timer wakes it. The caller
+    /// then calls `reschedule()`.
+    pub(crate) fn block_current_until(&mut self, until: Option<Instant>) {
+        let cur = self.current;
+        match until {
+            Some(at) => self.insert_sleeper(cur, at),
+            None => self.tcb(cur).state = State::Blocked,
+        }
+    }
+
+    /// Makes `id`, blocked by [`Sched::block_current_until`], ready: out of
+    /// the sleep queue first if it waited with a time-out.
+    pub(crate) fn wake_blocked(&mut self, id: ThreadId) {
+        if self.tcb(id).state == State::Sleeping {
+            let _ = self.sleepers.remove(id);
+        }
+        self.make_ready(id);
+    }
+
     /// Makes `id` (blocked, or ready and out of the queue) the thread the
     /// next reschedule (`svc #0`, [`on_reschedule`]) switches to, without
     /// queueing it: the caller has checked that it outranks every ready

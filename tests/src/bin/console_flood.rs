@@ -67,9 +67,9 @@ fn spawn_hard() -> u16 {
         priority: 2,
         budget: 1 << 20,
         devices: &[],
+        handles: &[],
         arg: 0,
         threads: 0,
-        endpoints: &[],
     };
     process::spawn_kernel_task(&spec, hard_body).unwrap()
 }
@@ -94,9 +94,9 @@ fn main() {
             priority: 10,
             budget: 0,
             devices: &[],
+            handles: &[],
             arg: flood_ms,
             threads: 0,
-            endpoints: &[],
         },
         program("flood"),
     )

@@ -13,15 +13,17 @@
 #![no_main]
 
 use core::sync::atomic::{AtomicU32, Ordering};
-use kernel::ipc::{self, EndpointId, Grant, Rights};
-use kernel::process::{self, Class, Spec};
+use kernel::handle::{Handle, Rights};
+use kernel::ipc;
+use kernel::object::Object;
+use kernel::process::{self, Class, Grant, Spec};
 use kernel::{println, task, time};
 use ktests::{check, finish, program, spec};
 
 kernel::entry!(main);
 
-fn grant(endpoint: EndpointId, rights: Rights) -> Grant {
-    Grant { endpoint, rights }
+fn grant(object: &Object, rights: Rights) -> Grant<'_> {
+    Grant { object, rights }
 }
 
 /// Spawns `prog` with `grants` at `priority` (class from the name).
@@ -33,10 +35,14 @@ fn run(name: &'static str, prog: &str, arg: u32, priority: u8, grants: &[Grant])
     };
     let s = Spec {
         priority,
-        endpoints: grants,
+        handles: grants,
         ..spec(name, class, arg)
     };
     process::spawn_process(&s, program(prog)).unwrap()
+}
+
+fn send(e: &Object) -> [Grant<'_>; 1] {
+    [grant(e, Rights::SEND)]
 }
 
 fn first_thread(pid: u16) -> task::ThreadId {
@@ -51,7 +57,7 @@ fn prios(pid: u16) -> (u8, u8) {
 static KERNEL_REPLY: AtomicU32 = AtomicU32::new(0);
 
 fn kernel_client(_: &'static mut [u8]) {
-    let r = ipc::call(0, [10, 20, 30, 40], 0);
+    let r = ipc::call(Handle::granted(0).raw(), [10, 20, 30, 40], 0);
     KERNEL_REPLY.store(
         if r == Ok([11, 21, 31, 41]) { 1 } else { 2 },
         Ordering::Relaxed,
@@ -72,7 +78,7 @@ fn main() {
         process::spawn_process(&spec("warm-up", Class::SoftIsolated, 0), program("quiet")).unwrap();
     process::wait(warm).unwrap();
     let free = kernel::mm::stats().free_pages;
-    let new = || ipc::create().unwrap();
+    let new = || Object::new_endpoint().unwrap();
 
     // Each class of client and server.
     let (soft_ep, hard_ep) = (new(), new());
@@ -81,24 +87,23 @@ fn main() {
         "ipc_server",
         0,
         10,
-        &[grant(soft_ep, Rights::RECEIVE)],
+        &[grant(&soft_ep, Rights::RECEIVE)],
     );
     let hard_server = run(
         "hard-echo",
         "hard_ipc_server",
         0,
         10,
-        &[grant(hard_ep, Rights::RECEIVE)],
+        &[grant(&hard_ep, Rights::RECEIVE)],
     );
-    let send = |e| [grant(e, Rights::SEND)];
-    let c = run("client", "ipc_client", 0, 10, &send(soft_ep));
+    let c = run("client", "ipc_client", 0, 10, &send(&soft_ep));
     check("soft client, soft server", process::wait(c) == Ok(0));
-    let c = run("hard-client", "hard_ipc_client", 0, 10, &send(soft_ep));
+    let c = run("hard-client", "hard_ipc_client", 0, 10, &send(&soft_ep));
     check("hard client, soft server", process::wait(c) == Ok(0));
-    let c = run("client", "ipc_client", 0, 10, &send(hard_ep));
+    let c = run("client", "ipc_client", 0, 10, &send(&hard_ep));
     check("soft client, hard server", process::wait(c) == Ok(0));
     let k = Spec {
-        endpoints: &send(soft_ep),
+        handles: &send(&soft_ep),
         budget: 1 << 20,
         ..spec("kernel-client", Class::HardKernel, 0)
     };
@@ -109,8 +114,8 @@ fn main() {
         KERNEL_REPLY.load(Ordering::Relaxed) == 1,
     );
     for (name, e, pid) in [
-        ("echo", soft_ep, server),
-        ("hard-echo", hard_ep, hard_server),
+        ("echo", &soft_ep, server),
+        ("hard-echo", &hard_ep, hard_server),
     ] {
         let c = run("stopper", "ipc_client", 5, 10, &send(e));
         check(
@@ -127,7 +132,10 @@ fn main() {
         "ipc_client",
         2,
         10,
-        &[grant(nobody, Rights::SEND), grant(silent, Rights::RECEIVE)],
+        &[
+            grant(&nobody, Rights::SEND),
+            grant(&silent, Rights::RECEIVE),
+        ],
     );
     check("calls and receives time out", process::wait(c) == Ok(0));
 
@@ -138,17 +146,17 @@ fn main() {
         "ipc_server",
         1,
         20,
-        &[grant(dying, Rights::RECEIVE)],
+        &[grant(&dying, Rights::RECEIVE)],
     );
-    let c1 = run("caller-1", "ipc_client", 3, 10, &send(dying));
-    let c2 = run("caller-2", "ipc_client", 3, 10, &send(dying));
+    let c1 = run("caller-1", "ipc_client", 3, 10, &send(&dying));
+    let c2 = run("caller-2", "ipc_client", 3, 10, &send(&dying));
     check(
         "the caller being served gets PeerGone",
         process::wait(c1) == Ok(0),
     );
     check("a queued caller gets PeerGone", process::wait(c2) == Ok(0));
     check("the server exited", process::wait(s) == Ok(0));
-    let c = run("late", "ipc_client", 3, 10, &send(dying));
+    let c = run("late", "ipc_client", 3, 10, &send(&dying));
     check(
         "a call after the server went gets PeerGone",
         process::wait(c) == Ok(0),
@@ -162,11 +170,11 @@ fn main() {
         "ipc_server",
         3,
         20,
-        &[grant(slow, Rights::RECEIVE)],
+        &[grant(&slow, Rights::RECEIVE)],
     );
     task::sleep(10_000_000); // it reaches recv
     let m = middle(100);
-    let c = run("high", "ipc_client", 1, 5, &send(slow));
+    let c = run("high", "ipc_client", 1, 5, &send(&slow));
     let rtt = process::wait(c);
     println!("donation: round trip {rtt:?} us past a busy middle thread");
     check(
@@ -186,18 +194,18 @@ fn main() {
         "ipc_server",
         3,
         25,
-        &[grant(back, Rights::RECEIVE)],
+        &[grant(&back, Rights::RECEIVE)],
     );
     let f = run(
         "forwarder",
         "ipc_server",
         2,
         20,
-        &[grant(front, Rights::RECEIVE), grant(back, Rights::SEND)],
+        &[grant(&front, Rights::RECEIVE), grant(&back, Rights::SEND)],
     );
     task::sleep(10_000_000);
     let m = middle(100);
-    let c = run("high-2", "ipc_client", 1, 5, &send(front));
+    let c = run("high-2", "ipc_client", 1, 5, &send(&front));
     let rtt = process::wait(c);
     println!("transitive donation: round trip {rtt:?} us");
     check(
@@ -217,13 +225,13 @@ fn main() {
         "ipc_server",
         4,
         20,
-        &[grant(busy, Rights::RECEIVE)],
+        &[grant(&busy, Rights::RECEIVE)],
     );
     task::sleep(10_000_000);
     let hard = Spec {
         class: Class::HardIsolated,
         priority: 3,
-        endpoints: &send(busy),
+        handles: &send(&busy),
         ..spec("hard-client", Class::HardIsolated, 1)
     };
     let c = process::spawn_process(&hard, program("hard_ipc_client")).unwrap();
@@ -233,7 +241,7 @@ fn main() {
         "a hard client is not delayed by its server's low-priority work",
         worst.is_ok_and(|us| us < 1_000),
     );
-    let c = run("stopper", "ipc_client", 5, 10, &send(busy));
+    let c = run("stopper", "ipc_client", 5, 10, &send(&busy));
     check("the busy server stops", process::wait(c) == Ok(0));
     check(
         "and ends with its spinning thread",
@@ -241,7 +249,7 @@ fn main() {
     );
 
     // The donation servers stop too (the forwarder passes the stop on).
-    for (e, servers) in [(slow, [s_slow, s_slow]), (front, [f, w])] {
+    for (e, servers) in [(&slow, [s_slow, s_slow]), (&front, [f, w])] {
         let c = run("stopper", "ipc_client", 5, 10, &send(e));
         check("a donation server stops", process::wait(c) == Ok(0));
         for pid in servers {

@@ -115,8 +115,81 @@ fn main(_: u32) -> i32 {
         syscall(99, [0; 4]).0,
         Errno::NoSys,
     );
+    hostile_handles();
     // SAFETY: single-threaded.
     let wrong = unsafe { WRONG };
     println!("abuse: {wrong} wrong answers");
     wrong
+}
+
+/// Handles this process never had, closed ones, stale ones, handles without
+/// the right a call needs and handles of the wrong kind: each is BadHandle.
+fn hostile_handles() {
+    let call = |nr: u32, h: u32, a: u32| syscall(nr, [h, a, u32::MAX, u32::MAX]).0;
+    for h in [
+        0,
+        1,
+        0x100,
+        0x1FF,
+        abi::granted_handle(0),
+        0x7FFF_FFFF,
+        u32::MAX,
+    ] {
+        for nr in [
+            abi::HANDLE_CLOSE,
+            abi::HANDLE_DUP,
+            abi::NOTIFY_SIGNAL,
+            abi::NOTIFY_WAIT,
+            abi::NOTIFY_POLL,
+        ] {
+            expect("a handle never granted", call(nr, h, 1), Errno::BadHandle);
+        }
+    }
+    let Ok(n) = user::notify_create() else {
+        println!("abuse: notify_create failed");
+        // SAFETY: single-threaded.
+        unsafe { WRONG += 1 };
+        return;
+    };
+    let signal_only = user::handle_dup(n, abi::RIGHT_SIGNAL).unwrap_or(user::Handle(0));
+    expect(
+        "wait without the WAIT right",
+        call(abi::NOTIFY_WAIT, signal_only.0, 0),
+        Errno::BadHandle,
+    );
+    expect(
+        "poll without the WAIT right",
+        call(abi::NOTIFY_POLL, signal_only.0, 0),
+        Errno::BadHandle,
+    );
+    expect(
+        "dup without the TRANSFER right",
+        call(abi::HANDLE_DUP, signal_only.0, abi::RIGHT_SIGNAL),
+        Errno::BadHandle,
+    );
+    expect(
+        "dup asking for unknown rights",
+        call(abi::HANDLE_DUP, n.0, 0x8000_0000),
+        Errno::Inval,
+    );
+    let _ = user::handle_close(n);
+    expect(
+        "signal through a closed handle",
+        call(abi::NOTIFY_SIGNAL, n.0, 1),
+        Errno::BadHandle,
+    );
+    // Its slot is taken again: the old value is stale, not the new object.
+    let again = user::notify_create().unwrap_or(user::Handle(0));
+    if again.0 & 0xFF != n.0 & 0xFF || again == n {
+        println!("abuse: the closed slot was not reused under a new generation");
+        // SAFETY: single-threaded.
+        unsafe { WRONG += 1 };
+    }
+    expect(
+        "poll through a stale handle",
+        call(abi::NOTIFY_POLL, n.0, 0),
+        Errno::BadHandle,
+    );
+    let _ = user::handle_close(again);
+    let _ = user::handle_close(signal_only);
 }

@@ -1,10 +1,10 @@
-//! An IPC client of grant 0 (an echo server unless said otherwise), for
+//! An IPC client of its first granted endpoint (an echo server unless said otherwise), for
 //! the IPC tests; `arg` picks what it checks:
 //! - 0: short and 4 KiB calls are answered (words plus one, bytes
 //!   reversed); a buffer outside its memory gives `Fault`, an oversized
 //!   message `TooBig`; exit 0 or the failed step;
 //! - 1: sleeps 5 ms, then one call: exit code = its round trip in µs;
-//! - 2: a call nobody receives and a receive nobody calls (grant 1) time
+//! - 2: a call nobody receives and a receive nobody calls (its second) time
 //!   out after about their timeouts; exit 0 or the failed step;
 //! - 3: its call ends with `PeerGone` (the server goes); exit 0 or 1;
 //! - 4: 200 calls 1 ms apart: exit code = the longest round trip in µs;
@@ -16,17 +16,22 @@
 
 use user::{Errno, abi, println};
 
+/// The endpoint granted first.
+const EP: user::Handle = user::Handle::granted(0);
+/// The endpoint granted second.
+const EP2: user::Handle = user::Handle::granted(1);
+
 user::main!(main);
 
 fn basic() -> i32 {
-    if user::call_words(0, [1, 2, 3, 4]) != Ok([2, 3, 4, 5]) {
+    if user::call_words(EP, [1, 2, 3, 4]) != Ok([2, 3, 4, 5]) {
         return 1;
     }
     let mut buf = [0u8; 4096];
     for (i, b) in buf.iter_mut().enumerate() {
         *b = i as u8 ^ (i >> 8) as u8;
     }
-    let m = match user::call(0, [7; 4], &mut buf, 4096, 0) {
+    let m = match user::call(EP, [7; 4], &mut buf, 4096, 0) {
         Ok(m) => m,
         Err(_) => return 2,
     };
@@ -36,19 +41,19 @@ fn basic() -> i32 {
     }
     // A long message from memory that is not ours: Fault, and the server
     // still serves.
-    let (r, _) = user::ipc_syscall(abi::CALL, 0, [0; 4], 0xC000_0000, 64, 0);
+    let (r, _) = user::ipc_syscall(abi::CALL, EP.0, [0; 4], 0xC000_0000, 64, 0, 0);
     if Errno::check(r) != Err(Errno::Fault) {
         return 4;
     }
-    let (r, _) = user::ipc_syscall(abi::CALL, 0, [0; 4], 0x10, 64, 0);
+    let (r, _) = user::ipc_syscall(abi::CALL, EP.0, [0; 4], 0x10, 64, 0, 0);
     if Errno::check(r) != Err(Errno::Fault) {
         return 5;
     }
-    let (r, _) = user::ipc_syscall(abi::CALL, 0, [0; 4], buf.as_ptr() as u32, 4097, 0);
+    let (r, _) = user::ipc_syscall(abi::CALL, EP.0, [0; 4], buf.as_ptr() as u32, 4097, 0, 0);
     if Errno::check(r) != Err(Errno::TooBig) {
         return 6;
     }
-    if user::call_words(0, [9, 9, 9, 9]) != Ok([10; 4]) {
+    if user::call_words(EP, [9, 9, 9, 9]) != Ok([10; 4]) {
         return 7;
     }
     println!("ipc_client: short and 4 KiB calls answered; bad buffers refused");
@@ -57,7 +62,7 @@ fn basic() -> i32 {
 
 fn timeouts() -> i32 {
     let t0 = user::now();
-    if user::call(0, [0; 4], &mut [], 0, 10_000) != Err(Errno::TimedOut) {
+    if user::call(EP, [0; 4], &mut [], 0, 10_000) != Err(Errno::TimedOut) {
         return 1;
     }
     let waited = user::now() - t0;
@@ -66,7 +71,7 @@ fn timeouts() -> i32 {
         return 2;
     }
     let t0 = user::now();
-    if user::recv(1, &mut [], 5_000) != Err(Errno::TimedOut) {
+    if user::recv(EP2, &mut [], 5_000) != Err(Errno::TimedOut) {
         return 3;
     }
     let waited = user::now() - t0;
@@ -78,7 +83,7 @@ fn timeouts() -> i32 {
 
 fn round_trip() -> u64 {
     let t0 = user::now();
-    let ok = user::call_words(0, [1, 2, 3, 4]).is_ok();
+    let ok = user::call_words(EP, [1, 2, 3, 4]).is_ok();
     let us = (user::now() - t0) / 1000;
     if ok { us } else { 99_999 }
 }
@@ -91,8 +96,8 @@ fn main(arg: u32) -> i32 {
             round_trip().min(99_999) as i32
         }
         2 => timeouts(),
-        3 => i32::from(user::call_words(0, [0; 4]) != Err(Errno::PeerGone)),
-        5 => i32::from(user::call_words(0, [u32::MAX; 4]).is_err()),
+        3 => i32::from(user::call_words(EP, [0; 4]) != Err(Errno::PeerGone)),
+        5 => i32::from(user::call_words(EP, [u32::MAX; 4]).is_err()),
         _ => {
             let mut worst = 0;
             for _ in 0..200 {

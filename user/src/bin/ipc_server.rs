@@ -1,9 +1,9 @@
-//! An IPC server on grant 0, for the IPC tests and the demo; `arg` picks
+//! An IPC server on its first granted endpoint, for the IPC tests and the demo; `arg` picks
 //! how it serves:
 //! - 0: echo forever: each word plus one, the long message reversed;
 //! - 1: receives one call and exits without replying (its caller, and any
 //!   caller queued behind, get `PeerGone`);
-//! - 2: forwards each call to grant 1 and replies with that answer;
+//! - 2: forwards each call to its second and replies with that answer;
 //! - 3: works 2 ms per call (a busy loop), then replies: run at a low
 //!   priority, it shows donation;
 //! - 4: echo, while a second thread of the process spins at priority 29
@@ -16,6 +16,11 @@
 #![no_main]
 
 use user::{Msg, PROT_READ, PROT_WRITE};
+
+/// The endpoint granted first.
+const EP: user::Handle = user::Handle::granted(0);
+/// The endpoint granted second.
+const EP2: user::Handle = user::Handle::granted(1);
 
 user::main!(main);
 
@@ -47,7 +52,7 @@ fn main(arg: u32) -> i32 {
             return 92;
         }
     }
-    let Ok(mut m) = user::recv(0, &mut buf, 0) else {
+    let Ok(mut m) = user::recv(EP, &mut buf, 0) else {
         return 93;
     };
     if arg == 1 {
@@ -55,7 +60,7 @@ fn main(arg: u32) -> i32 {
     }
     loop {
         let (words, len) = match arg {
-            2 => match user::call(1, m.words, &mut buf, m.len as usize, 0) {
+            2 => match user::call(EP2, m.words, &mut buf, m.len as usize, 0) {
                 Ok(r) => (r.words, r.len as usize),
                 Err(e) => ([e as u32; 4], 0),
             },
@@ -68,7 +73,7 @@ fn main(arg: u32) -> i32 {
         if m.words[0] == u32::MAX {
             return i32::from(user::reply(words, &[]).is_err());
         }
-        m = match user::reply_recv(0, words, &mut buf, len, 0) {
+        m = match user::reply_recv(EP, words, &mut buf, len, 0) {
             Ok(m) => m,
             Err(_) => return 94,
         };
