@@ -8,6 +8,7 @@
 //! is not delayed by its soft server's lower-priority thread; and every
 //! page comes back.
 //! expect-output: ipc_client: short and 4 KiB calls answered
+//! expect-output: ipc_client: a handle moved to the server, which called us through it
 
 #![no_std]
 #![no_main]
@@ -124,6 +125,24 @@ fn main() {
         );
         println!("{name} exited: {:?}", process::wait(pid));
     }
+
+    // A handle moved in a message.
+    let relay = new();
+    let s = run(
+        "relay",
+        "ipc_server",
+        5,
+        10,
+        &[grant(&relay, Rights::RECEIVE)],
+    );
+    let c = run("mover", "ipc_client", 6, 10, &send(&relay));
+    check(
+        "a handle moved in a call is usable by the server",
+        process::wait(c) == Ok(0),
+    );
+    let c = run("stopper", "ipc_client", 5, 10, &send(&relay));
+    let _ = process::wait(c);
+    let _ = process::wait(s);
 
     // Timeouts.
     let (nobody, silent) = (new(), new());

@@ -9,7 +9,11 @@
 //! - 3: its call ends with `PeerGone` (the server goes); exit 0 or 1;
 //! - 4: 200 calls 1 ms apart: exit code = the longest round trip in µs;
 //! - 5: tells the server to stop (first word `u32::MAX`); exit 0 if it
-//!   answered.
+//!   answered;
+//! - 6: moves a handle to an endpoint of its own, served by a second
+//!   thread, to the server (mode 5), which calls it; exit 0 if the answer
+//!   came back through it, the handle left this process, and moving a
+//!   handle without `TRANSFER`, or no handle at all, is refused.
 
 #![no_std]
 #![no_main]
@@ -81,6 +85,53 @@ fn timeouts() -> i32 {
     0
 }
 
+extern "C" fn own_server(ep: u32) -> ! {
+    let ep = user::Handle(ep);
+    let Ok(m) = user::recv(ep, &mut [], 0) else {
+        user::thread_exit(1)
+    };
+    let _ = user::reply(m.words.map(|w| w + 100), &[]);
+    user::thread_exit(0)
+}
+
+fn transfer() -> i32 {
+    let Ok(mine) = user::endpoint_create() else {
+        return 1;
+    };
+    let Ok(stack) = user::mmap(4096, user::PROT_READ | user::PROT_WRITE) else {
+        return 2;
+    };
+    // SAFETY: the top of the page just mapped.
+    let Ok(tid) = user::thread_create(own_server, unsafe { stack.add(4096) }, mine.0, 10) else {
+        return 3;
+    };
+    // Without TRANSFER, or not a handle: refused, nothing sent.
+    let Ok(no_transfer) = user::handle_dup(mine, abi::RIGHT_SEND) else {
+        return 4;
+    };
+    if user::call_moving(EP, [0; 4], no_transfer) != Err(Errno::BadHandle) {
+        return 5;
+    }
+    if user::call_moving(EP, [0; 4], user::Handle(0x7777)) != Err(Errno::BadHandle) {
+        return 6;
+    }
+    let Ok(moved) = user::handle_dup(mine, abi::RIGHT_SEND | abi::RIGHT_TRANSFER) else {
+        return 7;
+    };
+    if user::call_moving(EP, [1, 2, 3, 4], moved) != Ok([101, 102, 103, 104]) {
+        return 8;
+    }
+    // The handle moved: it is not ours any more.
+    if user::handle_close(moved) != Err(Errno::BadHandle) {
+        return 9;
+    }
+    if user::thread_join(tid) != Ok(0) {
+        return 10;
+    }
+    println!("ipc_client: a handle moved to the server, which called us through it");
+    0
+}
+
 fn round_trip() -> u64 {
     let t0 = user::now();
     let ok = user::call_words(EP, [1, 2, 3, 4]).is_ok();
@@ -98,6 +149,7 @@ fn main(arg: u32) -> i32 {
         2 => timeouts(),
         3 => i32::from(user::call_words(EP, [0; 4]) != Err(Errno::PeerGone)),
         5 => i32::from(user::call_words(EP, [u32::MAX; 4]).is_err()),
+        6 => transfer(),
         _ => {
             let mut worst = 0;
             for _ in 0..200 {

@@ -7,7 +7,9 @@
 //! - 3: works 2 ms per call (a busy loop), then replies: run at a low
 //!   priority, it shows donation;
 //! - 4: echo, while a second thread of the process spins at priority 29
-//!   (the server's own, lower-priority work).
+//!   (the server's own, lower-priority work);
+//! - 5: each call must bring an endpoint handle: the server calls it with
+//!   the call's words and replies with that answer (handle transfer).
 //!
 //! A call whose first word is `u32::MAX` is answered and ends the server
 //! (exit 0). Exit code otherwise: 90 + the step that failed.
@@ -68,6 +70,14 @@ fn main(arg: u32) -> i32 {
                 spin_ms(2);
                 (m.words, 0)
             }
+            5 => match m.handle.map(|h| (h, user::call_words(h, m.words))) {
+                Some((h, Ok(w))) => {
+                    // Done with it: our moved handle is ours to close.
+                    let closed = user::handle_close(h).is_ok();
+                    (if closed { w } else { [0; 4] }, 0)
+                }
+                _ => ([0; 4], 0),
+            },
             _ => (echo(&m, &mut buf), m.len as usize),
         };
         if m.words[0] == u32::MAX {
