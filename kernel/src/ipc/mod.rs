@@ -60,7 +60,7 @@
 mod copy;
 
 use crate::handle::{Handle, Rights};
-use crate::object::{self, Object};
+use crate::object::Object;
 use crate::process;
 use crate::syscall::abi::{Errno, MSG_MAX};
 use crate::task::sync::effective_prio;
@@ -327,8 +327,14 @@ fn live(s: &mut Sched, id: EndpointId) -> Result<u8, Errno> {
 /// The endpoint behind the running thread's handle `h`, if the handle has
 /// `need` (`BadHandle` otherwise).
 fn endpoint_of(h: u32, need: Rights) -> Result<EndpointId, Errno> {
+    // No reference is taken: the id is checked again under the scheduler
+    // lock (`live`), so an endpoint destroyed meanwhile is refused there.
     process::with_current(|t| {
-        object::lookup(&t.handles, Handle::from_raw(h), need, Object::endpoint).map(|e| e.id())
+        let object = t.handles.get(Handle::from_raw(h), need)?;
+        object
+            .endpoint()
+            .map(|e| e.id())
+            .ok_or(crate::handle::HandleError::NoRight)
     })
     .ok_or(Errno::Perm)?
     .map_err(Errno::from)
@@ -831,7 +837,12 @@ fn wake_answered(s: &mut Sched, me: ThreadId, c: ThreadId) -> Step {
 /// `frame` (then a switch if a thread it woke outranks it), or a switch.
 /// IRQs are masked.
 fn resume(frame: &mut TrapFrame, step: Step) -> *mut TrapFrame {
-    with(|s| match step {
+    with(|s| resume_locked(s, frame, step))
+}
+
+/// [`resume`], the scheduler locked already.
+fn resume_locked(s: &mut Sched, frame: &mut TrapFrame, step: Step) -> *mut TrapFrame {
+    match step {
         Step::Done(r, words, badge) => {
             let me = s.current();
             let got = core::mem::take(&mut s.ipc.parties[me.index()].got);
@@ -847,7 +858,7 @@ fn resume(frame: &mut TrapFrame, step: Step) -> *mut TrapFrame {
         Step::Fill { .. } | Step::Fetch { .. } | Step::Answer { .. } => {
             unreachable!("copies are done before resuming")
         }
-    })
+    }
 }
 
 /// The running thread.
@@ -907,14 +918,33 @@ fn transfer(
 /// Runs a call's locked step and its copy, if any, to a final step.
 fn do_call(me: ThreadId, c: &Call) -> Step {
     match with(|s| call_locked(s, me, c)) {
-        Step::Fill { r, e } => {
-            let (src, dst, dst_buf) =
-                with(|s| (s.pid_of(me), s.pid_of(r), s.ipc.parties[r.index()].buf));
-            let copied = transfer(src, c.buf, dst, dst_buf, c.len, c.handle);
-            with(|s| call_filled(s, me, r, e, c, copied))
-        }
+        Step::Fill { r, e } => filled(me, r, e, c),
         step => step,
     }
+}
+
+/// A call's copy into receiver `r` (unlocked), then the rendezvous.
+fn filled(me: ThreadId, r: ThreadId, e: u8, c: &Call) -> Step {
+    let (src, dst, dst_buf) = with(|s| (s.pid_of(me), s.pid_of(r), s.ipc.parties[r.index()].buf));
+    let copied = transfer(src, c.buf, dst, dst_buf, c.len, c.handle);
+    with(|s| call_filled(s, me, r, e, c, copied))
+}
+
+/// A received call's copy from caller `c` (unlocked), then its end: None
+/// to receive again.
+fn fetched(me: ThreadId, c: ThreadId, buf: u32) -> Option<Step> {
+    let (src, src_buf, len, h, dst) = with(|s| {
+        let cp = s.ipc.parties[c.index()];
+        (
+            s.pid_of(c),
+            cp.buf,
+            u32::from(cp.len),
+            cp.handle,
+            s.pid_of(me),
+        )
+    });
+    let copied = transfer(src, src_buf, dst, buf, len, h);
+    with(|s| recv_fetched(s, me, c, copied))
 }
 
 /// Runs a receive to a final step (copying a long message; receiving again
@@ -943,18 +973,7 @@ fn do_recv(
         });
         match step {
             Step::Fetch { c } => {
-                let (src, src_buf, len, h, dst) = with(|s| {
-                    let cp = s.ipc.parties[c.index()];
-                    (
-                        s.pid_of(c),
-                        cp.buf,
-                        u32::from(cp.len),
-                        cp.handle,
-                        s.pid_of(me),
-                    )
-                });
-                let copied = transfer(src, src_buf, dst, buf, len, h);
-                if let Some(step) = with(|s| recv_fetched(s, me, c, copied)) {
+                if let Some(step) = fetched(me, c, buf) {
                     return step;
                 }
             }
@@ -1030,8 +1049,19 @@ pub fn sys_call(frame: &mut TrapFrame) -> *mut TrapFrame {
         timeout_us: frame.r[8],
     };
     arch::cpu::interrupts_disable();
-    let step = do_call(me(), &c);
-    resume(frame, step)
+    let me = me();
+    // The common case (no copy) in one hold of the scheduler lock.
+    let fast = with(|s| match call_locked(s, me, &c) {
+        Step::Fill { r, e } => Err((r, e)),
+        step => Ok(resume_locked(s, frame, step)),
+    });
+    match fast {
+        Ok(next) => next,
+        Err((r, e)) => {
+            let step = filled(me, r, e, &c);
+            resume(frame, step)
+        }
+    }
 }
 
 /// The `recv` system call (r0 = endpoint handle with `RECEIVE`, r5 =
@@ -1073,6 +1103,9 @@ pub fn sys_reply_recv(frame: &mut TrapFrame) -> *mut TrapFrame {
     let (len, cap, timeout) = (frame.r[6] & 0xFFFF, frame.r[6] >> 16, frame.r[8]);
     arch::cpu::interrupts_disable();
     let me = me();
+    if len == 0 {
+        return reply_recv_short(frame, me, ep, w, buf, cap, timeout);
+    }
     let answered = match do_reply(me, w, buf, len) {
         Ok(c) => Some(c),
         Err(Step::Done(Err(Errno::Inval | Errno::PeerGone), ..)) => None,
@@ -1080,6 +1113,46 @@ pub fn sys_reply_recv(frame: &mut TrapFrame) -> *mut TrapFrame {
     };
     let step = do_recv(me, ep, buf, cap, timeout, answered);
     resume(frame, step)
+}
+
+/// `reply_recv` with a short reply, the common case: reply, receive and
+/// switch in one hold of the scheduler lock (unless a long message waits).
+fn reply_recv_short(
+    frame: &mut TrapFrame,
+    me: ThreadId,
+    ep: EndpointId,
+    w: [u32; 4],
+    buf: u32,
+    cap: u32,
+    timeout: u32,
+) -> *mut TrapFrame {
+    let fast = with(|s| {
+        let answered = match reply_locked(s, me, w, 0) {
+            Ok(c) => Some(c),
+            Err(Step::Done(Err(Errno::Inval | Errno::PeerGone), ..)) => None,
+            Err(step) => return Ok(resume_locked(s, frame, step)),
+        };
+        let step = match (answered, recv_locked(s, me, ep, buf, cap, timeout)) {
+            (Some(c), Step::Switch(None)) => next_after_block(s, c),
+            (Some(c), step) => {
+                s.make_ready(c);
+                step
+            }
+            (None, step) => step,
+        };
+        match step {
+            Step::Fetch { c } => Err(c),
+            step => Ok(resume_locked(s, frame, step)),
+        }
+    });
+    match fast {
+        Ok(next) => next,
+        Err(c) => {
+            let step =
+                fetched(me, c, buf).unwrap_or_else(|| do_recv(me, ep, buf, cap, timeout, None));
+            resume(frame, step)
+        }
+    }
 }
 
 /// `call` from a kernel-bound task (SVC mode) on its endpoint handle `h`
