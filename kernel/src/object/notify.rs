@@ -87,7 +87,9 @@ impl Notification {
             let got = task::with(|s| {
                 let me = s.current();
                 let b = self.bits.replace(0);
-                if b != 0 || until.is_some_and(|at| crate::time::now() >= at) {
+                // A thread whose process ended gives up (see `task::doom`).
+                let doomed = s.is_doomed(me);
+                if b != 0 || doomed || until.is_some_and(|at| crate::time::now() >= at) {
                     // Woken by the time-out (or an earlier signal's wake-up
                     // raced a poll): no longer a waiter.
                     self.waiters.set(self.waiters.get() & !(1 << me.index()));

@@ -105,6 +105,10 @@ pub struct Tcb {
     pub(crate) donated: u8,
     /// Its `thread_exit` code, for `join_code`.
     exit_code: i32,
+    /// Blocked in a kernel-mode wait that gives up when the thread is
+    /// doomed ([`Sched::block_current_until`]): [`doom`] wakes it. Cleared
+    /// whenever it runs.
+    interruptible: bool,
 }
 
 /// [`Tcb::donated`] of a thread no IPC client lends a priority to.
@@ -293,6 +297,7 @@ impl Tcb {
             doomed: false,
             donated: NO_DONATION,
             exit_code: 0,
+            interruptible: false,
         }
     }
 }
@@ -426,6 +431,9 @@ impl Sched {
             Some(at) => self.insert_sleeper(cur, at),
             None => self.tcb(cur).state = State::Blocked,
         }
+        // The waiter looks again when it runs (a notification wait checks
+        // [`Sched::is_doomed`]): an ending process may wake it.
+        self.tcb(cur).interruptible = true;
     }
 
     /// Makes `id`, blocked by [`Sched::block_current_until`], ready: out of
@@ -628,6 +636,7 @@ impl Sched {
         // is not used any more).
         let t = unsafe { self.tcb_detached(next) };
         t.state = State::Running;
+        t.interruptible = false;
         if next != cur || now >= t.slice_end {
             t.slice_end = now + t.slice_left;
         }
@@ -1418,6 +1427,11 @@ pub fn doom(mask: u64, die: extern "C" fn(usize, usize) -> !) {
             // its own kernel stack.
             let at_user = unsafe { (*t.frame).from_user() };
             if !at_user {
+                // Inside a system call: it ends as the call returns. One
+                // blocked in an interruptible wait is woken to get there.
+                if t.interruptible && matches!(t.state, State::Blocked | State::Sleeping) {
+                    s.wake_blocked(id);
+                }
                 continue;
             }
             // The user frame is the first one on its kernel stack: the
