@@ -18,7 +18,6 @@ pub mod console;
 #[cfg(target_os = "none")]
 pub mod context;
 pub mod handle;
-#[cfg(target_os = "none")]
 pub mod ipc;
 pub mod irqsoff;
 pub mod layout;

@@ -8,19 +8,14 @@
 //! The bytes pass through a small buffer on the kernel stack, so the two
 //! processes' locks are never held together (no lock order to keep).
 
-use crate::layout::{USER_END, USER_START, phys_to_virt};
+use super::span;
+use crate::layout::phys_to_virt;
 use crate::process;
 use crate::syscall::abi::Errno;
 use arch::mmu::descriptor::MemType;
 
 /// Bytes moved per step (one lock hold on each side).
-const CHUNK: usize = 256;
-
-/// Whether `[va, va + len)` lies in the user half without wrapping.
-fn in_user(va: u32, len: u32) -> bool {
-    va.checked_add(len)
-        .is_some_and(|end| va >= USER_START && end <= USER_END)
-}
+const CHUNK: u32 = 256;
 
 /// Runs `f` on the bytes of `pid`'s memory at `va` (at most to the end of
 /// its page), checked for `write` access or read access.
@@ -54,20 +49,16 @@ fn with_page(
 /// Copies `len` bytes from `src` in process `src_pid` to `dst` in process
 /// `dst_pid`. On an error some bytes may have been copied.
 pub fn between(src_pid: u16, src: u32, dst_pid: u16, dst: u32, len: u32) -> Result<(), Errno> {
-    if !in_user(src, len) || !in_user(dst, len) {
-        return Err(Errno::Fault);
-    }
-    let mut chunk = [0u8; CHUNK];
-    let mut done = 0u32;
-    while done < len {
-        let (s, d) = (src + done, dst + done);
-        let n = (len - done)
-            .min(4096 - (s & 0xFFF))
-            .min(4096 - (d & 0xFFF))
-            .min(CHUNK as u32) as usize;
-        with_page(src_pid, s, n, false, |b| chunk[..n].copy_from_slice(b))?;
-        with_page(dst_pid, d, n, true, |b| b.copy_from_slice(&chunk[..n]))?;
-        done += n as u32;
+    let pieces = span::pieces(src, dst, len, CHUNK).ok_or(Errno::Fault)?;
+    let mut chunk = [0u8; CHUNK as usize];
+    for (off, n) in pieces {
+        let n = n as usize;
+        with_page(src_pid, src + off, n, false, |b| {
+            chunk[..n].copy_from_slice(b)
+        })?;
+        with_page(dst_pid, dst + off, n, true, |b| {
+            b.copy_from_slice(&chunk[..n])
+        })?;
     }
     Ok(())
 }
