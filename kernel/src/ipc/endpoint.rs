@@ -286,6 +286,10 @@ fn endpoint_of(h: u32, need: Rights) -> Result<EndpointId, Errno> {
 
 /// The highest-priority thread of `mask`.
 fn best(s: &mut Sched, mask: u64) -> Option<ThreadId> {
+    if mask & mask.wrapping_sub(1) == 0 {
+        // None or one (the usual case): no priorities to compare.
+        return (mask != 0).then(|| ThreadId::new(mask.trailing_zeros() as u16));
+    }
     let mut best: Option<(ThreadId, u8)> = None;
     let mut m = mask;
     while m != 0 {
@@ -305,17 +309,25 @@ fn best(s: &mut Sched, mask: u64) -> Option<ThreadId> {
 /// one step per thread.
 fn recompute(s: &mut Sched, mut t: ThreadId) {
     for _ in 0..MAX_THREADS {
-        let p = s.ipc.parties[t.index()];
+        // (Fields, not a copy of the whole party: this is on every call.)
+        let (serving, serves) = {
+            let p = &s.ipc.parties[t.index()];
+            (p.serving, p.serves)
+        };
         let mut lent = NO_DONATION;
-        if let Some(c) = p.serving
+        if let Some(c) = serving
             && s.ipc.parties[c.index()].wait == Wait::Reply(t)
         {
             lent = lent.min(s.tcb(c).prio);
         }
-        if let Some(e) = p.serves {
-            let ep = s.ipc.endpoints[e as usize];
-            if ep.server == Some(t)
-                && let Some(c) = best(s, ep.senders)
+        if let Some(e) = serves {
+            let (server, senders) = {
+                let ep = &s.ipc.endpoints[e as usize];
+                (ep.server, ep.senders)
+            };
+            if server == Some(t)
+                && senders != 0
+                && let Some(c) = best(s, senders)
             {
                 lent = lent.min(s.tcb(c).prio);
             }
@@ -685,19 +697,20 @@ fn recv_locked(
             return Step::Switch(None);
         };
         s.ipc.endpoints[e as usize].senders &= !(1 << c.index());
-        let cp = s.ipc.parties[c.index()];
-        if u32::from(cp.len) > cap {
+        let cp = &s.ipc.parties[c.index()];
+        let (len, handle, words) = (cp.len, cp.handle, cp.words);
+        if u32::from(len) > cap {
             finish(s, c, Err(Errno::TooBig));
             continue;
         }
         s.ipc.parties[me.index()].serving = Some(c);
         s.ipc.parties[c.index()].wait = Wait::Reply(me);
         recompute(s, me);
-        if cp.len > 0 || cp.handle != 0 {
+        if len > 0 || handle != 0 {
             return Step::Fetch { c };
         }
         let badge = s.pid_of(c).map_or(u32::MAX, u32::from);
-        return Step::Done(Ok(0), cp.words, badge);
+        return Step::Done(Ok(0), words, badge);
     }
 }
 
