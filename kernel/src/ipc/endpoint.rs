@@ -11,6 +11,7 @@ use crate::task::sync::effective_prio;
 use crate::task::{MAX_THREADS, NO_DONATION, Sched, ThreadId};
 use crate::time;
 use arch::trap::TrapFrame;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 /// Endpoints that can exist at once.
 pub const MAX_ENDPOINTS: usize = 32;
@@ -188,6 +189,22 @@ pub struct IpcState {
     parties: [Party; MAX_THREADS],
 }
 
+/// Per task: the endpoints it serves (owns), bit = endpoint index. Written
+/// under the scheduler lock; atomics so that the trap killing a process
+/// can see without that lock that it served nothing ([`serves_nothing`]).
+static SERVED: [AtomicU32; crate::process::MAX_TASKS] =
+    [const { AtomicU32::new(0) }; crate::process::MAX_TASKS];
+
+/// Whether task `pid` serves no endpoint (then its end closes none).
+#[inline]
+pub(crate) fn serves_nothing(pid: u16) -> bool {
+    SERVED
+        .get(pid as usize)
+        .is_none_or(|m| m.load(Ordering::Relaxed) == 0)
+}
+
+const _: () = assert!(MAX_ENDPOINTS <= 32);
+
 impl IpcState {
     /// No endpoints, nobody waiting.
     pub const fn new() -> Self {
@@ -230,11 +247,18 @@ fn with<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
 
 /// Task `pid` has ended: the endpoints it served close (see [`close`]).
 /// Called under the scheduler lock as the end is recorded.
+/// Bounded by the endpoints it served (one bit each in `served`): this
+/// runs in the trap that kills a process, with IRQs masked.
 pub(crate) fn process_ended(s: &mut Sched, pid: u16) {
-    for i in 0..MAX_ENDPOINTS {
-        let ep = s.ipc.endpoints[i];
-        if ep.live && ep.owner == Some(pid) {
-            close(s, i as u8);
+    let Some(served) = SERVED.get(pid as usize) else {
+        return;
+    };
+    let mut m = served.swap(0, Ordering::Relaxed);
+    while m != 0 {
+        let e = m.trailing_zeros() as u8;
+        m &= m - 1;
+        if s.ipc.endpoints[e as usize].live && s.ipc.endpoints[e as usize].owner == Some(pid) {
+            close(s, e);
         }
     }
 }
@@ -245,7 +269,10 @@ pub(crate) fn process_ended(s: &mut Sched, pid: u16) {
 fn close(s: &mut Sched, e: u8) {
     let ep = &mut s.ipc.endpoints[e as usize];
     ep.closed = true;
-    ep.owner = None;
+    if let Some(old) = ep.owner.take() {
+        SERVED[old as usize].fetch_and(!(1 << e), Ordering::Relaxed);
+    }
+    let ep = &mut s.ipc.endpoints[e as usize];
     let (mut m, server) = (ep.senders, ep.server);
     ep.senders = 0;
     while m != 0 {
@@ -463,7 +490,19 @@ pub(crate) fn on_timeout(s: &mut Sched, id: ThreadId) {
 
 /// Thread `id` is ending (from `Sched::retire`): the caller it holds a
 /// reply capability for gets `PeerGone`, and it serves nothing any more.
+#[inline]
 pub(crate) fn thread_ended(s: &mut Sched, id: ThreadId) {
+    // (A reply capability comes with `serves` set: two fields tell.)
+    let p = &s.ipc.parties[id.index()];
+    if p.wait == Wait::None && p.serves.is_none() {
+        return; // not in IPC (most threads): nothing to undo
+    }
+    ipc_thread_ended(s, id);
+}
+
+/// [`thread_ended`] of a thread in IPC.
+#[cold]
+fn ipc_thread_ended(s: &mut Sched, id: ThreadId) {
     cancel(s, id);
     let p = &mut s.ipc.parties[id.index()];
     let serving = p.serving.take();
@@ -523,6 +562,7 @@ fn fail(e: Errno) -> Step {
 /// Blocks the running thread `me` in `wait`, with its timeout (µs, 0 =
 /// none).
 fn block(s: &mut Sched, me: ThreadId, wait: Wait, timeout_us: u32) {
+    s.tcb(me).in_ipc = true;
     s.ipc.parties[me.index()].wait = wait;
     if timeout_us != 0 {
         s.ipc.parties[me.index()].timed = true;
@@ -678,6 +718,7 @@ fn recv_locked(
         Err(err) => return fail(err),
     };
     drop_reply_cap(s, me);
+    s.tcb(me).in_ipc = true;
     let p = &mut s.ipc.parties[me.index()];
     p.buf = buf;
     p.cap = cap as u16;
@@ -686,8 +727,16 @@ fn recv_locked(
     let slot = &mut s.ipc.endpoints[e as usize];
     slot.server = Some(me);
     // Its server now: a closed endpoint opens again.
-    slot.owner = pid;
     slot.closed = false;
+    if slot.owner != pid {
+        let old = core::mem::replace(&mut slot.owner, pid);
+        if let Some(old) = old {
+            SERVED[old as usize].fetch_and(!(1 << e), Ordering::Relaxed);
+        }
+        if let Some(pid) = pid {
+            SERVED[pid as usize].fetch_or(1 << e, Ordering::Relaxed);
+        }
+    }
     loop {
         let senders = s.ipc.endpoints[e as usize].senders;
         let Some(c) = best(s, senders) else {

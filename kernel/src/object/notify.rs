@@ -90,6 +90,7 @@ impl Notification {
                 // A thread whose process ended gives up (see `task::doom`).
                 let doomed = s.is_doomed(me);
                 if b != 0 || doomed || until.is_some_and(|at| crate::time::now() >= at) {
+                    s.end_interruptible();
                     // Woken by the time-out (or an earlier signal's wake-up
                     // raced a poll): no longer a waiter.
                     self.waiters.set(self.waiters.get() & !(1 << me.index()));

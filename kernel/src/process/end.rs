@@ -89,17 +89,27 @@ impl End {
     }
 }
 
-/// Records how the running task ended (the first end recorded counts),
+/// Records how the running task ended,
 /// through the thread's own cached reference (no table look-up, no count
 /// taken), which is dropped here as the thread ends; the task's other
 /// threads are ended too ([`task::doom`]).
 fn record_end(end: End) {
     with_own(|entry| {
-        entry.end.lock().get_or_insert(end);
-        task::doom(entry.threads.load(Ordering::Relaxed), die);
-        task::with(|s| crate::ipc::process_ended(s, entry.pid));
+        *entry.end.lock() = Some(end);
+        // The usual end (one thread, no endpoint served) stops here: this
+        // runs in the trap that kills a process, with IRQs masked.
+        if entry.others.load(Ordering::Relaxed) != 0 || !crate::ipc::serves_nothing(entry.pid) {
+            end_others(entry);
+        }
     });
     drop_own();
+}
+
+/// The rest of [`record_end`] for a process with other threads or
+/// endpoints it serves.
+#[cold]
+fn end_others(entry: &Entry) {
+    task::doom(entry.threads.load(Ordering::Relaxed), die, Some(entry.pid));
 }
 
 /// Where a thread of an ended process goes instead of back to user mode
@@ -181,6 +191,7 @@ pub fn wait(pid: u16) -> Result<i32, ProcError> {
     let end = *entry.end.lock().get_or_insert(End::Exited(0));
     // Its other threads end too (each at its next return to user mode):
     // joined here, so none is left behind.
+    entry.others.store(0, Ordering::Relaxed);
     let mut others = entry.threads.swap(0, Ordering::Relaxed) & !(1 << thread.index());
     while others != 0 {
         let id = task::ThreadId::new(others.trailing_zeros() as u16);

@@ -301,6 +301,9 @@ struct Entry {
     /// Its threads not yet joined (bit = thread index), readable from the
     /// trap path, which ends them all when the process ends.
     threads: AtomicU64,
+    /// How many of them are not its first, counting one being created: 0
+    /// lets the trap that kills a one-thread process skip the others.
+    others: core::sync::atomic::AtomicU32,
     task: Mutex<Task>,
     end: IrqLock<Option<End>>,
 }
@@ -333,6 +336,7 @@ impl TaskRef {
             entry: Entry {
                 pid: task.pid,
                 threads: AtomicU64::new(0),
+                others: core::sync::atomic::AtomicU32::new(0),
                 task: Mutex::new(task),
                 end: IrqLock::new(None),
             },

@@ -57,18 +57,24 @@ pub fn thread_create(entry: u32, stack: u32, arg: u32, priority: u32) -> Result<
     // lock, so two threads creating at once cannot both take the last one.
     with_own(|e| {
         let _serial = e.task.lock();
-        let live = e.threads.load(Ordering::Relaxed).count_ones();
-        if live >= u32::from(limit) {
+        // Counted before it can run (a kill meanwhile then sees it).
+        if 1 + e.others.fetch_add(1, Ordering::Relaxed) >= u32::from(limit) {
+            e.others.fetch_sub(1, Ordering::Relaxed);
             return Err(Errno::NoMem);
         }
         let frame = TrapFrame::user_thread(entry, stack, arg);
-        let id = task::spawn_frame(name, priority as u8, frame, Some(space), Some(e.pid))
-            .map_err(|_| Errno::NoMem)?;
+        let id = match task::spawn_frame(name, priority as u8, frame, Some(space), Some(e.pid)) {
+            Ok(id) => id,
+            Err(_) => {
+                e.others.fetch_sub(1, Ordering::Relaxed);
+                return Err(Errno::NoMem);
+            }
+        };
         e.threads.fetch_or(1 << id.index(), Ordering::Relaxed);
         // Ended meanwhile (another thread's fault, say) after the ending
         // had doomed the threads it knew of: this one goes too.
         if e.end.lock().is_some() {
-            task::doom(1 << id.index(), die);
+            task::doom(1 << id.index(), die, None);
         }
         Ok(id)
     })
@@ -106,6 +112,9 @@ pub fn thread_join(tid: u32) -> Result<u32, Errno> {
         return Err(Errno::Inval);
     }
     let code = task::join_code(id).map_err(|_| Errno::Inval)?;
-    with_own(|e| e.threads.fetch_and(!(1 << id.index()), Ordering::Relaxed));
+    with_own(|e| {
+        e.threads.fetch_and(!(1 << id.index()), Ordering::Relaxed);
+        e.others.fetch_sub(1, Ordering::Relaxed);
+    });
     Ok(code as u32)
 }

@@ -14,7 +14,7 @@ use arch::mmu::descriptor::Attrs;
 use arch::mmu::pmap::Size;
 use arch::trap::TrapFrame;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 
 /// Most threads that can exist at once (waiter sets are 64-bit masks).
 pub const MAX_THREADS: usize = 64;
@@ -97,17 +97,16 @@ pub struct Tcb {
     pid: Option<u16>,
     /// User threads: TPIDRURO, loaded when the thread is switched in.
     tls: u32,
-    /// Its process has ended: the thread dies at its next return to user
-    /// mode (see [`doom`]).
-    doomed: bool,
     /// The highest priority lent by IPC clients (see `crate::ipc`);
     /// [`NO_DONATION`] when none.
     pub(crate) donated: u8,
     /// Its `thread_exit` code, for `join_code`.
     exit_code: i32,
+    /// It has used IPC: its end has IPC state to undo (`ipc::thread_ended`).
+    pub(crate) in_ipc: bool,
     /// Blocked in a kernel-mode wait that gives up when the thread is
     /// doomed ([`Sched::block_current_until`]): [`doom`] wakes it. Cleared
-    /// whenever it runs.
+    /// when that wait ends ([`Sched::end_interruptible`]).
     interruptible: bool,
 }
 
@@ -215,7 +214,10 @@ fn claim_slot() -> Result<ThreadId, TaskError> {
         }
         let bit = free.trailing_zeros();
         match SLOTS.compare_exchange(cur, cur | 1 << bit, Ordering::AcqRel, Ordering::Relaxed) {
-            Ok(_) => return Ok(ThreadId::new(bit as u16)),
+            Ok(_) => {
+                DOOMED[bit as usize].store(false, Ordering::Relaxed);
+                return Ok(ThreadId::new(bit as u16));
+            }
             Err(now) => cur = now,
         }
     }
@@ -294,9 +296,9 @@ impl Tcb {
             space: None,
             pid: None,
             tls: 0,
-            doomed: false,
             donated: NO_DONATION,
             exit_code: 0,
+            in_ipc: false,
             interruptible: false,
         }
     }
@@ -436,6 +438,13 @@ impl Sched {
         self.tcb(cur).interruptible = true;
     }
 
+    /// The running thread's wait of [`Sched::block_current_until`] is over
+    /// (it no longer gives up when doomed).
+    pub(crate) fn end_interruptible(&mut self) {
+        let cur = self.current;
+        self.tcb(cur).interruptible = false;
+    }
+
     /// Makes `id`, blocked by [`Sched::block_current_until`], ready: out of
     /// the sleep queue first if it waited with a time-out.
     pub(crate) fn wake_blocked(&mut self, id: ThreadId) {
@@ -480,7 +489,7 @@ impl Sched {
     /// Whether `id`'s process has ended (see [`doom`]).
     #[inline]
     pub(crate) fn is_doomed(&mut self, id: ThreadId) -> bool {
-        self.tcb(id).doomed
+        DOOMED[id.index()].load(Ordering::Relaxed)
     }
 
     /// The task `id` belongs to.
@@ -636,16 +645,12 @@ impl Sched {
         // is not used any more).
         let t = unsafe { self.tcb_detached(next) };
         t.state = State::Running;
-        t.interruptible = false;
         if next != cur || now >= t.slice_end {
             t.slice_end = now + t.slice_left;
         }
         if next != cur {
             t.timing.switches += 1;
             arch::cpu::set_user_tls(t.tls);
-            if t.doomed {
-                bury(t);
-            }
         }
         self.current = next;
         CURRENT.store(next.index() as u16, Ordering::Relaxed);
@@ -688,8 +693,8 @@ impl Sched {
     /// most at the dead thread's priority): the caller must switch to it
     /// at once or make it ready.
     fn retire(&mut self, id: ThreadId) -> Option<ThreadId> {
-        crate::ipc::thread_ended(self, id);
         let t = self.tcb(id);
+        let in_ipc = t.in_ipc;
         t.state = State::Exited;
         t.space = None;
         let prio = t.base_prio;
@@ -704,6 +709,9 @@ impl Sched {
             }
         }
         self.exited |= 1 << id.index();
+        if in_ipc {
+            crate::ipc::thread_ended(self, id);
+        }
         // An idle reaper comes at the dead thread's priority; a busy one
         // keeps its job's priority and picks this one up after its step.
         if let Some(r) = self.reaper
@@ -1281,6 +1289,10 @@ pub fn asid_of(id: ThreadId) -> u8 {
 /// From the trap path: the running thread yields.
 pub fn trap_yield(frame: &mut TrapFrame) -> *mut TrapFrame {
     with(|s| {
+        let cur = s.current;
+        if DOOMED[cur.index()].load(Ordering::Relaxed) {
+            return frame as *mut TrapFrame; // it ends as the call returns
+        }
         s.yielding = true;
         s.switch(frame, time::now())
     })
@@ -1291,6 +1303,9 @@ pub fn trap_yield(frame: &mut TrapFrame) -> *mut TrapFrame {
 pub fn trap_sleep_until(frame: &mut TrapFrame, at: Instant) -> *mut TrapFrame {
     with(|s| {
         let cur = s.current;
+        if DOOMED[cur.index()].load(Ordering::Relaxed) {
+            return frame as *mut TrapFrame; // it ends as the call returns
+        }
         let now = time::now();
         if at < now {
             s.tcb(cur).timing.deadline_misses += 1;
@@ -1379,50 +1394,42 @@ pub fn syscall_thread_exit(frame: &mut TrapFrame, code: i32) -> *mut TrapFrame {
 
 /// Whether the running thread's process has ended (see [`doom`]).
 pub fn current_doomed() -> bool {
-    with(|s| {
-        let cur = s.current;
-        s.tcb(cur).doomed
-    })
+    DOOMED[current_unlocked().index()].load(Ordering::Relaxed)
 }
 
-/// Where a doomed thread goes instead of user mode (see [`doom`]).
-static DIE: AtomicUsize = AtomicUsize::new(0);
-
-/// A doomed thread is switched in: if it would resume in user mode (it
-/// stopped at the boundary after it was doomed, in a sleep say), it runs
-/// the ending function instead.
-#[cold]
-fn bury(t: &mut Tcb) {
-    let die = DIE.load(Ordering::Relaxed);
-    // SAFETY: a thread being switched in has its saved frame on its own
-    // kernel stack; nothing else refers to it.
-    if die != 0 && unsafe { (*t.frame).from_user() } {
-        // SAFETY: as above.
-        unsafe { t.frame.write(TrapFrame::kernel_thread(die, 0, 0)) };
-    }
-}
+/// Per thread slot: its process has ended and it is to end at its next
+/// return to user mode (see [`doom`]). Set under the scheduler lock, read
+/// without it (every system call's return looks), cleared when the slot
+/// is claimed again.
+static DOOMED: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
 
 /// Ends the threads in `mask` but the running one: the other threads of a
-/// process that has ended. A thread stopped at the user boundary (ready,
-/// asleep or blocked in IPC, its saved frame a user frame) is woken with
-/// that frame replaced by a call of `die` on its own kernel stack, which
-/// ends it there; one inside a system call (a kernel frame) is only
-/// marked and ends as the call returns (`syscall::handle`). So no thread
-/// is stopped while it holds a kernel lock, and none returns to user mode.
-/// Bounded: one step per thread.
-pub fn doom(mask: u64, die: extern "C" fn(usize, usize) -> !) {
-    DIE.store(die as usize, Ordering::Relaxed);
+/// process that has ended. A thread stopped at the user
+/// boundary (ready, asleep or blocked in IPC, its saved frame a user frame)
+/// is woken with that frame replaced by a call of `die` on its own kernel
+/// stack, which ends it there. One inside a system call (a kernel frame) is
+/// only marked: it ends as the call returns (`syscall::handle`); a wait
+/// that would stop it at the boundary first (yield, sleep, an IPC wait)
+/// sees the mark and returns at once, and a notification wait it is
+/// blocked in gives up (it is woken here). So no thread is stopped while it
+/// holds a kernel lock, and none returns to user mode. Bounded: one step
+/// per thread. `ended`: the process, when it has just ended: the endpoints
+/// it served close (`ipc::process_ended`), in the same hold of the
+/// scheduler lock (this runs in the trap that kills it).
+pub fn doom(mask: u64, die: extern "C" fn(usize, usize) -> !, ended: Option<u16>) {
     with(|s| {
+        if let Some(pid) = ended {
+            crate::ipc::process_ended(s, pid);
+        }
         let cur = s.current;
         let mut m = mask & !(1 << cur.index());
         while m != 0 {
             let id = ThreadId::new(m.trailing_zeros() as u16);
             m &= m - 1;
             let Some(t) = s.try_tcb(id) else { continue };
-            if t.state == State::Exited || t.doomed {
+            if t.state == State::Exited || DOOMED[id.index()].swap(true, Ordering::Relaxed) {
                 continue;
             }
-            t.doomed = true;
             // SAFETY: a thread that is not running has its saved frame on
             // its own kernel stack.
             let at_user = unsafe { (*t.frame).from_user() };
