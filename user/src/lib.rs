@@ -209,13 +209,13 @@ pub type ThreadEntry = extern "C" fn(u32) -> !;
 
 /// Starts a thread of this process at `entry(arg)` on the stack whose top
 /// is `stack` (8-byte aligned, memory this process mapped), at `priority`
-/// (no higher than the process's own). Returns its thread id.
+/// (no higher than the process's own). Returns a handle to it (`MANAGE`).
 pub fn thread_create(
     entry: ThreadEntry,
     stack: *mut u8,
     arg: u32,
     priority: u32,
-) -> Result<u32, Errno> {
+) -> Result<Handle, Errno> {
     check(
         syscall(
             abi::THREAD_CREATE,
@@ -223,6 +223,7 @@ pub fn thread_create(
         )
         .0,
     )
+    .map(Handle)
 }
 
 /// Ends the calling thread with `code` for its joiner (from the first
@@ -232,9 +233,10 @@ pub fn thread_exit(code: i32) -> ! {
     unreachable!("the kernel does not return from thread_exit")
 }
 
-/// Waits for thread `tid` of this process to end; returns its exit code.
-pub fn thread_join(tid: u32) -> Result<i32, Errno> {
-    check(syscall(abi::THREAD_JOIN, [tid, 0, 0, 0]).0).map(|c| c as i32)
+/// Waits for the thread `h` names (one of this process's) to end; returns
+/// its exit code. The handle is used up.
+pub fn thread_join(h: Handle) -> Result<i32, Errno> {
+    check(syscall(abi::THREAD_JOIN, [h.0, 0, 0, 0]).0).map(|c| c as i32)
 }
 
 /// Sets the calling thread's TLS pointer (the TPIDRURO register).

@@ -29,6 +29,7 @@ mod kernel_objects {
     use super::notify::Notification;
     use crate::handle::{Handle, HandleError, HandleTable, Rights};
     use crate::ipc::Endpoint;
+    use crate::process::Thread;
 
     /// Handles one process may hold at once.
     pub const MAX_HANDLES: usize = 32;
@@ -43,6 +44,8 @@ mod kernel_objects {
         Notification(KRef<Notification>),
         /// An IPC rendezvous point ([`Endpoint`]).
         Endpoint(KRef<Endpoint>),
+        /// A thread of the process holding the handle ([`Thread`]).
+        Thread(KRef<Thread>),
     }
 
     /// The kinds of [`Object`], for messages and reports.
@@ -52,6 +55,8 @@ mod kernel_objects {
         Notification,
         /// [`Object::Endpoint`].
         Endpoint,
+        /// [`Object::Thread`].
+        Thread,
     }
 
     impl Object {
@@ -68,6 +73,7 @@ mod kernel_objects {
             match self {
                 Object::Notification(_) => Kind::Notification,
                 Object::Endpoint(_) => Kind::Endpoint,
+                Object::Thread(_) => Kind::Thread,
             }
         }
 
@@ -85,6 +91,14 @@ mod kernel_objects {
             KRef::try_new(e).ok().map(Object::Endpoint)
         }
 
+        /// The thread this is, if it is one.
+        pub fn thread(&self) -> Option<&KRef<Thread>> {
+            match self {
+                Object::Thread(t) => Some(t),
+                _ => None,
+            }
+        }
+
         /// The endpoint this is, if it is one.
         pub fn endpoint(&self) -> Option<&KRef<Endpoint>> {
             match self {
@@ -98,6 +112,7 @@ mod kernel_objects {
             match (self, other) {
                 (Object::Notification(a), Object::Notification(b)) => KRef::ptr_eq(a, b),
                 (Object::Endpoint(a), Object::Endpoint(b)) => KRef::ptr_eq(a, b),
+                (Object::Thread(a), Object::Thread(b)) => KRef::ptr_eq(a, b),
                 _ => false,
             }
         }

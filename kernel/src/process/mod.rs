@@ -45,7 +45,7 @@ mod loader;
 mod threads;
 
 pub use end::{Death, End, die_in_syscall, exit_current, init, kill_current, wait};
-pub use threads::{DEFAULT_SOFT_THREADS, thread_create, thread_exit, thread_join};
+pub use threads::{DEFAULT_SOFT_THREADS, Thread, thread_create, thread_exit, thread_join};
 
 use crate::handle::Rights;
 use crate::layout::{KTASK_START, USER_END, USER_START};

@@ -27,9 +27,9 @@
 //! | 19 | `NOTIFY_SIGNAL` | r0 = handle (`SIGNAL`), r1 = bits | 0; never blocks |
 //! | 20 | `NOTIFY_WAIT` | r0 = handle (`WAIT`), r1:r2 = deadline in ns (low, high; all ones: none) | r0 = 0, r1 = the pending bits, now cleared (0: the deadline passed) |
 //! | 21 | `NOTIFY_POLL` | r0 = handle (`WAIT`) | r0 = 0, r1 = the pending bits, now cleared (may be 0) |
-//! | 32 | `THREAD_CREATE` | r0 = entry, r1 = stack top, r2 = argument, r3 = priority | thread id |
+//! | 32 | `THREAD_CREATE` | r0 = entry, r1 = stack top, r2 = argument, r3 = priority | a handle to the thread (`MANAGE`) |
 //! | 33 | `THREAD_EXIT` | r0 = exit code | does not return |
-//! | 34 | `THREAD_JOIN` | r0 = thread id | its exit code |
+//! | 34 | `THREAD_JOIN` | r0 = thread handle (`MANAGE`; used up) | its exit code |
 //! | 35 | `SET_TLS` | r0 = value for TPIDRURO | 0 |
 //! | 36 | `CALL` | r0 = endpoint, r1-r4 = words, r5 = buffer, r6 = length \| capacity << 16, r8 = timeout (µs, 0 = none) | r0 = reply length, r1-r4 = reply words |
 //! | 37 | `RECV` | r0 = endpoint, r5 = buffer, r6 = capacity, r8 = timeout | r0 = length, r1-r4 = words, r6 = sender's pid |
@@ -68,13 +68,13 @@ pub const MPROTECT: u32 = 8;
 /// `map_device(index) -> addr`: a device granted at creation.
 pub const MAP_DEVICE: u32 = 9;
 
-/// `thread_create(entry, stack, arg, priority) -> tid`: a thread of the
-/// calling process.
+/// `thread_create(entry, stack, arg, priority) -> h`: a thread of the
+/// calling process, and a handle to it.
 pub const THREAD_CREATE: u32 = 32;
 /// `thread_exit(code)`: ends the calling thread (the first thread: the
 /// process).
 pub const THREAD_EXIT: u32 = 33;
-/// `thread_join(tid) -> code`: waits for a thread of the process to end.
+/// `thread_join(h) -> code`: waits for a thread of the process to end.
 pub const THREAD_JOIN: u32 = 34;
 /// `set_tls(value)`: the calling thread's TPIDRURO.
 pub const SET_TLS: u32 = 35;

@@ -325,11 +325,28 @@ fn hostile_threads() {
         create(text, 0xC010_0000, 20),
         Errno::Fault,
     );
-    for tid in [0, 1, 63, 64, 0x1234_5678, u32::MAX] {
+    for h in [
+        0,
+        1,
+        63,
+        0x100,
+        abi::granted_handle(5),
+        0x1234_5678,
+        u32::MAX,
+    ] {
         expect(
-            "joining a thread that is not ours",
-            syscall(abi::THREAD_JOIN, [tid, 0, 0, 0]).0,
-            Errno::Inval,
+            "joining a handle that is not a thread of ours",
+            syscall(abi::THREAD_JOIN, [h, 0, 0, 0]).0,
+            Errno::BadHandle,
         );
+    }
+    // A notification handle is not a thread.
+    if let Ok(n) = user::notify_create() {
+        expect(
+            "joining a notification",
+            syscall(abi::THREAD_JOIN, [n.0, 0, 0, 0]).0,
+            Errno::BadHandle,
+        );
+        let _ = user::handle_close(n);
     }
 }

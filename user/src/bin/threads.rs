@@ -45,7 +45,7 @@ fn soft() -> i32 {
         return 1;
     };
     user::set_tls(0xABCD);
-    let mut tids = [0u32; N as usize];
+    let mut tids = [user::Handle(0); N as usize];
     for (i, tid) in tids.iter_mut().enumerate() {
         // SAFETY: the top of the i-th 4 KiB page of our fresh mapping.
         let top = unsafe { stacks.add((i + 1) * 4096) };
@@ -65,8 +65,8 @@ fn soft() -> i32 {
     if user::tls() != 0xABCD {
         return 5;
     }
-    // A joined thread's id names nothing any more; nor does our own.
-    if user::thread_join(tids[0]) != Err(Errno::Inval) {
+    // A joined thread's handle is used up.
+    if user::thread_join(tids[0]) != Err(Errno::BadHandle) {
         return 6;
     }
     // Above the process's own priority (10): refused.
