@@ -397,6 +397,13 @@ pub fn reply(words: [u32; 4], data: &[u8]) -> Result<(), Errno> {
     check(r).map(|_| ())
 }
 
+/// [`reply`] with words only that also moves handle `h` (it needs
+/// `TRANSFER`) to the caller, which finds it in its [`Msg::handle`].
+pub fn reply_moving(words: [u32; 4], h: Handle) -> Result<(), Errno> {
+    let (r, _) = ipc_syscall(abi::REPLY, 0, words, 0, 0, 0, h.0);
+    check(r).map(|_| ())
+}
+
 /// [`reply`] with `words` and the first `send` bytes of `buf`, then
 /// [`recv`] on `ep` into `buf`, in one system call.
 pub fn reply_recv(

@@ -793,7 +793,15 @@ fn recv_fetched(
 
 /// `reply`, locked. `Ok(c)`: caller `c` is answered and must be made
 /// ready (or switched to) by the caller of this.
-fn reply_locked(s: &mut Sched, me: ThreadId, words: [u32; 4], len: u32) -> Result<ThreadId, Step> {
+/// `moving`: a handle goes with the reply (then it takes the unlocked
+/// path, as a long message does).
+fn reply_locked(
+    s: &mut Sched,
+    me: ThreadId,
+    words: [u32; 4],
+    len: u32,
+    moving: bool,
+) -> Result<ThreadId, Step> {
     if len > MSG_MAX {
         return Err(fail(Errno::TooBig));
     }
@@ -808,7 +816,7 @@ fn reply_locked(s: &mut Sched, me: ThreadId, words: [u32; 4], len: u32) -> Resul
     if len > u32::from(s.ipc.parties[c.index()].cap) {
         return Err(fail(Errno::TooBig));
     }
-    if len > 0 {
+    if len > 0 || moving {
         return Err(Step::Answer { c });
     }
     Ok(answer(s, me, c, words, 0))
@@ -990,19 +998,21 @@ fn do_recv(
 
 /// Runs a reply to its end: `Ok(c)` the answered caller (not yet ready),
 /// or the step that ends the system call (an error).
-fn do_reply(me: ThreadId, words: [u32; 4], buf: u32, len: u32) -> Result<ThreadId, Step> {
-    match with(|s| reply_locked(s, me, words, len)) {
+/// `h`: a handle of ours to move to the caller with the reply (0: none).
+fn do_reply(me: ThreadId, words: [u32; 4], buf: u32, len: u32, h: u32) -> Result<ThreadId, Step> {
+    match with(|s| reply_locked(s, me, words, len, h != 0)) {
         Err(Step::Answer { c }) => {
             let (src, dst, dst_buf) =
                 with(|s| (s.pid_of(me), s.pid_of(c), s.ipc.parties[c.index()].buf));
-            let copied = copy_unlocked(src, buf, dst, dst_buf, len);
+            let copied = transfer(src, buf, dst, dst_buf, len, h);
             with(|s| {
                 if s.ipc.parties[c.index()].wait != Wait::Reply(me) {
                     s.ipc.parties[me.index()].serving = None;
                     recompute(s, me);
                     return Err(fail(Errno::PeerGone));
                 }
-                copied.map_err(fail)?; // the reply capability stays
+                let got = copied.map_err(fail)?; // the reply capability stays
+                s.ipc.parties[c.index()].got = got;
                 Ok(answer(s, me, c, words, len))
             })
         }
@@ -1083,12 +1093,16 @@ pub fn sys_recv(frame: &mut TrapFrame) -> *mut TrapFrame {
     resume(frame, step)
 }
 
-/// The `reply` system call (r1-r4 = words, r5 = buffer, r6 = length).
+/// The `reply` system call (r1-r4 = words, r5 = buffer, r6 = length, r9
+/// = a handle to move to the caller, 0 for none).
 pub fn sys_reply(frame: &mut TrapFrame) -> *mut TrapFrame {
-    let (w, buf, len) = (words(frame), frame.r[5], frame.r[6]);
+    let (w, buf, len, h) = (words(frame), frame.r[5], frame.r[6], frame.r[9]);
+    if let Err(e) = check_transfer(h) {
+        return error(frame, e);
+    }
     arch::cpu::interrupts_disable();
     let me = me();
-    let step = match do_reply(me, w, buf, len) {
+    let step = match do_reply(me, w, buf, len, h) {
         Ok(c) => with(|s| wake_answered(s, me, c)),
         Err(step) => step,
     };
@@ -1105,14 +1119,17 @@ pub fn sys_reply_recv(frame: &mut TrapFrame) -> *mut TrapFrame {
         Ok(ep) => ep,
         Err(e) => return error(frame, e),
     };
-    let (w, buf) = (words(frame), frame.r[5]);
+    let (w, buf, h) = (words(frame), frame.r[5], frame.r[9]);
     let (len, cap, timeout) = (frame.r[6] & 0xFFFF, frame.r[6] >> 16, frame.r[8]);
+    if let Err(e) = check_transfer(h) {
+        return error(frame, e);
+    }
     arch::cpu::interrupts_disable();
     let me = me();
-    if len == 0 {
+    if len == 0 && h == 0 {
         return reply_recv_short(frame, me, ep, w, buf, cap, timeout);
     }
-    let answered = match do_reply(me, w, buf, len) {
+    let answered = match do_reply(me, w, buf, len, h) {
         Ok(c) => Some(c),
         Err(Step::Done(Err(Errno::Inval | Errno::PeerGone), ..)) => None,
         Err(step) => return resume(frame, step),
@@ -1133,7 +1150,7 @@ fn reply_recv_short(
     timeout: u32,
 ) -> *mut TrapFrame {
     let fast = with(|s| {
-        let answered = match reply_locked(s, me, w, 0) {
+        let answered = match reply_locked(s, me, w, 0, false) {
             Ok(c) => Some(c),
             Err(Step::Done(Err(Errno::Inval | Errno::PeerGone), ..)) => None,
             Err(step) => return Ok(resume_locked(s, frame, step)),

@@ -33,15 +33,15 @@
 //! | 35 | `SET_TLS` | r0 = value for TPIDRURO | 0 |
 //! | 36 | `CALL` | r0 = endpoint, r1-r4 = words, r5 = buffer, r6 = length \| capacity << 16, r8 = timeout (µs, 0 = none) | r0 = reply length, r1-r4 = reply words |
 //! | 37 | `RECV` | r0 = endpoint, r5 = buffer, r6 = capacity, r8 = timeout | r0 = length, r1-r4 = words, r6 = sender's pid |
-//! | 38 | `REPLY` | r1-r4 = words, r5 = buffer, r6 = length | 0 |
-//! | 39 | `REPLY_RECV` | r0 = endpoint, r1-r4 = reply words, r5 = buffer, r6 = reply length \| capacity << 16, r8 = timeout | as `RECV` |
+//! | 38 | `REPLY` | r1-r4 = words, r5 = buffer, r6 = length, r9 = handle to move (0: none) | 0 |
+//! | 39 | `REPLY_RECV` | r0 = endpoint, r1-r4 = reply words, r5 = buffer, r6 = reply length \| capacity << 16, r8 = timeout, r9 = handle to move (0: none) | as `RECV` |
 //! | 40 | `ENDPOINT_CREATE` | | a handle to a new endpoint (`SEND`, `RECEIVE`, `TRANSFER`); soft processes only |
 //!
 //! The IPC calls (36-39) use more registers than four: `r0`-`r6`, `r8` and
-//! `r9` in, `r0`-`r6` out (see `kernel/src/ipc`). `CALL` also takes in `r9`
-//! a handle to move to the server (0: none; it needs `TRANSFER`); `RECV`
-//! and `REPLY_RECV` return the moved handle, as the server's, in `r5` (0:
-//! none), and `CALL` returns 0 there.
+//! `r9` in, `r0`-`r6` out (see `kernel/src/ipc`). `CALL`, `REPLY` and
+//! `REPLY_RECV` take in `r9` a handle to move to the other side (0: none;
+//! it needs `TRANSFER`); `RECV`, `REPLY_RECV` and `CALL` return the handle
+//! moved to the caller, as its own, in `r5` (0: none).
 //!
 //! Lengths are rounded up to the caller's granularity: 4 KiB for soft
 //! isolated processes, 1 MiB for hard isolated ones. Every pointer and length

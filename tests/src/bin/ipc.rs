@@ -143,6 +143,22 @@ fn main() {
     let c = run("stopper", "ipc_client", 5, 10, &send(&relay));
     let _ = process::wait(c);
     let _ = process::wait(s);
+    let giver = new();
+    let s = run(
+        "giver",
+        "ipc_server",
+        6,
+        10,
+        &[grant(&giver, Rights::RECEIVE)],
+    );
+    let c = run("taker", "ipc_client", 7, 10, &send(&giver));
+    check(
+        "a handle moved with a reply is usable by the caller",
+        process::wait(c) == Ok(0),
+    );
+    let c = run("stopper", "ipc_client", 5, 10, &send(&giver));
+    let _ = process::wait(c);
+    check("the handle giver exited cleanly", process::wait(s) == Ok(0));
 
     // Timeouts.
     let (nobody, silent) = (new(), new());

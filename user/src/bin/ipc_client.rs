@@ -10,6 +10,8 @@
 //! - 4: 200 calls 1 ms apart: exit code = the longest round trip in µs;
 //! - 5: tells the server to stop (first word `u32::MAX`); exit 0 if it
 //!   answered;
+//! - 7: receives a notification moved with the reply (mode 6 server) and
+//!   finds bit 0 pending on it; exit 0 or the failed step;
 //! - 6: moves a handle to an endpoint of its own, served by a second
 //!   thread, to the server (mode 5), which calls it; exit 0 if the answer
 //!   came back through it, the handle left this process, and moving a
@@ -150,6 +152,14 @@ fn main(arg: u32) -> i32 {
         3 => i32::from(user::call_words(EP, [0; 4]) != Err(Errno::PeerGone)),
         5 => i32::from(user::call_words(EP, [u32::MAX; 4]).is_err()),
         6 => transfer(),
+        7 => match user::call(EP, [0; 4], &mut [], 0, 0) {
+            Ok(m) => match m.handle.map(user::notify_poll) {
+                Some(Ok(1)) => 0,
+                Some(_) => 2,
+                None => 3,
+            },
+            Err(_) => 1,
+        },
         _ => {
             let mut worst = 0;
             for _ in 0..200 {

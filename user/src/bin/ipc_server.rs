@@ -9,7 +9,9 @@
 //! - 4: echo, while a second thread of the process spins at priority 29
 //!   (the server's own, lower-priority work);
 //! - 5: each call must bring an endpoint handle: the server calls it with
-//!   the call's words and replies with that answer (handle transfer).
+//!   the call's words and replies with that answer (handle transfer);
+//! - 6: answers each call with a new notification moved to the caller
+//!   (bit 0 already signalled).
 //!
 //! A call whose first word is `u32::MAX` is answered and ends the server
 //! (exit 0). Exit code otherwise: 90 + the step that failed.
@@ -82,6 +84,23 @@ fn main(arg: u32) -> i32 {
         };
         if m.words[0] == u32::MAX {
             return i32::from(user::reply(words, &[]).is_err());
+        }
+        if arg == 6 {
+            let Ok(n) = user::notify_create() else {
+                return 95;
+            };
+            if user::notify_signal(n, 1).is_err() || user::reply_moving([6; 4], n).is_err() {
+                return 96;
+            }
+            // Moved: not ours any more.
+            if user::handle_close(n) != Err(user::Errno::BadHandle) {
+                return 97;
+            }
+            m = match user::recv(EP, &mut buf, 0) {
+                Ok(m) => m,
+                Err(_) => return 98,
+            };
+            continue;
         }
         m = match user::reply_recv(EP, words, &mut buf, len, 0) {
             Ok(m) => m,
