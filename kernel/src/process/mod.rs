@@ -7,7 +7,8 @@
 //! | soft kernel-bound | kernel | SVC | 4 KiB pages | mapped at creation, more on request; a fault is a kernel panic |
 //! | soft isolated | own | user | 4 KiB pages, L2 tables | on demand; a bad access kills only this process |
 //!
-//! A process is one thread in its own address space: a 4 KiB L1 table
+//! A process is its threads (one at first; see `threads.rs`) in its own
+//! address space: a 4 KiB L1 table
 //! (TTBCR.N = 2, covering 0..1 GiB) plus a region list, like Phoenix-RTOS's
 //! memory maps: each region has a start, a length, rights and what backs it.
 //! The page tables themselves are the record of which frame backs which page,
