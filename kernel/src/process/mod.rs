@@ -259,6 +259,9 @@ pub struct Task {
     max_prio: u8,
     /// Most threads it may have at once, its first included.
     max_threads: u8,
+    /// Hard processes: kernel stacks taken at admission for the threads it
+    /// may create (frames of `task::alloc_stack_frames`), lent to each.
+    kstacks: Vec<u32>,
     /// Isolated tasks: the address space (pmap over the task's L1 table).
     space: Option<Pmap<1024>>,
     /// Physical address of the 8 KiB block holding the L1 table (first 4 KiB)
@@ -496,6 +499,7 @@ impl Task {
             thread: ThreadId::new(0),
             max_prio: 0,
             max_threads: 1,
+            kstacks: Vec::new(),
             space: None,
             l1_block: 0,
             window: KTASK_START + pid as u32 * KTASK_WINDOW,
@@ -521,6 +525,24 @@ impl Task {
                 .map_err(|_| ProcError::TooMany)?;
         }
         Ok(())
+    }
+
+    /// Takes `n` kernel stacks for the threads a hard process may create
+    /// (admission: its `thread_create` then allocates no stack).
+    fn reserve_thread_stacks(&mut self, n: u8) -> Result<(), ProcError> {
+        self.kstacks
+            .try_reserve_exact(n as usize)
+            .map_err(|_| ProcError::NoMemory)?;
+        for _ in 0..n {
+            let stack = task::alloc_stack_frames().map_err(|_| ProcError::NoMemory)?;
+            self.kstacks.push(stack);
+        }
+        Ok(())
+    }
+
+    /// Hard processes: kernel stacks reserved for threads not yet created.
+    pub fn reserved_thread_stacks(&self) -> usize {
+        self.kstacks.len()
     }
 
     /// The task's regions, by address.
@@ -735,6 +757,14 @@ impl Task {
             if let Some(block) = self.reserve.pop() {
                 let _ = crate::mm::free_frames(block, 8);
             }
+        }
+        while let Some(stack) = self.kstacks.pop() {
+            if steps == 0 {
+                self.kstacks.push(stack);
+                return false;
+            }
+            steps -= 1;
+            task::free_stack_frames(stack);
         }
         if self.space.take().is_some() {
             let _ = crate::mm::free_frames(self.l1_block, 1);
@@ -982,6 +1012,12 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
             0 => DEFAULT_SOFT_BUDGET,
             b => b,
         };
+    }
+    if spec.class.is_hard()
+        && let Err(e) = t.reserve_thread_stacks(t.max_threads - 1)
+    {
+        t.teardown();
+        return Err(e);
     }
     let (entry, sp) = match loader::build(&mut t, &image, spec) {
         Ok(v) => v,

@@ -83,9 +83,25 @@ pub fn thread_create(entry: u32, stack: u32, arg: u32, priority: u32) -> Result<
             }
         };
         let frame = TrapFrame::user_thread(entry, stack, arg);
-        let id = match task::spawn_frame(t.name, priority as u8, frame, Some(space), Some(e.pid)) {
+        // A hard process's thread runs on a kernel stack it was admitted
+        // with: nothing is allocated for it but its control block.
+        let lent = if t.class.is_hard() {
+            t.kstacks.pop()
+        } else {
+            None
+        };
+        let (name, pid) = (t.name, Some(e.pid));
+        let spawned = match lent {
+            Some(kstack) => {
+                task::spawn_frame_on(name, priority as u8, frame, Some(space), pid, kstack)
+            }
+            None if t.class.is_hard() => Err(task::TaskError::NoMemory),
+            None => task::spawn_frame(name, priority as u8, frame, Some(space), pid),
+        };
+        let id = match spawned {
             Ok(id) => id,
             Err(_) => {
+                t.kstacks.extend(lent);
                 // Not the last reference (`thread` is ours): no drop work.
                 let _ = t.handles.close(h);
                 e.others.fetch_sub(1, Ordering::Relaxed);
@@ -142,10 +158,15 @@ pub fn thread_join(h: u32) -> Result<u32, Errno> {
     if id == task::current_unlocked() {
         return Err(Errno::Inval);
     }
-    let code = task::join_code(id).map_err(|_| Errno::Inval)?;
+    let (code, lent) = task::join_lent(id).map_err(|_| Errno::Inval)?;
     with_own(|e| {
         e.threads.fetch_and(!(1 << id.index()), Ordering::Relaxed);
         e.others.fetch_sub(1, Ordering::Relaxed);
+        // A hard process's kernel stack goes back to its reserve, for its
+        // next thread.
+        if let Some(stack) = lent {
+            e.task.lock().kstacks.push(stack);
+        }
     });
     // The handle is used up (its object dropped here, unlocked).
     let closed = with_current(|t| t.handles.close(h));

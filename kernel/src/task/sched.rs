@@ -83,6 +83,11 @@ pub struct Tcb {
     frame: *mut TrapFrame,
     /// Stack slot, or None for the boot thread (on the boot stack).
     stack: Option<(u32, u32)>,
+    /// Its stack's frames were lent by its creator ([`spawn_frame_on`]):
+    /// unmapped, not freed, when it ends, and handed back by the join.
+    lent_stack: bool,
+    /// A lent stack, unmapped, waiting for the join to take it back.
+    returned: Option<u32>,
     slice_end: Instant,
     /// Slice time it has left when next picked (less than a full slice
     /// after a preemption).
@@ -296,6 +301,8 @@ impl Tcb {
             space: None,
             pid: None,
             tls: 0,
+            lent_stack: false,
+            returned: None,
             donated: NO_DONATION,
             exit_code: 0,
             in_ipc: false,
@@ -313,13 +320,20 @@ fn stack_base(id: ThreadId) -> u32 {
 /// address. Called without the scheduler lock; on failure nothing stays.
 fn map_stack(base: u32) -> Result<u32, TaskError> {
     let phys = crate::mm::alloc_frames(2).map_err(|_| TaskError::NoMemory)?;
+    map_stack_at(base, phys).inspect_err(|_| {
+        let _ = crate::mm::free_frames(phys, 2);
+    })
+}
+
+/// Maps the 16 KiB of frames at `phys` as the kernel stack at `base`; on
+/// failure nothing stays mapped (the frames stay the caller's).
+fn map_stack_at(base: u32, phys: u32) -> Result<u32, TaskError> {
     for page in 0..STACK_SIZE / 4096 {
         let (va, pa) = (base + page * 4096, phys + page * 4096);
         if crate::mm::map(va, pa, Size::Page, Attrs::KERNEL_DATA).is_err() {
             for undo in 0..page {
                 let _ = crate::mm::unmap(base + undo * 4096, Size::Page);
             }
-            let _ = crate::mm::free_frames(phys, 2);
             return Err(TaskError::NoMemory);
         }
     }
@@ -328,9 +342,26 @@ fn map_stack(base: u32) -> Result<u32, TaskError> {
 
 /// Unmaps and frees a kernel stack (no thread runs on it any more).
 fn unmap_stack(base: u32, phys: u32) {
+    unmap_stack_only(base);
+    let _ = crate::mm::free_frames(phys, 2);
+}
+
+/// Unmaps a kernel stack, keeping its frames.
+fn unmap_stack_only(base: u32) {
     for page in 0..STACK_SIZE / 4096 {
         let _ = crate::mm::unmap(base + page * 4096, Size::Page);
     }
+}
+
+/// Frames for one kernel stack ([`STACK_SIZE`]), for a task to hold and
+/// lend to its threads ([`spawn_frame_on`]): taken at admission, so that
+/// creating a thread later allocates no stack.
+pub fn alloc_stack_frames() -> Result<u32, TaskError> {
+    crate::mm::alloc_frames(2).map_err(|_| TaskError::NoMemory)
+}
+
+/// Gives back frames of [`alloc_stack_frames`].
+pub fn free_stack_frames(phys: u32) {
     let _ = crate::mm::free_frames(phys, 2);
 }
 
@@ -936,12 +967,42 @@ pub fn spawn_frame(
     space: Option<Space>,
     pid: Option<u16>,
 ) -> Result<ThreadId, TaskError> {
+    spawn_with(name, prio, frame, space, pid, None)
+}
+
+/// [`spawn_frame`] on a kernel stack the caller lends (frames from
+/// [`alloc_stack_frames`]): no stack is allocated. When the thread ends
+/// its stack is unmapped, not freed, and [`join_lent`] hands the frames
+/// back. On failure the frames stay the caller's.
+pub fn spawn_frame_on(
+    name: &'static str,
+    prio: u8,
+    frame: TrapFrame,
+    space: Option<Space>,
+    pid: Option<u16>,
+    stack: u32,
+) -> Result<ThreadId, TaskError> {
+    spawn_with(name, prio, frame, space, pid, Some(stack))
+}
+
+fn spawn_with(
+    name: &'static str,
+    prio: u8,
+    frame: TrapFrame,
+    space: Option<Space>,
+    pid: Option<u16>,
+    lent: Option<u32>,
+) -> Result<ThreadId, TaskError> {
     if prio > IDLE_PRIORITY || (prio == IDLE_PRIORITY && name != "idle") {
         return Err(TaskError::BadPriority);
     }
     let id = claim_slot()?;
     let base = stack_base(id);
-    let phys = match map_stack(base) {
+    let mapped = match lent {
+        Some(phys) => map_stack_at(base, phys),
+        None => map_stack(base),
+    };
+    let phys = match mapped {
         Ok(phys) => phys,
         Err(e) => {
             release_slot(id);
@@ -955,6 +1016,7 @@ pub fn spawn_frame(
     let mut tcb = Tcb::new(name, prio);
     tcb.frame = at;
     tcb.stack = Some((base, phys));
+    tcb.lent_stack = lent.is_some();
     tcb.space = space;
     tcb.pid = pid;
     let r = alloc_tcb(tcb).and_then(|tcb| {
@@ -970,7 +1032,10 @@ pub fn spawn_frame(
         r
     });
     if r.is_err() {
-        unmap_stack(base, phys);
+        match lent {
+            Some(_) => unmap_stack_only(base),
+            None => unmap_stack(base, phys),
+        }
         release_slot(id);
     }
     r
@@ -1052,6 +1117,17 @@ pub fn join(id: ThreadId) -> Result<(), TaskError> {
 /// [`join`], returning the code the thread gave [`syscall_thread_exit`]
 /// (0 if it ended otherwise).
 pub fn join_code(id: ThreadId) -> Result<i32, TaskError> {
+    join_lent(id).map(|(code, lent)| {
+        if let Some(phys) = lent {
+            free_stack_frames(phys);
+        }
+        code
+    })
+}
+
+/// [`join_code`], handing back the frames of a stack the thread was lent
+/// ([`spawn_frame_on`]) instead of freeing them.
+pub fn join_lent(id: ThreadId) -> Result<(i32, Option<u32>), TaskError> {
     let irqs = arch::cpu::interrupts_disable();
     let r = with(|s| {
         let cur = s.current;
@@ -1081,18 +1157,20 @@ pub fn join_code(id: ThreadId) -> Result<i32, TaskError> {
         // If the reaper is freeing the stack right now, this waits for it
         // (lending it our priority), so every frame is back on return.
         free_stack(id, None);
-        let (code, tcb) = with(|s| {
-            let code = s.try_tcb(id).map_or(0, |t| t.exit_code);
-            (code, s.remove_tcb(id))
+        let (code, lent, tcb) = with(|s| {
+            let (code, lent) = s
+                .try_tcb(id)
+                .map_or((0, None), |t| (t.exit_code, t.returned.take()));
+            (code, lent, s.remove_tcb(id))
         });
         if let Some(tcb) = tcb {
             free_tcb(tcb);
         }
         // Only now may the slot (and its stack window) go to a new thread.
         release_slot(id);
-        return Ok(code);
+        return Ok((code, lent));
     }
-    r.map(|_| 0)
+    r.map(|_| (0, None))
 }
 
 /// Serialises stack freeing between the reaper and joiners, so a joiner
@@ -1114,10 +1192,20 @@ fn free_stack(id: ThreadId, generation: Option<u16>) {
         if t.state != State::Exited {
             return None;
         }
-        t.stack.take()
+        t.stack.take().map(|st| (st, t.lent_stack))
     });
-    if let Some((base, phys)) = stack {
-        unmap_stack(base, phys);
+    match stack {
+        Some(((base, phys), false)) => unmap_stack(base, phys),
+        Some(((base, phys), true)) => {
+            unmap_stack_only(base);
+            // Unmapped: the frames are the joiner's to take back.
+            with(|s| {
+                if let Some(t) = s.try_tcb(id) {
+                    t.returned = Some(phys);
+                }
+            });
+        }
+        None => {}
     }
 }
 

@@ -41,13 +41,32 @@ fn main() {
     );
     check("no page leaked", kernel::mm::stats().free_pages == free);
 
+    // Below the main thread's priority: admitted, not yet running.
     let hard = Spec {
         class: Class::HardIsolated,
         budget: 1 << 20,
         threads: 3,
+        priority: 20,
         ..spec("hard-threads", Class::HardIsolated, 3)
     };
     let p = process::spawn_process(&hard, program("hard_threads")).unwrap();
+    let stacks = process::with_task(p, |t| t.reserved_thread_stacks());
+    let admitted = kernel::mm::stats().free_pages;
+    check(
+        "admission took a kernel stack for each thread it allows",
+        stacks == Some(3),
+    );
+    // It runs, creates its three threads and parks them.
+    task::sleep(10_000_000);
+    let after = kernel::mm::stats().free_pages;
+    kernel::println!(
+        "hard threads: {} pages taken by creating 3 threads",
+        admitted - after
+    );
+    check(
+        "creating them took no stack (at most a control-block page, not 12 pages)",
+        admitted - after <= 1,
+    );
     let code = process::wait(p);
     kernel::println!("hard threads program: {code:?}");
     check(
