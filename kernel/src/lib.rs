@@ -17,10 +17,13 @@ pub mod board;
 pub mod console;
 #[cfg(target_os = "none")]
 pub mod context;
+pub mod handle;
+pub mod ipc;
 pub mod irqsoff;
 pub mod layout;
 pub mod loader;
 pub mod mm;
+pub mod object;
 #[cfg(target_os = "none")]
 pub mod process;
 pub mod syscall;

@@ -47,7 +47,9 @@ pub fn spec(
         priority: 10,
         budget: 0,
         devices: &[],
+        handles: &[],
         arg,
+        threads: 0,
     }
 }
 

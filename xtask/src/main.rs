@@ -31,6 +31,9 @@ mod run;
 mod test;
 mod toolchain;
 
+#[cfg(test)]
+mod abi_table;
+
 use std::fmt;
 use std::process::ExitCode;
 

@@ -792,7 +792,9 @@ fn program_metrics(metrics: &[&str], program: &'static str, class: Class, budget
         },
         budget,
         devices: &TIMER,
+        handles: &[],
         arg: start_us,
+        threads: 0,
     };
     let mailbox = run_program(&spec, program, start_ns);
     let (data, empty) = mailbox.data();
@@ -840,7 +842,9 @@ fn process_switch() {
         priority: SOFT_PRIORITY,
         budget: 0,
         devices: &TIMER,
+        handles: &[],
         arg: start_us,
+        threads: 0,
     };
     let elf = elf("bench_switch");
     let a = process::spawn_process(&spec("bench-switch-a"), elf).expect("start switch a");
@@ -911,6 +915,82 @@ fn process_switch() {
     report("yield_process_roundtrip", false);
 }
 
+/// Synchronous IPC between two soft isolated processes (own address space
+/// each, same priority): `bench_ipc_client` calls, `bench_ipc_server`
+/// answers with `reply_recv`, 1000 times. `ipc_call_reply`: from the
+/// client's counter read just before its inlined `call` to the read just
+/// after it returns (the call, the switch into the server, its
+/// `reply_recv`, the switch back), minus what two back-to-back reads
+/// differ by. `ipc_call_one_way`: from the same first read to the server's
+/// read just after its receive returned. `ipc_call_reply_4k`: the round
+/// trip of a call carrying 4 KiB (copied by the kernel from the client's
+/// memory into the server's), answered with four words.
+fn ipc_call_reply(long: bool) {
+    let (start_us, start_ns) = start_time();
+    let ep = kernel::object::Object::new_endpoint().expect("an endpoint");
+    let spec = |name| Spec {
+        name,
+        class: Class::SoftIsolated,
+        priority: SOFT_PRIORITY,
+        budget: 0,
+        devices: &TIMER,
+        handles: &[],
+        arg: start_us | u32::from(long) << 31,
+        threads: 0,
+    };
+    let server_grant = [process::Grant {
+        object: &ep,
+        rights: kernel::handle::Rights::RECEIVE,
+    }];
+    let client_grant = [process::Grant {
+        object: &ep,
+        rights: kernel::handle::Rights::SEND,
+    }];
+    let server = Spec {
+        handles: &server_grant,
+        ..spec("bench-ipc-server")
+    };
+    let client = Spec {
+        handles: &client_grant,
+        ..spec("bench-ipc-client")
+    };
+    let s = process::spawn_process(&server, elf("bench_ipc_server")).expect("start the server");
+    let c = process::spawn_process(&client, elf("bench_ipc_client")).expect("start the client");
+    let (ms, mc) = (Mailbox::pin(s, 0), Mailbox::pin(c, 1));
+    assert!(
+        time::now() < start_ns,
+        "the IPC benchmark was not set up in time"
+    );
+    assert_eq!(process::wait(c), Ok(0), "bench_ipc_client failed");
+    assert_eq!(process::wait(s), Ok(0), "bench_ipc_server failed");
+    let (dc, ec) = mc.data();
+    let (ds, es) = ms.data();
+    let (dc, ds): (alloc::vec::Vec<u32>, alloc::vec::Vec<u32>) = (dc.collect(), ds.collect());
+    let empty = ec.min(es);
+    assert_eq!(dc.len(), 2 * ds.len(), "one receive per call");
+    let span = |from: u32, to: u32| insns(u64::from(to.wrapping_sub(from).saturating_sub(empty)));
+    for c in dc.chunks_exact(2) {
+        record(span(c[0], c[1]));
+    }
+    report(
+        if long {
+            "ipc_call_reply_4k"
+        } else {
+            "ipc_call_reply"
+        },
+        false,
+    );
+    if !long {
+        for (c, &r) in dc.chunks_exact(2).zip(&ds) {
+            assert!(r.wrapping_sub(c[0]) < 1 << 31, "a receive before its call");
+            record(span(c[0], r));
+        }
+        report("ipc_call_one_way", false);
+    }
+    ms.release();
+    mc.release();
+}
+
 /// Creating a soft isolated process from the embedded ELF `bench_exit`,
 /// running it to its exit and reclaiming it: one sample spans
 /// `spawn_process` (ELF checks, L1 table, image copied into fresh pages,
@@ -926,7 +1006,9 @@ fn process_create_exit() {
         priority: SOFT_PRIORITY,
         budget: 0,
         devices: &[],
+        handles: &[],
         arg: 0,
+        threads: 0,
     };
     let elf = elf("bench_exit");
     let cycle = || {
@@ -968,7 +1050,9 @@ fn first_task() -> u32 {
         priority: MAIN_PRIORITY + 4,
         budget: 0,
         devices: &TIMER,
+        handles: &[],
         arg: va,
+        threads: 0,
     };
     let pid = process::spawn_process(&spec, elf("bench_boot")).expect("start the first task");
     let mapped = process::with_task(pid, |t| t.map_device(0)).expect("the first task");
@@ -1070,7 +1154,9 @@ fn start_load() -> (u16, task::ThreadId) {
         priority: LOAD_PRIORITY,
         budget: 0,
         devices: &[],
+        handles: &[],
         arg: 0,
+        threads: 0,
     };
     let mapper = process::spawn_process(&spec, elf("mapper")).expect("start the mapper");
     let busy = task::spawn("load-busy", LOAD_PRIORITY, busy).expect("start the busy thread");
@@ -1132,7 +1218,9 @@ fn wakeup_latency(class: Class, loaded: bool) {
             // The mailbox: one section for the hard class.
             budget: if class.is_hard() { 1 << 20 } else { 0 },
             devices: &TIMER,
+            handles: &[],
             arg: start_us,
+            threads: 0,
         };
         let mailbox = run_program(&spec, "bench_hard_wakeup", start_ns);
         record_lateness(mailbox, start_ns);
@@ -1143,7 +1231,9 @@ fn wakeup_latency(class: Class, loaded: bool) {
             priority,
             budget: 0,
             devices: &[],
+            handles: &[],
             arg: 0,
+            threads: 0,
         };
         let start = time::now() + KERNEL_SETTLE_NS;
         KERNEL_START.store(start, Ordering::Relaxed);
@@ -1197,7 +1287,9 @@ fn wakeup_latency_crash() -> u32 {
         priority: HARD_PRIORITY,
         budget: 1 << 20,
         devices: &TIMER,
+        handles: &[],
         arg: start_us,
+        threads: 0,
     };
     let free = kernel::mm::stats().free_pages;
     let hard =
@@ -1213,7 +1305,9 @@ fn wakeup_latency_crash() -> u32 {
         priority: CRASH_PRIORITY,
         budget: CRASH_KIB * 1024,
         devices: &[],
+        handles: &[],
         arg: CRASH_KIB,
+        threads: 0,
     };
     let mut kills = 0u32;
     while process::with_task(hard, |t| t.exit)
@@ -1290,6 +1384,8 @@ fn main() {
     workload("null_syscall", null_syscall);
     workload("process_switch", process_switch);
     workload("user_mm", user_mm);
+    workload("ipc_call_reply", || ipc_call_reply(false));
+    workload("ipc_call_reply_4k", || ipc_call_reply(true));
     workload("process_create_exit", process_create_exit);
     let classes = [
         Class::HardIsolated,

@@ -7,7 +7,8 @@
 //! | soft kernel-bound | kernel | SVC | 4 KiB pages | mapped at creation, more on request; a fault is a kernel panic |
 //! | soft isolated | own | user | 4 KiB pages, L2 tables | on demand; a bad access kills only this process |
 //!
-//! A process is one thread in its own address space: a 4 KiB L1 table
+//! A process is its threads (one at first; see `threads.rs`) in its own
+//! address space: a 4 KiB L1 table
 //! (TTBCR.N = 2, covering 0..1 GiB) plus a region list, like Phoenix-RTOS's
 //! memory maps: each region has a start, a length, rights and what backs it.
 //! The page tables themselves are the record of which frame backs which page,
@@ -42,12 +43,16 @@
 
 mod end;
 mod loader;
+mod threads;
 
-pub use end::{Death, End, exit_current, init, kill_current, wait};
+pub use end::{Death, End, die_in_syscall, exit_current, init, kill_current, wait};
+pub use threads::{DEFAULT_SOFT_THREADS, Thread, thread_create, thread_exit, thread_join};
 
+use crate::handle::Rights;
 use crate::layout::{KTASK_START, USER_END, USER_START};
 use crate::loader::elf::{ElfError, ElfImage, Limits};
 use crate::mm::frames::FrameError;
+use crate::object::{Handles, Object};
 use crate::sync::IrqLock;
 use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::task::sync::Mutex;
@@ -59,7 +64,7 @@ use arch::mmu::descriptor::{Access, Attrs, MemType};
 use arch::mmu::pmap::{Pmap, PmapError, PmapStats, Size};
 use arch::trap::TrapFrame;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 /// The most tasks that can exist at once.
 pub const MAX_TASKS: usize = 32;
@@ -147,8 +152,25 @@ pub struct Spec<'a> {
     pub budget: u32,
     /// Devices the task may map.
     pub devices: &'a [Device],
+    /// Handles the task starts with: grant `i` is handle
+    /// [`Handle::granted(i)`](crate::handle::Handle::granted) in its table.
+    pub handles: &'a [Grant<'a>],
     /// Passed to the task's entry in r0.
     pub arg: u32,
+    /// Threads an isolated process may create besides its first
+    /// (`thread_create`). Hard: admitted up front, exactly this many; soft:
+    /// 0 means [`DEFAULT_SOFT_THREADS`].
+    pub threads: u8,
+}
+
+/// A handle given to a task at creation: a reference to `object` with
+/// `rights`, in the next free slot of its table.
+#[derive(Clone, Copy, Debug)]
+pub struct Grant<'a> {
+    /// The object (the task gets its own counted reference).
+    pub object: &'a Object,
+    /// What the task may do with it.
+    pub rights: Rights,
 }
 
 /// Why a task could not be created or an operation was refused. A failed
@@ -230,8 +252,16 @@ pub struct Task {
     pub name: &'static str,
     /// Class.
     pub class: Class,
-    /// Its thread.
+    /// Its first thread (the one `wait` joins first).
     pub thread: ThreadId,
+    /// The highest priority (lowest number) its threads may have: the
+    /// spec's.
+    max_prio: u8,
+    /// Most threads it may have at once, its first included.
+    max_threads: u8,
+    /// Hard processes: kernel stacks taken at admission for the threads it
+    /// may create (frames of `task::alloc_stack_frames`), lent to each.
+    kstacks: Vec<u32>,
     /// Isolated tasks: the address space (pmap over the task's L1 table).
     space: Option<Pmap<1024>>,
     /// Physical address of the 8 KiB block holding the L1 table (first 4 KiB)
@@ -252,6 +282,9 @@ pub struct Task {
     budget: u32,
     /// Anonymous memory held now.
     anon: u32,
+    /// The task's handles: kernel objects it may use, with rights. Part of
+    /// the task (fixed size), so using them never allocates.
+    pub handles: Handles,
     /// Set when its teardown has begun: its exit code ([`KILLED`] for a
     /// fault). How it ended is recorded at once, from the trap path, in the
     /// task's table entry ([`End`]).
@@ -269,6 +302,12 @@ pub const KILLED: i32 = -1000;
 struct Entry {
     /// The task's pid (a copy of `task.pid`, readable without its lock).
     pid: u16,
+    /// Its threads not yet joined (bit = thread index), readable from the
+    /// trap path, which ends them all when the process ends.
+    threads: AtomicU64,
+    /// How many of them are not its first, counting one being created: 0
+    /// lets the trap that kills a one-thread process skip the others.
+    others: core::sync::atomic::AtomicU32,
     task: Mutex<Task>,
     end: IrqLock<Option<End>>,
 }
@@ -292,11 +331,16 @@ unsafe impl Sync for TaskRef {}
 
 impl TaskRef {
     /// Puts `task` in a new cell, or hands it back if the heap has no room.
+    // The task comes back whole so that the caller can tear it down; this
+    // happens once per creation, so moving ~1 KiB then costs nothing.
+    #[allow(clippy::result_large_err)]
     fn try_new(task: Task) -> Result<Self, Task> {
         let cell = TaskCell {
             refs: AtomicUsize::new(1),
             entry: Entry {
                 pid: task.pid,
+                threads: AtomicU64::new(0),
+                others: core::sync::atomic::AtomicU32::new(0),
                 task: Mutex::new(task),
                 end: IrqLock::new(None),
             },
@@ -453,6 +497,9 @@ impl Task {
             name,
             class,
             thread: ThreadId::new(0),
+            max_prio: 0,
+            max_threads: 1,
+            kstacks: Vec::new(),
             space: None,
             l1_block: 0,
             window: KTASK_START + pid as u32 * KTASK_WINDOW,
@@ -463,8 +510,39 @@ impl Task {
             kstats: PmapStats::default(),
             budget: u32::MAX,
             anon: 0,
+            handles: Handles::new(),
             exit: None,
         })
+    }
+
+    /// Puts `grants` in the task's handle table, in order (grant `i`
+    /// becomes [`Handle::granted(i)`](crate::handle::Handle::granted) in a
+    /// fresh table). [`ProcError::TooMany`] if they do not fit.
+    fn grant(&mut self, grants: &[Grant]) -> Result<(), ProcError> {
+        for g in grants {
+            self.handles
+                .insert(g.object.clone(), g.rights)
+                .map_err(|_| ProcError::TooMany)?;
+        }
+        Ok(())
+    }
+
+    /// Takes `n` kernel stacks for the threads a hard process may create
+    /// (admission: its `thread_create` then allocates no stack).
+    fn reserve_thread_stacks(&mut self, n: u8) -> Result<(), ProcError> {
+        self.kstacks
+            .try_reserve_exact(n as usize)
+            .map_err(|_| ProcError::NoMemory)?;
+        for _ in 0..n {
+            let stack = task::alloc_stack_frames().map_err(|_| ProcError::NoMemory)?;
+            self.kstacks.push(stack);
+        }
+        Ok(())
+    }
+
+    /// Hard processes: kernel stacks reserved for threads not yet created.
+    pub fn reserved_thread_stacks(&self) -> usize {
+        self.kstacks.len()
     }
 
     /// The task's regions, by address.
@@ -674,6 +752,9 @@ impl Task {
     /// got to, so a later call (by anyone holding the task's lock)
     /// continues, and a call after the end does nothing.
     fn teardown_steps(&mut self, mut steps: u32) -> bool {
+        // Handles first (a bounded table): an IRQ line the task owned is
+        // masked and freed as its last reference goes.
+        self.handles.clear(drop);
         let g = self.class.granule();
         while let Some(r) = self.regions.last_mut() {
             if steps == 0 {
@@ -695,6 +776,14 @@ impl Task {
             if let Some(block) = self.reserve.pop() {
                 let _ = crate::mm::free_frames(block, 8);
             }
+        }
+        while let Some(stack) = self.kstacks.pop() {
+            if steps == 0 {
+                self.kstacks.push(stack);
+                return false;
+            }
+            steps -= 1;
+            task::free_stack_frames(stack);
         }
         if self.space.take().is_some() {
             let _ = crate::mm::free_frames(self.l1_block, 1);
@@ -886,6 +975,9 @@ fn start(
     };
     match start(pid) {
         Ok(thread) => {
+            if let Some(e) = get(pid) {
+                e.threads.fetch_or(1 << thread.index(), Ordering::Relaxed);
+            }
             with_task(pid, |t| t.thread = thread);
             // A task of higher priority than its creator runs at once.
             task::preempt_point();
@@ -924,6 +1016,12 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
     let image = ElfImage::parse(elf, &limits).map_err(ProcError::BadElf)?;
     let pid = free_slot()?;
     let mut t = Task::new(pid, spec.name, spec.class)?;
+    t.max_prio = spec.priority;
+    t.max_threads = 1 + match (spec.class, spec.threads) {
+        (Class::SoftIsolated, 0) => DEFAULT_SOFT_THREADS,
+        (_, n) => n.min(task::MAX_THREADS as u8 / 2),
+    };
+    t.grant(spec.handles)?;
     t.devices
         .try_reserve_exact(spec.devices.len())
         .map_err(|_| ProcError::NoMemory)?;
@@ -933,6 +1031,12 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
             0 => DEFAULT_SOFT_BUDGET,
             b => b,
         };
+    }
+    if spec.class.is_hard()
+        && let Err(e) = t.reserve_thread_stacks(t.max_threads - 1)
+    {
+        t.teardown();
+        return Err(e);
     }
     let (entry, sp) = match loader::build(&mut t, &image, spec) {
         Ok(v) => v,
@@ -960,6 +1064,7 @@ pub fn spawn_kernel_task(spec: &Spec, f: fn(&'static mut [u8])) -> Result<u16, P
     }
     let pid = free_slot()?;
     let mut t = Task::new(pid, spec.name, spec.class)?;
+    t.grant(spec.handles)?;
     let g = spec.class.granule();
     let len = spec.budget.next_multiple_of(g).max(g);
     if len > KTASK_WINDOW {

@@ -1,7 +1,10 @@
 //! The SVC handler for user mode (see the module docs of `syscall`).
 
 use super::abi::{self, Errno};
+use crate::handle::{Handle, HandleError, Rights};
 use crate::layout::{USER_END, USER_START};
+use crate::object::notify::Notification;
+use crate::object::{self, KRef, Object};
 use crate::process::{self, ProcError};
 use crate::{task, time};
 use arch::mmu::descriptor::MemType;
@@ -16,6 +19,15 @@ impl From<ProcError> for Errno {
             ProcError::ClassViolation | ProcError::NoSuchTask => Errno::Perm,
             ProcError::Exists => Errno::Exists,
             _ => Errno::Inval,
+        }
+    }
+}
+
+impl From<HandleError> for Errno {
+    fn from(e: HandleError) -> Self {
+        match e {
+            HandleError::Invalid | HandleError::Stale | HandleError::NoRight => Errno::BadHandle,
+            HandleError::Full => Errno::NoMem,
         }
     }
 }
@@ -47,6 +59,37 @@ pub fn copy_from_user(pid: u16, addr: u32, out: &mut [u8]) -> Result<(), Errno> 
         done += chunk;
     }
     Ok(())
+}
+
+/// The notification the caller's handle `h` names, with rights `need`.
+#[inline]
+fn notification(h: u32, need: Rights) -> Result<KRef<Notification>, Errno> {
+    process::with_current(|t| {
+        object::lookup(&t.handles, Handle::from_raw(h), need, Object::notification)
+    })
+    .ok_or(Errno::Perm)?
+    .map_err(Errno::from)
+}
+
+/// `notify_create`: a new notification in the caller's table. Not for hard
+/// processes: after admission they allocate nothing (their notifications
+/// are granted at creation).
+fn notify_create() -> Result<u32, Errno> {
+    let hard = process::with_current(|t| t.class.is_hard()).ok_or(Errno::Perm)?;
+    if hard {
+        return Err(Errno::Perm);
+    }
+    let object = Object::new_notification().ok_or(Errno::NoMem)?;
+    let rights = Rights::SIGNAL | Rights::WAIT | Rights::TRANSFER;
+    let r = process::with_current(|t| t.handles.insert(object, rights)).ok_or(Errno::Perm)?;
+    // A failed insert hands the object back; it is dropped here, outside
+    // the task's lock.
+    r.map(Handle::raw).map_err(|(e, _object)| e.into())
+}
+
+/// A rights mask from user space: unknown bits are [`Errno::Inval`].
+fn rights(bits: u32) -> Result<Rights, Errno> {
+    Rights::from_bits(bits).ok_or(Errno::Inval)
 }
 
 fn ret(frame: &mut TrapFrame, r: Result<u32, Errno>) -> *mut TrapFrame {
@@ -105,6 +148,10 @@ pub fn handle(frame: &mut TrapFrame) -> *mut TrapFrame {
     arch::cpu::interrupts_enable();
     let next = dispatch(frame);
     arch::cpu::interrupts_disable();
+    // Its process ended while it was in the call: it ends here.
+    if core::ptr::eq(next, frame) && task::current_doomed() {
+        return process::die_in_syscall(frame);
+    }
     next
 }
 
@@ -157,6 +204,79 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
         abi::MAP_DEVICE => {
             let r = on(&mut |t| t.map_device(a0));
             ret(frame, r)
+        }
+        abi::THREAD_CREATE => {
+            let r = process::thread_create(a0, a1, a2, frame.r[3]);
+            ret(frame, r)
+        }
+        abi::THREAD_EXIT => process::thread_exit(frame, a0 as i32),
+        abi::THREAD_JOIN => {
+            let r = process::thread_join(a0);
+            ret(frame, r)
+        }
+        abi::SET_TLS => {
+            task::set_tls(a0);
+            ret(frame, Ok(0))
+        }
+        abi::CALL => crate::ipc::sys_call(frame),
+        abi::RECV => crate::ipc::sys_recv(frame),
+        abi::REPLY => crate::ipc::sys_reply(frame),
+        abi::REPLY_RECV => crate::ipc::sys_reply_recv(frame),
+        abi::ENDPOINT_CREATE => {
+            let r = crate::ipc::endpoint_create();
+            ret(frame, r)
+        }
+        abi::HANDLE_CLOSE => {
+            // The object is dropped after the task's lock is released.
+            let r = process::with_current(|t| t.handles.close(Handle::from_raw(a0)));
+            let r = match r {
+                Some(Ok(object)) => {
+                    drop(object);
+                    Ok(0)
+                }
+                Some(Err(e)) => Err(e.into()),
+                None => Err(Errno::Perm),
+            };
+            ret(frame, r)
+        }
+        abi::HANDLE_DUP => {
+            let r = process::with_current(|t| {
+                let (object, rights) = t.handles.duplicate(Handle::from_raw(a0), rights(a1)?)?;
+                match t.handles.insert(object, rights) {
+                    Ok(h) => Ok(h.raw()),
+                    Err((e, object)) => {
+                        // Not the last reference: the original stays.
+                        drop(object);
+                        Err(Errno::from(e))
+                    }
+                }
+            });
+            ret(frame, r.unwrap_or(Err(Errno::Perm)))
+        }
+        abi::NOTIFY_CREATE => {
+            let r = notify_create();
+            ret(frame, r)
+        }
+        abi::NOTIFY_SIGNAL => {
+            let r = notification(a0, Rights::SIGNAL).map(|n| {
+                n.signal(a1);
+                0
+            });
+            ret(frame, r)
+        }
+        abi::NOTIFY_WAIT | abi::NOTIFY_POLL => {
+            let until = (a2 as u64) << 32 | a1 as u64;
+            let r = notification(a0, Rights::WAIT).map(|n| {
+                if frame.r[7] == abi::NOTIFY_POLL {
+                    n.poll()
+                } else {
+                    n.wait((until != u64::MAX).then_some(until))
+                }
+            });
+            if let Ok(bits) = r {
+                frame.r[1] = bits;
+            }
+            ret(frame, r.map(|_| 0))
         }
         _ => ret(frame, Err(Errno::NoSys)),
     }

@@ -67,7 +67,9 @@ fn spawn_hard() -> u16 {
         priority: 2,
         budget: 1 << 20,
         devices: &[],
+        handles: &[],
         arg: 0,
+        threads: 0,
     };
     process::spawn_kernel_task(&spec, hard_body).unwrap()
 }
@@ -92,7 +94,9 @@ fn main() {
             priority: 10,
             budget: 0,
             devices: &[],
+            handles: &[],
             arg: flood_ms,
+            threads: 0,
         },
         program("flood"),
     )

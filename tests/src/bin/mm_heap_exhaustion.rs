@@ -36,7 +36,9 @@ fn soft(name: &'static str, budget: u32, arg: u32) -> Spec<'static> {
         priority: 10,
         budget,
         devices: &[],
+        handles: &[],
         arg,
+        threads: 0,
     }
 }
 

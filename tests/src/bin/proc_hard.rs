@@ -23,7 +23,9 @@ fn hard(name: &'static str, arg: u32, budget: u32) -> Spec<'static> {
         priority: 3,
         budget,
         devices: &[],
+        handles: &[],
         arg,
+        threads: 0,
     }
 }
 

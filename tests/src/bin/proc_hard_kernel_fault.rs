@@ -26,7 +26,9 @@ fn main() {
         priority: 5,
         budget: 1 << 20,
         devices: &[],
+        handles: &[],
         arg: 0,
+        threads: 0,
     };
     let t = process::spawn_kernel_task(&spec, body).unwrap();
     let _ = process::wait(t);

@@ -32,7 +32,9 @@ fn main() {
         priority: 3,
         budget: 2 << 20,
         devices: &[],
+        handles: &[],
         arg: 0,
+        threads: 0,
     };
     let p = process::spawn_process(&spec, program("hard_zero")).expect("hard task admitted");
     let code = process::wait(p);

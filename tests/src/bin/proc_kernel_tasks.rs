@@ -43,7 +43,9 @@ fn main() {
         priority: 20, // below main (16): main inspects them before they run
         budget,
         devices: &[],
+        handles: &[],
         arg: 0,
+        threads: 0,
     };
     let h = process::spawn_kernel_task(&spec("hard-kernel", Class::HardKernel, 2 << 20), hard_body)
         .unwrap();

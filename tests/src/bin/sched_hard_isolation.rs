@@ -40,7 +40,9 @@ fn hard() -> Spec<'static> {
         priority: 2,
         budget: 0,
         devices: &[],
+        handles: &[],
         arg: RELEASES,
+        threads: 0,
     }
 }
 
@@ -52,7 +54,9 @@ fn soft(what: u32) -> Spec<'static> {
         // 0: the class default (the crasher's 16 MiB needs more).
         budget: if what == 1 { 20 << 20 } else { 0 },
         devices: &[],
+        handles: &[],
         arg: what | LOAD_MS << 8,
+        threads: 0,
     }
 }
 

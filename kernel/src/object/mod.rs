@@ -1,0 +1,140 @@
+//! Kernel objects that processes reach through handles.
+//!
+//! An [`Object`] is one counted reference ([`KRef`]) to an object of some
+//! kind; a process's [`HandleTable`](crate::handle::HandleTable) holds
+//! them. An object lives while anything refers to it: a handle in any
+//! process, a binding (an IRQ line bound to a notification holds the
+//! notification), a thread blocked on it. So a closed handle, or a dead
+//! owner, never leaves a dangling object behind for the others.
+//!
+//! **Adding a kind** (IPC adds endpoints, threads, reply capabilities):
+//! a module here with the object type (`Send + Sync`, its state behind the
+//! locks it needs), a variant of [`Object`] holding a `KRef` of it, a line
+//! in [`Object::kind`], and an accessor in the style of
+//! [`Object::notification`] that the system calls use. Say in the
+//! [`Rights`](crate::handle::Rights) docs which rights it honours.
+
+pub mod kref;
+#[cfg(target_os = "none")]
+pub mod notify;
+
+pub use kref::KRef;
+
+#[cfg(target_os = "none")]
+pub use kernel_objects::*;
+
+#[cfg(target_os = "none")]
+mod kernel_objects {
+    use super::KRef;
+    use super::notify::Notification;
+    use crate::handle::{Handle, HandleError, HandleTable, Rights};
+    use crate::ipc::Endpoint;
+    use crate::process::Thread;
+
+    /// Handles one process may hold at once.
+    pub const MAX_HANDLES: usize = 32;
+
+    /// A process's handle table.
+    pub type Handles = HandleTable<Object, MAX_HANDLES>;
+
+    /// A reference to a kernel object of some kind.
+    #[derive(Clone)]
+    pub enum Object {
+        /// A word of event bits ([`Notification`]).
+        Notification(KRef<Notification>),
+        /// An IPC rendezvous point ([`Endpoint`]).
+        Endpoint(KRef<Endpoint>),
+        /// A thread of the process holding the handle ([`Thread`]).
+        Thread(KRef<Thread>),
+    }
+
+    /// The kinds of [`Object`], for messages and reports.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Kind {
+        /// [`Object::Notification`].
+        Notification,
+        /// [`Object::Endpoint`].
+        Endpoint,
+        /// [`Object::Thread`].
+        Thread,
+    }
+
+    impl Object {
+        /// A new notification with no bits pending; `None` if the kernel
+        /// heap has no room.
+        pub fn new_notification() -> Option<Object> {
+            KRef::try_new(Notification::new())
+                .ok()
+                .map(Object::Notification)
+        }
+
+        /// Which kind of object this is.
+        pub fn kind(&self) -> Kind {
+            match self {
+                Object::Notification(_) => Kind::Notification,
+                Object::Endpoint(_) => Kind::Endpoint,
+                Object::Thread(_) => Kind::Thread,
+            }
+        }
+
+        /// The notification this is, if it is one.
+        pub fn notification(&self) -> Option<&KRef<Notification>> {
+            match self {
+                Object::Notification(n) => Some(n),
+                _ => None,
+            }
+        }
+
+        /// A new endpoint; `None` if the kernel has no room for one.
+        pub fn new_endpoint() -> Option<Object> {
+            let e = Endpoint::new().ok()?;
+            KRef::try_new(e).ok().map(Object::Endpoint)
+        }
+
+        /// The thread this is, if it is one.
+        pub fn thread(&self) -> Option<&KRef<Thread>> {
+            match self {
+                Object::Thread(t) => Some(t),
+                _ => None,
+            }
+        }
+
+        /// The endpoint this is, if it is one.
+        pub fn endpoint(&self) -> Option<&KRef<Endpoint>> {
+            match self {
+                Object::Endpoint(e) => Some(e),
+                _ => None,
+            }
+        }
+
+        /// Whether two references name the same object.
+        pub fn same(&self, other: &Object) -> bool {
+            match (self, other) {
+                (Object::Notification(a), Object::Notification(b)) => KRef::ptr_eq(a, b),
+                (Object::Endpoint(a), Object::Endpoint(b)) => KRef::ptr_eq(a, b),
+                (Object::Thread(a), Object::Thread(b)) => KRef::ptr_eq(a, b),
+                _ => false,
+            }
+        }
+    }
+
+    impl core::fmt::Debug for Object {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "{:?}", self.kind())
+        }
+    }
+
+    /// Looks `h` up in `table` with rights `need` and picks out one kind
+    /// with `pick` (a method like [`Object::notification`]): a clone of the
+    /// reference, so it can be used after the table's lock is dropped. A
+    /// handle of another kind is [`HandleError::NoRight`].
+    pub fn lookup<T>(
+        table: &Handles,
+        h: Handle,
+        need: Rights,
+        pick: impl FnOnce(&Object) -> Option<&KRef<T>>,
+    ) -> Result<KRef<T>, HandleError> {
+        let object = table.get(h, need)?;
+        pick(object).cloned().ok_or(HandleError::NoRight)
+    }
+}
