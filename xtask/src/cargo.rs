@@ -213,9 +213,20 @@ pub struct HostTests {
 /// Runs `cargo test` on the host for [`HOST_TEST_PACKAGES`], streaming its
 /// output through and counting the tests from its `test result:` lines.
 pub fn host_tests(filter: Option<&str>) -> HostTests {
+    host_tests_with(HOST_TEST_PACKAGES, filter, &[])
+}
+
+/// [`host_tests`] of `packages` with extra environment variables (the
+/// soak's long property tests read their case counts from them).
+pub fn host_tests_with(
+    packages: &[&str],
+    filter: Option<&str>,
+    env: &[(&str, String)],
+) -> HostTests {
     let mut command = cargo();
     command.args(["test", "--no-fail-fast"]);
-    for package in HOST_TEST_PACKAGES {
+    command.envs(env.iter().map(|(k, v)| (k, v)));
+    for package in packages {
         command.args(["--package", package]);
     }
     command.arg("--");

@@ -27,6 +27,8 @@ pub enum Command {
     /// `bench ...`: its raw arguments ([`take_boards`] picks out the
     /// `--board` options).
     Bench(Vec<String>),
+    /// `soak ...` (see [`crate::soak`]).
+    Soak(crate::soak::SoakOptions),
     /// `image [--board NAME] [--irqsoff]`.
     Image {
         /// The board to make boot files for.
@@ -60,6 +62,8 @@ pub fn parse(args: &[String]) -> Result<Command> {
         "test" => parse_test(rest),
         "bench" => Ok(Command::Bench(rest.to_vec())),
         "image" => parse_image(rest),
+        "soak" if rest.iter().any(|a| a == "-h" || a == "--help") => Ok(Command::Help),
+        "soak" => crate::soak::parse(rest).map(Command::Soak),
         other => Err(Error::usage(format!(
             "unknown command '{other}'; run `cargo xtask help` for the list of commands"
         ))),
@@ -272,6 +276,7 @@ USAGE:
         --irqsoff      build the IRQs-off profiler in
 
 {bench}
+{soak}
     cargo xtask help           this text
 
 BOARDS: {boards}
@@ -281,6 +286,10 @@ BOARDS: {boards}
         boards = board_names(),
         directives = crate::test::DIRECTIVES_HELP,
         bench = crate::bench::HELP
+            .lines()
+            .map(|line| format!("    {line}\n"))
+            .collect::<String>(),
+        soak = crate::soak::HELP
             .lines()
             .map(|line| format!("    {line}\n"))
             .collect::<String>(),
@@ -483,6 +492,7 @@ mod tests {
             "xtask test",
             "xtask bench",
             "xtask image",
+            "xtask soak",
             "xtask help",
         ] {
             assert!(text.contains(word), "{word}");

@@ -157,7 +157,7 @@ fn main() {
         }
     }
     let ms = (time::now() - t0) / 1_000_000;
-    println!("fuzz: {calls} calls in {runs} runs ({failed} failed), {ms} ms of guest time");
+    println!("fuzz: ran {calls} calls in {runs} runs ({failed} failed), {ms} ms of guest time");
 
     check("every run gave the oracle's answers and ended as planned", ok);
     check(
