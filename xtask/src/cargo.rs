@@ -80,6 +80,10 @@ fn run_build(mut command: Command, what: &str) -> Result<()> {
 /// and on request for `run` and `image`.
 pub const IRQSOFF_FEATURE: &str = "kernel/irqsoff";
 
+/// The cargo feature that lets a test make the N-th allocation fail
+/// (`kernel::mm::inject`): on for the test images only.
+pub const FAULT_INJECT_FEATURE: &str = "kernel/fault-inject";
+
 /// A release build for `board` of some binaries of `package`, with the
 /// IRQs-off profiler when `irqsoff` says so.
 fn image_build(board: &Board, package: &str, irqsoff: bool) -> Command {
@@ -168,6 +172,7 @@ pub fn build_kernel_bin(board: &Board, bin: &str, irqsoff: bool) -> Result<PathB
 pub fn build_tests(board: &Board, names: Option<&[String]>) -> Result<()> {
     build_user_programs(board)?;
     let mut command = image_build(board, "ktests", true);
+    command.args(["--features", FAULT_INJECT_FEATURE]);
     match names {
         None => {
             command.arg("--bins");

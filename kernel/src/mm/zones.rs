@@ -169,6 +169,10 @@ impl Zone {
     /// Allocates an object (contents unspecified). Takes a page from `src`
     /// only when no free object is left outside the reservation.
     pub fn alloc(&mut self, src: &mut dyn PageSource) -> Result<NonNull<u8>, ZoneError> {
+        #[cfg(all(feature = "fault-inject", target_os = "none"))]
+        if crate::mm::inject::should_fail(crate::mm::inject::Site::Zone) {
+            return Err(ZoneError::OutOfPages);
+        }
         if self.capacity() - self.in_use <= self.reserved {
             let s = self.new_slab(src)?;
             // SAFETY: `s` was just initialised and is on no list.
