@@ -63,7 +63,7 @@ impl Rng {
         Rng(seed as u64 ^ 0x9E37_79B9_7F4A_7C15)
     }
     /// The next 32 random bits.
-    pub fn next(&mut self) -> u32 {
+    pub fn bits(&mut self) -> u32 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -72,7 +72,7 @@ impl Rng {
     }
     /// Uniform in `0..n` (`n > 0`).
     pub fn below(&mut self, n: u32) -> u32 {
-        ((self.next() as u64 * n as u64) >> 32) as u32
+        ((self.bits() as u64 * n as u64) >> 32) as u32
     }
     /// True one time in `n`.
     pub fn one_in(&mut self, n: u32) -> bool {
@@ -260,7 +260,7 @@ impl Fuzzer {
         let nr = match self.rng.below(10) {
             0..=6 => CALLS[self.rng.below(CALLS.len() as u32) as usize].nr,
             7 | 8 => self.rng.below(64),
-            _ => self.rng.next(),
+            _ => self.rng.bits(),
         };
         match CALLS.iter().find(|c| c.nr == nr) {
             Some(call) => (call.run)(self),
@@ -302,7 +302,7 @@ impl Fuzzer {
     /// the fuzzer's own code and stack (aligned or not), its mappings and the
     /// bytes just past them, unmapped space, or random bits.
     fn hostile_addr(&mut self) -> u32 {
-        let r = self.rng.next();
+        let r = self.rng.bits();
         match self.rng.below(16) {
             0 => 0,
             1 => r & 0xFFFF,
@@ -327,7 +327,7 @@ impl Fuzzer {
     /// A hostile length: 0, 1, around the granule, the write limit, the
     /// budget, up to the wrapping top, random.
     fn hostile_len(&mut self) -> u32 {
-        let r = self.rng.next();
+        let r = self.rng.bits();
         let g = self.g;
         match self.rng.below(12) {
             0 => 0,
@@ -348,7 +348,7 @@ impl Fuzzer {
     /// Rights: each of the eight patterns, or with unknown bits set.
     fn hostile_prot(&mut self) -> u32 {
         if self.rng.one_in(6) {
-            self.rng.next() | 8 << self.rng.below(28)
+            self.rng.bits() | 8 << self.rng.below(28)
         } else {
             self.rng.below(8)
         }
@@ -359,7 +359,11 @@ impl Fuzzer {
         if n == 0 {
             return None;
         }
-        self.maps.iter().flatten().nth(self.rng.below(n) as usize).copied()
+        self.maps
+            .iter()
+            .flatten()
+            .nth(self.rng.below(n) as usize)
+            .copied()
     }
 
     /// Whether every byte of `[addr, addr + len)` is user-readable memory
@@ -412,12 +416,12 @@ impl Fuzzer {
         } else {
             Want::Error(Errno::Fault)
         };
-        let junk = self.rng.next();
+        let junk = self.rng.bits();
         self.expect(abi::WRITE, [addr, len, junk, 0], want);
     }
 
     fn yield_(&mut self) {
-        let args = [self.rng.next(), self.rng.next(), 0, 0];
+        let args = [self.rng.bits(), self.rng.bits(), 0, 0];
         self.expect(abi::YIELD, args, Want::Value(0));
     }
 
@@ -427,11 +431,11 @@ impl Fuzzer {
         let now = self.last_time.max(crate::now());
         let at = match self.rng.below(4) {
             0 => 0,
-            1 => now.saturating_sub(self.rng.next() as u64),
+            1 => now.saturating_sub(self.rng.bits() as u64),
             2 => now,
             _ => now + self.rng.below(20_000) as u64,
         };
-        let args = [at as u32, (at >> 32) as u32, self.rng.next(), 0];
+        let args = [at as u32, (at >> 32) as u32, self.rng.bits(), 0];
         self.expect(abi::SLEEP_UNTIL, args, Want::Value(0));
     }
 
@@ -487,7 +491,9 @@ impl Fuzzer {
             _ => 1 + self.rng.below(3 * g),
         };
         let prot = self.hostile_prot();
-        let rounded = len.checked_next_multiple_of(g).filter(|&l| l > 0 && l <= MMAP_MAX);
+        let rounded = len
+            .checked_next_multiple_of(g)
+            .filter(|&l| l > 0 && l <= MMAP_MAX);
         let want = match rounded {
             None => Want::Error(Errno::Inval),
             Some(l) if !self.hard && self.anon.saturating_add(l) > SOFT_BUDGET => {
@@ -500,7 +506,7 @@ impl Fuzzer {
                 Some(at) => Want::Value(at),
             },
         };
-        let args = [len, prot, self.rng.next(), 0];
+        let args = [len, prot, self.rng.bits(), 0];
         let (r0, _) = self.expect(abi::MMAP, args, want);
         let (Some(l), Ok(addr)) = (rounded, Errno::check(r0)) else {
             return;
@@ -560,7 +566,7 @@ impl Fuzzer {
         } else {
             Want::Error(Errno::Inval)
         };
-        let junk = self.rng.next();
+        let junk = self.rng.bits();
         let (r0, _) = self.expect(abi::MUNMAP, [addr, len, junk, 0], want);
         if let (Some(i), Ok(_)) = (hit, Errno::check(r0)) {
             self.forget(i);
@@ -647,7 +653,7 @@ impl Fuzzer {
         let index = match self.rng.below(3) {
             0 => self.rng.below(4),
             1 => u32::MAX,
-            _ => self.rng.next(),
+            _ => self.rng.bits(),
         };
         let args = [index, self.hostile_addr(), 0, 0];
         self.expect(abi::MAP_DEVICE, args, Want::Error(Errno::Perm));
@@ -659,7 +665,7 @@ impl Fuzzer {
             self.hostile_addr(),
             self.hostile_len(),
             self.hostile_prot(),
-            self.rng.next(),
+            self.rng.bits(),
         ];
         self.expect(nr, args, Want::Error(Errno::NoSys));
     }

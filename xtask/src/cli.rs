@@ -22,7 +22,7 @@ pub enum Command {
         /// Build the IRQs-off profiler in (kernel feature `irqsoff`).
         irqsoff: bool,
     },
-    /// `test [--board NAME]... [--host] [--qemu] [FILTER]`.
+    /// `test [--board NAME]... [--host] [--qemu] [--miri] [FILTER]`.
     Test(TestOptions),
     /// `bench ...`: its raw arguments ([`take_boards`] picks out the
     /// `--board` options).
@@ -47,6 +47,8 @@ pub struct TestOptions {
     pub host: bool,
     /// Run the QEMU integration tests.
     pub qemu: bool,
+    /// Run the host tests of the `unsafe` code under Miri (`--miri`).
+    pub miri: bool,
     /// Only tests whose name contains this.
     pub filter: Option<String>,
 }
@@ -147,6 +149,7 @@ fn parse_test(args: &[String]) -> Result<Command> {
         boards: Vec::new(),
         host: false,
         qemu: false,
+        miri: false,
         filter: None,
     };
     let mut only_positional = false;
@@ -169,6 +172,10 @@ fn parse_test(args: &[String]) -> Result<Command> {
                     options.qemu = true;
                     continue;
                 }
+                "--miri" => {
+                    options.miri = true;
+                    continue;
+                }
                 "-h" | "--help" => return Ok(Command::Help),
                 "--" => {
                     only_positional = true;
@@ -185,7 +192,7 @@ fn parse_test(args: &[String]) -> Result<Command> {
         }
         options.filter = Some(arg.clone());
     }
-    if !options.host && !options.qemu {
+    if !options.host && !options.qemu && !options.miri {
         options.host = true;
         options.qemu = true;
     }
@@ -254,7 +261,7 @@ USAGE:
                        `irqsoff`; `test` always does, `bench` in its
                        second run)
 
-    cargo xtask test [--board NAME]... [--host] [--qemu] [FILTER]
+    cargo xtask test [--board NAME]... [--host] [--qemu] [--miri] [FILTER]
         Run the host unit tests (cargo test -p arch -p drivers -p kernel -p xtask)
         and boot each integration test tests/src/bin/<name>.rs in QEMU, several
         at a time, on every board, plus uimage_boot (the demo booted from the
@@ -265,6 +272,10 @@ USAGE:
         --board NAME   QEMU tests on this board only (repeatable; default: all)
         --host         only the host unit tests
         --qemu         only the QEMU integration tests
+        --miri         the host tests of the unsafe code (zone allocator,
+                       page tables) under Miri, on the nightly toolchain
+                       (installed with rustup if missing; minutes; not in
+                       the default run)
         FILTER         only tests whose name contains FILTER (QEMU test names
                        are <board>/<name>; FILTER is also given to cargo test)
 

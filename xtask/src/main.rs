@@ -27,6 +27,7 @@ mod bench;
 mod cargo;
 mod cli;
 mod image;
+mod miri;
 mod qemu;
 mod run;
 mod soak;

@@ -43,7 +43,7 @@ cargo xtask soak [--board NAME] [--seed S] [--calls N] [--duration SECS]
     --duration SECS   boot the fuzzer again, next seed, until SECS passed
     --soft N          soft isolated lifecycles (default: 10000)
     --hard N          hard isolated lifecycles (default: 1000)
-    --elf-cases N     ELF property-test cases (default: 100000)
+    --elf-cases N     ELF property-test cases (default: 1000000)
 ";
 
 /// Options of `cargo xtask soak`.
@@ -85,7 +85,7 @@ pub fn parse(args: &[String]) -> Result<SoakOptions> {
         duration: None,
         soft: 10_000,
         hard: 1_000,
-        elf_cases: 100_000,
+        elf_cases: 1_000_000,
         parts: Vec::new(),
     };
     let mut rest = rest.iter();
@@ -103,7 +103,9 @@ pub fn parse(args: &[String]) -> Result<SoakOptions> {
                     .ok_or_else(|| Error::usage(format!("{name} needs a number")))?,
             };
             number(&text).ok_or_else(|| {
-                Error::usage(format!("{name}: '{text}' is not a number (decimal or 0x hex)"))
+                Error::usage(format!(
+                    "{name}: '{text}' is not a number (decimal or 0x hex)"
+                ))
             })
         };
         match name {
@@ -172,7 +174,14 @@ pub fn soak(options: &SoakOptions) -> Result<u8> {
             ];
             let timeout = Duration::from_secs(120 + options.soft / 50 + options.hard / 5);
             let what = format!("lifecycle ({} soft, {} hard)", options.soft, options.hard);
-            let ok = boot(&qemu, options.board, "proc_lifecycle", &cmdline, timeout, &what)?;
+            let ok = boot(
+                &qemu,
+                options.board,
+                "proc_lifecycle",
+                &cmdline,
+                timeout,
+                &what,
+            )?;
             results.push((what, ok));
         }
     }
@@ -253,7 +262,11 @@ fn boot(
             println!("    | {line}");
         }
     }
-    println!("soak: {what}: {} in {:.0?} (wall clock)", verdict(ok), elapsed);
+    println!(
+        "soak: {what}: {} in {:.0?} (wall clock)",
+        verdict(ok),
+        elapsed
+    );
     Ok(ok)
 }
 
@@ -286,7 +299,13 @@ mod tests {
 
     #[test]
     fn bad_arguments() {
-        for line in ["--calls", "--calls lots", "--seed=0xzz", "frob", "--board nosuch"] {
+        for line in [
+            "--calls",
+            "--calls lots",
+            "--seed=0xzz",
+            "frob",
+            "--board nosuch",
+        ] {
             assert_eq!(parse_str(line).unwrap_err().status, 2, "{line}");
         }
     }

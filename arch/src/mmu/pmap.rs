@@ -729,7 +729,7 @@ pub(crate) mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: if cfg!(miri) { 4 } else { 256 }, failure_persistence: None, ..ProptestConfig::default() })]
         /// Against a model (a map from 4 KiB page to its mapping), random map
         /// and unmap sequences agree on every translation, never overlap, and
         /// return every L2 table once everything is unmapped.

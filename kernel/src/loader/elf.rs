@@ -861,7 +861,7 @@ mod tests {
     }
 
     /// Cases of [`elf_mutations`]: `RTK_ELF_FUZZ_CASES` (`cargo xtask soak`
-    /// sets it, 100,000 by default), else a short run for `cargo xtask test`.
+    /// sets it, 1,000,000 by default), else a short run for `cargo xtask test`.
     fn fuzz_cases() -> u32 {
         std::env::var("RTK_ELF_FUZZ_CASES")
             .ok()

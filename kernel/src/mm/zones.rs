@@ -775,7 +775,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 6 } else { 128 }))]
+        #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 2 } else { 128 }))]
         #[test]
         fn model((size, align) in sizes(), limit in 2usize..40,
                  ops in prop::collection::vec(op(), 1..200)) {

@@ -76,17 +76,25 @@ fn attempt(op: Op) -> Option<Made> {
     match op {
         Op::SpawnSoft => {
             let s = low(spec("quiet", Class::SoftIsolated, 0));
-            process::spawn_process(&s, program("quiet")).ok().map(Made::Task)
+            process::spawn_process(&s, program("quiet"))
+                .ok()
+                .map(Made::Task)
         }
         Op::SpawnHard => {
             let s = Spec {
                 budget: 3 << 20,
                 ..low(spec("hard_fuzz", Class::HardIsolated, 0))
             };
-            process::spawn_process(&s, program("hard_fuzz")).ok().map(Made::Task)
+            process::spawn_process(&s, program("hard_fuzz"))
+                .ok()
+                .map(Made::Task)
         }
         Op::MmapSoft(pid) | Op::MmapHard(pid) => {
-            let len = if matches!(op, Op::MmapSoft(_)) { 3 * 4096 } else { 1 << 20 };
+            let len = if matches!(op, Op::MmapSoft(_)) {
+                3 * 4096
+            } else {
+                1 << 20
+            };
             let addr = process::with_task(pid, |t| t.mmap(len, rw))?.ok()?;
             Some(Made::Mapping(pid, addr, len))
         }
@@ -128,7 +136,10 @@ fn walk(name: &str, op: Op, expect_none: bool) -> bool {
         println!("{name}: fails without injection");
     }
     if counters() != base {
-        println!("{name}: the successful run left {:?} (was {base:?})", counters());
+        println!(
+            "{name}: the successful run left {:?} (was {base:?})",
+            counters()
+        );
         ok = false;
     }
     let (mut clean, mut tolerated) = (0, 0);
@@ -175,7 +186,13 @@ fn main() {
     );
     // Warm-up: the heap, the L2 pool and the TCB zone reach their steady
     // size (each operation once).
-    for op in [Op::SpawnSoft, Op::SpawnHard, Op::Thread, Op::KernelSoft, Op::KernelHard] {
+    for op in [
+        Op::SpawnSoft,
+        Op::SpawnHard,
+        Op::Thread,
+        Op::KernelSoft,
+        Op::KernelHard,
+    ] {
         if let Some(m) = attempt(op) {
             undo(m);
         }

@@ -159,7 +159,10 @@ fn main() {
     let ms = (time::now() - t0) / 1_000_000;
     println!("fuzz: ran {calls} calls in {runs} runs ({failed} failed), {ms} ms of guest time");
 
-    check("every run gave the oracle's answers and ended as planned", ok);
+    check(
+        "every run gave the oracle's answers and ended as planned",
+        ok,
+    );
     check(
         "the bystander's memory is unchanged (kernel view)",
         view.is_some() && holder_view(holder) == view,
