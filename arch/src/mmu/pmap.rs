@@ -498,6 +498,10 @@ pub(crate) mod tests {
     /// of `Cell`s, so the pointer `table_ptr` hands out from `&self` may be
     /// written through (Miri checks this: `cargo xtask test --miri`).
     struct HostTables {
+        #[expect(
+            clippy::vec_box,
+            reason = "a table's address must stay put when the Vec grows"
+        )]
         mem: Vec<Box<[core::cell::Cell<u32>; 256]>>,
         free: Vec<usize>,
         live: usize,
