@@ -722,7 +722,16 @@ fn recv_locked(
     let p = &mut s.ipc.parties[me.index()];
     p.buf = buf;
     p.cap = cap as u16;
-    p.serves = Some(e);
+    // An endpoint it served before names it as its server no more: only
+    // `serves` is undone when it ends, and an endpoint left naming a dead
+    // thread would reach its control block (a kernel panic on the next
+    // call or close there).
+    if let Some(old) = p.serves.replace(e)
+        && old != e
+        && s.ipc.endpoints[old as usize].server == Some(me)
+    {
+        s.ipc.endpoints[old as usize].server = None;
+    }
     let pid = s.pid_of(me);
     let slot = &mut s.ipc.endpoints[e as usize];
     slot.server = Some(me);

@@ -118,6 +118,7 @@ fn main(_: u32) -> i32 {
     hostile_handles();
     hostile_ipc();
     hostile_threads();
+    server_moved_on();
     // SAFETY: single-threaded.
     let wrong = unsafe { WRONG };
     println!("abuse: {wrong} wrong answers");
@@ -349,4 +350,45 @@ fn hostile_threads() {
         );
         let _ = user::handle_close(n);
     }
+}
+
+/// The stack of [`moving_server`].
+static mut SERVER_STACK: [u64; 256] = [0; 256];
+
+/// Receives (and times out) on endpoint `eps & 0xFFFF`, then on `eps >>
+/// 16`, and ends.
+extern "C" fn moving_server(eps: u32) -> ! {
+    let mut buf = [0u8; 0];
+    let first = user::recv(user::Handle(eps & 0xFFFF), &mut buf, 10);
+    let second = user::recv(user::Handle(eps >> 16), &mut buf, 10);
+    let ok = first == Err(Errno::TimedOut) && second == Err(Errno::TimedOut);
+    user::thread_exit(if ok { 0 } else { 1 })
+}
+
+/// A thread that served one endpoint, then another, then ended: a call on
+/// the first one, and closing both, must not reach the dead thread (the
+/// kernel panicked on "live thread id" here, found by the fuzzer).
+fn server_moved_on() {
+    let (Ok(e1), Ok(e2)) = (user::endpoint_create(), user::endpoint_create()) else {
+        println!("abuse: endpoint_create failed");
+        // SAFETY: single-threaded.
+        unsafe { WRONG += 1 };
+        return;
+    };
+    // SAFETY: only the address is taken; the thread is the stack's only user.
+    let top = unsafe { (&raw mut SERVER_STACK).add(1) } as *mut u8;
+    let joined =
+        user::thread_create(moving_server, top, e1.0 | e2.0 << 16, 20).and_then(user::thread_join);
+    if joined != Ok(0) {
+        println!("abuse: the moving server ended with {joined:?}");
+        // SAFETY: single-threaded.
+        unsafe { WRONG += 1 };
+    }
+    let (r, _) = user::ipc_syscall(abi::CALL, e1.0, [0; 4], 0, 0, 50, 0);
+    expect(
+        "a call on an endpoint whose last server has ended",
+        r,
+        Errno::TimedOut,
+    );
+    let _ = (user::handle_close(e1), user::handle_close(e2));
 }
