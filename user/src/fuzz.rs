@@ -26,11 +26,24 @@
 //! from `mmap` must read zero; the fuzzer then dirties it, so that a frame
 //! the kernel hands out again unzeroed is caught.
 //!
-//! Not issued: `exit` (it ends a run), `sleep_until` far in the future (it
-//! would stop the run; times up to 20 us ahead and in the past are).
+//! Handles, notifications, threads and IPC (calls 16-21, 32-40) are
+//! modelled too: the fuzzer's handle table slot by slot (so it knows every
+//! new handle's value and which old ones are stale), each notification's
+//! pending bits, its threads and an echo server thread of its own (see
+//! the `handles` and `ipc` submodules).
+//!
+//! Not issued: `exit` and `thread_exit` from the first thread (they end a
+//! run), `sleep_until` far in the future (it would stop the run; times up
+//! to 20 us ahead and in the past are), waits that nothing would end (see
+//! `ipc`).
+
+mod handles;
+mod ipc;
 
 use crate::abi::{self, Errno, PROT_EXEC, PROT_READ, PROT_WRITE, WRITE_MAX};
 use crate::{println, syscall};
+use handles::Handles;
+use ipc::{Server, THREADS, ThreadModel};
 
 /// Exit code base for wrong answers (plus their number).
 pub const WRONG_BASE: i32 = 1_000_000;
@@ -114,8 +127,8 @@ pub struct Call {
     pub run: fn(&mut Fuzzer),
 }
 
-/// Every call the kernel implements but `exit`, with its generator and
-/// oracle. Add new system calls here.
+/// Every call the kernel implements but `exit` and `thread_exit`, with its
+/// generator and oracle. Add new system calls here.
 pub const CALLS: &[Call] = &[
     Call {
         nr: abi::WRITE,
@@ -162,6 +175,76 @@ pub const CALLS: &[Call] = &[
         name: "map_device",
         run: Fuzzer::map_device,
     },
+    Call {
+        nr: abi::HANDLE_CLOSE,
+        name: "handle_close",
+        run: Fuzzer::handle_close,
+    },
+    Call {
+        nr: abi::HANDLE_DUP,
+        name: "handle_dup",
+        run: Fuzzer::handle_dup,
+    },
+    Call {
+        nr: abi::NOTIFY_CREATE,
+        name: "notify_create",
+        run: Fuzzer::notify_create,
+    },
+    Call {
+        nr: abi::NOTIFY_SIGNAL,
+        name: "notify_signal",
+        run: Fuzzer::notify_signal,
+    },
+    Call {
+        nr: abi::NOTIFY_WAIT,
+        name: "notify_wait",
+        run: Fuzzer::notify_wait,
+    },
+    Call {
+        nr: abi::NOTIFY_POLL,
+        name: "notify_poll",
+        run: Fuzzer::notify_poll,
+    },
+    Call {
+        nr: abi::THREAD_CREATE,
+        name: "thread_create",
+        run: Fuzzer::thread_create,
+    },
+    Call {
+        nr: abi::THREAD_JOIN,
+        name: "thread_join",
+        run: Fuzzer::thread_join,
+    },
+    Call {
+        nr: abi::SET_TLS,
+        name: "set_tls",
+        run: Fuzzer::set_tls,
+    },
+    Call {
+        nr: abi::CALL,
+        name: "call",
+        run: Fuzzer::call,
+    },
+    Call {
+        nr: abi::RECV,
+        name: "recv",
+        run: Fuzzer::recv,
+    },
+    Call {
+        nr: abi::REPLY,
+        name: "reply",
+        run: Fuzzer::reply,
+    },
+    Call {
+        nr: abi::REPLY_RECV,
+        name: "reply_recv",
+        run: Fuzzer::reply_recv,
+    },
+    Call {
+        nr: abi::ENDPOINT_CREATE,
+        name: "endpoint_create",
+        run: Fuzzer::endpoint_create,
+    },
 ];
 
 /// How a run that asked for a fatal end kills itself (picked at random).
@@ -201,6 +284,12 @@ pub struct Fuzzer {
     reserve: u32,
     pid: Option<u32>,
     last_time: u64,
+    /// Its handle table and the objects it names.
+    handles: Handles,
+    /// Threads it created and has not joined, by stack slot.
+    threads: [Option<ThreadModel>; THREADS],
+    /// The echo server thread while it serves.
+    server: Option<Server>,
     calls: u32,
     wrong: u32,
 }
@@ -230,6 +319,9 @@ impl Fuzzer {
             reserve: hard_budget,
             pid: None,
             last_time: 0,
+            handles: Handles::new(),
+            threads: [None; THREADS],
+            server: None,
             calls: 0,
             wrong: 0,
         }
@@ -264,7 +356,7 @@ impl Fuzzer {
         };
         match CALLS.iter().find(|c| c.nr == nr) {
             Some(call) => (call.run)(self),
-            None if nr == abi::EXIT => self.yield_(),
+            None if nr == abi::EXIT || nr == abi::THREAD_EXIT => self.yield_(),
             None => self.unassigned(nr),
         }
     }
@@ -273,16 +365,20 @@ impl Fuzzer {
     fn expect(&mut self, nr: u32, args: [u32; 4], want: Want) -> (u32, u32) {
         let (r0, r1) = syscall(nr, args);
         self.calls += 1;
-        let got = Errno::check(r0);
-        let ok = match want {
-            Want::Value(v) => got == Ok(v),
-            Want::Success => got.is_ok(),
-            Want::Error(e) => got == Err(e),
-        };
-        if !ok {
+        if !Self::answers(r0, want) {
             self.wrong("answer", nr, args, r0, want);
         }
         (r0, r1)
+    }
+
+    /// Whether `r0` is the answer `want` asks for.
+    fn answers(r0: u32, want: Want) -> bool {
+        let got = Errno::check(r0);
+        match want {
+            Want::Value(v) => got == Ok(v),
+            Want::Success => got.is_ok(),
+            Want::Error(e) => got == Err(e),
+        }
     }
 
     fn wrong(&mut self, what: &str, nr: u32, args: [u32; 4], r0: u32, want: Want) {
