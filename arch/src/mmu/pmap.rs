@@ -24,6 +24,11 @@ use super::descriptor::{
 };
 use core::ops::Range;
 
+/// An L1 table entry's L2 table address bits.
+const L2_TABLE_MASK: u32 = !(super::descriptor::L2_TABLE_SIZE - 1);
+/// An L1 section entry's supersection bit.
+const SUPERSECTION_BIT: u32 = 1 << 18;
+
 /// A mapping granularity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Size {
@@ -77,6 +82,17 @@ pub enum PmapError {
     NoTable,
     /// The attributes cannot be encoded (e.g. a domain above 15).
     BadAttrs,
+}
+
+/// What [`Pmap::locate`] finds: a mapping's size and where it is.
+struct Located {
+    size: Size,
+    /// The physical address the looked-up `va` maps to.
+    phys: u32,
+    /// The L2 table holding the entry (null for an L1 mapping) and its
+    /// physical address.
+    l2: *mut u32,
+    l2_phys: u32,
 }
 
 /// A translation: what one virtual address maps to.
@@ -243,13 +259,13 @@ impl<const N: usize> Pmap<N> {
 
     /// Maps `size` bytes at `va` to `pa` with `attrs` (its `global` bit is
     /// set from the pmap: kernel global, process non-global).
-    pub fn map(
+    pub fn map<S: TableSource + ?Sized>(
         &mut self,
         va: u32,
         pa: u32,
         size: Size,
         attrs: Attrs,
-        src: &mut dyn TableSource,
+        src: &mut S,
     ) -> Result<(), PmapError> {
         self.check(va, pa, size)?;
         let attrs = self.attrs(attrs);
@@ -276,9 +292,11 @@ impl<const N: usize> Pmap<N> {
             _ => L2Entry::large(pa, attrs),
         }
         .map_err(|_| PmapError::BadAttrs)?;
-        let l2 = match L1Entry::decode(self.l1_get(i)) {
-            Ok(L1Entry::Table { l2_phys, .. }) => src.table_ptr(l2_phys),
-            Ok(L1Entry::Fault) => core::ptr::null_mut(),
+        // The slot's type bits are enough: this pmap wrote the entry.
+        let slot = self.l1_get(i);
+        let l2 = match slot & 0b11 {
+            0b01 => src.table_ptr(slot & L2_TABLE_MASK),
+            0b00 => core::ptr::null_mut(),
             _ => return Err(PmapError::AlreadyMapped),
         };
         let j = l2_index(va);
@@ -317,13 +335,13 @@ impl<const N: usize> Pmap<N> {
 
     /// Removes the `size` mapping at `va` and returns the physical address it
     /// mapped. An L2 table whose last entry goes is returned to `src`.
-    pub fn unmap(
+    pub fn unmap<S: TableSource + ?Sized>(
         &mut self,
         va: u32,
         size: Size,
-        src: &mut dyn TableSource,
+        src: &mut S,
     ) -> Result<u32, PmapError> {
-        let found = self.find(va, src).ok_or(PmapError::NotMapped)?;
+        let found = self.locate(va, src).ok_or(PmapError::NotMapped)?;
         if found.size != size || va & (size.bytes() - 1) != 0 {
             return Err(PmapError::WrongSize);
         }
@@ -336,10 +354,7 @@ impl<const N: usize> Pmap<N> {
             self.invalidate(va, size);
             return Ok(found.phys);
         }
-        let Ok(L1Entry::Table { l2_phys, .. }) = L1Entry::decode(self.l1_get(i)) else {
-            unreachable!("find() saw an L2 mapping here");
-        };
-        let l2 = src.table_ptr(l2_phys);
+        let (l2, l2_phys) = (found.l2, found.l2_phys);
         let j = l2_index(va);
         for k in j..j + size.copies() {
             // SAFETY: l2 is this slot's live table; k < 256.
@@ -361,12 +376,12 @@ impl<const N: usize> Pmap<N> {
     /// Changes the attributes of the `size` mapping at `va`. When the memory
     /// type changes, the old range is cleaned and invalidated from the data
     /// cache first, so no stale line outlives the old cacheability.
-    pub fn protect(
+    pub fn protect<S: TableSource + ?Sized>(
         &mut self,
         va: u32,
         size: Size,
         attrs: Attrs,
-        src: &mut dyn TableSource,
+        src: &mut S,
     ) -> Result<(), PmapError> {
         let found = self.find(va, src).ok_or(PmapError::NotMapped)?;
         if found.size != size || va & (size.bytes() - 1) != 0 {
@@ -404,14 +419,60 @@ impl<const N: usize> Pmap<N> {
     }
 
     /// Translates `va` (the software equivalent of a table walk).
-    pub fn extract(&self, va: u32, src: &dyn TableSource) -> Option<Translation> {
+    pub fn extract<S: TableSource + ?Sized>(&self, va: u32, src: &S) -> Option<Translation> {
         if !self.range.contains(&va) || l1_index(va) >= N {
             return None;
         }
         self.find(va, src)
     }
 
-    fn find(&self, va: u32, src: &dyn TableSource) -> Option<Translation> {
+    /// Where the mapping of `va` is, from the entries' type bits alone (no
+    /// attribute decoding: every entry in the range was written by this
+    /// pmap's encoders, which `find` checks strictly): its size, the
+    /// physical address `va` maps to, and for an L2 mapping its table.
+    #[inline]
+    fn locate<S: TableSource + ?Sized>(&self, va: u32, src: &S) -> Option<Located> {
+        if !self.range.contains(&va) || l1_index(va) >= N {
+            return None;
+        }
+        let raw = self.l1_get(l1_index(va));
+        let at = |raw: u32, size: Size| {
+            let mask = size.bytes() - 1;
+            (raw & !mask) | (va & mask)
+        };
+        let l1 = |size| {
+            Some(Located {
+                size,
+                phys: at(raw, size),
+                l2: core::ptr::null_mut(),
+                l2_phys: 0,
+            })
+        };
+        match raw & 0b11 {
+            0b00 | 0b11 => None,
+            0b10 if raw & SUPERSECTION_BIT != 0 => l1(Size::Supersection),
+            0b10 => l1(Size::Section),
+            _ => {
+                let l2_phys = raw & L2_TABLE_MASK;
+                let l2 = src.table_ptr(l2_phys);
+                // SAFETY: l2 is a live table of 256 entries; the index is < 256.
+                let e = unsafe { l2.add(l2_index(va)).read_volatile() };
+                let size = match e & 0b11 {
+                    0b00 => return None,
+                    0b01 => Size::LargePage,
+                    _ => Size::Page,
+                };
+                Some(Located {
+                    size,
+                    phys: at(e, size),
+                    l2,
+                    l2_phys,
+                })
+            }
+        }
+    }
+
+    fn find<S: TableSource + ?Sized>(&self, va: u32, src: &S) -> Option<Translation> {
         if !self.range.contains(&va) || l1_index(va) >= N {
             return None;
         }
@@ -768,6 +829,9 @@ pub(crate) mod tests {
                 for (&va, &(pa, size)) in &model {
                     let t = p.extract(va + size.bytes() / 2, &src);
                     prop_assert_eq!(t.map(|t| (t.phys, t.size)), Some((pa + size.bytes() / 2, size)));
+                    // The type-bit lookup unmap uses finds the same.
+                    let l = p.locate(va + size.bytes() / 2, &src);
+                    prop_assert_eq!(l.map(|l| (l.phys, l.size)), Some((pa + size.bytes() / 2, size)));
                 }
             }
             let vas: Vec<_> = model.iter().map(|(&v, &(_, s))| (v, s)).collect();
