@@ -508,28 +508,64 @@ impl<'a> FrameAllocator<'a> {
     /// one or two steps), then the orders between. O(MAX_ORDER) at most.
     #[inline]
     pub fn block_of(&self, phys: u32) -> Option<(u32, PageState)> {
-        let pfn = self.base_pfn + self.index(phys)? as u32;
+        let h = self.block_index(phys)?;
+        Some((self.phys(h as u32), self.descs[h].state))
+    }
+
+    /// [`block_of`](Self::block_of) as the index of the block's first page.
+    #[inline]
+    fn block_index(&self, phys: u32) -> Option<usize> {
+        let i = self.index(phys)?;
         // Order 0: the page itself.
-        match self.descs[(pfn - self.base_pfn) as usize].state {
-            st @ (PageState::Free { .. } | PageState::Allocated { .. } | PageState::Cached) => {
-                return Some((pfn << PAGE_SHIFT, st));
+        match self.descs[i].state {
+            PageState::Free { .. } | PageState::Allocated { .. } | PageState::Cached => {
+                return Some(i);
             }
             PageState::Reserved => return None,
             PageState::Tail => {}
         }
-        let at = |k: u8| -> Option<(u32, PageState)> {
+        let pfn = self.base_pfn + i as u32;
+        let at = |k: u8| -> Option<usize> {
             let head = pfn & !((1 << k) - 1);
-            let h = head.checked_sub(self.base_pfn)?;
-            match self.descs[h as usize].state {
-                st @ (PageState::Free { order } | PageState::Allocated { order })
+            let h = head.checked_sub(self.base_pfn)? as usize;
+            match self.descs[h].state {
+                PageState::Free { order } | PageState::Allocated { order }
                     if pfn - head < 1 << order =>
                 {
-                    Some((head << PAGE_SHIFT, st))
+                    Some(h)
                 }
                 _ => None,
             }
         };
         at(MAX_ORDER).or_else(|| (1..MAX_ORDER).find_map(at))
+    }
+
+    /// The reverse-map step of a map: counts one more translation-table
+    /// entry mapping the allocated block that holds `phys` (any page of
+    /// it), found and changed in one lookup. Returns the new count, or
+    /// `None` (nothing changed) when `phys` is in no allocated block (device
+    /// memory, reserved or free pages) or the count is at `u16::MAX`.
+    #[inline]
+    pub fn map_inc_block(&mut self, phys: u32) -> Option<u16> {
+        let d = self.allocated_block(phys)?;
+        d.map_count = d.map_count.checked_add(1)?;
+        Some(d.map_count)
+    }
+
+    /// The reverse of [`map_inc_block`](Self::map_inc_block), after an
+    /// unmap; `None` (nothing changed) also when the count is 0.
+    #[inline]
+    pub fn map_dec_block(&mut self, phys: u32) -> Option<u16> {
+        let d = self.allocated_block(phys)?;
+        d.map_count = d.map_count.checked_sub(1)?;
+        Some(d.map_count)
+    }
+
+    #[inline]
+    fn allocated_block(&mut self, phys: u32) -> Option<&mut PageDesc> {
+        let h = self.block_index(phys)?;
+        let d = &mut self.descs[h];
+        matches!(d.state, PageState::Allocated { .. }).then_some(d)
     }
 
     /// Sets the owner of the allocated block whose first page holds `phys`.
@@ -1123,6 +1159,24 @@ mod tests {
             }
             for i in 0..PAGES as u32 {
                 prop_assert_eq!(fa.block_of(page(i) + 7), block_by_walk(&fa, page(i)));
+            }
+            // The one-lookup reverse-map counts change the count of the
+            // block the walk finds, and only for allocated blocks.
+            for i in 0..PAGES as u32 {
+                let block = block_by_walk(&fa, page(i));
+                let before = block.map(|(h, _)| fa.desc(h).unwrap().map_count());
+                let up = fa.map_inc_block(page(i) + 7);
+                match block {
+                    Some((h, PageState::Allocated { .. })) => {
+                        prop_assert_eq!(up, Some(before.unwrap() + 1));
+                        prop_assert_eq!(fa.desc(h).unwrap().map_count(), before.unwrap() + 1);
+                        prop_assert_eq!(fa.map_dec_block(page(i)), before);
+                    }
+                    _ => {
+                        prop_assert_eq!(up, None);
+                        prop_assert_eq!(fa.map_dec_block(page(i)), None);
+                    }
+                }
             }
         }
     }

@@ -19,7 +19,7 @@
 //! `task::sync`). Before the scheduler starts the lock is uncontended and
 //! works without it.
 
-use super::frames::{FrameAllocator, FrameError, MAX_ORDER, PAGE_SIZE, PageDesc, PageState};
+use super::frames::{FrameAllocator, FrameError, MAX_ORDER, PAGE_SIZE, PageDesc};
 use super::l2pool::{self, L2Pool};
 use crate::boot::BootInfo;
 use crate::layout::phys_to_virt;
@@ -84,10 +84,9 @@ impl TableSource for Tables<'_> {
 impl Mm {
     /// Records in the reverse map that a translation now points at RAM frame
     /// `pa` (counted on its block's first page); device memory is ignored.
+    #[inline]
     pub fn note_mapped(&mut self, pa: u32) {
-        if let Some((head, PageState::Allocated { .. })) = self.frames.block_of(pa) {
-            let _ = self.frames.map_inc(head);
-        }
+        let _ = self.frames.map_inc_block(pa);
     }
 
     /// [`Mm::note_mapped`] for the first page of an allocated block (a frame
@@ -99,10 +98,9 @@ impl Mm {
     }
 
     /// The reverse of [`Mm::note_mapped`], after an unmap.
+    #[inline]
     pub fn note_unmapped(&mut self, pa: u32) {
-        if let Some((head, PageState::Allocated { .. })) = self.frames.block_of(pa) {
-            let _ = self.frames.map_dec(head);
-        }
+        let _ = self.frames.map_dec_block(pa);
     }
 
     /// The kernel pmap and a table source, borrowed together.
