@@ -87,6 +87,8 @@ pub enum PmapError {
 /// What [`Pmap::locate`] finds: a mapping's size and where it is.
 struct Located {
     size: Size,
+    /// The entry (the first of a large page's or supersection's copies).
+    raw: u32,
     /// The physical address the looked-up `va` maps to.
     phys: u32,
     /// The L2 table holding the entry (null for an L1 mapping) and its
@@ -383,7 +385,7 @@ impl<const N: usize> Pmap<N> {
         attrs: Attrs,
         src: &mut S,
     ) -> Result<(), PmapError> {
-        let found = self.find(va, src).ok_or(PmapError::NotMapped)?;
+        let found = self.locate(va, src).ok_or(PmapError::NotMapped)?;
         if found.size != size || va & (size.bytes() - 1) != 0 {
             return Err(PmapError::WrongSize);
         }
@@ -397,14 +399,13 @@ impl<const N: usize> Pmap<N> {
             Size::LargePage => L2Entry::large(pa, attrs).map(|e| e.encode()),
         }
         .map_err(|_| PmapError::BadAttrs)?;
-        if found.attrs.mem != attrs.mem {
+        // The memory type changes iff its TEX/C/B bits do (the same
+        // layout on both sides).
+        if (found.raw ^ raw) & mem_type_bits(size) != 0 {
             clean_invalidate_dcache(va, size.bytes());
         }
         if size.is_l2() {
-            let Ok(L1Entry::Table { l2_phys, .. }) = L1Entry::decode(self.l1_get(i)) else {
-                unreachable!("find() saw an L2 mapping here");
-            };
-            let l2 = src.table_ptr(l2_phys);
+            let l2 = found.l2;
             for k in l2_index(va)..l2_index(va) + size.copies() {
                 // SAFETY: l2 is this slot's live table; k < 256.
                 unsafe { l2.add(k).write_volatile(raw) };
@@ -443,6 +444,7 @@ impl<const N: usize> Pmap<N> {
         let l1 = |size| {
             Some(Located {
                 size,
+                raw,
                 phys: at(raw, size),
                 l2: core::ptr::null_mut(),
                 l2_phys: 0,
@@ -464,6 +466,7 @@ impl<const N: usize> Pmap<N> {
                 };
                 Some(Located {
                     size,
+                    raw: e,
                     phys: at(e, size),
                     l2,
                     l2_phys,
@@ -521,6 +524,16 @@ impl<const N: usize> Pmap<N> {
         #[cfg(not(target_arch = "arm"))]
         let _ = (va, size);
     }
+}
+
+/// The bits of an entry of `size` that hold its memory type: TEX (bits
+/// 12-14 in sections and large pages, 6-8 in small pages), C and B.
+const fn mem_type_bits(size: Size) -> u32 {
+    let tex = match size {
+        Size::Page => 6,
+        _ => 12,
+    };
+    (0b111 << tex) | 0b1100
 }
 
 fn barrier() {
@@ -599,6 +612,53 @@ pub(crate) mod tests {
         fn table_ptr(&self, phys: u32) -> *mut u32 {
             let n = ((phys - 0x8000_0000) / 1024) as usize;
             self.mem[n].as_ptr() as *mut u32
+        }
+    }
+
+    /// `protect` tells a memory-type change by `mem_type_bits`: for every
+    /// size and every pair of attributes, the masked bits differ exactly
+    /// when the memory types do.
+    #[test]
+    fn mem_type_bits_tell_memory_types_apart() {
+        let mems = [
+            MemType::Normal,
+            MemType::NormalUncached,
+            MemType::Device,
+            MemType::StronglyOrdered,
+        ];
+        let accesses = [Access::KernelRw, Access::UserRo, Access::KernelRo];
+        let enc = |size: Size, a: Attrs| match size {
+            Size::Section => L1Entry::section(0x6000_0000, a).unwrap().encode(),
+            Size::Supersection => L1Entry::supersection(0x6000_0000, a).unwrap().encode(),
+            Size::Page => L2Entry::small(0x6000_0000, a).unwrap().encode(),
+            Size::LargePage => L2Entry::large(0x6000_0000, a).unwrap().encode(),
+        };
+        for size in [
+            Size::Page,
+            Size::LargePage,
+            Size::Section,
+            Size::Supersection,
+        ] {
+            for &m1 in &mems {
+                for &m2 in &mems {
+                    for &(acc, xn, sh) in &[(accesses[0], true, false), (accesses[1], false, true)]
+                    {
+                        let a = Attrs {
+                            mem: m1,
+                            ..Attrs::kernel(accesses[2], false)
+                        };
+                        let b = Attrs {
+                            mem: m2,
+                            access: acc,
+                            xn,
+                            shareable: sh,
+                            ..a
+                        };
+                        let differ = (enc(size, a) ^ enc(size, b)) & mem_type_bits(size) != 0;
+                        assert_eq!(differ, m1 != m2, "{size:?} {m1:?} {m2:?}");
+                    }
+                }
+            }
         }
     }
 
