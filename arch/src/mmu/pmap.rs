@@ -279,11 +279,19 @@ impl<const N: usize> Pmap<N> {
             }
             .map_err(|_| PmapError::BadAttrs)?
             .encode();
-            if (i..i + size.copies()).any(|k| self.l1_get(k) & 3 != 0) {
-                return Err(PmapError::AlreadyMapped);
-            }
-            for k in i..i + size.copies() {
-                self.l1_set(k, entry);
+            // One entry (a section) without the loops' set-up.
+            if size.copies() == 1 {
+                if self.l1_get(i) & 3 != 0 {
+                    return Err(PmapError::AlreadyMapped);
+                }
+                self.l1_set(i, entry);
+            } else {
+                if (i..i + size.copies()).any(|k| self.l1_get(k) & 3 != 0) {
+                    return Err(PmapError::AlreadyMapped);
+                }
+                for k in i..i + size.copies() {
+                    self.l1_set(k, entry);
+                }
             }
             self.stats.sections += size.copies() as u32;
             barrier();
@@ -302,10 +310,16 @@ impl<const N: usize> Pmap<N> {
             _ => return Err(PmapError::AlreadyMapped),
         };
         let j = l2_index(va);
+        let n = size.copies();
         if !l2.is_null() {
             // SAFETY: l2 is the live table of this slot (256 entries); j + 16 <= 256
             // because large pages are 64 KiB aligned.
-            if (j..j + size.copies()).any(|k| unsafe { l2.add(k).read_volatile() } & 3 != 0) {
+            let used = |k: usize| unsafe { l2.add(k).read_volatile() } & 3 != 0;
+            if if n == 1 {
+                used(j)
+            } else {
+                (j..j + n).any(used)
+            } {
                 return Err(PmapError::AlreadyMapped);
             }
         }
@@ -325,12 +339,18 @@ impl<const N: usize> Pmap<N> {
         } else {
             l2
         };
-        for k in j..j + size.copies() {
+        let raw = entry.encode();
+        if n == 1 {
             // SAFETY: as above.
-            unsafe { l2.add(k).write_volatile(entry.encode()) };
+            unsafe { l2.add(j).write_volatile(raw) };
+        } else {
+            for k in j..j + n {
+                // SAFETY: as above.
+                unsafe { l2.add(k).write_volatile(raw) };
+            }
         }
-        self.live()[i] += size.copies() as u16;
-        self.stats.pages += size.copies() as u32;
+        self.live()[i] += n as u16;
+        self.stats.pages += n as u32;
         barrier();
         Ok(())
     }
@@ -348,22 +368,32 @@ impl<const N: usize> Pmap<N> {
             return Err(PmapError::WrongSize);
         }
         let i = l1_index(va);
+        let n = size.copies();
         if !size.is_l2() {
-            for k in i..i + size.copies() {
-                self.l1_set(k, 0);
+            if n == 1 {
+                self.l1_set(i, 0);
+            } else {
+                for k in i..i + n {
+                    self.l1_set(k, 0);
+                }
             }
-            self.stats.sections -= size.copies() as u32;
+            self.stats.sections -= n as u32;
             self.invalidate(va, size);
             return Ok(found.phys);
         }
         let (l2, l2_phys) = (found.l2, found.l2_phys);
         let j = l2_index(va);
-        for k in j..j + size.copies() {
-            // SAFETY: l2 is this slot's live table; k < 256.
-            unsafe { l2.add(k).write_volatile(0) };
+        if n == 1 {
+            // SAFETY: l2 is this slot's live table; j < 256.
+            unsafe { l2.add(j).write_volatile(0) };
+        } else {
+            for k in j..j + n {
+                // SAFETY: l2 is this slot's live table; k < 256.
+                unsafe { l2.add(k).write_volatile(0) };
+            }
         }
-        self.live()[i] -= size.copies() as u16;
-        self.stats.pages -= size.copies() as u32;
+        self.live()[i] -= n as u16;
+        self.stats.pages -= n as u32;
         if self.live()[i] == 0 {
             self.l1_set(i, 0);
             self.stats.l2_tables -= 1;
@@ -536,6 +566,7 @@ const fn mem_type_bits(size: Size) -> u32 {
     (0b111 << tex) | 0b1100
 }
 
+#[inline]
 fn barrier() {
     #[cfg(target_arch = "arm")]
     {
