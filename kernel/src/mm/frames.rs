@@ -411,13 +411,11 @@ impl<'a> FrameAllocator<'a> {
         if larger == 0 {
             return Err(FrameError::OutOfMemory);
         }
-        let mut k = order + larger.trailing_zeros() as u8;
+        let k = order + larger.trailing_zeros() as u8;
         let i = self.heads[usize::from(k)];
         self.unlink(i, k);
-        // Split: the upper half of each split goes back on the next list down.
-        while k > order {
-            k -= 1;
-            self.push(i + (1 << k), k);
+        if k > order {
+            self.split(i, k, order);
         }
         self.descs[i as usize] = PageDesc {
             state: PageState::Allocated { order },
@@ -683,6 +681,32 @@ impl<'a> FrameAllocator<'a> {
         self.heads[k] = i;
         self.nonempty |= 1 << k;
         self.free_blocks[k] += 1;
+    }
+
+    /// Splits the block at `i` of order `k` down to `order`: the upper half
+    /// of each split goes on the next list down, which is empty (`k` is the
+    /// lowest non-empty order at or above `order`): no neighbour to link.
+    /// Out of line: the common allocation finds a block of its own order.
+    #[inline(never)]
+    fn split(&mut self, i: u32, mut k: u8, order: u8) {
+        while k > order {
+            k -= 1;
+            self.push_alone(i + (1 << k), k);
+        }
+    }
+
+    /// [`push`](Self::push) onto the empty list of `order`.
+    #[inline]
+    fn push_alone(&mut self, i: u32, order: u8) {
+        let k = usize::from(order);
+        debug_assert_eq!(self.heads[k], NONE, "order {order} list not empty");
+        self.descs[i as usize] = PageDesc {
+            state: PageState::Free { order },
+            ..PageDesc::new()
+        };
+        self.heads[k] = i;
+        self.nonempty |= 1 << k;
+        self.free_blocks[k] = 1;
     }
 
     fn unlink(&mut self, i: u32, order: u8) {
