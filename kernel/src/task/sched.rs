@@ -907,11 +907,23 @@ pub fn on_reschedule(frame: &mut TrapFrame) -> *mut TrapFrame {
     let mut guard = SCHED.lock();
     match guard.as_mut() {
         Some(s) => {
-            if frame.r[0] == arch::trap::RESCHEDULE_YIELD {
-                s.yielding = true;
+            let now = time::now();
+            match frame.r[0] {
+                arch::trap::RESCHEDULE_YIELD => s.yielding = true,
+                arch::trap::RESCHEDULE_SLEEP => {
+                    let at = (frame.r[2] as u64) << 32 | frame.r[1] as u64;
+                    let cur = s.current;
+                    if at < now {
+                        // A release already passed: a miss, and no sleep.
+                        s.tcb(cur).timing.deadline_misses += 1;
+                        return frame;
+                    }
+                    s.insert_sleeper(cur, at);
+                }
+                _ => {}
             }
             let direct = s.handoff.take();
-            s.switch_to(frame, time::now(), direct)
+            s.switch_to(frame, now, direct)
         }
         None => frame,
     }
@@ -1070,23 +1082,10 @@ pub fn yield_now() {
 /// drift). Returns at once if `at` has passed, and counts that as a
 /// deadline miss: the caller asked to wait for a release it was late for.
 pub fn sleep_until(at: Instant) {
-    let irqs = arch::cpu::interrupts_disable();
-    let slept = with(|s| {
-        if at < time::now() {
-            let cur = s.current;
-            s.tcb(cur).timing.deadline_misses += 1;
-            return false;
-        }
-        let cur = s.current;
-        s.insert_sleeper(cur, at);
-        true
-    });
-    if slept {
-        arch::trap::reschedule();
-    }
-    if irqs {
-        arch::cpu::interrupts_enable();
-    }
+    // One trap: the check, the sleep and the switch happen in
+    // `on_reschedule` under one hold of the scheduler's lock, with IRQs
+    // masked only from the trap's entry (no lock and clock read before it).
+    arch::trap::reschedule_sleep(at);
 }
 
 /// Sleeps for `ns` nanoseconds.
