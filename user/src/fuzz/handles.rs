@@ -226,11 +226,43 @@ impl Fuzzer {
         self.server.map(|s| s.ep)
     }
 
+    /// Whether the table is nearly full (then calls that fill it close a
+    /// handle instead, half the time, so that it is not full for most of a
+    /// run: a full table makes every create `NoMem`).
+    pub(super) fn crowded(&mut self) -> bool {
+        self.handles.live().count() >= SLOTS - 6 && self.rng.one_in(2)
+    }
+
+    /// A correct `handle_close` of a live handle (not a thread's, not the
+    /// echo server's endpoint).
+    pub(super) fn close_one(&mut self) {
+        let protected = self.protected();
+        let n = self
+            .handles
+            .live()
+            .filter(|&(h, o, _)| thread(o).is_none() && Some(h) != protected)
+            .count();
+        if n == 0 {
+            return self.handle_close();
+        }
+        let k = self.rng.below(n as u32) as usize;
+        let pick = self
+            .handles
+            .live()
+            .filter(|&(h, o, _)| thread(o).is_none() && Some(h) != protected)
+            .nth(k);
+        let h = pick.map_or(0, |(h, ..)| h);
+        self.expect(abi::HANDLE_CLOSE, [h, 0, 0, 0], Want::Value(0));
+        self.handles.close(h);
+    }
+
     /// `handle_close`: `Ok` for a live handle, `BadHandle` otherwise. A
     /// closed thread handle leaves its thread unjoinable (it still counts
     /// against the process's thread limit, see `ipc`).
     pub(super) fn handle_close(&mut self) {
-        let mut h = self.pick_handle(|_, _| true);
+        // Thread handles less often: a thread whose handle is closed keeps
+        // its place until the run ends, and seven of them stop creation.
+        let mut h = self.pick_handle(|o, _| thread(o).is_none());
         if Some(h) == self.protected() {
             h = 0;
         }
@@ -248,6 +280,9 @@ impl Fuzzer {
     /// `NoMem` when the table is full, else the next free slot's handle
     /// with the rights `h`'s & `mask` (zero rights included).
     pub(super) fn handle_dup(&mut self) {
+        if self.crowded() {
+            return self.close_one();
+        }
         let h = self.pick_handle(|_, r| r & RIGHT_TRANSFER != 0);
         let mask = match self.rng.below(5) {
             0 => self.rng.bits(),
@@ -277,6 +312,9 @@ impl Fuzzer {
     /// is full, else the next free slot's handle (`SIGNAL`, `WAIT`,
     /// `TRANSFER`), no bits pending.
     pub(super) fn notify_create(&mut self) {
+        if self.crowded() {
+            return self.close_one();
+        }
         let want = if self.hard {
             Want::Error(Errno::Perm)
         } else {

@@ -209,7 +209,7 @@ impl Fuzzer {
                 }
             }
             2 => stack += 1 + self.rng.below(7),
-            3 if self.server.is_none() && !self.hard => {
+            3 | 4 if self.server.is_none() && !self.hard => {
                 // An echo server, on a live endpoint handle with RECEIVE.
                 let eps = self
                     .handles
@@ -348,7 +348,13 @@ impl Fuzzer {
     /// message the fuzzer cannot read, `NoMem` when a moved handle finds
     /// the table full, else the echo; elsewhere `TimedOut`.
     pub(super) fn call(&mut self) {
-        let ep = self.pick_handle(|o, r| endpoint(o).is_some() && r & RIGHT_SEND != 0);
+        // Half the calls go to the echo server while it serves (any
+        // handle to its endpoint), so that the long path is exercised.
+        let served_obj = self.server.map(|s| Obj::Endpoint(s.obj));
+        let ep = match served_obj {
+            Some(so) if self.rng.one_in(2) => self.pick_handle(|o, _| o == so),
+            _ => self.pick_handle(|o, r| endpoint(o).is_some() && r & RIGHT_SEND != 0),
+        };
         let mut words = [
             self.rng.bits(),
             self.rng.bits(),
@@ -361,7 +367,13 @@ impl Fuzzer {
         } else if words[0] == STOP {
             words[0] = 0;
         }
-        let buf = self.msg_buf();
+        // Calls to the echo server mostly from the fuzzer's text (readable
+        // however it was mprotected), so that most get through.
+        let buf = if served && !self.rng.one_in(4) {
+            self.image_start + self.rng.below(self.text_end - self.image_start - MSG_MAX)
+        } else {
+            self.msg_buf()
+        };
         let (len, cap) = (self.msg_len(), self.msg_len());
         let h = self.moved_handle();
         self.call_with(ep, words, buf, len, cap, h);
@@ -501,6 +513,9 @@ impl Fuzzer {
     /// `endpoint_create`: `Perm` for a hard process, `NoMem` when the
     /// table is full, else the next free slot's handle.
     pub(super) fn endpoint_create(&mut self) {
+        if self.crowded() {
+            return self.close_one();
+        }
         let want = if self.hard {
             Want::Error(Errno::Perm)
         } else {
