@@ -98,8 +98,14 @@ pub const METRICS: &[&str] = &[
     "wakeup_latency_hard_isolated_crash",
     "boot_to_first_task",
     "process_create_exit",
+    "notify_wake",
+    "irq_to_user",
     "hard_mmap_section",
 ];
+
+/// Metrics an image reports only on boards with the device they need
+/// (`irq_to_user`: an SP804); their absence is not an error.
+pub const BOARD_SPECIFIC: &[&str] = &["irq_to_user"];
 
 /// The workloads the image reports an `irqsoff` record for (the IRQs-off
 /// profiler's longest window while each ran), in the order of the table.
@@ -114,6 +120,8 @@ pub const IRQSOFF_WORKLOADS: &[&str] = &[
     "null_syscall",
     "process_switch",
     "process_create_exit",
+    "notify_wake",
+    "irq_to_user",
     "wakeup_latency_hard_isolated_idle",
     "wakeup_latency_soft_isolated_idle",
     "wakeup_latency_hard_kernel_idle",
@@ -660,11 +668,11 @@ impl Report {
             ));
         }
         for name in METRICS {
-            let m = self
-                .metrics
-                .iter()
-                .find(|m| m.name == *name)
-                .ok_or_else(|| format!("metric {name} is missing"))?;
+            let found = self.metrics.iter().find(|m| m.name == *name);
+            if found.is_none() && BOARD_SPECIFIC.contains(name) {
+                continue;
+            }
+            let m = found.ok_or_else(|| format!("metric {name} is missing"))?;
             let single = SINGLE.contains(name);
             if (single && m.samples != 1) || (!single && m.samples < MIN_SAMPLES) {
                 return Err(format!("{name} has {} samples", m.samples));

@@ -943,13 +943,26 @@ fn free_slot() -> Result<u16, ProcError> {
         .ok_or(ProcError::TooMany)
 }
 
+/// Set by [`trust_shared_device_sections`].
+static SHARED_SECTIONS_TRUSTED: core::sync::atomic::AtomicBool =
+    core::sync::atomic::AtomicBool::new(false);
+
+/// Lets hard processes be granted devices in MiBs they share with other
+/// devices, as before device grants had their true size: for the benchmark
+/// image only, whose hard programs read the global timer as their clock (it
+/// shares the MPCore private MiB with the GIC and the SCU). A system that
+/// calls this trusts its hard processes with every device in those MiBs.
+pub fn trust_shared_device_sections() {
+    SHARED_SECTIONS_TRUSTED.store(true, Ordering::Relaxed);
+}
+
 /// Checks the devices a task is to be granted: a non-empty range that does
 /// not wrap, and for a hard task only MiBs that belong to the device alone.
 fn check_devices(spec: &Spec) -> Result<(), ProcError> {
     for d in spec.devices {
         let end = d.phys.checked_add(d.len).filter(|_| d.len > 0);
         let end = end.ok_or(ProcError::Invalid)?;
-        if spec.class.is_hard() {
+        if spec.class.is_hard() && !SHARED_SECTIONS_TRUSTED.load(Ordering::Relaxed) {
             let first = d.phys & !(SECTION - 1);
             let shared = (first..end)
                 .step_by(SECTION as usize)
