@@ -245,12 +245,26 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
             let r = notify_create();
             ret(frame, r)
         }
-        abi::NOTIFY_SIGNAL => {
-            let r = notification(a0, Rights::SIGNAL).map(|n| {
-                n.signal(a1);
-                0
-            });
-            ret(frame, r)
+        // Signal and wait switch on the trap's return (masked, as yield
+        // does), not by a second trap from inside the call.
+        abi::NOTIFY_SIGNAL => match notification(a0, Rights::SIGNAL) {
+            Ok(n) => {
+                frame.r[0] = 0;
+                arch::cpu::interrupts_disable();
+                task::trap_then_preempt(frame, |s| {
+                    n.signal_locked(s, a1);
+                })
+            }
+            Err(e) => ret(frame, Err(e)),
+        },
+        abi::NOTIFY_WAIT if (a2, a1) == (u32::MAX, u32::MAX) => {
+            match notification(a0, Rights::WAIT) {
+                Ok(n) => {
+                    arch::cpu::interrupts_disable();
+                    n.wait_trap(frame)
+                }
+                Err(e) => ret(frame, Err(e)),
+            }
         }
         abi::NOTIFY_WAIT | abi::NOTIFY_POLL => {
             let until = (a2 as u64) << 32 | a1 as u64;

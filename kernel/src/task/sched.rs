@@ -406,6 +406,13 @@ impl Sched {
         }
     }
 
+    /// The trap frame thread `id` resumes from: for a thread blocked by
+    /// [`trap_block`], its user registers, where its waker puts the results
+    /// of its system call.
+    pub(crate) fn frame_of(&mut self, id: ThreadId) -> *mut TrapFrame {
+        self.tcb(id).frame
+    }
+
     /// Makes `id`, blocked by [`Sched::block_current_until`], ready: out of
     /// the sleep queue first if it waited with a time-out.
     pub(crate) fn wake_blocked(&mut self, id: ThreadId) {
@@ -1199,6 +1206,38 @@ pub fn asid_of(id: ThreadId) -> u8 {
 pub fn trap_yield(frame: &mut TrapFrame) -> *mut TrapFrame {
     with(|s| {
         s.yielding = true;
+        s.switch(frame, time::now())
+    })
+}
+
+/// From the trap path: runs `f` under the scheduler lock (it may make
+/// threads ready), then switches at once if that made one outrank the
+/// running thread: the switch is the trap's return, not a second trap.
+pub fn trap_then_preempt(frame: &mut TrapFrame, f: impl FnOnce(&mut Sched)) -> *mut TrapFrame {
+    with(|s| {
+        f(s);
+        if core::mem::take(&mut s.need_resched) {
+            let direct = s.handoff.take();
+            s.switch_to(frame, time::now(), direct)
+        } else {
+            frame as *mut TrapFrame
+        }
+    })
+}
+
+/// From the trap path: runs `f` under the scheduler lock with the caller's
+/// frame; if it returns true (it has registered the thread as a waiter of
+/// something), the running thread blocks and another runs. Whoever wakes it
+/// puts its results in its saved frame ([`Sched::frame_of`]) first.
+pub fn trap_block(
+    frame: &mut TrapFrame,
+    f: impl FnOnce(&mut Sched, &mut TrapFrame) -> bool,
+) -> *mut TrapFrame {
+    with(|s| {
+        if !f(s, frame) {
+            return frame as *mut TrapFrame;
+        }
+        s.block_current();
         s.switch(frame, time::now())
     })
 }
