@@ -1278,6 +1278,19 @@ mod tests {
     }
 
     #[test]
+    fn board_specific_metrics_may_be_absent() {
+        let good = parse(&sample_output()).unwrap();
+        let without = |name: &str| {
+            let mut r = good.clone();
+            r.metrics.retain(|m| m.name != name);
+            r.end = Some(r.metrics.len() as u64);
+            r.check(vexpress(), Profiler::On)
+        };
+        assert_eq!(without("irq_to_user"), Ok(()), "a board without an SP804");
+        assert!(without("notify_wake").unwrap_err().contains("notify_wake"));
+    }
+
+    #[test]
     fn check_catches_bad_runs() {
         let good = parse(&sample_output()).unwrap();
         let mut r = good.clone();
