@@ -1357,8 +1357,6 @@ fn main() {
     workload("null_syscall", null_syscall);
     workload("process_switch", process_switch);
     workload("process_create_exit", process_create_exit);
-    workload("notify_wake", notify_wake);
-    workload("irq_to_user", irq_to_user);
     let classes = [
         Class::HardIsolated,
         Class::SoftIsolated,
@@ -1378,5 +1376,7 @@ fn main() {
         });
     }
     end_load(mapper, busy);
+    workload("notify_wake", notify_wake);
+    workload("irq_to_user", irq_to_user);
     println!("BENCH end metrics={}", METRICS.load(Ordering::Relaxed));
 }

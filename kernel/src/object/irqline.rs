@@ -115,11 +115,12 @@ impl Drop for IrqLine {
 }
 
 /// The handler of every user-driven line: mask it, signal its binding.
-/// (IRQs masked, in the trap path: [`IrqLock`]s only, no allocation.)
+/// (IRQs masked, in the trap path: [`IrqLock`]s only, no allocation.) A
+/// driver that outranks everyone is handed the CPU as the trap returns.
 fn on_irq(irq: u32) {
     irq::disable(irq);
     let bound = BOUND.lock();
     if let Some((notification, bits)) = &bound[irq as usize] {
-        task::with(|s| notification.signal_locked(s, *bits));
+        task::with(|s| notification.signal_locked(s, *bits, true));
     }
 }

@@ -252,7 +252,7 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
                 frame.r[0] = 0;
                 arch::cpu::interrupts_disable();
                 task::trap_then_preempt(frame, |s| {
-                    n.signal_locked(s, a1);
+                    n.signal_locked(s, a1, true);
                 })
             }
             Err(e) => ret(frame, Err(e)),
