@@ -38,7 +38,7 @@ fn timer() -> Option<(Device, u32, u32)> {
         phys: ttc.base,
         len: 0x64,
     };
-    Some((dev, ttc.irq, 1 << 28 | ttc.clock_hz / 1000))
+    Some((dev, ttc.irq, (1 << 28) | (ttc.clock_hz / 1000)))
 }
 
 /// Starts the driver with `line`, which it then owns alone (ours is
