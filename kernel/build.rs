@@ -15,7 +15,7 @@ fn main() {
     println!("cargo:rerun-if-changed=src/board");
     println!("cargo:rerun-if-changed=../linker.ld");
     let name = env::var("KERNEL_BOARD").unwrap_or_else(|_| "vexpress-a9".into());
-    let Some(board) = board::by_name(&name) else {
+    let Some(&declared) = board::by_name(&name) else {
         let known: Vec<_> = board::ALL.iter().map(|b| b.name).collect();
         eprintln!(
             "error: unknown board '{name}' in KERNEL_BOARD; known boards: {}",
@@ -23,11 +23,28 @@ fn main() {
         );
         std::process::exit(1);
     };
+    // KERNEL_RAM_MIB: build for another amount of RAM than the board file
+    // declares (the benchmark's boot_to_first_task at 256 and 512 MiB).
+    println!("cargo:rerun-if-env-changed=KERNEL_RAM_MIB");
+    let board = match env::var("KERNEL_RAM_MIB") {
+        Ok(mib) => match mib.parse::<u32>() {
+            Ok(mib) if mib > 0 && mib <= 4096 => board::Board {
+                ram_size: mib << 20,
+                ..declared
+            },
+            _ => {
+                eprintln!("error: KERNEL_RAM_MIB={mib} is not a whole number of MiB");
+                std::process::exit(1);
+            }
+        },
+        Err(_) => declared,
+    };
     if let Err(why) = board.check() {
         eprintln!("error: board '{}' (kernel/src/board/): {why}", board.name);
         std::process::exit(1);
     }
     println!("cargo:rustc-env=KERNEL_BOARD_NAME={}", board.name);
+    println!("cargo:rustc-env=KERNEL_RAM_SIZE={}", board.ram_size);
 
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
     // PAGE_DESCS_SIZE: what the memory manager puts right after the image;

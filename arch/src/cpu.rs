@@ -229,3 +229,18 @@ pub fn mode_name(mode: u32) -> &'static str {
         _ => "invalid",
     }
 }
+
+/// Sets TPIDRURO, the thread-ID register user mode may read but not write:
+/// the running user thread's TLS pointer (the scheduler loads it on each
+/// switch).
+#[inline]
+pub fn set_user_tls(value: u32) {
+    #[cfg(target_arch = "arm")]
+    // SAFETY: TPIDRURO is a plain software register (no effect on the
+    // hardware); writing it only changes what user mode reads back.
+    unsafe {
+        aarch32_cpu::register::Tpidruro::write(aarch32_cpu::register::Tpidruro(value))
+    };
+    #[cfg(not(target_arch = "arm"))]
+    let _ = value;
+}

@@ -15,6 +15,7 @@
 
 pub mod cpu;
 pub mod fault;
+pub mod mem;
 pub mod mmu;
 pub mod trap;
 

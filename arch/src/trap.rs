@@ -153,6 +153,10 @@ pub struct Fault {
     pub mode: u32,
 }
 
+/// The value of `r0` in the frame a kernel thread's `svc #0` saves when the
+/// thread yields (`reschedule_yield`); any other `reschedule` saves 0.
+pub const RESCHEDULE_YIELD: u32 = 1;
+
 #[cfg(target_arch = "arm")]
 mod imp {
     use super::{Fault, TrapFrame, TrapKind};
@@ -277,7 +281,19 @@ mod imp {
     pub fn reschedule() {
         // SAFETY: svc from SVC mode overwrites lr_svc (declared clobbered); the
         // trap path saves and restores every other register.
-        unsafe { core::arch::asm!("svc #0", out("lr") _, options(nostack)) };
+        unsafe { core::arch::asm!("svc #0", in("r0") 0, out("lr") _, options(nostack)) };
+    }
+
+    /// [`reschedule`] that tells the scheduler the thread yields (goes
+    /// behind its equals): `r0` of the saved frame is
+    /// [`RESCHEDULE_YIELD`](super::RESCHEDULE_YIELD) (0 for a plain
+    /// `reschedule`), so the scheduler learns it without a lock of its own
+    /// before the call.
+    pub fn reschedule_yield() {
+        // SAFETY: as in `reschedule`.
+        unsafe {
+            core::arch::asm!("svc #0", in("r0") super::RESCHEDULE_YIELD, out("lr") _, options(nostack))
+        };
     }
 
     /// Stores `value` at `addr`, reporting a fault instead of crashing.

@@ -107,6 +107,22 @@ impl PrivateTimer {
         self.start(ticks.max(1), PT_CONTROL::AUTO_RELOAD::CLEAR);
     }
 
+    /// [`start_oneshot`](Self::start_oneshot) of a timer already stopped
+    /// with its event flag cleared ([`stop`](Self::stop),
+    /// [`clear_interrupt`](Self::clear_interrupt)): two register writes,
+    /// Load and Control, so that a caller that computes `ticks` from a clock
+    /// read just before loses only those between the read and the start.
+    /// A `ticks` of 0 is taken as 1.
+    #[inline]
+    pub fn start_stopped_oneshot(&self, ticks: u32) {
+        self.regs.load.set(ticks.max(1));
+        self.regs.control.write(
+            PT_CONTROL::IRQ_ENABLE::SET
+                + PT_CONTROL::AUTO_RELOAD::CLEAR
+                + PT_CONTROL::TIMER_ENABLE::SET,
+        );
+    }
+
     /// Raises an event (and interrupt 29) every `ticks` ticks until stopped.
     /// The period is Load + 1 ticks (TRM 4.1.1), so Load is `ticks - 1`;
     /// `ticks` below 2 are taken as 2.

@@ -18,6 +18,7 @@ pub mod console;
 #[cfg(target_os = "none")]
 pub mod context;
 pub mod handle;
+pub mod ipc;
 pub mod irqsoff;
 pub mod layout;
 pub mod loader;
@@ -49,11 +50,29 @@ pub mod trap;
 #[cfg(target_os = "none")]
 pub use boot::{BootInfo, exit};
 
-/// The board this kernel was built for.
-pub const BOARD: &board::Board = match board::by_name(env!("KERNEL_BOARD_NAME")) {
-    Some(b) => b,
-    None => panic!("KERNEL_BOARD_NAME names no board"),
+/// The board this kernel was built for, with the RAM it was built for (the
+/// board file's, unless the build overrode it with `KERNEL_RAM_MIB`; see
+/// `kernel/build.rs`).
+pub const BOARD: &board::Board = &board::Board {
+    ram_size: parse_u32(env!("KERNEL_RAM_SIZE")),
+    ..*match board::by_name(env!("KERNEL_BOARD_NAME")) {
+        Some(b) => b,
+        None => panic!("KERNEL_BOARD_NAME names no board"),
+    }
 };
+
+/// A decimal number from the build script, at compile time.
+const fn parse_u32(s: &str) -> u32 {
+    let s = s.as_bytes();
+    let mut n = 0u32;
+    let mut i = 0;
+    while i < s.len() {
+        assert!(s[i].is_ascii_digit(), "not a decimal number");
+        n = n * 10 + (s[i] - b'0') as u32;
+        i += 1;
+    }
+    n
+}
 
 /// Exit statuses a run ends with (QEMU's exit status through semihosting).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

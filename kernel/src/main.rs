@@ -2,7 +2,10 @@
 //! boot sequence promises, then one task of each real-time class running at
 //! once (a hard isolated periodic process, a soft isolated process that maps
 //! and unmaps memory, a hard and a soft kernel-bound periodic task) beside a
-//! thread woken by a hardware timer interrupt, and the status tables.
+//! thread woken by a hardware timer interrupt, and three processes that
+//! cooperate: a sensor driver, a hard control loop that calls it every 2 ms
+//! and a two-thread logger (IPC on endpoints, a notification from the
+//! driver to the logger); then the status tables.
 
 #![no_std]
 #![no_main]
@@ -10,7 +13,9 @@
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use drivers::gic::Trigger;
 use drivers::sp804::Sp804;
-use kernel::process::{self, Class, Spec};
+use kernel::handle::Rights;
+use kernel::object::Object;
+use kernel::process::{self, Class, Grant, Spec};
 use kernel::sync::IrqLock;
 use kernel::task::{self, Periodic, sync::Semaphore};
 use kernel::{BOARD, irq, println, time};
@@ -102,6 +107,47 @@ fn start_irq_thread() -> Option<task::ThreadId> {
     Some(t)
 }
 
+/// The cooperating processes: a logger (soft, two threads), a sensor
+/// driver (soft) and a control loop (hard) that calls both. Returns their
+/// pids: control first (it stops the other two when it is done).
+fn start_cooperating(
+    spec: &dyn Fn(&'static str, Class, u8, u32, u32) -> Spec<'static>,
+) -> [u16; 3] {
+    let sensor = Object::new_endpoint().expect("an endpoint");
+    let log = Object::new_endpoint().expect("an endpoint");
+    let alarm = Object::new_notification().expect("a notification");
+    let grant = |object, rights| Grant { object, rights };
+    let program = |name| process::program(name).expect("embedded by cargo xtask");
+    let logger = process::spawn_process(
+        &Spec {
+            handles: &[grant(&log, Rights::RECEIVE), grant(&alarm, Rights::WAIT)],
+            ..spec("logger", Class::SoftIsolated, 12, 0, 0)
+        },
+        program("demo_logger"),
+    )
+    .expect("logger");
+    let driver = process::spawn_process(
+        &Spec {
+            handles: &[
+                grant(&sensor, Rights::RECEIVE),
+                grant(&alarm, Rights::SIGNAL),
+            ],
+            ..spec("driver", Class::SoftIsolated, 6, 0, 0)
+        },
+        program("demo_driver"),
+    )
+    .expect("driver");
+    let control = process::spawn_process(
+        &Spec {
+            handles: &[grant(&sensor, Rights::SEND), grant(&log, Rights::SEND)],
+            ..spec("control", Class::HardIsolated, 3, 0, RUN_MS / 2)
+        },
+        program("hard_demo_control"),
+    )
+    .expect("control loop admitted");
+    [control, driver, logger]
+}
+
 fn main() {
     self_check();
     println!("demo: the four task classes side by side for {RUN_MS} ms");
@@ -113,6 +159,7 @@ fn main() {
         devices: &[],
         handles: &[],
         arg,
+        threads: 0,
     };
     let hard_iso = process::spawn_process(
         &spec("hard-periodic", Class::HardIsolated, 3, 0, RUN_MS / 2 + 50),
@@ -141,6 +188,7 @@ fn main() {
     )
     .expect("soft kernel-bound task");
     let irq_thread = start_irq_thread();
+    let cooperating = start_cooperating(&spec);
 
     task::sleep(RUN_MS as u64 * 1_000_000);
     println!("demo: tasks after {RUN_MS} ms");
@@ -153,7 +201,10 @@ fn main() {
     // mapper with its error), a late kernel-bound release or a timer that
     // never woke its thread fails the demo.
     let mut failed = 0;
-    for pid in [hard_iso, soft_iso, hard_k, soft_k] {
+    for pid in [hard_iso, soft_iso, hard_k, soft_k]
+        .into_iter()
+        .chain(cooperating)
+    {
         let code = process::wait(pid);
         println!("demo: task {pid} ended: {code:?}");
         failed += (code != Ok(0)) as u32;

@@ -11,6 +11,7 @@
 use crate::BOARD;
 use crate::sync::IrqCell;
 use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicU32, Ordering};
 use drivers::a9_timer::{GlobalTimer, PrivateTimer};
 
 /// The event timer. Only the scheduler (under its lock) and the timer
@@ -110,19 +111,44 @@ pub fn counter_lo_register() -> *const u32 {
     counter().map_or(core::ptr::null(), |c| c.counter_lo_addr())
 }
 
+/// Longest count the event timer is given, in ticks (21 s at 100 MHz): a
+/// later deadline gets an early event, after which the scheduler arms the
+/// timer again. Below 2^31 so that the wrapping difference in [`set_event`]
+/// tells a past deadline from a future one.
+const MAX_EVENT_TICKS: u64 = i32::MAX as u64;
+
+/// How many times [`set_event`] has armed the event timer since boot.
+static ARMED: AtomicU32 = AtomicU32::new(0);
+
+/// How many times the event timer has been armed since boot (a test reads
+/// it to check that a switch does not re-arm it without need).
+pub fn events_armed() -> u32 {
+    ARMED.load(Ordering::Relaxed)
+}
+
 /// Programs the event timer to fire at `at` (at once if that has passed), or
 /// stops it for `None`. IRQs must be masked (the scheduler's lock).
+///
+/// The private timer counts down a relative count, so the deadline is first
+/// made absolute in ticks (from one clock read: the time left, converted and
+/// rounded up a tick so the event is never early), and the count is the
+/// difference from a second read made right before the timer starts: only
+/// the two register writes after that read make the event late (it used to
+/// be the whole conversion, ~55 instructions).
 pub fn set_event(at: Option<Instant>) {
     EVENT.with(|e| {
         let Some(t) = e.as_ref() else { return };
-        match at {
-            None => t.stop(),
-            Some(at) => {
-                // (`start_oneshot` takes 0 as 1.)
-                let delta = ns_to_ticks(at.saturating_sub(now())).min(u32::MAX as u64);
-                t.start_oneshot(delta as u32);
-            }
-        }
+        t.stop();
+        let (Some(at), Some(c)) = (at, counter()) else {
+            return;
+        };
+        ARMED.fetch_add(1, Ordering::Relaxed);
+        let t0 = c.now();
+        let left = ns_to_ticks(at.saturating_sub(ticks_to_ns(t0))) + 1;
+        let due = t0.wrapping_add(left.min(MAX_EVENT_TICKS)) as u32;
+        t.clear_interrupt();
+        let count = due.wrapping_sub(c.now_lo()) as i32;
+        t.start_stopped_oneshot(count.max(1) as u32);
     })
 }
 

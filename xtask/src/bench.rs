@@ -13,14 +13,21 @@
 //! Some figures are measured in user mode: the image starts the `bench_*`
 //! programs of `user/src/bin/` as processes and reads what they leave behind.
 //!
-//! The image is built and booted twice ([`Profiler`]):
+//! The image is built and booted three times ([`Profiler`]):
 //!
 //! 1. without the IRQs-off profiler: its figures are the performance table,
 //!    the JSON's `metrics` and the histograms;
 //! 2. with it (kernel feature `irqsoff`), whose hook runs on every IRQ mask
 //!    and unmask and so adds to every figure: this run gives, per workload,
 //!    the longest stretch IRQs stayed masked (`irqs_off_max`, instructions)
-//!    and where, and its own figures only to show what the profiler costs.
+//!    and where, and its own figures only to show what the profiler costs;
+//! 3. built for the other of 256 and 512 MiB of RAM than the board's
+//!    (`KERNEL_RAM_MIB`, in its own target directory), without the
+//!    profiler: a boot-only run for `boot_to_first_task_<MiB>m`, merged
+//!    into the first run's figures.
+//!
+//! With `--compare FILE` it then prints the figures beside those of a JSON
+//! file it wrote before ([`saved_metrics`], [`compare_table`]).
 //!
 //! This command checks each run (exit status, the calibration of ticks
 //! against a block of known length, every metric present with enough
@@ -58,13 +65,23 @@ const ICOUNT_SHIFT: u32 = 4;
 const TIMEOUT: Duration = Duration::from_secs(240);
 
 /// The version of the image's line protocol (`BENCH begin version=`).
-const PROTOCOL_VERSION: u64 = 2;
+const PROTOCOL_VERSION: u64 = 3;
 
 /// Fewest samples a repeatable metric may have.
 const MIN_SAMPLES: u64 = 1000;
 
 /// Metrics that happen once per run (one sample).
-pub const SINGLE: &[&str] = &["boot_to_first_task"];
+pub const SINGLE: &[&str] = &["boot_to_first_task_256m", "boot_to_first_task_512m"];
+
+/// The RAM sizes `boot_to_first_task_<MiB>m` is measured at: the board's own
+/// in the main run, each other one in a boot-only run of an image built for
+/// it.
+pub const BOOT_RAM_MIB: &[u32] = &[256, 512];
+
+/// The name of the boot metric of an image built for `ram_mib` MiB.
+pub fn boot_metric(ram_mib: u32) -> String {
+    format!("boot_to_first_task_{ram_mib}m")
+}
 
 /// Most the calibration block may be off, in instructions, before the run is
 /// refused as not instruction-counted.
@@ -86,6 +103,10 @@ pub const METRICS: &[&str] = &[
     "null_syscall",
     "thread_switch",
     "process_switch",
+    "yield_process_roundtrip",
+    "ipc_call_reply",
+    "ipc_call_one_way",
+    "ipc_call_reply_4k",
     "irq_latency",
     "wakeup_latency_hard_isolated_idle",
     "wakeup_latency_soft_isolated_idle",
@@ -96,11 +117,14 @@ pub const METRICS: &[&str] = &[
     "wakeup_latency_hard_kernel_loaded",
     "wakeup_latency_soft_kernel_loaded",
     "wakeup_latency_hard_isolated_crash",
-    "boot_to_first_task",
+    "boot_to_first_task_256m",
+    "boot_to_first_task_512m",
     "process_create_exit",
     "notify_wake",
     "irq_to_user",
     "hard_mmap_section",
+    "user_mmap_touch_munmap_4k",
+    "user_mprotect",
 ];
 
 /// Metrics an image reports only on boards with the device they need
@@ -119,6 +143,9 @@ pub const IRQSOFF_WORKLOADS: &[&str] = &[
     "irq_latency",
     "null_syscall",
     "process_switch",
+    "user_mm",
+    "ipc_call_reply",
+    "ipc_call_reply_4k",
     "process_create_exit",
     "notify_wake",
     "irq_to_user",
@@ -136,16 +163,22 @@ pub const IRQSOFF_WORKLOADS: &[&str] = &[
 
 /// `cargo xtask bench --help`.
 pub const HELP: &str = "\
-cargo xtask bench [--board NAME]
+cargo xtask bench [--board NAME] [--compare FILE]
     Build the benchmark image (kernel/src/bin/bench.rs) for board NAME
     (default: vexpress-a9) and boot it in qemu-system-arm with
     -icount shift=4,sleep=off (so every run repeats exactly), twice: built
     without the IRQs-off profiler, for the min, median and max of each
     metric in guest instructions; then with it, for the profiler's longest
     masked window per workload (irqs_off_max) and where it was, and what
-    the profiler adds to each metric's median. Writes
-    <target dir>/bench/<board>.json and <board>-<metric>.svg, a histogram of
-    each wakeup_latency_* metric.
+    the profiler adds to each metric's median. boot_to_first_task is
+    measured at 256 and 512 MiB of RAM: at the board's own in those runs,
+    at the other in a third, boot-only run of an image built for it
+    (KERNEL_RAM_MIB). Writes <target dir>/bench/<board>.json and
+    <board>-<metric>.svg, a histogram of each wakeup_latency_* metric.
+    --compare FILE: then prints each metric's median and max beside those
+    of FILE, a JSON file this command wrote (say, a copy kept from an
+    earlier version, such as xtask/baselines/*.json), with the change in
+    per cent; a metric on one side only shows '-' on the other.
 ";
 
 /// Metrics with a histogram (and an SVG).
@@ -179,24 +212,65 @@ impl Profiler {
 
 /// Runs `cargo xtask bench ARGS`.
 pub fn bench(args: &[String]) -> Result<u8> {
-    let Some(board) = parse_args(args)? else {
+    let Some(Args { board, compare }) = parse_args(args)? else {
         print!("{HELP}");
         return Ok(0);
     };
+    // Read the saved figures first: a bad file fails before the runs.
+    let saved = match &compare {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::new(1, format!("could not read {}: {e}", path.display())))?;
+            let saved = saved_metrics(&text)
+                .map_err(|e| Error::new(1, format!("{}: {e}", path.display())))?;
+            Some(saved)
+        }
+        None => None,
+    };
     let qemu = qemu::ensure_installed()?;
-    let plain = measure(&qemu, board, Profiler::Off)?;
-    let profiled = measure(&qemu, board, Profiler::On)?;
+    let mut plain = measure(&qemu, board, Profiler::Off, None)?;
+    let profiled = measure(&qemu, board, Profiler::On, None)?;
+    for &mib in BOOT_RAM_MIB {
+        if mib == board.ram_size >> 20 {
+            continue;
+        }
+        let boot = measure(&qemu, board, Profiler::Off, Some(mib))?;
+        plain.metrics.extend(boot.metrics);
+    }
     print!("{}", plain.table());
     print!("{}", profiled.irqsoff_table());
     print!("{}", profiler_cost_table(&plain, &profiled));
     write_results(board, &plain, &profiled)?;
+    if let (Some(saved), Some(path)) = (saved, compare) {
+        print!(
+            "{}",
+            compare_table(&path.display().to_string(), &saved, &plain)
+        );
+    }
     Ok(0)
 }
 
 /// Builds the benchmark image for `board` with or without the profiler,
-/// boots it, and returns its checked report.
-fn measure(qemu: &Path, board: &'static Board, profiler: Profiler) -> Result<Report> {
-    let elf = build(board, profiler)?;
+/// boots it, and returns its checked report. With `ram_mib`, the image is
+/// built for that much RAM instead of the board's (without the profiler)
+/// and measures only its boot.
+fn measure(
+    qemu: &Path,
+    declared: &'static Board,
+    profiler: Profiler,
+    ram_mib: Option<u32>,
+) -> Result<Report> {
+    let (elf, board) = match ram_mib {
+        None => (build(declared, profiler)?, *declared),
+        Some(mib) => (
+            cargo::build_kernel_bin_with_ram(declared, "bench", mib)?,
+            Board {
+                ram_size: mib << 20,
+                ..*declared
+            },
+        ),
+    };
+    let board = &board;
     let mut args = qemu::arguments(board, &elf, false);
     args.push("-icount".into());
     args.push(ICOUNT.into());
@@ -225,6 +299,15 @@ fn measure(qemu: &Path, board: &'static Board, profiler: Profiler) -> Result<Rep
         Some(_) => {}
     }
     let report = match parse(&output).and_then(|r| r.check(board, profiler).map(|()| r)) {
+        Ok(report) if report.boot_only != ram_mib.is_some() => {
+            return fail(format!(
+                "bad benchmark output: boot_only={} from an image built for {} MiB (the board \
+                 declares {})",
+                u8::from(report.boot_only),
+                report.ram_mib,
+                declared.ram_size >> 20
+            ));
+        }
         Ok(report) => report,
         Err(why) => return fail(format!("bad benchmark output: {why}")),
     };
@@ -254,24 +337,42 @@ fn write_results(board: &Board, plain: &Report, profiled: &Report) -> Result<()>
     Ok(())
 }
 
+/// The arguments of `bench`.
+#[derive(Debug)]
+struct Args {
+    /// The board to measure.
+    board: &'static Board,
+    /// A saved JSON file to compare today's figures with (`--compare FILE`).
+    compare: Option<PathBuf>,
+}
+
 /// Parses the arguments of `bench`: `None` asks for the help text.
-fn parse_args(args: &[String]) -> Result<Option<&'static Board>> {
+fn parse_args(args: &[String]) -> Result<Option<Args>> {
     let (boards, rest) = cli::take_boards(args)?;
-    if let Some(arg) = rest.first() {
-        return if arg == "-h" || arg == "--help" {
-            Ok(None)
-        } else {
-            Err(Error::usage(format!(
-                "unknown argument '{arg}' for `cargo xtask bench`; run `cargo xtask bench --help` \
-                 for usage"
-            )))
-        };
+    let mut compare = None;
+    let mut rest = rest.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--compare" => match rest.next() {
+                Some(file) if compare.is_none() => compare = Some(PathBuf::from(file)),
+                Some(_) => return Err(Error::usage("`--compare` given twice")),
+                None => return Err(Error::usage("`--compare` needs a FILE (a saved JSON)")),
+            },
+            _ => {
+                return Err(Error::usage(format!(
+                    "unknown argument '{arg}' for `cargo xtask bench`; run `cargo xtask bench \
+                     --help` for usage"
+                )));
+            }
+        }
     }
-    match boards[..] {
-        [] => cli::lookup_board(cli::DEFAULT_BOARD).map(Some),
-        [board] => Ok(Some(board)),
-        _ => Err(Error::usage("`cargo xtask bench` takes one --board")),
-    }
+    let board = match boards[..] {
+        [] => cli::lookup_board(cli::DEFAULT_BOARD)?,
+        [board] => board,
+        _ => return Err(Error::usage("`cargo xtask bench` takes one --board")),
+    };
+    Ok(Some(Args { board, compare }))
 }
 
 /// Builds the benchmark image for `board`, with the IRQs-off profiler or
@@ -406,6 +507,11 @@ pub struct Report {
     /// Whether the image had the IRQs-off profiler built in (`begin`'s
     /// `irqsoff=1`).
     pub profiled: bool,
+    /// The RAM the image was built for, MiB (`begin`'s `ram_mib`).
+    pub ram_mib: u32,
+    /// Whether the image measured only its boot (`begin`'s `boot_only=1`:
+    /// built for another RAM size than the board's).
+    pub boot_only: bool,
     /// The calibration record.
     pub calibration: Option<Calibration>,
     /// The image's section sizes.
@@ -493,11 +599,14 @@ pub fn parse(output: &str) -> std::result::Result<Report, String> {
                 r.board = get(&f, "board").map_err(at)?.to_string();
                 r.clock_hz = num(&f, "clock_hz").map_err(at)?;
                 r.icount_shift = num(&f, "icount_shift").map_err(at)? as u32;
-                r.profiled = match get(&f, "irqsoff").map_err(at)? {
-                    "0" => false,
-                    "1" => true,
-                    other => return Err(at(format!("irqsoff={other} is not 0 or 1"))),
+                let flag = |key: &str| match get(&f, key).map_err(at)? {
+                    "0" => Ok(false),
+                    "1" => Ok(true),
+                    other => Err(at(format!("{key}={other} is not 0 or 1"))),
                 };
+                r.profiled = flag("irqsoff")?;
+                r.boot_only = flag("boot_only")?;
+                r.ram_mib = num(&f, "ram_mib").map_err(at)? as u32;
                 begun = true;
             }
             "calib" => {
@@ -622,6 +731,24 @@ impl Report {
         v
     }
 
+    /// The metrics this run must report: every one of [`METRICS`] but the
+    /// boot metrics of other RAM sizes than the image's, or, from a
+    /// boot-only image, its boot metric alone.
+    pub fn expected(&self) -> Vec<String> {
+        let boot = boot_metric(self.ram_mib);
+        METRICS
+            .iter()
+            .map(|n| n.to_string())
+            .filter(|n| {
+                if self.boot_only {
+                    *n == boot
+                } else {
+                    !n.starts_with("boot_to_first_task_") || *n == boot
+                }
+            })
+            .collect()
+    }
+
     /// Checks that the run is complete and trustworthy: the right board,
     /// build (with the profiler or without, as `profiler` says) and icount
     /// setting, the tick ratio confirmed by the calibration block, every
@@ -632,6 +759,13 @@ impl Report {
     pub fn check(&self, board: &Board, profiler: Profiler) -> std::result::Result<(), String> {
         if self.board != board.name {
             return Err(format!("the image says board {}", self.board));
+        }
+        if self.ram_mib != board.ram_size >> 20 {
+            return Err(format!(
+                "the image says {} MiB of RAM, QEMU had {}",
+                self.ram_mib,
+                board.ram_size >> 20
+            ));
         }
         if self.profiled != profiler.built_in() {
             return Err(format!(
@@ -667,13 +801,14 @@ impl Report {
                 self.metrics.len()
             ));
         }
-        for name in METRICS {
+        let expected = self.expected();
+        for name in &expected {
             let found = self.metrics.iter().find(|m| m.name == *name);
-            if found.is_none() && BOARD_SPECIFIC.contains(name) {
+            if found.is_none() && BOARD_SPECIFIC.contains(&name.as_str()) {
                 continue;
             }
             let m = found.ok_or_else(|| format!("metric {name} is missing"))?;
-            let single = SINGLE.contains(name);
+            let single = SINGLE.contains(&name.as_str());
             if (single && m.samples != 1) || (!single && m.samples < MIN_SAMPLES) {
                 return Err(format!("{name} has {} samples", m.samples));
             }
@@ -681,7 +816,7 @@ impl Report {
         if self.boot.is_none() {
             return Err("no boot record".into());
         }
-        if self.profiled {
+        if self.profiled && !self.boot_only {
             for name in IRQSOFF_WORKLOADS {
                 if !self.irqsoff.iter().any(|i| i.workload == *name) {
                     return Err(format!("no irqsoff record for {name}"));
@@ -694,7 +829,7 @@ impl Report {
             ));
         }
         for m in &self.metrics {
-            if !METRICS.contains(&m.name.as_str()) {
+            if !expected.contains(&m.name) {
                 return Err(format!("unexpected metric {}", m.name));
             }
             if has_histogram(&m.name) {
@@ -951,6 +1086,287 @@ pub fn json(plain: &Report, profiled: &Report) -> String {
     j
 }
 
+/// A figure of a saved JSON file: a metric's median and max.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Saved {
+    /// Its median.
+    pub median: u64,
+    /// Its max.
+    pub max: u64,
+}
+
+/// The `metrics` of a JSON file this command wrote (any version: only
+/// `metrics.<name>.median` and `.max` are read), in the file's order.
+pub fn saved_metrics(text: &str) -> std::result::Result<Vec<(String, Saved)>, String> {
+    let root = Json::parse(text)?;
+    let Some(Json::Object(metrics)) = root.get("metrics") else {
+        return Err("no \"metrics\" object".into());
+    };
+    metrics
+        .iter()
+        .map(|(name, m)| {
+            let field = |key: &str| match m.get(key) {
+                Some(Json::Number(n)) if *n >= 0.0 && n.fract() == 0.0 => Ok(*n as u64),
+                _ => Err(format!("metric {name} has no whole-number \"{key}\"")),
+            };
+            Ok((
+                name.clone(),
+                Saved {
+                    median: field("median")?,
+                    max: field("max")?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// `new` against `old` in per cent (`None` when `old` is 0).
+fn change(old: u64, new: u64) -> Option<f64> {
+    (old != 0).then(|| (new as f64 - old as f64) * 100.0 / old as f64)
+}
+
+/// The comparison `cargo xtask bench --compare FILE` prints: each metric's
+/// median and max from the saved file (`old`) and from this run (`new`),
+/// and the change in per cent. Metrics on one side only are listed with
+/// `-` for the other; the order is [`METRICS`]', then the file's.
+pub fn compare_table(file: &str, old: &[(String, Saved)], new: &Report) -> String {
+    let mut names: Vec<&str> = METRICS.to_vec();
+    for (n, _) in old {
+        if !names.contains(&n.as_str()) {
+            names.push(n);
+        }
+    }
+    for m in &new.metrics {
+        if !names.contains(&m.name.as_str()) {
+            names.push(&m.name);
+        }
+    }
+    let cell = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+    let pct = |o: Option<u64>, n: Option<u64>| match (o, n) {
+        (Some(o), Some(n)) => change(o, n).map_or("-".into(), |c| format!("{c:+.1}%")),
+        _ => "-".to_string(),
+    };
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "compared with {file} (old) (median and max, instructions)"
+    );
+    let _ = writeln!(
+        t,
+        "{:<36} {:>9} {:>9} {:>8} {:>9} {:>9} {:>8}",
+        "metric", "old med", "new med", "change", "old max", "new max", "change"
+    );
+    for name in names {
+        let o = old.iter().find(|(n, _)| n == name).map(|(_, s)| *s);
+        let n = new.metrics.iter().find(|m| m.name == name);
+        if o.is_none() && n.is_none() {
+            continue;
+        }
+        let (om, ox) = (o.map(|s| s.median), o.map(|s| s.max));
+        let (nm, nx) = (n.map(|m| m.median), n.map(|m| m.max));
+        let _ = writeln!(
+            t,
+            "{:<36} {:>9} {:>9} {:>8} {:>9} {:>9} {:>8}",
+            name,
+            cell(om),
+            cell(nm),
+            pct(om, nm),
+            cell(ox),
+            cell(nx),
+            pct(ox, nx)
+        );
+    }
+    t
+}
+
+/// A JSON value, as far as [`saved_metrics`] needs one (a small parser, as
+/// the xtask depends on std only).
+#[derive(Clone, Debug, PartialEq)]
+enum Json {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Array(Vec<Json>),
+    Object(Vec<(String, Json)>),
+}
+
+impl Json {
+    /// Parses a whole document.
+    fn parse(text: &str) -> std::result::Result<Json, String> {
+        let mut p = JsonParser {
+            s: text.as_bytes(),
+            at: 0,
+        };
+        let v = p.value()?;
+        p.space();
+        if p.at != p.s.len() {
+            return Err(p.error("text after the JSON value"));
+        }
+        Ok(v)
+    }
+
+    /// Member `key` of an object.
+    fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+}
+
+struct JsonParser<'a> {
+    s: &'a [u8],
+    at: usize,
+}
+
+impl JsonParser<'_> {
+    fn error(&self, what: &str) -> String {
+        let line = self.s[..self.at.min(self.s.len())]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        format!("not JSON as expected, line {line}: {what}")
+    }
+
+    fn space(&mut self) {
+        while self.at < self.s.len() && self.s[self.at].is_ascii_whitespace() {
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        self.space();
+        if self.s.get(self.at) == Some(&b) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn value(&mut self) -> std::result::Result<Json, String> {
+        self.space();
+        match self.s.get(self.at) {
+            Some(b'{') => {
+                self.at += 1;
+                let mut members = Vec::new();
+                if self.eat(b'}') {
+                    return Ok(Json::Object(members));
+                }
+                loop {
+                    self.space();
+                    let key = self.string()?;
+                    if !self.eat(b':') {
+                        return Err(self.error("no ':' after a key"));
+                    }
+                    members.push((key, self.value()?));
+                    if self.eat(b'}') {
+                        return Ok(Json::Object(members));
+                    }
+                    if !self.eat(b',') {
+                        return Err(self.error("no ',' or '}' in an object"));
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.at += 1;
+                let mut items = Vec::new();
+                if self.eat(b']') {
+                    return Ok(Json::Array(items));
+                }
+                loop {
+                    items.push(self.value()?);
+                    if self.eat(b']') {
+                        return Ok(Json::Array(items));
+                    }
+                    if !self.eat(b',') {
+                        return Err(self.error("no ',' or ']' in an array"));
+                    }
+                }
+            }
+            Some(b'"') => self.string().map(Json::String),
+            Some(b't') => self.word("true", Json::Bool(true)),
+            Some(b'f') => self.word("false", Json::Bool(false)),
+            Some(b'n') => self.word("null", Json::Null),
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.at;
+                while self.at < self.s.len()
+                    && matches!(
+                        self.s[self.at],
+                        b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'
+                    )
+                {
+                    self.at += 1;
+                }
+                let text = std::str::from_utf8(&self.s[start..self.at]).unwrap_or("");
+                text.parse()
+                    .map(Json::Number)
+                    .map_err(|_| self.error("a bad number"))
+            }
+            _ => Err(self.error("a value expected")),
+        }
+    }
+
+    fn word(&mut self, word: &str, v: Json) -> std::result::Result<Json, String> {
+        if self.s[self.at..].starts_with(word.as_bytes()) {
+            self.at += word.len();
+            Ok(v)
+        } else {
+            Err(self.error("a value expected"))
+        }
+    }
+
+    fn string(&mut self) -> std::result::Result<String, String> {
+        if self.s.get(self.at) != Some(&b'"') {
+            return Err(self.error("a string expected"));
+        }
+        self.at += 1;
+        let mut out = Vec::new();
+        loop {
+            match self.s.get(self.at) {
+                None => return Err(self.error("an unterminated string")),
+                Some(b'"') => {
+                    self.at += 1;
+                    return String::from_utf8(out).map_err(|_| self.error("a string not UTF-8"));
+                }
+                Some(b'\\') => {
+                    let esc = *self
+                        .s
+                        .get(self.at + 1)
+                        .ok_or_else(|| self.error("a bad escape"))?;
+                    self.at += 2;
+                    match esc {
+                        b'"' | b'\\' | b'/' => out.push(esc),
+                        b'n' => out.push(b'\n'),
+                        b't' => out.push(b'\t'),
+                        b'r' => out.push(b'\r'),
+                        b'b' => out.push(8),
+                        b'f' => out.push(12),
+                        b'u' => {
+                            let hex = self
+                                .s
+                                .get(self.at..self.at + 4)
+                                .and_then(|h| std::str::from_utf8(h).ok())
+                                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                                .ok_or_else(|| self.error("a bad \\u escape"))?;
+                            self.at += 4;
+                            let c = char::from_u32(hex).unwrap_or('\u{fffd}');
+                            out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                        }
+                        _ => return Err(self.error("a bad escape")),
+                    }
+                }
+                Some(&b) => {
+                    out.push(b);
+                    self.at += 1;
+                }
+            }
+        }
+    }
+}
+
 /// `s` as a JSON string literal.
 fn json_string(s: &str) -> String {
     let mut out = String::from("\"");
@@ -1135,8 +1551,8 @@ mod tests {
     fn sample_run(profiled: bool) -> String {
         let mut o = format!(
             "rtk 0.1.0 booting\r\nioremap: 0x1e000200 (+0x100) -> 0xf0100200\r\n\
-             BENCH begin version=2 board=vexpress-a9 clock_hz=100000000 icount_shift=4 \
-             irqsoff={}\r\n\
+             BENCH begin version=3 board=vexpress-a9 clock_hz=100000000 icount_shift=4 \
+             irqsoff={} ram_mib=256 boot_only=0\r\n\
              BENCH calib insns=20001 ticks=32003 empty_ticks={}\r\n\
              BENCH image text=86016 rodata=12288 data=4096 bss=12288\r\n",
             u8::from(profiled),
@@ -1144,7 +1560,7 @@ mod tests {
         );
         let median = if profiled { 12 } else { 10 };
         o.push_str("BENCH boot origin=reset main=150000\r\n");
-        for name in METRICS.iter().rev() {
+        for name in run_metrics().iter().rev() {
             let samples = if SINGLE.contains(name) { 1 } else { 1000 };
             o.push_str(&format!(
                 "BENCH metric name={name} min=10 median={median} max=40 samples={samples}\r\n"
@@ -1164,8 +1580,20 @@ mod tests {
                  end=trap-return windows=12\r\n"
             ));
         }
-        o.push_str(&format!("BENCH end metrics={}\r\nbye\r\n", METRICS.len()));
+        o.push_str(&format!(
+            "BENCH end metrics={}\r\nbye\r\n",
+            run_metrics().len()
+        ));
         o
+    }
+
+    /// The metrics a full run at 256 MiB reports: all but the 512 MiB boot.
+    fn run_metrics() -> Vec<&'static str> {
+        METRICS
+            .iter()
+            .copied()
+            .filter(|n| *n != "boot_to_first_task_512m")
+            .collect()
     }
 
     #[test]
@@ -1190,8 +1618,8 @@ mod tests {
                 bss: 12288
             })
         );
-        assert_eq!(r.metrics.len(), METRICS.len());
-        assert_eq!(r.metrics[0].name, "hard_mmap_section", "as reported");
+        assert_eq!(r.metrics.len(), run_metrics().len());
+        assert_eq!(r.metrics[0].name, "user_mprotect", "as reported");
         assert_eq!(
             *r.ordered()[0],
             Metric {
@@ -1247,7 +1675,9 @@ mod tests {
         for (from, to, why) in [
             ("min=10 median=12", "min=13 median=12", "min <= median"),
             ("max=40 samples", "max=x samples", "not a whole number"),
-            ("version=2", "version=1", "protocol version"),
+            ("version=3", "version=2", "protocol version"),
+            ("boot_only=0", "boot_only=2", "boot_only=2 is not 0 or 1"),
+            (" ram_mib=256", "", "no ram_mib="),
             ("irqsoff=1", "irqsoff=yes", "irqsoff=yes is not 0 or 1"),
             (" irqsoff=1", "", "no irqsoff="),
             ("counts=990,0,5", "counts=990,,5", "counts="),
@@ -1319,7 +1749,7 @@ mod tests {
         let boot = r
             .metrics
             .iter_mut()
-            .find(|m| m.name == "boot_to_first_task");
+            .find(|m| m.name == "boot_to_first_task_256m");
         boot.unwrap().samples = 2;
         assert!(
             r.check(vexpress(), Profiler::On)
@@ -1397,7 +1827,7 @@ mod tests {
         assert!(t.contains("what the IRQs-off profiler adds"));
         let lines: Vec<&str> = t.lines().collect();
         // Heading, column names, one line per metric in order, the reads.
-        assert_eq!(lines.len(), 2 + METRICS.len() + 1);
+        assert_eq!(lines.len(), 2 + run_metrics().len() + 1);
         assert_eq!(
             lines[2],
             format!("{:<36} {:>8} {:>8} {:>8}", "frame_alloc", 10, 12, "+2")
@@ -1425,11 +1855,11 @@ mod tests {
              \"samples\": 1000 },"
         ));
         assert!(j.contains(
-            "\"boot_to_first_task\": { \"min\": 10, \"median\": 10, \"max\": 40, \
+            "\"boot_to_first_task_256m\": { \"min\": 10, \"median\": 10, \"max\": 40, \
              \"samples\": 1 },"
         ));
         assert!(j.contains(
-            "\"hard_mmap_section\": { \"min\": 10, \"median\": 10, \"max\": 40, \
+            "\"user_mprotect\": { \"min\": 10, \"median\": 10, \"max\": 40, \
              \"samples\": 1000 }\n  },\n  \"boot_to_first_task_from\": \"reset\","
         ));
         // The profiled run's, last (median 12).
@@ -1438,14 +1868,14 @@ mod tests {
              \"max\": 40, \"samples\": 1000 },"
         ));
         assert!(j.ends_with(
-            "\"hard_mmap_section\": { \"min\": 10, \"median\": 12, \"max\": 40, \
+            "\"user_mprotect\": { \"min\": 10, \"median\": 12, \"max\": 40, \
              \"samples\": 1000 }\n  }\n}\n"
         ));
         // In the order of METRICS, whatever the order of the report, in both.
         let (perf, prof) = j.split_at(j.find("\"profiled_metrics\"").unwrap());
         for part in [perf, prof] {
             let at = |name: &str| part.find(&format!("\"{name}\"")).unwrap();
-            assert!(METRICS.windows(2).all(|w| at(w[0]) < at(w[1])));
+            assert!(run_metrics().windows(2).all(|w| at(w[0]) < at(w[1])));
         }
         assert!(j.contains(
             "\"frames\": { \"max\": 700, \"site\": \"kernel/src/mm/space.rs:189\", \
@@ -1482,17 +1912,151 @@ mod tests {
     }
 
     #[test]
+    fn saved_figures_read_back_from_our_json() {
+        let plain = parse(&sample_output_plain()).unwrap();
+        let profiled = parse(&sample_output()).unwrap();
+        let saved = saved_metrics(&json(&plain, &profiled)).unwrap();
+        // Only `metrics` (median 10), not `profiled_metrics` (12).
+        assert_eq!(saved.len(), run_metrics().len());
+        assert_eq!(
+            saved[0],
+            (
+                "frame_alloc".to_string(),
+                Saved {
+                    median: 10,
+                    max: 40
+                }
+            )
+        );
+        assert!(saved.iter().all(|(_, s)| s.median == 10));
+        // Escapes, nesting and other members are fine; broken files are not.
+        let odd = "{\"x\": [1, -2.5e3, true, null, \"a\\\"\\u0041\"], \"metrics\": \
+                   {\"m\\u00e9\": {\"median\": 7, \"max\": 9, \"extra\": {}}}}";
+        assert_eq!(
+            saved_metrics(odd).unwrap(),
+            vec![("mé".to_string(), Saved { median: 7, max: 9 })]
+        );
+        for (bad, why) in [
+            ("", "a value expected"),
+            ("{\"metrics\": {}} x", "text after"),
+            ("{\"metrics\": {\"a\": {\"median\": 1}}}", "\"max\""),
+            (
+                "{\"metrics\": {\"a\": {\"median\": 1.5, \"max\": 2}}}",
+                "\"median\"",
+            ),
+            ("{\"board\": \"x\"}", "no \"metrics\""),
+            ("{\"metrics\": {\"a\" {}}}", "no ':'"),
+            ("{\"metrics\": [1,]}", "line 1"),
+        ] {
+            let err = saved_metrics(bad).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn compare_lines_up_both_sides() {
+        let mut new = parse(&sample_output_plain()).unwrap();
+        new.metrics.retain(|m| m.name != "frame_free");
+        new.metrics.push(Metric {
+            name: "brand_new".into(),
+            min: 1,
+            median: 2,
+            max: 3,
+            samples: 1000,
+        });
+        let old = vec![
+            ("frame_free".to_string(), Saved { median: 5, max: 6 }),
+            (
+                "frame_alloc".to_string(),
+                Saved {
+                    median: 20,
+                    max: 40,
+                },
+            ),
+            ("map_page".to_string(), Saved { median: 0, max: 30 }),
+            ("gone_since".to_string(), Saved { median: 8, max: 9 }),
+        ];
+        let t = compare_table("old.json", &old, &new);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(
+            lines[0],
+            "compared with old.json (old) (median and max, instructions)"
+        );
+        let row = |name: &str| {
+            let line = lines
+                .iter()
+                .find(|l| l.split_whitespace().next() == Some(name))
+                .unwrap_or_else(|| panic!("no row for {name}"));
+            line.split_whitespace().skip(1).collect::<Vec<_>>()
+        };
+        // Both sides: halved median, max unchanged.
+        assert_eq!(
+            row("frame_alloc"),
+            ["20", "10", "-50.0%", "40", "40", "+0.0%"]
+        );
+        // One side only, either way; a zero old figure has no percentage.
+        assert_eq!(row("frame_free"), ["5", "-", "-", "6", "-", "-"]);
+        assert_eq!(row("brand_new"), ["-", "2", "-", "-", "3", "-"]);
+        assert_eq!(row("gone_since"), ["8", "-", "-", "9", "-", "-"]);
+        assert_eq!(row("map_page"), ["0", "10", "-", "30", "40", "+33.3%"]);
+        // METRICS' order first, then the file's, then the run's own extras.
+        let at = |name: &str| lines.iter().position(|l| l.starts_with(name)).unwrap();
+        assert!(at("frame_alloc") < at("frame_free"));
+        assert!(at("user_mprotect") < at("gone_since"));
+        assert!(at("gone_since") < at("brand_new"));
+        // A metric on neither side has no row.
+        assert!(!t.contains("boot_to_first_task_512m"));
+    }
+
+    #[test]
+    fn expected_metrics_follow_the_ram_and_the_run() {
+        let mut r = parse(&sample_output_plain()).unwrap();
+        assert!(
+            r.expected()
+                .contains(&"boot_to_first_task_256m".to_string())
+        );
+        assert!(
+            !r.expected()
+                .contains(&"boot_to_first_task_512m".to_string())
+        );
+        r.ram_mib = 512;
+        assert!(
+            r.expected()
+                .contains(&"boot_to_first_task_512m".to_string())
+        );
+        assert!(
+            !r.expected()
+                .contains(&"boot_to_first_task_256m".to_string())
+        );
+        r.boot_only = true;
+        assert_eq!(r.expected(), ["boot_to_first_task_512m"]);
+        // A full run checked against a board of other RAM is refused.
+        let r = parse(&sample_output_plain()).unwrap();
+        let big = Board {
+            ram_size: 512 << 20,
+            ..*vexpress()
+        };
+        assert!(
+            r.check(&big, Profiler::Off)
+                .unwrap_err()
+                .contains("256 MiB")
+        );
+        assert_eq!(r.check(vexpress(), Profiler::Off), Ok(()));
+    }
+
+    #[test]
     fn arguments() {
         let args =
             |line: &str| -> Vec<String> { line.split_whitespace().map(String::from).collect() };
         assert_eq!(
-            parse_args(&args("")).unwrap().unwrap().name,
+            parse_args(&args("")).unwrap().unwrap().board.name,
             cli::DEFAULT_BOARD
         );
         assert_eq!(
             parse_args(&args("--board vexpress-a9"))
                 .unwrap()
                 .unwrap()
+                .board
                 .name,
             "vexpress-a9"
         );
@@ -1501,6 +2065,21 @@ mod tests {
         assert_eq!(parse_args(&args("--board")).unwrap_err().status, 2);
         assert_eq!(parse_args(&args("--board nosuch")).unwrap_err().status, 2);
         assert_eq!(parse_args(&args("fast")).unwrap_err().status, 2);
+        let c = parse_args(&args("--compare base.json")).unwrap().unwrap();
+        assert_eq!(c.compare, Some(PathBuf::from("base.json")));
+        assert_eq!(c.board.name, cli::DEFAULT_BOARD);
+        assert!(
+            parse_args(&args("--compare"))
+                .unwrap_err()
+                .message
+                .contains("FILE")
+        );
+        assert_eq!(
+            parse_args(&args("--compare a --compare b"))
+                .unwrap_err()
+                .status,
+            2
+        );
         if let [a, b, ..] = board::ALL {
             let two = format!("--board {} --board {}", a.name, b.name);
             assert_eq!(parse_args(&args(&two)).unwrap_err().status, 2);

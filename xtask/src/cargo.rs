@@ -80,9 +80,20 @@ fn run_build(mut command: Command, what: &str) -> Result<()> {
 /// and on request for `run` and `image`.
 pub const IRQSOFF_FEATURE: &str = "kernel/irqsoff";
 
+/// The cargo feature that lets a test make the N-th allocation fail
+/// (`kernel::mm::inject`): on for the test images only.
+pub const FAULT_INJECT_FEATURE: &str = "kernel/fault-inject";
+
 /// A release build for `board` of some binaries of `package`, with the
 /// IRQs-off profiler when `irqsoff` says so.
 fn image_build(board: &Board, package: &str, irqsoff: bool) -> Command {
+    let mut command = image_build_in(board, package, irqsoff, &board_target_dir(board));
+    command.env_remove(RAM_ENV);
+    command
+}
+
+/// [`image_build`] with target directory `dir`.
+fn image_build_in(board: &Board, package: &str, irqsoff: bool, dir: &Path) -> Command {
     let mut command = cargo();
     command
         .env(BOARD_ENV, board.name)
@@ -98,7 +109,7 @@ fn image_build(board: &Board, package: &str, irqsoff: bool) -> Command {
     if irqsoff {
         command.args(["--features", IRQSOFF_FEATURE]);
     }
-    command.arg("--target-dir").arg(board_target_dir(board));
+    command.arg("--target-dir").arg(dir);
     command
 }
 
@@ -162,12 +173,41 @@ pub fn build_kernel_bin(board: &Board, bin: &str, irqsoff: bool) -> Result<PathB
     existing_image(board, bin)
 }
 
+/// The environment variable that makes the kernel's build script build for
+/// another amount of RAM than the board file declares (whole MiB).
+pub const RAM_ENV: &str = "KERNEL_RAM_MIB";
+
+/// Builds the kernel binary `bin` for `board` with `ram_mib` MiB of RAM in
+/// place of the board's ([`RAM_ENV`]), without the IRQs-off profiler, in a
+/// target directory of its own (`<target>/<board>-<ram_mib>m`, so the
+/// board's usual build stays as it was), embedding the user programs of the
+/// board's usual build; returns its ELF.
+pub fn build_kernel_bin_with_ram(board: &Board, bin: &str, ram_mib: u32) -> Result<PathBuf> {
+    build_user_programs(board)?;
+    let dir = target_dir().join(format!("{}-{ram_mib}m", board.name));
+    let mut command = image_build_in(board, "kernel", false, &dir);
+    command
+        .env(RAM_ENV, ram_mib.to_string())
+        .args(["--bin", bin]);
+    run_build(
+        command,
+        &format!("the {bin} image for {} with {ram_mib} MiB", board.name),
+    )?;
+    let path = dir.join(TARGET).join("release").join(bin);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(Error::new(1, format!("no image at {}", path.display())))
+    }
+}
+
 /// Builds the integration test images (crate `ktests`) for `board`: the
 /// binaries `names`, or all of them when `names` is `None`. Always with the
 /// IRQs-off profiler.
 pub fn build_tests(board: &Board, names: Option<&[String]>) -> Result<()> {
     build_user_programs(board)?;
     let mut command = image_build(board, "ktests", true);
+    command.args(["--features", FAULT_INJECT_FEATURE]);
     match names {
         None => {
             command.arg("--bins");
@@ -213,9 +253,20 @@ pub struct HostTests {
 /// Runs `cargo test` on the host for [`HOST_TEST_PACKAGES`], streaming its
 /// output through and counting the tests from its `test result:` lines.
 pub fn host_tests(filter: Option<&str>) -> HostTests {
+    host_tests_with(HOST_TEST_PACKAGES, filter, &[])
+}
+
+/// [`host_tests`] of `packages` with extra environment variables (the
+/// soak's long property tests read their case counts from them).
+pub fn host_tests_with(
+    packages: &[&str],
+    filter: Option<&str>,
+    env: &[(&str, String)],
+) -> HostTests {
     let mut command = cargo();
     command.args(["test", "--no-fail-fast"]);
-    for package in HOST_TEST_PACKAGES {
+    command.envs(env.iter().map(|(k, v)| (k, v)));
+    for package in packages {
         command.args(["--package", package]);
     }
     command.arg("--");

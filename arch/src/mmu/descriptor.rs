@@ -145,7 +145,11 @@ impl Access {
 }
 
 /// The attributes of a mapping, common to every entry kind that maps memory.
+///
+/// Word-aligned (8 bytes, not 6), so that the compiler copies one in two
+/// words: a 6-byte struct was passed by calls to `memcpy`, several per map.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(align(4))]
 pub struct Attrs {
     /// Who may read and write.
     pub access: Access,

@@ -32,7 +32,7 @@
 //! separated by single spaces, values are decimal, names are `[a-z0-9_]`:
 //!
 //! ```text
-//! BENCH begin version=2 board=vexpress-a9 clock_hz=100000000 icount_shift=4 irqsoff=1
+//! BENCH begin version=3 board=vexpress-a9 clock_hz=100000000 icount_shift=4 irqsoff=1 ram_mib=256 boot_only=0
 //! BENCH calib insns=20001 ticks=32002 empty_ticks=116
 //! BENCH image text=.. rodata=.. data=.. bss=..
 //! BENCH metric name=frame_alloc min=.. median=.. max=.. samples=1000
@@ -46,7 +46,10 @@
 //! ```
 //!
 //! `begin` says with `irqsoff=1` that the image was built with the IRQs-off
-//! profiler (kernel feature `irqsoff`; `irqsoff=0` without it). `cargo xtask
+//! profiler (kernel feature `irqsoff`; `irqsoff=0` without it), how much RAM
+//! it was built for (`ram_mib`), and with `boot_only=1` that it was built
+//! for another RAM size than the board's (`KERNEL_RAM_MIB`) and reports
+//! only `calib`, `image`, `boot` and its `boot_to_first_task_<ram_mib>m`. `cargo xtask
 //! bench` boots the image twice, built without the profiler (whose hook on
 //! every IRQ mask and unmask would inflate every figure) and with it, for the
 //! `irqsoff` records, which only a profiled image prints.
@@ -93,6 +96,18 @@ use kernel::task::{self, Periodic};
 use kernel::{BOARD, irq, irqsoff, print, println, time};
 
 kernel::entry!(main);
+
+/// Built for another amount of RAM than the board declares (`KERNEL_RAM_MIB`,
+/// see `kernel/build.rs`): the xtask boots such an image only for its
+/// `boot_to_first_task_<MiB>m`, so it stops after that.
+const BOOT_ONLY: bool = option_env!("KERNEL_RAM_MIB").is_some();
+
+/// For reading instruction traces, not for `cargo xtask bench`: built with
+/// `RTK_BENCH_ONLY=<workload>`, the image runs that one workload (after the
+/// boot, calibration and image records) and skips the others, so that a
+/// QEMU trace (`-d in_asm,exec,nochain`) of it stays small. Its report is
+/// incomplete on purpose: the xtask would refuse it.
+const ONLY: Option<&str> = option_env!("RTK_BENCH_ONLY");
 
 /// QEMU's `-icount shift=`: one instruction is `2^ICOUNT_SHIFT` ns.
 const ICOUNT_SHIFT: u32 = 4;
@@ -246,7 +261,10 @@ fn pause_profiler() {
 /// masked while it ran (the benchmark's own printing of reports left out),
 /// in instructions, where IRQs were masked and where they came back on, and
 /// how many windows there were. Without the profiler built in, just runs it.
-fn workload<R>(name: &str, f: impl FnOnce() -> R) -> R {
+fn workload<R: Default>(name: &str, f: impl FnOnce() -> R) -> R {
+    if ONLY.is_some_and(|only| only != name) {
+        return R::default();
+    }
     *WORKLOAD_IRQSOFF.lock() = (None, 0);
     irqsoff::reset();
     let r = f();
@@ -759,6 +777,12 @@ fn hard_mmap_section() {
 /// timer granted) until it has filled its mailbox with tick differences, and
 /// reports them as `metric`, less what two back-to-back reads differ by.
 fn program_metric(metric: &str, program: &'static str, class: Class, budget: u32) {
+    program_metrics(&[metric], program, class, budget);
+}
+
+/// [`program_metric`] for a program that measures several things: its data
+/// words are split into `metrics.len()` equal runs, reported in turn.
+fn program_metrics(metrics: &[&str], program: &'static str, class: Class, budget: u32) {
     let (start_us, start_ns) = start_time();
     let spec = Spec {
         name: program,
@@ -772,23 +796,46 @@ fn program_metric(metric: &str, program: &'static str, class: Class, budget: u32
         devices: &TIMER,
         handles: &[],
         arg: start_us,
+        threads: 0,
     };
     let mailbox = run_program(&spec, program, start_ns);
     let (data, empty) = mailbox.data();
-    for ticks in data {
-        record(insns(u64::from(ticks.saturating_sub(empty))));
+    let data: alloc::vec::Vec<u32> = data.collect();
+    assert!(data.len().is_multiple_of(metrics.len()));
+    for (metric, run) in metrics.iter().zip(data.chunks(data.len() / metrics.len())) {
+        for &ticks in run {
+            record(insns(u64::from(ticks.saturating_sub(empty))));
+        }
+        report(metric, false);
     }
     mailbox.release();
-    report(metric, false);
+}
+
+/// What a soft isolated task pays for its own memory calls, from user mode
+/// (`bench_user_mm`): `user_mmap_touch_munmap_4k`, one sample from the
+/// counter read before `mmap` of 4 KiB, through a store of one word into
+/// the page, to the read after `munmap` returns; `user_mprotect`, one
+/// `mprotect` of a mapped page, alternately read-only and read/write. 1000
+/// samples each, minus what two back-to-back counter reads differ by.
+fn user_mm() {
+    program_metrics(
+        &["user_mmap_touch_munmap_4k", "user_mprotect"],
+        "bench_user_mm",
+        Class::SoftIsolated,
+        0,
+    );
 }
 
 /// Two soft isolated processes (own TTBR0 and ASID each) of one priority
-/// yield to each other, 1000 times each. A sample runs from the counter read
-/// just before `YIELD` in one process to the read just after `YIELD`
-/// returns in the other, minus what two back-to-back reads differ by. The
-/// first switch (into a process coming back from its start-up sleep) and the
-/// last (out of the process that exits) are not yield-to-yield and are left
-/// out: 1999 samples.
+/// yield to each other, 1000 times each. A `process_switch` sample runs from
+/// the counter read just before `YIELD` in one process to the read just
+/// after `YIELD` returns in the other, minus what two back-to-back reads
+/// differ by. The first switch (into a process coming back from its
+/// start-up sleep) and the last (out of the process that exits) are not
+/// yield-to-yield and are left out: 1999 samples. A
+/// `yield_process_roundtrip` sample is one process's whole `YIELD`, from
+/// its read before to its read after: two switches and the other process's
+/// loop between its own reads (1998 samples).
 fn process_switch() {
     let (start_us, start_ns) = start_time();
     let spec = |name| Spec {
@@ -799,6 +846,7 @@ fn process_switch() {
         devices: &TIMER,
         handles: &[],
         arg: start_us,
+        threads: 0,
     };
     let elf = elf("bench_switch");
     let a = process::spawn_process(&spec("bench-switch-a"), elf).expect("start switch a");
@@ -853,9 +901,96 @@ fn process_switch() {
             switch(x[i + 1].0, y[i].1);
         }
     }
+    report("process_switch", false);
+    // A round trip: one process's own YIELD, from its read before to its
+    // read after, while the other ran its loop once and yielded back. Left
+    // out: x's first (y came back from its start-up sleep) and y's last (x
+    // exited instead of yielding): 1998 samples.
+    for (i, (before, after)) in x.iter().chain(y.iter()).enumerate() {
+        if i == 0 || i == 2 * x.len() - 1 {
+            continue;
+        }
+        switch(*before, *after);
+    }
     ma.release();
     mb.release();
-    report("process_switch", false);
+    report("yield_process_roundtrip", false);
+}
+
+/// Synchronous IPC between two soft isolated processes (own address space
+/// each, same priority): `bench_ipc_client` calls, `bench_ipc_server`
+/// answers with `reply_recv`, 1000 times. `ipc_call_reply`: from the
+/// client's counter read just before its inlined `call` to the read just
+/// after it returns (the call, the switch into the server, its
+/// `reply_recv`, the switch back), minus what two back-to-back reads
+/// differ by. `ipc_call_one_way`: from the same first read to the server's
+/// read just after its receive returned. `ipc_call_reply_4k`: the round
+/// trip of a call carrying 4 KiB (copied by the kernel from the client's
+/// memory into the server's), answered with four words.
+fn ipc_call_reply(long: bool) {
+    let (start_us, start_ns) = start_time();
+    let ep = kernel::object::Object::new_endpoint().expect("an endpoint");
+    let spec = |name| Spec {
+        name,
+        class: Class::SoftIsolated,
+        priority: SOFT_PRIORITY,
+        budget: 0,
+        devices: &TIMER,
+        handles: &[],
+        arg: start_us | u32::from(long) << 31,
+        threads: 0,
+    };
+    let server_grant = [process::Grant {
+        object: &ep,
+        rights: kernel::handle::Rights::RECEIVE,
+    }];
+    let client_grant = [process::Grant {
+        object: &ep,
+        rights: kernel::handle::Rights::SEND,
+    }];
+    let server = Spec {
+        handles: &server_grant,
+        ..spec("bench-ipc-server")
+    };
+    let client = Spec {
+        handles: &client_grant,
+        ..spec("bench-ipc-client")
+    };
+    let s = process::spawn_process(&server, elf("bench_ipc_server")).expect("start the server");
+    let c = process::spawn_process(&client, elf("bench_ipc_client")).expect("start the client");
+    let (ms, mc) = (Mailbox::pin(s, 0), Mailbox::pin(c, 1));
+    assert!(
+        time::now() < start_ns,
+        "the IPC benchmark was not set up in time"
+    );
+    assert_eq!(process::wait(c), Ok(0), "bench_ipc_client failed");
+    assert_eq!(process::wait(s), Ok(0), "bench_ipc_server failed");
+    let (dc, ec) = mc.data();
+    let (ds, es) = ms.data();
+    let (dc, ds): (alloc::vec::Vec<u32>, alloc::vec::Vec<u32>) = (dc.collect(), ds.collect());
+    let empty = ec.min(es);
+    assert_eq!(dc.len(), 2 * ds.len(), "one receive per call");
+    let span = |from: u32, to: u32| insns(u64::from(to.wrapping_sub(from).saturating_sub(empty)));
+    for c in dc.chunks_exact(2) {
+        record(span(c[0], c[1]));
+    }
+    report(
+        if long {
+            "ipc_call_reply_4k"
+        } else {
+            "ipc_call_reply"
+        },
+        false,
+    );
+    if !long {
+        for (c, &r) in dc.chunks_exact(2).zip(&ds) {
+            assert!(r.wrapping_sub(c[0]) < 1 << 31, "a receive before its call");
+            record(span(c[0], r));
+        }
+        report("ipc_call_one_way", false);
+    }
+    ms.release();
+    mc.release();
 }
 
 /// Whether `b` comes after `a` on the wrapping counter.
@@ -890,6 +1025,7 @@ fn notify_wake() {
         devices: &TIMER,
         handles,
         arg: start_us,
+        threads: 0,
     };
     let elf = elf("bench_notify");
     let w = process::spawn_process(&spec("bench-notify-wait", SOFT_PRIORITY - 1, &wait), elf)
@@ -959,6 +1095,7 @@ fn irq_to_user() {
             devices: &devices,
             handles: &grants,
             arg: start_us,
+            threads: 0,
         };
         run_program(&spec, "bench_irq", start_ns)
     };
@@ -994,6 +1131,7 @@ fn process_create_exit() {
         devices: &[],
         handles: &[],
         arg: 0,
+        threads: 0,
     };
     let elf = elf("bench_exit");
     let cycle = || {
@@ -1037,6 +1175,7 @@ fn first_task() -> u32 {
         devices: &TIMER,
         handles: &[],
         arg: va,
+        threads: 0,
     };
     let pid = process::spawn_process(&spec, elf("bench_boot")).expect("start the first task");
     let mapped = process::with_task(pid, |t| t.map_device(0)).expect("the first task");
@@ -1074,7 +1213,7 @@ fn reset_to_timer_start() -> Option<u64> {
     Some(at - before.midpoint(after))
 }
 
-/// Reports `boot_to_first_task` (one sample): from reset (or the timer's
+/// Reports `boot_to_first_task_<RAM MiB>m` (one sample): from reset (or the timer's
 /// start, see [`reset_to_timer_start`]) to the first instruction of the
 /// first user task, which the image starts first thing in `main`. Also the
 /// `boot` record, with the instructions from the same origin to `main`.
@@ -1088,7 +1227,8 @@ fn boot(main_ticks: u64, first_task_ticks: u32) {
         insns(offset + main_ticks)
     );
     record(insns(offset + u64::from(first_task_ticks)));
-    report("boot_to_first_task", false);
+    let name = alloc::format!("boot_to_first_task_{}m", BOARD.ram_size >> 20);
+    report(&name, false);
 }
 
 // ---------------------------------------------------------------------------
@@ -1139,6 +1279,7 @@ fn start_load() -> (u16, task::ThreadId) {
         devices: &[],
         handles: &[],
         arg: 0,
+        threads: 0,
     };
     let mapper = process::spawn_process(&spec, elf("mapper")).expect("start the mapper");
     let busy = task::spawn("load-busy", LOAD_PRIORITY, busy).expect("start the busy thread");
@@ -1202,6 +1343,7 @@ fn wakeup_latency(class: Class, loaded: bool) {
             devices: &TIMER,
             handles: &[],
             arg: start_us,
+            threads: 0,
         };
         let mailbox = run_program(&spec, "bench_hard_wakeup", start_ns);
         record_lateness(mailbox, start_ns);
@@ -1214,6 +1356,7 @@ fn wakeup_latency(class: Class, loaded: bool) {
             devices: &[],
             handles: &[],
             arg: 0,
+            threads: 0,
         };
         let start = time::now() + KERNEL_SETTLE_NS;
         KERNEL_START.store(start, Ordering::Relaxed);
@@ -1269,6 +1412,7 @@ fn wakeup_latency_crash() -> u32 {
         devices: &TIMER,
         handles: &[],
         arg: start_us,
+        threads: 0,
     };
     let free = kernel::mm::stats().free_pages;
     let hard =
@@ -1286,6 +1430,7 @@ fn wakeup_latency_crash() -> u32 {
         devices: &[],
         handles: &[],
         arg: CRASH_KIB,
+        threads: 0,
     };
     let mut kills = 0u32;
     while process::with_task(hard, |t| t.exit)
@@ -1335,10 +1480,13 @@ fn main() {
     process::trust_shared_device_sections();
     task::spawn("background", task::IDLE_PRIORITY - 1, background).expect("background thread");
     println!(
-        "BENCH begin version=2 board={} clock_hz={} icount_shift={ICOUNT_SHIFT} irqsoff={}",
+        "BENCH begin version=3 board={} clock_hz={} icount_shift={ICOUNT_SHIFT} irqsoff={} \
+         ram_mib={} boot_only={}",
         BOARD.name,
         BOARD.periph_clock_hz,
-        u8::from(irqsoff::ENABLED)
+        u8::from(irqsoff::ENABLED),
+        BOARD.ram_size >> 20,
+        u8::from(BOOT_ONLY)
     );
     BUF.store(frames_buffer(), Ordering::Relaxed);
     let scratch_ptr = frames_buffer();
@@ -1347,6 +1495,10 @@ fn main() {
     calibrate();
     image();
     boot(main_ticks, first_task_ticks);
+    if BOOT_ONLY {
+        println!("BENCH end metrics={}", METRICS.load(Ordering::Relaxed));
+        return;
+    }
     workload("frames", || frames(scratch));
     workload("mappings", mappings);
     workload("mm_masked", masked);
@@ -1356,6 +1508,9 @@ fn main() {
     workload("irq_latency", irq_latency);
     workload("null_syscall", null_syscall);
     workload("process_switch", process_switch);
+    workload("user_mm", user_mm);
+    workload("ipc_call_reply", || ipc_call_reply(false));
+    workload("ipc_call_reply_4k", || ipc_call_reply(true));
     workload("process_create_exit", process_create_exit);
     let classes = [
         Class::HardIsolated,
@@ -1369,13 +1524,15 @@ fn main() {
     workload("hard_mmap_section", hard_mmap_section);
     let kills = workload("wakeup_latency_hard_isolated_crash", wakeup_latency_crash);
     println!("BENCH crash kills={kills} mapped_kib={CRASH_KIB}");
-    let (mapper, busy) = start_load();
-    for class in classes {
-        workload(&wakeup_name(class, "loaded"), || {
-            wakeup_latency(class, true)
-        });
+    if ONLY.is_none_or(|only| only.ends_with("_loaded")) {
+        let (mapper, busy) = start_load();
+        for class in classes {
+            workload(&wakeup_name(class, "loaded"), || {
+                wakeup_latency(class, true)
+            });
+        }
+        end_load(mapper, busy);
     }
-    end_load(mapper, busy);
     workload("notify_wake", notify_wake);
     workload("irq_to_user", irq_to_user);
     println!("BENCH end metrics={}", METRICS.load(Ordering::Relaxed));

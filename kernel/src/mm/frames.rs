@@ -6,7 +6,11 @@
 //! [`MAX_ORDER`], never by the amount of RAM: `alloc` finds a non-empty free
 //! list in a bitmap and splits at most `MAX_ORDER` times, `free` merges at most
 //! `MAX_ORDER` times and each merge unlinks the buddy from a doubly-linked list
-//! in O(1). Only the boot-time calls (`new`, `add_free_range`) visit each page.
+//! in O(1). Only the boot-time calls visit each page: `with_free_ranges`, the
+//! one the kernel boots with, writes each descriptor once (and a block's
+//! first page once more, when the block goes on its free list), so boot time
+//! grows with RAM by one store pass; `new` and `add_free_range` (a pass to
+//! reset, one to check, one to mark) remain for tests and later additions.
 //!
 //! All metadata lives in a caller-provided array of [`PageDesc`], one per page,
 //! which is also the kernel's physical-page reverse map. The free lists are
@@ -14,6 +18,8 @@
 //! the allocator never reads or writes the memory it manages: it needs no
 //! mapping of free RAM, a stray pointer into free memory cannot corrupt it, and
 //! it runs unchanged in host tests.
+
+use core::mem::MaybeUninit;
 
 /// log2 of [`PAGE_SIZE`].
 pub const PAGE_SHIFT: u32 = 12;
@@ -134,6 +140,26 @@ pub enum FrameError {
     MapCountUnderflow,
 }
 
+/// Writes `d` into every element of `descs`: the first by assignment, the
+/// others as byte copies of it, two per store instruction
+/// (`arch::mem::repeat16`).
+fn fill(descs: &mut [MaybeUninit<PageDesc>], d: PageDesc) {
+    const _: () = assert!(size_of::<PageDesc>() == 16 && align_of::<PageDesc>() >= 4);
+    if let Some((first, rest)) = descs.split_first_mut() {
+        let first = first.write(d);
+        // SAFETY: `rest` is writable, ours (a unique borrow), word aligned
+        // and does not overlap `first`; each element is 16 bytes, and a byte
+        // copy of a valid `PageDesc` (a `Copy` type) is a valid `PageDesc`.
+        unsafe {
+            arch::mem::repeat16(
+                rest.as_mut_ptr().cast(),
+                rest.len(),
+                (first as *const PageDesc).cast(),
+            )
+        };
+    }
+}
+
 /// Buddy allocator over `[base, base + descs.len() * 4096)`.
 pub struct FrameAllocator<'a> {
     descs: &'a mut [PageDesc],
@@ -175,6 +201,100 @@ impl<'a> FrameAllocator<'a> {
         })
     }
 
+    /// Manages `[base, base + descs.len() * 4096)` with the pages of the
+    /// `free` ranges (`[start, end)`, page-aligned, ascending, disjoint)
+    /// given to the allocator and every other page Reserved: the same
+    /// allocator as [`new`](Self::new) followed by
+    /// [`add_free_range`](Self::add_free_range) of each range, but each
+    /// descriptor is written once, in one pass in address order (the
+    /// first page of each free block once more, when it is put on its free
+    /// list), and none is read first. Boot time: O(pages) stores.
+    ///
+    /// Errors: `Misaligned` (base or a range end not page-aligned),
+    /// `BadRange` (the region does not fit the address space, or a range
+    /// has `start > end`), `NotManaged` (a range outside the region),
+    /// `NotReserved` (ranges not ascending or overlapping). Nothing is
+    /// written on error.
+    pub fn with_free_ranges(
+        base: u32,
+        descs: &'a mut [MaybeUninit<PageDesc>],
+        free: &[(u32, u32)],
+    ) -> Result<Self, FrameError> {
+        if !base.is_multiple_of(PAGE_SIZE) {
+            return Err(FrameError::Misaligned);
+        }
+        let base_pfn = base >> PAGE_SHIFT;
+        let len = descs.len();
+        if len > (PFN_LIMIT - base_pfn) as usize {
+            return Err(FrameError::BadRange);
+        }
+        // The ranges as index spans, checked before anything is written.
+        let span = |(start, end): (u32, u32)| -> Result<(usize, usize), FrameError> {
+            if start > end {
+                return Err(FrameError::BadRange);
+            }
+            if !start.is_multiple_of(PAGE_SIZE) || !end.is_multiple_of(PAGE_SIZE) {
+                return Err(FrameError::Misaligned);
+            }
+            if start == end {
+                return Ok((0, 0));
+            }
+            let first = (start >> PAGE_SHIFT).checked_sub(base_pfn);
+            let last = (end >> PAGE_SHIFT).checked_sub(base_pfn);
+            match (first, last) {
+                (Some(f), Some(e)) if e as usize <= len => Ok((f as usize, e as usize)),
+                _ => Err(FrameError::NotManaged),
+            }
+        };
+        let mut at = 0;
+        for &r in free {
+            let (first, end) = span(r)?;
+            if first == end {
+                continue;
+            }
+            if first < at {
+                return Err(FrameError::NotReserved);
+            }
+            at = end;
+        }
+        // The one pass: Reserved up to each range, Tail inside it (its block
+        // heads are rewritten below).
+        let tail = PageDesc {
+            state: PageState::Tail,
+            ..PageDesc::new()
+        };
+        let mut at = 0;
+        for &r in free {
+            let (first, end) = span(r)?;
+            if first == end {
+                continue;
+            }
+            fill(&mut descs[at..first], PageDesc::new());
+            fill(&mut descs[first..end], tail);
+            at = end;
+        }
+        fill(&mut descs[at..], PageDesc::new());
+        // SAFETY: every element of `descs` was written just above (the spans
+        // are ascending and inside it, the gaps and the rest filled), and
+        // `MaybeUninit<PageDesc>` has `PageDesc`'s layout.
+        let descs = unsafe { &mut *(descs as *mut [MaybeUninit<PageDesc>] as *mut [PageDesc]) };
+        let mut fa = FrameAllocator {
+            descs,
+            base_pfn,
+            heads: [NONE; ORDERS],
+            nonempty: 0,
+            free_blocks: [0; ORDERS],
+            used_blocks: [0; ORDERS],
+            free_pages: 0,
+            allocations: 0,
+        };
+        for &r in free {
+            let (first, end) = span(r)?;
+            fa.carve(first as u32, end as u32);
+        }
+        Ok(fa)
+    }
+
     /// Number of descriptors needed to manage `bytes` of RAM (rounded up).
     pub const fn descs_needed(bytes: u32) -> usize {
         bytes.div_ceil(PAGE_SIZE) as usize
@@ -205,7 +325,13 @@ impl<'a> FrameAllocator<'a> {
         for d in pages {
             d.state = PageState::Tail;
         }
-        let (mut i, end) = (first as u32, last as u32 + 1);
+        self.carve(first as u32, last as u32 + 1);
+        Ok(())
+    }
+
+    /// Puts the pages `[i, end)` (indices, all Tail) on the free lists as
+    /// the largest aligned blocks, merged with free neighbours.
+    fn carve(&mut self, mut i: u32, end: u32) {
         while i < end {
             let pfn = self.base_pfn + i;
             let mut order = pfn.trailing_zeros().min(MAX_ORDER.into()) as u8;
@@ -216,12 +342,15 @@ impl<'a> FrameAllocator<'a> {
             self.insert_free(i, order);
             i += 1 << order;
         }
-        Ok(())
     }
 
     /// Allocates a block of `2^order` pages, aligned to `4 KiB << order`, and
     /// returns its physical address. The block's owner and map count are 0.
     pub fn alloc(&mut self, order: u8) -> Result<u32, FrameError> {
+        #[cfg(all(feature = "fault-inject", target_os = "none"))]
+        if crate::mm::inject::should_fail(crate::mm::inject::Site::Frames) {
+            return Err(FrameError::OutOfMemory);
+        }
         if order > MAX_ORDER {
             return Err(FrameError::BadOrder);
         }
@@ -287,25 +416,36 @@ impl<'a> FrameAllocator<'a> {
 
     /// The block containing `phys`: its first page's address and state
     /// (`Free` or `Allocated`), or `None` for reserved or unmanaged pages.
-    /// O(MAX_ORDER): it tries the aligned block start at each order.
+    ///
+    /// The block starts at the page's aligned start for one of the orders
+    /// (only a block's first page carries its state), so it tries those:
+    /// the page itself and the 1 MiB block first, the two common cases (a
+    /// page allocated alone, a page inside a section-sized block: found in
+    /// one or two steps), then the orders between. O(MAX_ORDER) at most.
+    #[inline]
     pub fn block_of(&self, phys: u32) -> Option<(u32, PageState)> {
         let pfn = self.base_pfn + self.index(phys)? as u32;
-        for k in 0..=MAX_ORDER {
+        // Order 0: the page itself.
+        match self.descs[(pfn - self.base_pfn) as usize].state {
+            st @ (PageState::Free { .. } | PageState::Allocated { .. }) => {
+                return Some((pfn << PAGE_SHIFT, st));
+            }
+            PageState::Reserved => return None,
+            PageState::Tail => {}
+        }
+        let at = |k: u8| -> Option<(u32, PageState)> {
             let head = pfn & !((1 << k) - 1);
-            let Some(h) = head.checked_sub(self.base_pfn) else {
-                break;
-            };
+            let h = head.checked_sub(self.base_pfn)?;
             match self.descs[h as usize].state {
                 st @ (PageState::Free { order } | PageState::Allocated { order })
                     if pfn - head < 1 << order =>
                 {
-                    return Some((head << PAGE_SHIFT, st));
+                    Some((head << PAGE_SHIFT, st))
                 }
-                PageState::Reserved if k == 0 => return None,
-                _ => {}
+                _ => None,
             }
-        }
-        None
+        };
+        at(MAX_ORDER).or_else(|| (1..MAX_ORDER).find_map(at))
     }
 
     /// Sets the owner of the allocated block whose first page holds `phys`.
@@ -724,6 +864,120 @@ mod tests {
             fa.check();
             prop_assert_eq!(fa.free_pages(), total);
             prop_assert_eq!(counts(&fa), initial);
+        }
+    }
+
+    /// [`FrameAllocator::with_free_ranges`] over `PAGES` pages at `BASE`.
+    fn one_pass(ranges: &[(u32, u32)]) -> Result<(Vec<PageDesc>, Vec<usize>, usize), FrameError> {
+        let mut mem = vec![MaybeUninit::<PageDesc>::uninit(); PAGES];
+        let fa = FrameAllocator::with_free_ranges(BASE, &mut mem, ranges)?;
+        fa.check();
+        Ok((descs_snapshot(&fa), counts(&fa), fa.free_pages()))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        /// One pass builds exactly what `new` and `add_free_range` build.
+        #[test]
+        fn one_pass_equals_range_by_range(mut ranges in ranges()) {
+            ranges.sort_unstable();
+            let mut descs = vec![PageDesc::new(); PAGES];
+            let mut fa = FrameAllocator::new(BASE, &mut descs).unwrap();
+            for &(s, e) in &ranges {
+                fa.add_free_range(page(s), page(e)).unwrap();
+            }
+            let want = (descs_snapshot(&fa), counts(&fa), fa.free_pages());
+            let byte_ranges: Vec<(u32, u32)> =
+                ranges.iter().map(|&(s, e)| (page(s), page(e))).collect();
+            prop_assert_eq!(one_pass(&byte_ranges).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn one_pass_refuses_bad_ranges() {
+        let p = |a: u32, b: u32| (page(a), page(b));
+        assert_eq!(
+            one_pass(&[p(5, 9), p(2, 4)]).unwrap_err(),
+            FrameError::NotReserved
+        );
+        assert_eq!(
+            one_pass(&[p(2, 9), p(8, 12)]).unwrap_err(),
+            FrameError::NotReserved
+        );
+        assert_eq!(one_pass(&[p(4, 2)]).unwrap_err(), FrameError::BadRange);
+        assert_eq!(
+            one_pass(&[(page(1) + 8, page(3))]).unwrap_err(),
+            FrameError::Misaligned
+        );
+        assert_eq!(
+            one_pass(&[p(0, PAGES as u32 + 1)]).unwrap_err(),
+            FrameError::NotManaged
+        );
+        assert_eq!(
+            one_pass(&[(BASE - PAGE_SIZE, page(1))]).unwrap_err(),
+            FrameError::NotManaged
+        );
+        // Adjacent ranges and empty ones are fine: they coalesce like one
+        // (same blocks; the lists may be linked in another order).
+        let blocks = |r: &[(u32, u32)]| {
+            let (descs, counts, free) = one_pass(r).unwrap();
+            let states: Vec<PageState> = descs.iter().map(|d| d.state()).collect();
+            (states, counts, free)
+        };
+        assert!(
+            blocks(&[p(0, 300), p(300, 300), p(300, PAGES as u32)])
+                == blocks(&[p(0, PAGES as u32)])
+        );
+        let mut mem = vec![MaybeUninit::<PageDesc>::uninit(); 4];
+        assert_eq!(
+            FrameAllocator::with_free_ranges(BASE + 1, &mut mem, &[]).err(),
+            Some(FrameError::Misaligned)
+        );
+    }
+
+    /// The walk `block_of` used to do: up from the page, order by order.
+    fn block_by_walk(fa: &FrameAllocator, phys: u32) -> Option<(u32, PageState)> {
+        let pfn = phys >> PAGE_SHIFT;
+        for k in 0..=MAX_ORDER {
+            let head = pfn & !((1 << k) - 1);
+            let i = (head << PAGE_SHIFT).checked_sub(BASE)? >> PAGE_SHIFT;
+            match fa.descs[i as usize].state {
+                st @ (PageState::Free { order } | PageState::Allocated { order })
+                    if pfn - head < 1 << order =>
+                {
+                    return Some((head << PAGE_SHIFT, st));
+                }
+                PageState::Reserved if k == 0 => return None,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// `block_of` finds, for every page, the block the walk finds.
+        #[test]
+        fn block_of_equals_the_walk(
+            ranges in ranges(),
+            orders in prop::collection::vec(0u8..=MAX_ORDER, 0..40),
+            frees in prop::collection::vec(any::<bool>(), 40),
+        ) {
+            let mut descs = vec![PageDesc::new(); PAGES];
+            let mut fa = FrameAllocator::new(BASE, &mut descs).unwrap();
+            for &(s, e) in &ranges {
+                fa.add_free_range(page(s), page(e)).unwrap();
+            }
+            let live: Vec<(u32, u8)> =
+                orders.iter().filter_map(|&o| fa.alloc(o).ok().map(|p| (p, o))).collect();
+            for (&(p, o), &f) in live.iter().zip(&frees) {
+                if f {
+                    fa.free(p, o).unwrap();
+                }
+            }
+            for i in 0..PAGES as u32 {
+                prop_assert_eq!(fa.block_of(page(i) + 7), block_by_walk(&fa, page(i)));
+            }
         }
     }
 

@@ -29,6 +29,7 @@ use crate::{BOARD, println};
 use arch::mmu::descriptor::{Attrs, L1Entry};
 use arch::mmu::ioremap::{IoError, IoRemap};
 use arch::mmu::pmap::{Pmap, PmapError, PmapStats, Size, TableSource, Translation};
+use core::mem::MaybeUninit;
 
 /// Highest virtual address (exclusive) the kernel pmap manages: the last MiB
 /// (high vectors) is left alone.
@@ -154,21 +155,18 @@ pub fn init(info: &BootInfo) {
         descs_end < ram_end,
         "RAM too small for the page descriptors"
     );
-    let ptr = phys_to_virt(descs_phys) as *mut PageDesc;
-    for i in 0..descs_len {
-        // SAFETY: [descs_phys, descs_end) is RAM past the image, mapped RW by
-        // the linear map and used by nothing else.
-        unsafe { ptr.add(i).write(PageDesc::new()) };
-    }
-    // SAFETY: initialised above; lives as long as the kernel.
+    let ptr = phys_to_virt(descs_phys) as *mut MaybeUninit<PageDesc>;
+    // SAFETY: [descs_phys, descs_end) is RAM past the image, mapped RW by the
+    // linear map, used by nothing else and for as long as the kernel runs;
+    // the allocator initialises every descriptor before reading any.
     let descs = unsafe { core::slice::from_raw_parts_mut(ptr, descs_len) };
-    let mut frames = FrameAllocator::new(info.ram_base, descs).expect("RAM range is valid");
-    frames
-        .add_free_range(info.ram_base, info.kernel_phys_start)
-        .expect("RAM below the image");
-    frames
-        .add_free_range(descs_end, ram_end)
-        .expect("RAM above the image");
+    // One pass over the descriptors (boot time grows with RAM by that pass).
+    let free = [
+        (info.ram_base, info.kernel_phys_start),
+        (descs_end, ram_end),
+    ];
+    let mut frames = FrameAllocator::with_free_ranges(info.ram_base, descs, &free)
+        .expect("RAM below and above the image");
 
     println!(
         "mm: RAM {:#010x}-{:#010x} ({} MiB, {} pages)",
@@ -239,6 +237,22 @@ pub fn alloc_task_frames(order: u8) -> Result<u32, FrameError> {
             return Err(FrameError::OutOfMemory);
         }
         mm.frames.alloc(order)
+    })
+}
+
+/// [`alloc_task_frames`] that also records `owner` on the block, under the
+/// same hold of the lock (a process's page: one lock round trip, not two).
+pub fn alloc_task_frames_owned(order: u8, owner: u16) -> Result<u32, FrameError> {
+    with(|mm| {
+        let want = 1usize << order.min(MAX_ORDER);
+        if mm.frames.free_pages() < want + KERNEL_RESERVE_PAGES {
+            return Err(FrameError::OutOfMemory);
+        }
+        let phys = mm.frames.alloc(order)?;
+        mm.frames
+            .set_owner(phys, owner)
+            .expect("a block just allocated");
+        Ok(phys)
     })
 }
 
@@ -318,7 +332,7 @@ fn prepare_table(needs: impl FnOnce(&mut Mm) -> bool) {
     let Some(frame) = frame else { return };
     // SAFETY: a frame just taken from the page allocator, in the linear map,
     // ours alone until the pool gets it below.
-    unsafe { (phys_to_virt(frame) as *mut u8).write_bytes(0, PAGE_SIZE as usize) };
+    unsafe { arch::mem::zero_raw(phys_to_virt(frame) as *mut u8, PAGE_SIZE as usize) };
     with(|mm| {
         if mm.l2.free_slots() == 0 {
             mm.l2.add_zeroed_frame(frame, &mut mm.frames);

@@ -31,6 +31,8 @@ mod kernel_objects {
     use super::irqline::{ClaimError, IrqLine};
     use super::notify::Notification;
     use crate::handle::{Handle, HandleError, HandleTable, Rights};
+    use crate::ipc::Endpoint;
+    use crate::process::Thread;
 
     /// Handles one process may hold at once.
     pub const MAX_HANDLES: usize = 32;
@@ -45,6 +47,10 @@ mod kernel_objects {
         Notification(KRef<Notification>),
         /// An interrupt line a process drives ([`IrqLine`]).
         Irq(KRef<IrqLine>),
+        /// An IPC rendezvous point ([`Endpoint`]).
+        Endpoint(KRef<Endpoint>),
+        /// A thread of the process holding the handle ([`Thread`]).
+        Thread(KRef<Thread>),
     }
 
     /// The kinds of [`Object`], for messages and reports.
@@ -54,6 +60,10 @@ mod kernel_objects {
         Notification,
         /// [`Object::Irq`].
         Irq,
+        /// [`Object::Endpoint`].
+        Endpoint,
+        /// [`Object::Thread`].
+        Thread,
     }
 
     impl Object {
@@ -80,6 +90,8 @@ mod kernel_objects {
             match self {
                 Object::Notification(_) => Kind::Notification,
                 Object::Irq(_) => Kind::Irq,
+                Object::Endpoint(_) => Kind::Endpoint,
+                Object::Thread(_) => Kind::Thread,
             }
         }
 
@@ -99,11 +111,35 @@ mod kernel_objects {
             }
         }
 
+        /// A new endpoint; `None` if the kernel has no room for one.
+        pub fn new_endpoint() -> Option<Object> {
+            let e = Endpoint::new().ok()?;
+            KRef::try_new(e).ok().map(Object::Endpoint)
+        }
+
+        /// The thread this is, if it is one.
+        pub fn thread(&self) -> Option<&KRef<Thread>> {
+            match self {
+                Object::Thread(t) => Some(t),
+                _ => None,
+            }
+        }
+
+        /// The endpoint this is, if it is one.
+        pub fn endpoint(&self) -> Option<&KRef<Endpoint>> {
+            match self {
+                Object::Endpoint(e) => Some(e),
+                _ => None,
+            }
+        }
+
         /// Whether two references name the same object.
         pub fn same(&self, other: &Object) -> bool {
             match (self, other) {
                 (Object::Notification(a), Object::Notification(b)) => KRef::ptr_eq(a, b),
                 (Object::Irq(a), Object::Irq(b)) => KRef::ptr_eq(a, b),
+                (Object::Endpoint(a), Object::Endpoint(b)) => KRef::ptr_eq(a, b),
+                (Object::Thread(a), Object::Thread(b)) => KRef::ptr_eq(a, b),
                 _ => false,
             }
         }

@@ -15,7 +15,6 @@
 
 use crate::task::{self, ThreadId};
 use crate::time::Instant;
-use arch::trap::TrapFrame;
 use core::cell::Cell;
 
 /// A word of event bits with a set of waiting threads.
@@ -24,9 +23,6 @@ pub struct Notification {
     /// Threads blocked in [`Notification::wait`] (bit = thread index): they
     /// take the bits themselves when they run again.
     waiters: Cell<u64>,
-    /// Threads blocked in [`Notification::wait_trap`]: their waker hands
-    /// them the bits in their saved registers.
-    frame_waiters: Cell<u64>,
 }
 
 // SAFETY: both cells are only touched under the scheduler lock.
@@ -46,7 +42,6 @@ impl Notification {
         Self {
             bits: Cell::new(0),
             waiters: Cell::new(0),
-            frame_waiters: Cell::new(0),
         }
     }
 
@@ -71,26 +66,12 @@ impl Notification {
             return false;
         }
         self.bits.set(self.bits.get() | bits);
-        let (waiters, in_frame) = (self.waiters.get(), self.frame_waiters.get());
-        if waiters | in_frame == 0 {
+        let waiters = self.waiters.get();
+        if waiters == 0 {
             return false;
         }
-        let w = best_waiter(s, waiters | in_frame);
-        let bit = 1 << w.index();
-        if in_frame & bit != 0 {
-            self.frame_waiters.set(in_frame & !bit);
-            let f = s.frame_of(w);
-            // SAFETY: w is blocked in wait_trap (its bit was set there and
-            // only a signal clears it), so f is its saved user frame on its
-            // own kernel stack, which nothing else touches until it runs;
-            // we hold the scheduler lock.
-            unsafe {
-                (*f).r[0] = 0;
-                (*f).r[1] = self.bits.replace(0);
-            }
-        } else {
-            self.waiters.set(waiters & !bit);
-        }
+        let w = best_waiter(s, waiters);
+        self.waiters.set(waiters & !(1 << w.index()));
         if switching {
             s.wake_blocked_first(w);
         } else {
@@ -113,7 +94,10 @@ impl Notification {
             let got = task::with(|s| {
                 let me = s.current();
                 let b = self.bits.replace(0);
-                if b != 0 || until.is_some_and(|at| crate::time::now() >= at) {
+                // A thread whose process ended gives up (see `task::doom`).
+                let doomed = s.is_doomed(me);
+                if b != 0 || doomed || until.is_some_and(|at| crate::time::now() >= at) {
+                    s.end_interruptible();
                     // Woken by the time-out (or an earlier signal's wake-up
                     // raced a poll): no longer a waiter.
                     self.waiters.set(self.waiters.get() & !(1 << me.index()));
@@ -136,29 +120,9 @@ impl Notification {
         bits
     }
 
-    /// The `wait` system call without a deadline, from the trap path (IRQs
-    /// masked): if bits are pending they go in `frame` (r0 = 0, r1 = bits)
-    /// and the caller goes on; otherwise it blocks, and the signal that
-    /// wakes it puts the bits in its saved frame: it resumes in user mode
-    /// with its result, without running any more kernel code of its own.
-    pub fn wait_trap(&self, frame: &mut TrapFrame) -> *mut TrapFrame {
-        task::trap_block(frame, |s, frame| {
-            let b = self.bits.replace(0);
-            frame.r[0] = 0;
-            frame.r[1] = b;
-            if b != 0 {
-                return false;
-            }
-            let me = s.current();
-            self.frame_waiters
-                .set(self.frame_waiters.get() | 1 << me.index());
-            true
-        })
-    }
-
     /// Threads waiting now (for tests).
     pub fn waiting(&self) -> u32 {
-        task::with(|_| (self.waiters.get() | self.frame_waiters.get()).count_ones())
+        task::with(|_| self.waiters.get().count_ones())
     }
 }
 

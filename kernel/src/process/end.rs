@@ -24,6 +24,7 @@ use crate::{println, task};
 use arch::fault::FaultStatus;
 use arch::trap::{TrapFrame, TrapKind};
 use core::fmt;
+use core::sync::atomic::Ordering;
 
 /// Granules the reaper gives back per hold of a task's lock; between
 /// batches it turns to a higher-priority job if one came.
@@ -88,12 +89,42 @@ impl End {
     }
 }
 
-/// Records how the running task ended: through the thread's own cached
-/// reference (no table look-up, no count taken), which is dropped here as
-/// the thread ends.
+/// Records how the running task ended,
+/// through the thread's own cached reference (no table look-up, no count
+/// taken), which is dropped here as the thread ends; the task's other
+/// threads are ended too ([`task::doom`]).
 fn record_end(end: End) {
-    with_own(|entry| *entry.end.lock() = Some(end));
+    with_own(|entry| {
+        *entry.end.lock() = Some(end);
+        // The usual end (one thread, no endpoint served) stops here: this
+        // runs in the trap that kills a process, with IRQs masked.
+        if entry.others.load(Ordering::Relaxed) != 0 || !crate::ipc::serves_nothing(entry.pid) {
+            end_others(entry);
+        }
+    });
     drop_own();
+}
+
+/// The rest of [`record_end`] for a process with other threads or
+/// endpoints it serves.
+#[cold]
+fn end_others(entry: &Entry) {
+    task::doom(entry.threads.load(Ordering::Relaxed), die, Some(entry.pid));
+}
+
+/// Where a thread of an ended process goes instead of back to user mode
+/// (see [`task::doom`]): on its own kernel stack, it drops its reference
+/// to the task and exits.
+pub(super) extern "C" fn die(_: usize, _: usize) -> ! {
+    drop_own();
+    task::exit()
+}
+
+/// The running thread's process has ended while it was in a system call:
+/// it ends here instead of returning to user mode (see [`task::doom`]).
+pub fn die_in_syscall(frame: &mut TrapFrame) -> *mut TrapFrame {
+    drop_own();
+    task::syscall_exit(frame)
 }
 
 /// Ends the running process with `code` (the `exit` system call); its
@@ -158,6 +189,15 @@ pub fn wait(pid: u16) -> Result<i32, ProcError> {
     task::join(thread).map_err(ProcError::Task)?;
     // Its thread is gone for good: it has ended, whatever it recorded.
     let end = *entry.end.lock().get_or_insert(End::Exited(0));
+    // Its other threads end too (each at its next return to user mode):
+    // joined here, so none is left behind.
+    entry.others.store(0, Ordering::Relaxed);
+    let mut others = entry.threads.swap(0, Ordering::Relaxed) & !(1 << thread.index());
+    while others != 0 {
+        let id = task::ThreadId::new(others.trailing_zeros() as u16);
+        others &= others - 1;
+        let _ = task::join(id);
+    }
     while !finish(&entry, u32::MAX) {}
     let mut tasks = TASKS.lock();
     if let Some(slot) = tasks.get_mut(pid as usize)

@@ -130,7 +130,7 @@ fn new_space(t: &mut Task) -> Result<Pmap<1024>, ProcError> {
     let block = crate::mm::alloc_task_frames(1)?;
     let va = phys_to_virt(block);
     // SAFETY: a fresh 8 KiB block in the linear map, ours alone.
-    unsafe { (va as *mut u8).write_bytes(0, 8192) };
+    unsafe { arch::mem::zero_raw(va as *mut u8, 8192) };
     t.l1_block = block;
     let l1 = va as *mut u32;
     let live = (va + 4096) as *mut [u16; 1024];

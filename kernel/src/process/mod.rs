@@ -7,7 +7,8 @@
 //! | soft kernel-bound | kernel | SVC | 4 KiB pages | mapped at creation, more on request; a fault is a kernel panic |
 //! | soft isolated | own | user | 4 KiB pages, L2 tables | on demand; a bad access kills only this process |
 //!
-//! A process is one thread in its own address space: a 4 KiB L1 table
+//! A process is its threads (one at first; see `threads.rs`) in its own
+//! address space: a 4 KiB L1 table
 //! (TTBCR.N = 2, covering 0..1 GiB) plus a region list, like Phoenix-RTOS's
 //! memory maps: each region has a start, a length, rights and what backs it.
 //! The page tables themselves are the record of which frame backs which page,
@@ -42,8 +43,10 @@
 
 mod end;
 mod loader;
+mod threads;
 
-pub use end::{Death, End, exit_current, init, kill_current, wait};
+pub use end::{Death, End, die_in_syscall, exit_current, init, kill_current, wait};
+pub use threads::{DEFAULT_SOFT_THREADS, Thread, thread_create, thread_exit, thread_join};
 
 use crate::handle::Rights;
 use crate::layout::{KTASK_START, USER_END, USER_START};
@@ -61,7 +64,7 @@ use arch::mmu::descriptor::{Access, Attrs, MemType};
 use arch::mmu::pmap::{Pmap, PmapError, PmapStats, Size};
 use arch::trap::TrapFrame;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 /// The most tasks that can exist at once.
 pub const MAX_TASKS: usize = 32;
@@ -159,6 +162,10 @@ pub struct Spec<'a> {
     pub handles: &'a [Grant<'a>],
     /// Passed to the task's entry in r0.
     pub arg: u32,
+    /// Threads an isolated process may create besides its first
+    /// (`thread_create`). Hard: admitted up front, exactly this many; soft:
+    /// 0 means [`DEFAULT_SOFT_THREADS`].
+    pub threads: u8,
 }
 
 /// A handle given to a task at creation: a reference to `object` with
@@ -260,8 +267,16 @@ pub struct Task {
     pub name: &'static str,
     /// Class.
     pub class: Class,
-    /// Its thread.
+    /// Its first thread (the one `wait` joins first).
     pub thread: ThreadId,
+    /// The highest priority (lowest number) its threads may have: the
+    /// spec's.
+    max_prio: u8,
+    /// Most threads it may have at once, its first included.
+    max_threads: u8,
+    /// Hard processes: kernel stacks taken at admission for the threads it
+    /// may create (frames of `task::alloc_stack_frames`), lent to each.
+    kstacks: Vec<u32>,
     /// Isolated tasks: the address space (pmap over the task's L1 table).
     space: Option<Pmap<1024>>,
     /// Physical address of the 8 KiB block holding the L1 table (first 4 KiB)
@@ -302,6 +317,12 @@ pub const KILLED: i32 = -1000;
 struct Entry {
     /// The task's pid (a copy of `task.pid`, readable without its lock).
     pid: u16,
+    /// Its threads not yet joined (bit = thread index), readable from the
+    /// trap path, which ends them all when the process ends.
+    threads: AtomicU64,
+    /// How many of them are not its first, counting one being created: 0
+    /// lets the trap that kills a one-thread process skip the others.
+    others: core::sync::atomic::AtomicU32,
     task: Mutex<Task>,
     end: IrqLock<Option<End>>,
 }
@@ -333,6 +354,8 @@ impl TaskRef {
             refs: AtomicUsize::new(1),
             entry: Entry {
                 pid: task.pid,
+                threads: AtomicU64::new(0),
+                others: core::sync::atomic::AtomicU32::new(0),
                 task: Mutex::new(task),
                 end: IrqLock::new(None),
             },
@@ -489,6 +512,9 @@ impl Task {
             name,
             class,
             thread: ThreadId::new(0),
+            max_prio: 0,
+            max_threads: 1,
+            kstacks: Vec::new(),
             space: None,
             l1_block: 0,
             window: KTASK_START + pid as u32 * KTASK_WINDOW,
@@ -514,6 +540,24 @@ impl Task {
                 .map_err(|_| ProcError::TooMany)?;
         }
         Ok(())
+    }
+
+    /// Takes `n` kernel stacks for the threads a hard process may create
+    /// (admission: its `thread_create` then allocates no stack).
+    fn reserve_thread_stacks(&mut self, n: u8) -> Result<(), ProcError> {
+        self.kstacks
+            .try_reserve_exact(n as usize)
+            .map_err(|_| ProcError::NoMemory)?;
+        for _ in 0..n {
+            let stack = task::alloc_stack_frames().map_err(|_| ProcError::NoMemory)?;
+            self.kstacks.push(stack);
+        }
+        Ok(())
+    }
+
+    /// Hard processes: kernel stacks reserved for threads not yet created.
+    pub fn reserved_thread_stacks(&self) -> usize {
+        self.kstacks.len()
     }
 
     /// The task's regions, by address.
@@ -550,9 +594,7 @@ impl Task {
         if self.class.is_hard() {
             return self.reserve.pop().ok_or(ProcError::NoMemory);
         }
-        let phys = crate::mm::alloc_task_frames(0)?;
-        crate::mm::with(|mm| mm.frames.set_owner(phys, self.pid + 1)).ok();
-        Ok(phys)
+        Ok(crate::mm::alloc_task_frames_owned(0, self.pid + 1)?)
     }
 
     /// Maps one granule; `own` says `pa` is a frame the task took for itself
@@ -655,7 +697,7 @@ impl Task {
             // on munmap): no megabyte of stores here. A soft task's fresh
             // page is zeroed now, with IRQs enabled and no lock but its own.
             if !self.class.is_hard() {
-                mem.fill(0);
+                arch::mem::zero(mem);
             }
             fill(done, mem);
             if let Err(e) = self.map_one(start + done, pa, attrs, true) {
@@ -680,11 +722,36 @@ impl Task {
     fn unmap_range(&mut self, start: u32, len: u32, backing: Backing) {
         let g = self.class.granule();
         for va in (start..start + len).step_by(g as usize) {
-            if let Some(pa) = self.unmap_one(va)
-                && backing != Backing::Device
-            {
-                self.release_frame(pa & !(g - 1));
-            }
+            self.unmap_release(va, backing);
+        }
+    }
+
+    /// Unmaps the granule at `va` and gives back the frame behind it (RAM
+    /// regions): [`Task::unmap_one`] then [`Task::release_frame`], but for a
+    /// soft isolated task's page both under one hold of the memory
+    /// manager's lock (one round trip, not two).
+    fn unmap_release(&mut self, va: u32, backing: Backing) {
+        let g = self.class.granule();
+        if backing != Backing::Device
+            && !self.class.is_hard()
+            && let Some(p) = self.space.as_mut()
+        {
+            let size = self.class.size();
+            crate::mm::with(|mm| {
+                let Ok(pa) = p.unmap(va, size, &mut mm.tables()) else {
+                    return;
+                };
+                mm.note_unmapped(pa);
+                let frame = pa & !(g - 1);
+                let _ = mm.frames.set_owner(frame, 0);
+                let _ = mm.frames.free(frame, 0);
+            });
+            return;
+        }
+        if let Some(pa) = self.unmap_one(va)
+            && backing != Backing::Device
+        {
+            self.release_frame(pa & !(g - 1));
         }
     }
 
@@ -714,11 +781,7 @@ impl Task {
             if empty {
                 self.regions.pop();
             }
-            if let Some(pa) = self.unmap_one(va)
-                && backing != Backing::Device
-            {
-                self.release_frame(pa & !(g - 1));
-            }
+            self.unmap_release(va, backing);
         }
         while !self.reserve.is_empty() {
             if steps == 0 {
@@ -728,6 +791,14 @@ impl Task {
             if let Some(block) = self.reserve.pop() {
                 let _ = crate::mm::free_frames(block, 8);
             }
+        }
+        while let Some(stack) = self.kstacks.pop() {
+            if steps == 0 {
+                self.kstacks.push(stack);
+                return false;
+            }
+            steps -= 1;
+            task::free_stack_frames(stack);
         }
         if self.space.take().is_some() {
             let _ = crate::mm::free_frames(self.l1_block, 1);
@@ -880,7 +951,7 @@ impl Task {
 fn zero_section(block: u32) {
     // SAFETY: a 1 MiB block of the reserve: RAM the task owns and has not
     // mapped, reached through the linear map.
-    unsafe { (phys_to_virt(block) as *mut u8).write_bytes(0, SECTION as usize) };
+    unsafe { arch::mem::zero_raw(phys_to_virt(block) as *mut u8, SECTION as usize) };
 }
 
 /// Puts a task in its table slot `pid`, or hands it back if the slot was
@@ -919,6 +990,9 @@ fn start(
     };
     match start(pid) {
         Ok(thread) => {
+            if let Some(e) = get(pid) {
+                e.threads.fetch_or(1 << thread.index(), Ordering::Relaxed);
+            }
             with_task(pid, |t| t.thread = thread);
             // A task of higher priority than its creator runs at once.
             task::preempt_point();
@@ -990,6 +1064,11 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
     let pid = free_slot()?;
     check_devices(spec)?;
     let mut t = Task::new(pid, spec.name, spec.class)?;
+    t.max_prio = spec.priority;
+    t.max_threads = 1 + match (spec.class, spec.threads) {
+        (Class::SoftIsolated, 0) => DEFAULT_SOFT_THREADS,
+        (_, n) => n.min(task::MAX_THREADS as u8 / 2),
+    };
     t.grant(spec.handles)?;
     t.devices
         .try_reserve_exact(spec.devices.len())
@@ -1000,6 +1079,12 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
             0 => DEFAULT_SOFT_BUDGET,
             b => b,
         };
+    }
+    if spec.class.is_hard()
+        && let Err(e) = t.reserve_thread_stacks(t.max_threads - 1)
+    {
+        t.teardown();
+        return Err(e);
     }
     let (entry, sp) = match loader::build(&mut t, &image, spec) {
         Ok(v) => v,

@@ -83,6 +83,11 @@ pub struct Tcb {
     frame: *mut TrapFrame,
     /// Stack slot, or None for the boot thread (on the boot stack).
     stack: Option<(u32, u32)>,
+    /// Its stack's frames were lent by its creator ([`spawn_frame_on`]):
+    /// unmapped, not freed, when it ends, and handed back by the join.
+    lent_stack: bool,
+    /// A lent stack, unmapped, waiting for the join to take it back.
+    returned: Option<u32>,
     slice_end: Instant,
     /// Slice time it has left when next picked (less than a full slice
     /// after a preemption).
@@ -95,7 +100,23 @@ pub struct Tcb {
     space: Option<Space>,
     /// The task (process or kernel-bound task) this thread belongs to.
     pid: Option<u16>,
+    /// User threads: TPIDRURO, loaded when the thread is switched in.
+    tls: u32,
+    /// The highest priority lent by IPC clients (see `crate::ipc`);
+    /// [`NO_DONATION`] when none.
+    pub(crate) donated: u8,
+    /// Its `thread_exit` code, for `join_code`.
+    exit_code: i32,
+    /// It has used IPC: its end has IPC state to undo (`ipc::thread_ended`).
+    pub(crate) in_ipc: bool,
+    /// Blocked in a kernel-mode wait that gives up when the thread is
+    /// doomed ([`Sched::block_current_until`]): [`doom`] wakes it. Cleared
+    /// when that wait ends ([`Sched::end_interruptible`]).
+    interruptible: bool,
 }
+
+/// [`Tcb::donated`] of a thread no IPC client lends a priority to.
+pub(crate) const NO_DONATION: u8 = PRIORITIES as u8;
 
 /// A user address space as the scheduler needs it: its L1 table and ASID.
 #[derive(Clone, Copy, Debug)]
@@ -133,11 +154,17 @@ pub struct Sched {
     /// The ASID allocator.
     asids: Asids,
     /// The deadline the event timer is armed for (None: nothing armed), so
-    /// that an unchanged deadline is not programmed again.
+    /// that a deadline no earlier than it is not programmed (see
+    /// [`Sched::program_timer_for`]).
     timer_at: Option<Instant>,
     /// A ready thread, not in the ready queue, that the next reschedule
     /// switches to (see [`Sched::hand_off`]).
     handoff: Option<ThreadId>,
+    /// Endpoints and the IPC state of every thread (see `crate::ipc`),
+    /// under this lock because every IPC step is a scheduling step.
+    /// (A static of its own, reached only through here: a few KiB, too
+    /// big for the boot stack the scheduler is built on.)
+    pub(crate) ipc: &'static mut crate::ipc::IpcState,
 }
 
 // SAFETY: the TCB pointers are owned by the scheduler (zone objects) and only
@@ -193,7 +220,10 @@ fn claim_slot() -> Result<ThreadId, TaskError> {
         }
         let bit = free.trailing_zeros();
         match SLOTS.compare_exchange(cur, cur | 1 << bit, Ordering::AcqRel, Ordering::Relaxed) {
-            Ok(_) => return Ok(ThreadId::new(bit as u16)),
+            Ok(_) => {
+                DOOMED[bit as usize].store(false, Ordering::Relaxed);
+                return Ok(ThreadId::new(bit as u16));
+            }
             Err(now) => cur = now,
         }
     }
@@ -271,6 +301,13 @@ impl Tcb {
             timing: Timing::default(),
             space: None,
             pid: None,
+            tls: 0,
+            lent_stack: false,
+            returned: None,
+            donated: NO_DONATION,
+            exit_code: 0,
+            in_ipc: false,
+            interruptible: false,
         }
     }
 }
@@ -284,13 +321,20 @@ fn stack_base(id: ThreadId) -> u32 {
 /// address. Called without the scheduler lock; on failure nothing stays.
 fn map_stack(base: u32) -> Result<u32, TaskError> {
     let phys = crate::mm::alloc_frames(2).map_err(|_| TaskError::NoMemory)?;
+    map_stack_at(base, phys).inspect_err(|_| {
+        let _ = crate::mm::free_frames(phys, 2);
+    })
+}
+
+/// Maps the 16 KiB of frames at `phys` as the kernel stack at `base`; on
+/// failure nothing stays mapped (the frames stay the caller's).
+fn map_stack_at(base: u32, phys: u32) -> Result<u32, TaskError> {
     for page in 0..STACK_SIZE / 4096 {
         let (va, pa) = (base + page * 4096, phys + page * 4096);
         if crate::mm::map(va, pa, Size::Page, Attrs::KERNEL_DATA).is_err() {
             for undo in 0..page {
                 let _ = crate::mm::unmap(base + undo * 4096, Size::Page);
             }
-            let _ = crate::mm::free_frames(phys, 2);
             return Err(TaskError::NoMemory);
         }
     }
@@ -299,9 +343,26 @@ fn map_stack(base: u32) -> Result<u32, TaskError> {
 
 /// Unmaps and frees a kernel stack (no thread runs on it any more).
 fn unmap_stack(base: u32, phys: u32) {
+    unmap_stack_only(base);
+    let _ = crate::mm::free_frames(phys, 2);
+}
+
+/// Unmaps a kernel stack, keeping its frames.
+fn unmap_stack_only(base: u32) {
     for page in 0..STACK_SIZE / 4096 {
         let _ = crate::mm::unmap(base + page * 4096, Size::Page);
     }
+}
+
+/// Frames for one kernel stack ([`STACK_SIZE`]), for a task to hold and
+/// lend to its threads ([`spawn_frame_on`]): taken at admission, so that
+/// creating a thread later allocates no stack.
+pub fn alloc_stack_frames() -> Result<u32, TaskError> {
+    crate::mm::alloc_frames(2).map_err(|_| TaskError::NoMemory)
+}
+
+/// Gives back frames of [`alloc_stack_frames`].
+pub fn free_stack_frames(phys: u32) {
     let _ = crate::mm::free_frames(phys, 2);
 }
 
@@ -404,6 +465,16 @@ impl Sched {
             Some(at) => self.insert_sleeper(cur, at),
             None => self.tcb(cur).state = State::Blocked,
         }
+        // The waiter looks again when it runs (a notification wait checks
+        // [`Sched::is_doomed`]): an ending process may wake it.
+        self.tcb(cur).interruptible = true;
+    }
+
+    /// The running thread's wait of [`Sched::block_current_until`] is over
+    /// (it no longer gives up when doomed).
+    pub(crate) fn end_interruptible(&mut self) {
+        let cur = self.current;
+        self.tcb(cur).interruptible = false;
     }
 
     /// [`Sched::wake_blocked`] for a caller that switches at once, with IRQs
@@ -423,13 +494,6 @@ impl Sched {
         } else {
             self.make_ready(id);
         }
-    }
-
-    /// The trap frame thread `id` resumes from: for a thread blocked by
-    /// [`trap_block`], its user registers, where its waker puts the results
-    /// of its system call.
-    pub(crate) fn frame_of(&mut self, id: ThreadId) -> *mut TrapFrame {
-        self.tcb(id).frame
     }
 
     /// Makes `id`, blocked by [`Sched::block_current_until`], ready: out of
@@ -452,6 +516,37 @@ impl Sched {
         debug_assert!(self.handoff.is_none(), "two hand-offs before a switch");
         self.tcb(id).state = State::Ready;
         self.handoff = Some(id);
+    }
+
+    /// Takes `id` out of the sleep queue (a timed wait ended early).
+    #[inline]
+    pub(crate) fn cancel_sleep(&mut self, id: ThreadId) {
+        let _ = self.sleepers.remove(id);
+    }
+
+    /// The saved frame of `id`, a thread that is not running: for a user
+    /// thread stopped at the user boundary, its user registers.
+    #[inline]
+    pub(crate) fn frame_of(&mut self, id: ThreadId) -> *mut TrapFrame {
+        self.tcb(id).frame
+    }
+
+    /// Whether `id` runs in user mode (a thread of an isolated process).
+    #[inline]
+    pub(crate) fn is_user(&mut self, id: ThreadId) -> bool {
+        self.tcb(id).space.is_some()
+    }
+
+    /// Whether `id`'s process has ended (see [`doom`]).
+    #[inline]
+    pub(crate) fn is_doomed(&mut self, id: ThreadId) -> bool {
+        DOOMED[id.index()].load(Ordering::Relaxed)
+    }
+
+    /// The task `id` belongs to.
+    #[inline]
+    pub(crate) fn pid_of(&mut self, id: ThreadId) -> Option<u16> {
+        self.tcb(id).pid
     }
 
     /// Whether a thread of priority `prio` would outrank every thread in
@@ -484,7 +579,8 @@ impl Sched {
         false
     }
 
-    fn insert_sleeper(&mut self, id: ThreadId, at: Instant) {
+    /// Puts `id` to sleep until `at` (a timed wait: IPC timeouts too).
+    pub(crate) fn insert_sleeper(&mut self, id: ThreadId, at: Instant) {
         let t = self.tcb(id);
         t.state = State::Sleeping;
         let prio = t.prio;
@@ -504,6 +600,9 @@ impl Sched {
     #[inline]
     fn wake_sleepers(&mut self, now: Instant) -> Option<ThreadId> {
         let (id, at) = self.sleepers.pop_due(now)?;
+        // A timed IPC wait that ran out: the IPC layer takes it out of its
+        // queue and tells it so.
+        crate::ipc::on_timeout(self, id);
         let cur_prio = self.tcb(self.current).prio;
         let ready_prio = self.ready.highest_priority();
         let t = self.tcb(id);
@@ -533,9 +632,15 @@ impl Sched {
         if self.ready.highest_priority() == Some(prio) {
             next = Some(next.map_or(end, |n| n.min(end)));
         }
-        // The timer counts down to an absolute time: re-arming it for the
-        // same deadline would only cost time (and add clock-read error).
-        if next != self.timer_at {
+        // Armed only for a deadline earlier than the one armed (or when
+        // none is): an event armed for earlier than needed fires, finds
+        // nothing due, and `after_irq` arms the next one then. So a switch
+        // between equals, whose new slice ends later than the armed one,
+        // programs nothing: at most one early event per slice instead of a
+        // timer write per switch.
+        if let Some(n) = next
+            && self.timer_at.is_none_or(|armed| n < armed)
+        {
             self.timer_at = next;
             time::set_event(next);
         }
@@ -552,7 +657,7 @@ impl Sched {
     /// [`switch`](Self::switch), to `direct` if given: a ready thread not
     /// in the ready queue that outranks all that are (see `wake_sleepers`
     /// and [`Sched::hand_off`]).
-    fn switch_to(
+    pub(crate) fn switch_to(
         &mut self,
         frame: *mut TrapFrame,
         now: Instant,
@@ -602,6 +707,7 @@ impl Sched {
         }
         if next != cur {
             t.timing.switches += 1;
+            arch::cpu::set_user_tls(t.tls);
         }
         self.current = next;
         CURRENT.store(next.index() as u16, Ordering::Relaxed);
@@ -645,6 +751,7 @@ impl Sched {
     /// at once or make it ready.
     fn retire(&mut self, id: ThreadId) -> Option<ThreadId> {
         let t = self.tcb(id);
+        let in_ipc = t.in_ipc;
         t.state = State::Exited;
         t.space = None;
         let prio = t.base_prio;
@@ -659,6 +766,9 @@ impl Sched {
             }
         }
         self.exited |= 1 << id.index();
+        if in_ipc {
+            crate::ipc::thread_ended(self, id);
+        }
         // An idle reaper comes at the dead thread's priority; a busy one
         // keeps its job's priority and picks this one up after its step.
         if let Some(r) = self.reaper
@@ -706,7 +816,7 @@ pub fn init(main_prio: u8) {
     // runs, TTBR0 holds an empty table.
     let null_ttbr0 = crate::mm::alloc_frames(0).expect("a page for the empty L1 table");
     // SAFETY: a fresh frame in the linear map; zeroed, every entry faults.
-    unsafe { (crate::layout::phys_to_virt(null_ttbr0) as *mut u8).write_bytes(0, 4096) };
+    unsafe { arch::mem::zero_raw(crate::layout::phys_to_virt(null_ttbr0) as *mut u8, 4096) };
     // Order matters: first make TTBR1 (already the boot table) translate the
     // kernel half, and only then give TTBR0 the empty table; the other way
     // round, the kernel's own next instruction fetch would walk the empty
@@ -734,6 +844,7 @@ pub fn init(main_prio: u8) {
         asids: Asids::new(),
         timer_at: None,
         handoff: None,
+        ipc: crate::ipc::IpcState::take(),
     };
     s.insert_tcb(main, main_tcb).expect("first TCB");
     s.tcb(main).state = State::Running;
@@ -822,6 +933,9 @@ pub fn on_reschedule(frame: &mut TrapFrame) -> *mut TrapFrame {
     let mut guard = SCHED.lock();
     match guard.as_mut() {
         Some(s) => {
+            if frame.r[0] == arch::trap::RESCHEDULE_YIELD {
+                s.yielding = true;
+            }
             let direct = s.handoff.take();
             s.switch_to(frame, time::now(), direct)
         }
@@ -889,12 +1003,42 @@ pub fn spawn_frame(
     space: Option<Space>,
     pid: Option<u16>,
 ) -> Result<ThreadId, TaskError> {
+    spawn_with(name, prio, frame, space, pid, None)
+}
+
+/// [`spawn_frame`] on a kernel stack the caller lends (frames from
+/// [`alloc_stack_frames`]): no stack is allocated. When the thread ends
+/// its stack is unmapped, not freed, and [`join_lent`] hands the frames
+/// back. On failure the frames stay the caller's.
+pub fn spawn_frame_on(
+    name: &'static str,
+    prio: u8,
+    frame: TrapFrame,
+    space: Option<Space>,
+    pid: Option<u16>,
+    stack: u32,
+) -> Result<ThreadId, TaskError> {
+    spawn_with(name, prio, frame, space, pid, Some(stack))
+}
+
+fn spawn_with(
+    name: &'static str,
+    prio: u8,
+    frame: TrapFrame,
+    space: Option<Space>,
+    pid: Option<u16>,
+    lent: Option<u32>,
+) -> Result<ThreadId, TaskError> {
     if prio > IDLE_PRIORITY || (prio == IDLE_PRIORITY && name != "idle") {
         return Err(TaskError::BadPriority);
     }
     let id = claim_slot()?;
     let base = stack_base(id);
-    let phys = match map_stack(base) {
+    let mapped = match lent {
+        Some(phys) => map_stack_at(base, phys),
+        None => map_stack(base),
+    };
+    let phys = match mapped {
         Ok(phys) => phys,
         Err(e) => {
             release_slot(id);
@@ -908,6 +1052,7 @@ pub fn spawn_frame(
     let mut tcb = Tcb::new(name, prio);
     tcb.frame = at;
     tcb.stack = Some((base, phys));
+    tcb.lent_stack = lent.is_some();
     tcb.space = space;
     tcb.pid = pid;
     let r = alloc_tcb(tcb).and_then(|tcb| {
@@ -923,7 +1068,10 @@ pub fn spawn_frame(
         r
     });
     if r.is_err() {
-        unmap_stack(base, phys);
+        match lent {
+            Some(_) => unmap_stack_only(base),
+            None => unmap_stack(base, phys),
+        }
         release_slot(id);
     }
     r
@@ -940,8 +1088,8 @@ pub fn preempt_point() {
 
 /// Gives the CPU to the next ready thread of the same priority, if any.
 pub fn yield_now() {
-    with(|s| s.yielding = true);
-    arch::trap::reschedule();
+    // The trap path sets `yielding` from the saved r0 (no lock here).
+    arch::trap::reschedule_yield();
 }
 
 /// Sleeps until the clock reads `at` (absolute, so periodic loops do not
@@ -999,6 +1147,23 @@ fn retire_current() {
 /// of a task is joined by `process::wait`, which also gives back the task's
 /// memory; joining it here instead leaves that memory to `wait` alone.
 pub fn join(id: ThreadId) -> Result<(), TaskError> {
+    join_code(id).map(|_| ())
+}
+
+/// [`join`], returning the code the thread gave [`syscall_thread_exit`]
+/// (0 if it ended otherwise).
+pub fn join_code(id: ThreadId) -> Result<i32, TaskError> {
+    join_lent(id).map(|(code, lent)| {
+        if let Some(phys) = lent {
+            free_stack_frames(phys);
+        }
+        code
+    })
+}
+
+/// [`join_code`], handing back the frames of a stack the thread was lent
+/// ([`spawn_frame_on`]) instead of freeing them.
+pub fn join_lent(id: ThreadId) -> Result<(i32, Option<u32>), TaskError> {
     let irqs = arch::cpu::interrupts_disable();
     let r = with(|s| {
         let cur = s.current;
@@ -1028,13 +1193,20 @@ pub fn join(id: ThreadId) -> Result<(), TaskError> {
         // If the reaper is freeing the stack right now, this waits for it
         // (lending it our priority), so every frame is back on return.
         free_stack(id, None);
-        if let Some(tcb) = with(|s| s.remove_tcb(id)) {
+        let (code, lent, tcb) = with(|s| {
+            let (code, lent) = s
+                .try_tcb(id)
+                .map_or((0, None), |t| (t.exit_code, t.returned.take()));
+            (code, lent, s.remove_tcb(id))
+        });
+        if let Some(tcb) = tcb {
             free_tcb(tcb);
         }
         // Only now may the slot (and its stack window) go to a new thread.
         release_slot(id);
+        return Ok((code, lent));
     }
-    r
+    r.map(|_| (0, None))
 }
 
 /// Serialises stack freeing between the reaper and joiners, so a joiner
@@ -1056,10 +1228,20 @@ fn free_stack(id: ThreadId, generation: Option<u16>) {
         if t.state != State::Exited {
             return None;
         }
-        t.stack.take()
+        t.stack.take().map(|st| (st, t.lent_stack))
     });
-    if let Some((base, phys)) = stack {
-        unmap_stack(base, phys);
+    match stack {
+        Some(((base, phys), false)) => unmap_stack(base, phys),
+        Some(((base, phys), true)) => {
+            unmap_stack_only(base);
+            // Unmapped: the frames are the joiner's to take back.
+            with(|s| {
+                if let Some(t) = s.try_tcb(id) {
+                    t.returned = Some(phys);
+                }
+            });
+        }
+        None => {}
     }
 }
 
@@ -1231,6 +1413,10 @@ pub fn asid_of(id: ThreadId) -> u8 {
 /// From the trap path: the running thread yields.
 pub fn trap_yield(frame: &mut TrapFrame) -> *mut TrapFrame {
     with(|s| {
+        let cur = s.current;
+        if DOOMED[cur.index()].load(Ordering::Relaxed) {
+            return frame as *mut TrapFrame; // it ends as the call returns
+        }
         s.yielding = true;
         s.switch(frame, time::now())
     })
@@ -1251,28 +1437,14 @@ pub fn trap_then_preempt(frame: &mut TrapFrame, f: impl FnOnce(&mut Sched)) -> *
     })
 }
 
-/// From the trap path: runs `f` under the scheduler lock with the caller's
-/// frame; if it returns true (it has registered the thread as a waiter of
-/// something), the running thread blocks and another runs. Whoever wakes it
-/// puts its results in its saved frame ([`Sched::frame_of`]) first.
-pub fn trap_block(
-    frame: &mut TrapFrame,
-    f: impl FnOnce(&mut Sched, &mut TrapFrame) -> bool,
-) -> *mut TrapFrame {
-    with(|s| {
-        if !f(s, frame) {
-            return frame as *mut TrapFrame;
-        }
-        s.block_current();
-        s.switch(frame, time::now())
-    })
-}
-
 /// From the trap path: the running thread sleeps until `at` (a miss if that
 /// has passed, as for [`sleep_until`]).
 pub fn trap_sleep_until(frame: &mut TrapFrame, at: Instant) -> *mut TrapFrame {
     with(|s| {
         let cur = s.current;
+        if DOOMED[cur.index()].load(Ordering::Relaxed) {
+            return frame as *mut TrapFrame; // it ends as the call returns
+        }
         let now = time::now();
         if at < now {
             s.tcb(cur).timing.deadline_misses += 1;
@@ -1311,4 +1483,119 @@ pub fn try_current() -> Option<(&'static str, Option<u16>)> {
     let cur = s.current;
     let t = s.try_tcb(cur)?;
     Some((t.name, t.pid))
+}
+
+/// The running thread's user address space, for a new thread of the same
+/// process (same table, same ASID).
+pub fn current_space() -> Option<Space> {
+    with(|s| {
+        let cur = s.current;
+        s.tcb(cur).space
+    })
+}
+
+/// Sets the running thread's TLS pointer: TPIDRURO now and whenever the
+/// thread is switched in again.
+pub fn set_tls(value: u32) {
+    with(|s| {
+        let cur = s.current;
+        s.tcb(cur).tls = value;
+        arch::cpu::set_user_tls(value);
+    });
+}
+
+/// The id user mode sees for thread `id`: its index and the generation of
+/// its slot, so an id kept after the thread was joined names nothing
+/// (the slot's next thread has another generation).
+pub fn user_tid(id: ThreadId) -> u32 {
+    with(|s| (s.gens[id.index()] as u32) << 6 | id.index() as u32)
+}
+
+/// The live thread a [`user_tid`] names, if it still exists.
+pub fn from_user_tid(tid: u32) -> Option<ThreadId> {
+    const _: () = assert!(MAX_THREADS == 64);
+    let (index, generation) = ((tid & 63) as usize, tid >> 6);
+    with(|s| {
+        (u32::from(s.gens[index]) == generation && s.threads[index].is_some())
+            .then(|| ThreadId::new(index as u16))
+    })
+}
+
+/// From the trap path: the running thread ends alone (`thread_exit`) with
+/// `code` for its joiner; see [`syscall_exit`].
+pub fn syscall_thread_exit(frame: &mut TrapFrame, code: i32) -> *mut TrapFrame {
+    with(|s| {
+        let cur = s.current;
+        s.tcb(cur).exit_code = code;
+    });
+    syscall_exit(frame)
+}
+
+/// Whether the running thread's process has ended (see [`doom`]).
+pub fn current_doomed() -> bool {
+    DOOMED[current_unlocked().index()].load(Ordering::Relaxed)
+}
+
+/// Per thread slot: its process has ended and it is to end at its next
+/// return to user mode (see [`doom`]). Set under the scheduler lock, read
+/// without it (every system call's return looks), cleared when the slot
+/// is claimed again.
+static DOOMED: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_THREADS];
+
+/// Ends the threads in `mask` but the running one: the other threads of a
+/// process that has ended. A thread stopped at the user
+/// boundary (ready, asleep or blocked in IPC, its saved frame a user frame)
+/// is woken with that frame replaced by a call of `die` on its own kernel
+/// stack, which ends it there. One inside a system call (a kernel frame) is
+/// only marked: it ends as the call returns (`syscall::handle`); a wait
+/// that would stop it at the boundary first (yield, sleep, an IPC wait)
+/// sees the mark and returns at once, and a notification wait it is
+/// blocked in gives up (it is woken here). So no thread is stopped while it
+/// holds a kernel lock, and none returns to user mode. Bounded: one step
+/// per thread. `ended`: the process, when it has just ended: the endpoints
+/// it served close (`ipc::process_ended`), in the same hold of the
+/// scheduler lock (this runs in the trap that kills it).
+pub fn doom(mask: u64, die: extern "C" fn(usize, usize) -> !, ended: Option<u16>) {
+    with(|s| {
+        if let Some(pid) = ended {
+            crate::ipc::process_ended(s, pid);
+        }
+        let cur = s.current;
+        let mut m = mask & !(1 << cur.index());
+        while m != 0 {
+            let id = ThreadId::new(m.trailing_zeros() as u16);
+            m &= m - 1;
+            let Some(t) = s.try_tcb(id) else { continue };
+            if t.state == State::Exited || DOOMED[id.index()].swap(true, Ordering::Relaxed) {
+                continue;
+            }
+            // SAFETY: a thread that is not running has its saved frame on
+            // its own kernel stack.
+            let at_user = unsafe { (*t.frame).from_user() };
+            if !at_user {
+                // Inside a system call: it ends as the call returns. One
+                // blocked in an interruptible wait is woken to get there.
+                if t.interruptible && matches!(t.state, State::Blocked | State::Sleeping) {
+                    s.wake_blocked(id);
+                }
+                continue;
+            }
+            // The user frame is the first one on its kernel stack: the
+            // replacement runs `die` with the stack above it, i.e. empty.
+            // SAFETY: as above; nothing else refers to the frame.
+            unsafe { t.frame.write(TrapFrame::kernel_thread(die as usize, 0, 0)) };
+            match t.state {
+                State::Sleeping => {
+                    let _ = s.sleepers.remove(id);
+                    crate::ipc::cancel(s, id);
+                    s.make_ready(id);
+                }
+                State::Blocked => {
+                    crate::ipc::cancel(s, id);
+                    s.make_ready(id);
+                }
+                _ => {}
+            }
+        }
+    });
 }

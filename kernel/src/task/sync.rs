@@ -119,14 +119,14 @@ fn best_of(s: &mut Sched, mask: u64) -> Option<(ThreadId, u8)> {
 }
 
 /// The priority `id` should run at: its base, raised by the waiters of every
-/// mutex it holds.
+/// mutex it holds and by the IPC clients it serves (`Tcb::donated`).
 #[inline]
-fn effective_prio(s: &mut Sched, id: ThreadId) -> u8 {
+pub(crate) fn effective_prio(s: &mut Sched, id: ThreadId) -> u8 {
     let t = s.tcb(id);
     // The list is packed (see `hold` and `release`): empty if its first
     // slot is.
     if t.held[0].is_none() {
-        return t.base_prio;
+        return t.base_prio.min(t.donated);
     }
     held_prio(s, id)
 }
@@ -134,7 +134,7 @@ fn effective_prio(s: &mut Sched, id: ThreadId) -> u8 {
 /// [`effective_prio`] of a thread that holds a mutex someone waits for.
 #[inline(never)]
 fn held_prio(s: &mut Sched, id: ThreadId) -> u8 {
-    let mut prio = s.tcb(id).base_prio;
+    let mut prio = s.tcb(id).base_prio.min(s.tcb(id).donated);
     // By index: copying the array out would cost a `memcpy` per call. The
     // list ends at its first gap.
     for i in 0..MAX_HELD {
@@ -146,6 +146,17 @@ fn held_prio(s: &mut Sched, id: ThreadId) -> u8 {
         }
     }
     prio
+}
+
+/// The owner of the mutex whose core is `m` (for the IPC layer's
+/// donation chain).
+///
+/// # Safety
+/// `m` is the `blocked_on` of a thread still waiting for it (so the mutex
+/// lives); the scheduler lock is held.
+pub(crate) unsafe fn owner_of(m: *const MutexCore) -> Option<ThreadId> {
+    // SAFETY: the caller's duty: a live mutex.
+    unsafe { (*m).owner.get() }
 }
 
 /// Lends `prio` down the chain of owners starting at `owner`.
@@ -161,7 +172,8 @@ fn inherit(s: &mut Sched, mut owner: ThreadId, prio: u8) {
         let next_owner = blocked_on.and_then(|m| unsafe { (*m).owner.get() });
         match next_owner {
             Some(next) => owner = next,
-            None => return,
+            // An owner blocked in an IPC call lends on to its server.
+            None => return crate::ipc::pass_on(s, owner),
         }
     }
 }

@@ -69,6 +69,7 @@ fn spawn_hard() -> u16 {
         devices: &[],
         handles: &[],
         arg: 0,
+        threads: 0,
     };
     process::spawn_kernel_task(&spec, hard_body).unwrap()
 }
@@ -95,6 +96,7 @@ fn main() {
             devices: &[],
             handles: &[],
             arg: flood_ms,
+            threads: 0,
         },
         program("flood"),
     )

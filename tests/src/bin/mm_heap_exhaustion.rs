@@ -38,6 +38,7 @@ fn soft(name: &'static str, budget: u32, arg: u32) -> Spec<'static> {
         devices: &[],
         handles: &[],
         arg,
+        threads: 0,
     }
 }
 

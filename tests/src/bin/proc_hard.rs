@@ -25,6 +25,7 @@ fn hard(name: &'static str, arg: u32, budget: u32) -> Spec<'static> {
         devices: &[],
         handles: &[],
         arg,
+        threads: 0,
     }
 }
 

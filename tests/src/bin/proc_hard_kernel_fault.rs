@@ -28,6 +28,7 @@ fn main() {
         devices: &[],
         handles: &[],
         arg: 0,
+        threads: 0,
     };
     let t = process::spawn_kernel_task(&spec, body).unwrap();
     let _ = process::wait(t);

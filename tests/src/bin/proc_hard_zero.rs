@@ -34,6 +34,7 @@ fn main() {
         devices: &[],
         handles: &[],
         arg: 0,
+        threads: 0,
     };
     let p = process::spawn_process(&spec, program("hard_zero")).expect("hard task admitted");
     let code = process::wait(p);

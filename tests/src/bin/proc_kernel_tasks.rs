@@ -45,6 +45,7 @@ fn main() {
         devices: &[],
         handles: &[],
         arg: 0,
+        threads: 0,
     };
     let h = process::spawn_kernel_task(&spec("hard-kernel", Class::HardKernel, 2 << 20), hard_body)
         .unwrap();

@@ -42,6 +42,7 @@ fn hard() -> Spec<'static> {
         devices: &[],
         handles: &[],
         arg: RELEASES,
+        threads: 0,
     }
 }
 
@@ -55,6 +56,7 @@ fn soft(what: u32) -> Spec<'static> {
         devices: &[],
         handles: &[],
         arg: what | LOAD_MS << 8,
+        threads: 0,
     }
 }
 

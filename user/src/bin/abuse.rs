@@ -116,6 +116,8 @@ fn main(_: u32) -> i32 {
         Errno::NoSys,
     );
     hostile_handles();
+    hostile_ipc();
+    hostile_threads();
     // SAFETY: single-threaded.
     let wrong = unsafe { WRONG };
     println!("abuse: {wrong} wrong answers");
@@ -204,4 +206,159 @@ fn hostile_handles() {
     );
     let _ = user::handle_close(again);
     let _ = user::handle_close(signal_only);
+}
+
+/// IPC with bad handles, the wrong right, hostile sizes and buffers, and a
+/// reply with nothing to answer: each has its exact code.
+fn hostile_ipc() {
+    let ipc = |nr: u32, h: u32, buf: u32, r6: u32, r9: u32| {
+        user::ipc_syscall(nr, h, [0; 4], buf, r6, 1000, r9).0
+    };
+    for h in [0, 0x100, abi::granted_handle(3), u32::MAX] {
+        for nr in [abi::CALL, abi::RECV, abi::REPLY_RECV] {
+            expect(
+                "IPC on a handle never granted",
+                ipc(nr, h, 0, 0, 0),
+                Errno::BadHandle,
+            );
+        }
+    }
+    let Ok(ep) = user::endpoint_create() else {
+        println!("abuse: endpoint_create failed");
+        // SAFETY: single-threaded.
+        unsafe { WRONG += 1 };
+        return;
+    };
+    let Ok(n) = user::notify_create() else {
+        return;
+    };
+    expect(
+        "call on a notification",
+        ipc(abi::CALL, n.0, 0, 0, 0),
+        Errno::BadHandle,
+    );
+    let send_only = user::handle_dup(ep, abi::RIGHT_SEND).unwrap_or(user::Handle(0));
+    expect(
+        "recv without the RECEIVE right",
+        ipc(abi::RECV, send_only.0, 0, 0, 0),
+        Errno::BadHandle,
+    );
+    let recv_only = user::handle_dup(ep, abi::RIGHT_RECEIVE).unwrap_or(user::Handle(0));
+    expect(
+        "call without the SEND right",
+        ipc(abi::CALL, recv_only.0, 0, 0, 0),
+        Errno::BadHandle,
+    );
+    expect(
+        "a call longer than 4 KiB",
+        ipc(abi::CALL, ep.0, 0x0001_0000, 4097, 0),
+        Errno::TooBig,
+    );
+    expect(
+        "a call with room for more than 4 KiB",
+        ipc(abi::CALL, ep.0, 0x0001_0000, 5000 << 16, 0),
+        Errno::TooBig,
+    );
+    expect(
+        "a receive with room for more than 4 KiB",
+        ipc(abi::RECV, ep.0, 0x0001_0000, 0xFFFF, 0),
+        Errno::TooBig,
+    );
+    expect(
+        "moving a handle that is not one",
+        ipc(abi::CALL, ep.0, 0, 0, 0x1234),
+        Errno::BadHandle,
+    );
+    expect(
+        "moving a handle without TRANSFER",
+        ipc(abi::CALL, ep.0, 0, 0, send_only.0),
+        Errno::BadHandle,
+    );
+    // Nobody serves it: a kernel-address buffer is never touched (it would
+    // be, at a rendezvous: Fault, checked by the ipc test), the call times
+    // out after 1 ms.
+    expect(
+        "a call nobody receives",
+        ipc(abi::CALL, ep.0, 0xC000_0000, 64, 0),
+        Errno::TimedOut,
+    );
+    expect(
+        "a reply with no caller",
+        ipc(abi::REPLY, 0, 0, 0, 0),
+        Errno::Inval,
+    );
+    expect(
+        "a reply with a kernel-address buffer and no caller",
+        ipc(abi::REPLY, 0, 0xC000_0000, 64, 0),
+        Errno::Inval,
+    );
+    for h in [ep, n, send_only, recv_only] {
+        let _ = user::handle_close(h);
+    }
+}
+
+/// Threads: bad priorities, entries, stacks and ids.
+fn hostile_threads() {
+    let create = |e: u32, sp: u32, prio: u32| syscall(abi::THREAD_CREATE, [e, sp, 0, prio]).0;
+    let text = 0x0001_0000;
+    let stack = 0x0002_0000;
+    expect(
+        "a thread at the idle priority",
+        create(text, stack, 31),
+        Errno::Inval,
+    );
+    expect(
+        "a thread at priority 1000",
+        create(text, stack, 1000),
+        Errno::Inval,
+    );
+    expect(
+        "a thread above the process's priority",
+        create(text, stack, 0),
+        Errno::Perm,
+    );
+    expect(
+        "a thread entering the kernel",
+        create(0xC010_0000, stack, 20),
+        Errno::Fault,
+    );
+    expect(
+        "a thread with a NULL stack",
+        create(text, 0, 20),
+        Errno::Fault,
+    );
+    expect(
+        "a thread with a misaligned stack",
+        create(text, stack + 4, 20),
+        Errno::Fault,
+    );
+    expect(
+        "a thread with a kernel stack",
+        create(text, 0xC010_0000, 20),
+        Errno::Fault,
+    );
+    for h in [
+        0,
+        1,
+        63,
+        0x100,
+        abi::granted_handle(5),
+        0x1234_5678,
+        u32::MAX,
+    ] {
+        expect(
+            "joining a handle that is not a thread of ours",
+            syscall(abi::THREAD_JOIN, [h, 0, 0, 0]).0,
+            Errno::BadHandle,
+        );
+    }
+    // A notification handle is not a thread.
+    if let Ok(n) = user::notify_create() {
+        expect(
+            "joining a notification",
+            syscall(abi::THREAD_JOIN, [n.0, 0, 0, 0]).0,
+            Errno::BadHandle,
+        );
+        let _ = user::handle_close(n);
+    }
 }

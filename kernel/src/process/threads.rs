@@ -1,0 +1,175 @@
+//! Threads of a process: `thread_create`, `thread_exit`, `thread_join`.
+//!
+//! Every thread of a process runs in its address space, at a priority no
+//! higher than the process's own (its spec's), and belongs to it: the
+//! process's thread mask (`Entry::threads`) lists them until they are
+//! joined, and when the process ends (`exit` from any thread, a fault in
+//! any thread) all of them end (see `end.rs`). A thread's user stack is
+//! memory the process mapped itself, so a hard process's threads run on
+//! its reserved sections; how many threads it may have is part of its
+//! admission ([`Spec::threads`](super::Spec::threads)) and creation past
+//! that is refused (`NoMem`, "the reserved budget is used up").
+//!
+//! A thread is named by a handle ([`Object::Thread`], right `MANAGE`) in
+//! its creator's process: `thread_join` takes it and closes it.
+
+use super::{drop_own, end::die, with_current, with_own};
+use crate::handle::{Handle, Rights};
+use crate::layout::{USER_END, USER_START};
+use crate::object::{self, KRef, Object};
+use crate::syscall::abi::Errno;
+use crate::task::{self, IDLE_PRIORITY};
+use arch::trap::TrapFrame;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// Threads a soft isolated process may create besides its first when its
+/// spec says 0.
+pub const DEFAULT_SOFT_THREADS: u8 = 7;
+
+/// A thread as a kernel object: what a thread handle names. It holds the
+/// thread's id with its slot's generation ([`task::user_tid`]), so a
+/// handle kept past the join names nothing.
+#[derive(Debug)]
+pub struct Thread {
+    tid: AtomicU32,
+}
+
+/// `thread_create(entry, stack, arg, priority)`: a new thread of the
+/// calling process, entering `entry` (Thumb if bit 0 is set) in user mode
+/// with `sp = stack` and `r0 = arg`. Returns a handle to it (`MANAGE`).
+///
+/// Errors: `Inval` for a priority outside 0..=30, `Perm` for one above the
+/// process's own, `Fault` for an entry or stack outside user memory or a
+/// stack not 8-byte aligned, `NoMem` past the process's thread limit (its
+/// admitted count for a hard process), when its handle table is full or
+/// when the kernel has no room for another thread. A new thread of higher
+/// priority than the caller runs at once.
+pub fn thread_create(entry: u32, stack: u32, arg: u32, priority: u32) -> Result<u32, Errno> {
+    if priority >= u32::from(IDLE_PRIORITY) {
+        return Err(Errno::Inval);
+    }
+    let in_user = |a: u32| (USER_START..USER_END).contains(&a);
+    if !in_user(entry & !1) || !in_user(stack.wrapping_sub(8)) || !stack.is_multiple_of(8) {
+        return Err(Errno::Fault);
+    }
+    let space = task::current_space().ok_or(Errno::Perm)?;
+    let thread = KRef::try_new(Thread {
+        tid: AtomicU32::new(0),
+    })
+    .map_err(|_| Errno::NoMem)?;
+    // Counted, given its handle and started under the process's own lock,
+    // so two threads creating at once cannot both take the last one.
+    let r = with_own(|e| {
+        let mut t = e.task.lock();
+        if !t.class.is_isolated() || t.exit.is_some() {
+            return Err(Errno::Perm);
+        }
+        if (priority as u8) < t.max_prio {
+            return Err(Errno::Perm);
+        }
+        // Counted before it can run (a kill meanwhile then sees it).
+        if 1 + e.others.fetch_add(1, Ordering::Relaxed) >= u32::from(t.max_threads) {
+            e.others.fetch_sub(1, Ordering::Relaxed);
+            return Err(Errno::NoMem);
+        }
+        let h = match t
+            .handles
+            .insert(Object::Thread(thread.clone()), Rights::MANAGE)
+        {
+            Ok(h) => h,
+            Err(_) => {
+                e.others.fetch_sub(1, Ordering::Relaxed);
+                return Err(Errno::NoMem);
+            }
+        };
+        let frame = TrapFrame::user_thread(entry, stack, arg);
+        // A hard process's thread runs on a kernel stack it was admitted
+        // with: nothing is allocated for it but its control block.
+        let lent = if t.class.is_hard() {
+            t.kstacks.pop()
+        } else {
+            None
+        };
+        let (name, pid) = (t.name, Some(e.pid));
+        let spawned = match lent {
+            Some(kstack) => {
+                task::spawn_frame_on(name, priority as u8, frame, Some(space), pid, kstack)
+            }
+            None if t.class.is_hard() => Err(task::TaskError::NoMemory),
+            None => task::spawn_frame(name, priority as u8, frame, Some(space), pid),
+        };
+        let id = match spawned {
+            Ok(id) => id,
+            Err(_) => {
+                t.kstacks.extend(lent);
+                // Not the last reference (`thread` is ours): no drop work.
+                let _ = t.handles.close(h);
+                e.others.fetch_sub(1, Ordering::Relaxed);
+                return Err(Errno::NoMem);
+            }
+        };
+        thread.tid.store(task::user_tid(id), Ordering::Relaxed);
+        e.threads.fetch_or(1 << id.index(), Ordering::Relaxed);
+        // Ended meanwhile (another thread's fault, say) after the ending
+        // had doomed the threads it knew of: this one goes too.
+        if e.end.lock().is_some() {
+            task::doom(1 << id.index(), die, None);
+        }
+        Ok(h.raw())
+    })
+    .ok_or(Errno::Perm)?;
+    if r.is_ok() {
+        task::preempt_point();
+    }
+    r
+}
+
+/// `thread_exit(code)`: ends the calling thread; `code` goes to its
+/// joiner. From the process's first thread it ends the process (as
+/// `exit(code)`): that thread is the one the process's parent waits for.
+pub fn thread_exit(frame: &mut TrapFrame, code: i32) -> *mut TrapFrame {
+    let first = with_own(|e| e.task.lock().thread == task::current_unlocked()).unwrap_or(true);
+    if first {
+        return super::exit_current(frame, code);
+    }
+    drop_own();
+    task::syscall_thread_exit(frame, code)
+}
+
+/// `thread_join(h)`: waits for the thread handle `h` names (a thread of
+/// the calling process) to end, frees what is left of it, closes `h` and
+/// returns the thread's `thread_exit` code.
+///
+/// Errors: `BadHandle` when `h` is not a thread handle with `MANAGE` of
+/// this process (never was, closed or joined already, another kind);
+/// `Inval` for the calling thread itself or a thread another thread is
+/// joining already.
+pub fn thread_join(h: u32) -> Result<u32, Errno> {
+    let h = Handle::from_raw(h);
+    let thread = with_current(|t| object::lookup(&t.handles, h, Rights::MANAGE, Object::thread))
+        .ok_or(Errno::Perm)?
+        .map_err(Errno::from)?;
+    let id = task::from_user_tid(thread.tid.load(Ordering::Relaxed)).ok_or(Errno::BadHandle)?;
+    let ours =
+        with_own(|e| e.threads.load(Ordering::Relaxed) & 1 << id.index() != 0).unwrap_or(false);
+    if !ours {
+        return Err(Errno::BadHandle);
+    }
+    if id == task::current_unlocked() {
+        return Err(Errno::Inval);
+    }
+    let (code, lent) = task::join_lent(id).map_err(|_| Errno::Inval)?;
+    with_own(|e| {
+        e.threads.fetch_and(!(1 << id.index()), Ordering::Relaxed);
+        e.others.fetch_sub(1, Ordering::Relaxed);
+        // A hard process's kernel stack goes back to its reserve, for its
+        // next thread.
+        if let Some(stack) = lent {
+            e.task.lock().kstacks.push(stack);
+        }
+    });
+    // The handle is used up (its object dropped here, unlocked).
+    let closed = with_current(|t| t.handles.close(h));
+    drop(closed);
+    Ok(code as u32)
+}

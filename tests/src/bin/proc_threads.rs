@@ -1,0 +1,79 @@
+//! Threads of a process: four threads of a soft process share its memory
+//! and TLS stays per thread, they are joined with their exit codes, bad
+//! requests are refused with exact codes, and a thread left running ends
+//! with the process (no thread slot or page is left behind). A hard
+//! process creates exactly the threads it was admitted for; the next is
+//! refused.
+//! expect-output: threads: 4 threads added 4000 into shared memory
+//! expect-output: threads: 3 admitted threads created, the next refused
+
+#![no_std]
+#![no_main]
+
+use kernel::process::{self, Class, Spec};
+use kernel::task::{self, MAX_THREADS, ThreadId};
+use ktests::{check, finish, program, spec};
+
+kernel::entry!(main);
+
+fn live_threads() -> usize {
+    (0..MAX_THREADS)
+        .filter(|&i| task::info(ThreadId::new(i as u16)).is_some())
+        .count()
+}
+
+fn main() {
+    let warm =
+        process::spawn_process(&spec("warm-up", Class::SoftIsolated, 0), program("quiet")).unwrap();
+    process::wait(warm).unwrap();
+    let (free, threads) = (kernel::mm::stats().free_pages, live_threads());
+    let p = process::spawn_process(&spec("threads", Class::SoftIsolated, 0), program("threads"))
+        .unwrap();
+    let code = process::wait(p);
+    kernel::println!("soft threads program: {code:?}");
+    check(
+        "threads share memory, keep their TLS and join",
+        code == Ok(0),
+    );
+    check(
+        "the thread left running ended with the process",
+        live_threads() == threads,
+    );
+    check("no page leaked", kernel::mm::stats().free_pages == free);
+
+    // Below the main thread's priority: admitted, not yet running.
+    let hard = Spec {
+        class: Class::HardIsolated,
+        budget: 1 << 20,
+        threads: 3,
+        priority: 20,
+        ..spec("hard-threads", Class::HardIsolated, 3)
+    };
+    let p = process::spawn_process(&hard, program("hard_threads")).unwrap();
+    let stacks = process::with_task(p, |t| t.reserved_thread_stacks());
+    let admitted = kernel::mm::stats().free_pages;
+    check(
+        "admission took a kernel stack for each thread it allows",
+        stacks == Some(3),
+    );
+    // It runs, creates its three threads and parks them.
+    task::sleep(10_000_000);
+    let after = kernel::mm::stats().free_pages;
+    kernel::println!(
+        "hard threads: {} pages taken by creating 3 threads",
+        admitted - after
+    );
+    check(
+        "creating them took no stack (at most a control-block page, not 12 pages)",
+        admitted - after <= 1,
+    );
+    let code = process::wait(p);
+    kernel::println!("hard threads program: {code:?}");
+    check(
+        "a hard process creates its admitted threads, the next is refused",
+        code == Ok(0),
+    );
+    check("its threads ended with it", live_threads() == threads);
+    check("no page leaked", kernel::mm::stats().free_pages == free);
+    finish()
+}
