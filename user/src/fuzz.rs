@@ -26,7 +26,7 @@
 //! from `mmap` must read zero; the fuzzer then dirties it, so that a frame
 //! the kernel hands out again unzeroed is caught.
 //!
-//! Handles, notifications, threads and IPC (calls 16-21, 32-40) are
+//! Handles, notifications, IRQs, threads and IPC (calls 16-23, 32-40) are
 //! modelled too: the fuzzer's handle table slot by slot (so it knows every
 //! new handle's value and which old ones are stale), each notification's
 //! pending bits, its threads and an echo server thread of its own (see
@@ -204,6 +204,16 @@ pub const CALLS: &[Call] = &[
         nr: abi::NOTIFY_POLL,
         name: "notify_poll",
         run: Fuzzer::notify_poll,
+    },
+    Call {
+        nr: abi::IRQ_BIND,
+        name: "irq_bind",
+        run: Fuzzer::irq_bind,
+    },
+    Call {
+        nr: abi::IRQ_ACK,
+        name: "irq_ack",
+        run: Fuzzer::irq_ack,
     },
     Call {
         nr: abi::THREAD_CREATE,

@@ -1,5 +1,5 @@
-//! The fuzzer's model of its own handle table, and the handle and
-//! notification calls (16-21) with their oracles.
+//! The fuzzer's model of its own handle table, and the handle,
+//! notification and IRQ calls (16-23) with their oracles.
 //!
 //! The kernel's table is small and deterministic (32 slots, the first free
 //! one taken, a slot's generation bumped when it is closed, a handle being
@@ -392,6 +392,23 @@ impl Fuzzer {
     /// See [`Fuzzer::notify_wait_or_poll`].
     pub(super) fn notify_poll(&mut self) {
         self.notify_wait_or_poll(true);
+    }
+
+    /// `irq_bind(line, notification, bits)`: the fuzzer is granted no IRQ
+    /// line, so the line handle is `BadHandle` whatever the rest (a
+    /// notification of its own, zero bits) is.
+    pub(super) fn irq_bind(&mut self) {
+        let line = self.pick_handle(|_, _| true);
+        let n = self.pick_handle(|o, r| notify(o).is_some() && r & RIGHT_SIGNAL != 0);
+        let bits = self.rng.pick(&[0, 1, u32::MAX]);
+        let args = [line, n, bits, self.rng.bits()];
+        self.expect(abi::IRQ_BIND, args, Want::Error(Errno::BadHandle));
+    }
+
+    /// `irq_ack(line)`: `BadHandle` (no IRQ line is granted).
+    pub(super) fn irq_ack(&mut self) {
+        let args = [self.pick_handle(|_, _| true), self.rng.bits(), 0, 0];
+        self.expect(abi::IRQ_ACK, args, Want::Error(Errno::BadHandle));
     }
 }
 
