@@ -697,6 +697,36 @@ impl Sched {
         t.frame
     }
 
+    /// The IPC fast path's switch (`crate::ipc`): the running thread has
+    /// blocked in a call or a `reply_recv`, and `next`, blocked too, in no
+    /// queue, outranks every ready thread. No ready-queue insert or unlink,
+    /// no clock read, no timer write: `next` runs on what is left of the
+    /// running thread's slice (one activity passing between two threads),
+    /// so the armed event is still right. The caller has written `next`'s
+    /// results into its saved frame.
+    #[inline]
+    pub(crate) fn switch_ipc(&mut self, frame: *mut TrapFrame, next: ThreadId) -> *mut TrapFrame {
+        let cur = self.current;
+        // SAFETY: the only reference to cur's control block; `next` is
+        // another thread (blocked, while cur runs).
+        let t = unsafe { self.tcb_detached(cur) };
+        t.frame = frame;
+        t.state = State::Blocked;
+        t.slice_left = SLICE_NS;
+        let slice_end = t.slice_end;
+        // SAFETY: the only reference to next's control block.
+        let n = unsafe { self.tcb_detached(next) };
+        n.state = State::Running;
+        n.slice_end = slice_end;
+        n.timing.switches += 1;
+        arch::cpu::set_user_tls(n.tls);
+        self.need_resched = false;
+        self.current = next;
+        CURRENT.store(next.index() as u16, Ordering::Relaxed);
+        self.activate(n);
+        n.frame
+    }
+
     /// Loads thread `t`'s address space into TTBR0 (kernel threads get the
     /// empty table, so a stray low address faults in them too). No TLB
     /// flush: the ASID tells spaces apart, and only a generation rollover
