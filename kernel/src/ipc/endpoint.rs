@@ -1101,16 +1101,8 @@ pub fn sys_call(frame: &mut TrapFrame) -> *mut TrapFrame {
         cap: frame.r[6] >> 16,
         timeout_us: frame.r[8],
     };
+    arch::cpu::interrupts_disable();
     let me = me();
-    if c.len == 0 && c.handle == 0 && c.timeout_us == 0 && c.cap <= MSG_MAX {
-        arch::cpu::interrupts_disable();
-        let words = c.words;
-        if let Some(next) = with(|s| call_fast(s, frame, me, ep, words, c.buf, c.cap)) {
-            return next;
-        }
-    } else {
-        arch::cpu::interrupts_disable();
-    }
     // The common case (no copy) in one hold of the scheduler lock.
     let fast = with(|s| match call_locked(s, me, &c) {
         Step::Fill { r, e } => Err((r, e)),
@@ -1200,19 +1192,11 @@ pub fn sys_reply_recv(frame: &mut TrapFrame) -> *mut TrapFrame {
     if let Err(e) = check_transfer(h) {
         return error(frame, e);
     }
+    arch::cpu::interrupts_disable();
     let me = me();
     if len == 0 && h == 0 {
-        if timeout == 0 && cap <= MSG_MAX {
-            arch::cpu::interrupts_disable();
-            if let Some(next) = with(|s| reply_recv_fast(s, frame, me, ep, w, buf, cap)) {
-                return next;
-            }
-        } else {
-            arch::cpu::interrupts_disable();
-        }
         return reply_recv_short(frame, me, ep, w, buf, cap, timeout);
     }
-    arch::cpu::interrupts_disable();
     let answered = match do_reply(me, w, buf, len, h) {
         Ok(c) => Some(c),
         Err(Step::Done(Err(Errno::Inval | Errno::PeerGone), ..)) => None,
@@ -1260,6 +1244,36 @@ fn reply_recv_short(
             resume(frame, step)
         }
     }
+}
+
+/// The IPC fast path, tried by the system-call entry for `call` and
+/// `reply_recv` with IRQs still masked from the trap (so without an unmask
+/// and mask around it): a short message, no handle, no timeout, and the
+/// other side waiting (see [`call_fast`] and [`reply_recv_fast`]). The
+/// handle is looked up without the process's lock ([`process::peek_current`]:
+/// none can change it while IRQs are masked). None: not the common case,
+/// nothing changed; the caller takes the general path.
+#[inline]
+pub fn fast(frame: &mut TrapFrame) -> Option<*mut TrapFrame> {
+    let (len, cap) = (frame.r[6] & 0xFFFF, frame.r[6] >> 16);
+    let call = frame.r[7] == crate::syscall::abi::CALL;
+    if len != 0 || frame.r[9] != 0 || frame.r[8] != 0 || cap > MSG_MAX {
+        return None;
+    }
+    let need = if call { Rights::SEND } else { Rights::RECEIVE };
+    let h = Handle::from_raw(frame.r[0]);
+    let ep = process::peek_current(|t| {
+        let object = t.handles.get(h, need).ok()?;
+        object.endpoint().map(|e| e.id())
+    })??;
+    let (me, words, buf) = (me(), words(frame), frame.r[5]);
+    with(|s| {
+        if call {
+            call_fast(s, frame, me, ep, words, buf, cap)
+        } else {
+            reply_recv_fast(s, frame, me, ep, words, buf, cap)
+        }
+    })
 }
 
 /// The fast path of `call` (in the manner of seL4's): a short message,

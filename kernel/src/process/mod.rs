@@ -458,6 +458,14 @@ pub fn with_current<R>(f: impl FnOnce(&mut Task) -> R) -> Option<R> {
     with_own(|e| f(&mut e.task.lock()))
 }
 
+/// Runs `f` on the running thread's own task without taking its lock, if
+/// no thread holds it (see [`crate::task::sync::Mutex::peek`]: IRQs must be
+/// masked). None: no task, or its lock is held.
+#[inline]
+pub fn peek_current<R>(f: impl FnOnce(&Task) -> R) -> Option<R> {
+    with_own(|e| e.task.peek(f)).flatten()
+}
+
 /// Runs `f` on task `pid`, holding that task's lock (this may block).
 #[cfg_attr(feature = "irqsoff", track_caller)]
 pub fn with_task<R>(pid: u16, f: impl FnOnce(&mut Task) -> R) -> Option<R> {

@@ -368,7 +368,7 @@ pub fn free_stack_frames(phys: u32) {
 
 impl Sched {
     /// The control block of `id`.
-    #[inline]
+    #[inline(always)]
     pub fn tcb(&mut self, id: ThreadId) -> &mut Tcb {
         let p = self.threads[id.index()].expect("live thread id");
         // SAFETY: p is a zone object owned by this table; &mut self makes the
@@ -507,25 +507,25 @@ impl Sched {
 
     /// The saved frame of `id`, a thread that is not running: for a user
     /// thread stopped at the user boundary, its user registers.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn frame_of(&mut self, id: ThreadId) -> *mut TrapFrame {
         self.tcb(id).frame
     }
 
     /// Whether `id` runs in user mode (a thread of an isolated process).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_user(&mut self, id: ThreadId) -> bool {
         self.tcb(id).space.is_some()
     }
 
     /// Whether `id`'s process has ended (see [`doom`]).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_doomed(&mut self, id: ThreadId) -> bool {
         DOOMED[id.index()].load(Ordering::Relaxed)
     }
 
     /// The task `id` belongs to.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn pid_of(&mut self, id: ThreadId) -> Option<u16> {
         self.tcb(id).pid
     }
