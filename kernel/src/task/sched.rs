@@ -896,6 +896,7 @@ fn on_timer(_irq: u32) {
 }
 
 /// Runs `f` on the scheduler, locked.
+#[inline]
 #[cfg_attr(feature = "irqsoff", track_caller)]
 pub fn with<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
     f(SCHED.lock().as_mut().expect("task::init has run"))

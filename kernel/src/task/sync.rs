@@ -120,7 +120,7 @@ fn best_of(s: &mut Sched, mask: u64) -> Option<(ThreadId, u8)> {
 
 /// The priority `id` should run at: its base, raised by the waiters of every
 /// mutex it holds and by the IPC clients it serves (`Tcb::donated`).
-#[inline]
+#[inline(always)]
 pub(crate) fn effective_prio(s: &mut Sched, id: ThreadId) -> u8 {
     let t = s.tcb(id);
     // The list is packed (see `hold` and `release`): empty if its first
