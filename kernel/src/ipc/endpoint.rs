@@ -899,6 +899,9 @@ fn resume_locked(s: &mut Sched, frame: &mut TrapFrame, step: Step) -> *mut TrapF
                 frame
             }
         }
+        // We blocked untimed and `t` outranks every ready thread (it was
+        // checked as the step was made): the fast path's switch will do.
+        Step::Switch(Some(t)) if s.current_blocked() && s.is_user(t) => s.switch_ipc(frame, t),
         Step::Switch(direct) => s.switch_to(frame, time::now(), direct),
         Step::Fill { .. } | Step::Fetch { .. } | Step::Answer { .. } => {
             unreachable!("copies are done before resuming")

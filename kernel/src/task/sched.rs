@@ -697,6 +697,14 @@ impl Sched {
         t.frame
     }
 
+    /// Whether the running thread has blocked without a timeout (it is
+    /// in no queue, and no timer waits for it).
+    #[inline]
+    pub(crate) fn current_blocked(&mut self) -> bool {
+        let cur = self.current;
+        self.tcb(cur).state == State::Blocked
+    }
+
     /// The IPC fast path's switch (`crate::ipc`): the running thread has
     /// blocked in a call or a `reply_recv`, and `next`, blocked too, in no
     /// queue, outranks every ready thread. No ready-queue insert or unlink,
