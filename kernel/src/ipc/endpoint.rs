@@ -241,6 +241,8 @@ impl IpcState {
     }
 }
 
+#[inline(always)]
+#[cfg_attr(feature = "irqsoff", track_caller)]
 fn with<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
     crate::task::with(f)
 }

@@ -423,6 +423,7 @@ static OWN: [AtomicPtr<TaskCell>; MAX_THREADS] =
 
 /// Runs `f` on the running thread's own task entry (none for a thread that
 /// belongs to no task).
+#[inline(always)]
 fn with_own<R>(f: impl FnOnce(&Entry) -> R) -> Option<R> {
     let slot = &OWN[task::current_unlocked().index()];
     let mut cell = slot.load(Ordering::Relaxed);

@@ -712,7 +712,7 @@ impl Sched {
     /// running thread's slice (one activity passing between two threads),
     /// so the armed event is still right. The caller has written `next`'s
     /// results into its saved frame.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn switch_ipc(&mut self, frame: *mut TrapFrame, next: ThreadId) -> *mut TrapFrame {
         let cur = self.current;
         // SAFETY: the only reference to cur's control block; `next` is
