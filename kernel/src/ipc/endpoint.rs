@@ -187,6 +187,9 @@ impl Party {
 pub struct IpcState {
     endpoints: [Slot; MAX_ENDPOINTS],
     parties: [Party; MAX_THREADS],
+    /// Rendezvous the fast path made (calls and `reply_recv`s), wrapping:
+    /// for tests, to see that the common case takes it.
+    fast: u32,
 }
 
 /// Per task: the endpoints it serves (owns), bit = endpoint index. Written
@@ -211,6 +214,7 @@ impl IpcState {
         IpcState {
             endpoints: [Slot::EMPTY; MAX_ENDPOINTS],
             parties: [Party::IDLE; MAX_THREADS],
+            fast: 0,
         }
     }
 }
@@ -1197,11 +1201,11 @@ pub fn sys_reply_recv(frame: &mut TrapFrame) -> *mut TrapFrame {
     if let Err(e) = check_transfer(h) {
         return error(frame, e);
     }
-    arch::cpu::interrupts_disable();
     let me = me();
     if len == 0 && h == 0 {
         return reply_recv_short(frame, me, ep, w, buf, cap, timeout);
     }
+    arch::cpu::interrupts_disable();
     let answered = match do_reply(me, w, buf, len, h) {
         Ok(c) => Some(c),
         Err(Step::Done(Err(Errno::Inval | Errno::PeerGone), ..)) => None,
@@ -1211,8 +1215,11 @@ pub fn sys_reply_recv(frame: &mut TrapFrame) -> *mut TrapFrame {
     resume(frame, step)
 }
 
-/// `reply_recv` with a short reply, the common case: reply, receive and
-/// switch in one hold of the scheduler lock (unless a long message waits).
+/// `reply_recv` with a short reply, when the fast path declined it: the
+/// reply (its caller made ready) and becoming the server are scheduler-lock
+/// holds of their own with IRQs enabled around them; only the wait and the
+/// switch run masked (as one hold, unless a long message waits). IRQs are
+/// enabled on entry and masked on return.
 fn reply_recv_short(
     frame: &mut TrapFrame,
     me: ThreadId,
@@ -1222,24 +1229,23 @@ fn reply_recv_short(
     cap: u32,
     timeout: u32,
 ) -> *mut TrapFrame {
-    let fast = with(|s| {
-        let answered = match reply_locked(s, me, w, 0, false) {
-            Ok(c) => Some(c),
-            Err(Step::Done(Err(Errno::Inval | Errno::PeerGone), ..)) => None,
-            Err(step) => return Ok(resume_locked(s, frame, step)),
-        };
-        let step = match (answered, recv_locked(s, me, ep, buf, cap, timeout)) {
-            (Some(c), Step::Switch(None)) => next_after_block(s, c),
-            (Some(c), step) => {
-                s.make_ready(c);
-                step
-            }
-            (None, step) => step,
-        };
-        match step {
-            Step::Fetch { c } => Err(c),
-            step => Ok(resume_locked(s, frame, step)),
+    let replied = with(|s| match reply_locked(s, me, w, 0, false) {
+        Ok(c) => {
+            s.make_ready(c);
+            Ok(())
         }
+        // Nobody to answer: the receive goes on.
+        Err(Step::Done(Err(Errno::Inval | Errno::PeerGone), ..)) => Ok(()),
+        Err(step) => Err(step),
+    });
+    let prepared = replied.and_then(|()| with(|s| recv_prepare(s, me, ep, buf, cap)));
+    arch::cpu::interrupts_disable();
+    if let Err(step) = prepared {
+        return resume(frame, step);
+    }
+    let fast = with(|s| match recv_again(s, me, ep, cap, timeout) {
+        Step::Fetch { c } => Err(c),
+        step => Ok(resume_locked(s, frame, step)),
     });
     match fast {
         Ok(next) => next,
@@ -1279,6 +1285,12 @@ pub fn fast(frame: &mut TrapFrame) -> Option<*mut TrapFrame> {
             reply_recv_fast(s, frame, me, ep, words, buf, cap)
         }
     })
+}
+
+/// How many rendezvous (a call, or a `reply_recv`'s reply) the fast path
+/// ([`fast`]) has made since boot, wrapping: tests compare two readings.
+pub fn fast_path_count() -> u32 {
+    with(|s| s.ipc.fast)
 }
 
 /// The fast path of `call` (in the manner of seL4's): a short message,
@@ -1342,6 +1354,7 @@ fn call_fast(
     // SAFETY: `r` is blocked in its receive: its saved frame is its user
     // frame, not in use until it runs again.
     set_result(unsafe { &mut *s.frame_of(r) }, Ok(0), words, badge, 0);
+    s.ipc.fast = s.ipc.fast.wrapping_add(1);
     Some(s.switch_ipc(frame, r))
 }
 
@@ -1397,6 +1410,7 @@ fn reply_recv_fast(
     s.tcb(me).donated = NO_DONATION;
     let prio = effective_prio(s, me);
     s.tcb(me).prio = prio; // running: in no queue
+    s.ipc.fast = s.ipc.fast.wrapping_add(1);
     Some(s.switch_ipc(frame, c))
 }
 
