@@ -187,6 +187,9 @@ impl Party {
 pub struct IpcState {
     endpoints: [Slot; MAX_ENDPOINTS],
     parties: [Party; MAX_THREADS],
+    /// Rendezvous the fast path made (calls and `reply_recv`s), wrapping:
+    /// for tests, to see that the common case takes it.
+    fast: u32,
 }
 
 /// Per task: the endpoints it serves (owns), bit = endpoint index. Written
@@ -211,6 +214,7 @@ impl IpcState {
         IpcState {
             endpoints: [Slot::EMPTY; MAX_ENDPOINTS],
             parties: [Party::IDLE; MAX_THREADS],
+            fast: 0,
         }
     }
 }
@@ -241,6 +245,8 @@ impl IpcState {
     }
 }
 
+#[inline(always)]
+#[cfg_attr(feature = "irqsoff", track_caller)]
 fn with<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
     crate::task::with(f)
 }
@@ -707,16 +713,29 @@ fn recv_locked(
     cap: u32,
     timeout_us: u32,
 ) -> Step {
+    match recv_prepare(s, me, ep, buf, cap) {
+        Ok(e) => recv_wait(s, me, e, cap, timeout_us),
+        Err(step) => step,
+    }
+}
+
+/// The first half of [`recv_locked`]: `me` becomes the endpoint's server
+/// (its reply capability dropped, its buffer noted). Nothing here needs to
+/// be one step with the wait, so `recv` does it with IRQs enabled.
+fn recv_prepare(
+    s: &mut Sched,
+    me: ThreadId,
+    ep: EndpointId,
+    buf: u32,
+    cap: u32,
+) -> Result<u8, Step> {
     if cap > MSG_MAX {
-        return fail(Errno::TooBig);
+        return Err(fail(Errno::TooBig));
     }
     if s.is_doomed(me) {
-        return fail(Errno::PeerGone);
+        return Err(fail(Errno::PeerGone));
     }
-    let e = match live(s, ep) {
-        Ok(e) => e,
-        Err(err) => return fail(err),
-    };
+    let e = live(s, ep).map_err(fail)?;
     drop_reply_cap(s, me);
     s.tcb(me).in_ipc = true;
     let p = &mut s.ipc.parties[me.index()];
@@ -746,6 +765,12 @@ fn recv_locked(
             SERVED[pid as usize].fetch_or(1 << e, Ordering::Relaxed);
         }
     }
+    Ok(e)
+}
+
+/// The second half of [`recv_locked`]: takes the best queued call on
+/// endpoint `e` (which `me` serves: [`recv_prepare`]) or waits for one.
+fn recv_wait(s: &mut Sched, me: ThreadId, e: u8, cap: u32, timeout_us: u32) -> Step {
     loop {
         let senders = s.ipc.endpoints[e as usize].senders;
         let Some(c) = best(s, senders) else {
@@ -769,6 +794,18 @@ fn recv_locked(
         }
         let badge = s.pid_of(c).map_or(u32::MAX, u32::from);
         return Step::Done(Ok(0), words, badge);
+    }
+}
+
+/// [`recv_wait`] after [`recv_prepare`] was done in an earlier hold of
+/// the lock: the endpoint is checked again (it may have gone meanwhile).
+fn recv_again(s: &mut Sched, me: ThreadId, ep: EndpointId, cap: u32, timeout_us: u32) -> Step {
+    if s.is_doomed(me) {
+        return fail(Errno::PeerGone);
+    }
+    match live(s, ep) {
+        Ok(e) => recv_wait(s, me, e, cap, timeout_us),
+        Err(err) => fail(err),
     }
 }
 
@@ -877,6 +914,9 @@ fn resume_locked(s: &mut Sched, frame: &mut TrapFrame, step: Step) -> *mut TrapF
                 frame
             }
         }
+        // We blocked untimed and `t` outranks every ready thread (it was
+        // checked as the step was made): the fast path's switch will do.
+        Step::Switch(Some(t)) if s.current_blocked() && s.is_user(t) => s.switch_ipc(frame, t),
         Step::Switch(direct) => s.switch_to(frame, time::now(), direct),
         Step::Fill { .. } | Step::Fetch { .. } | Step::Answer { .. } => {
             unreachable!("copies are done before resuming")
@@ -948,9 +988,15 @@ fn do_call(me: ThreadId, c: &Call) -> Step {
 
 /// A call's copy into receiver `r` (unlocked), then the rendezvous.
 fn filled(me: ThreadId, r: ThreadId, e: u8, c: &Call) -> Step {
-    let (src, dst, dst_buf) = with(|s| (s.pid_of(me), s.pid_of(r), s.ipc.parties[r.index()].buf));
-    let copied = transfer(src, c.buf, dst, dst_buf, c.len, c.handle);
+    let copied = fill(me, r, c);
     with(|s| call_filled(s, me, r, e, c, copied))
+}
+
+/// A call's copy into receiver `r` and its handle's move (unlocked): the
+/// handle `r` got (0: none).
+fn fill(me: ThreadId, r: ThreadId, c: &Call) -> Result<u32, Errno> {
+    let (src, dst, dst_buf) = with(|s| (s.pid_of(me), s.pid_of(r), s.ipc.parties[r.index()].buf));
+    transfer(src, c.buf, dst, dst_buf, c.len, c.handle)
 }
 
 /// A received call's copy from caller `c` (unlocked), then its end: None
@@ -1083,8 +1129,12 @@ pub fn sys_call(frame: &mut TrapFrame) -> *mut TrapFrame {
     match fast {
         Ok(next) => next,
         Err((r, e)) => {
-            let step = filled(me, r, e, &c);
-            resume(frame, step)
+            // After the copy, the rendezvous and the switch in one hold.
+            let copied = fill(me, r, &c);
+            with(|s| {
+                let step = call_filled(s, me, r, e, &c, copied);
+                resume_locked(s, frame, step)
+            })
         }
     }
 }
@@ -1097,9 +1147,26 @@ pub fn sys_recv(frame: &mut TrapFrame) -> *mut TrapFrame {
         Err(e) => return error(frame, e),
     };
     let (buf, cap, timeout) = (frame.r[5], frame.r[6], frame.r[8]);
+    let me = me();
+    // Becoming the server takes a hold of its own, with IRQs enabled
+    // outside it; the wait (and the common case, no copy) is one more.
+    if let Err(step) = with(|s| recv_prepare(s, me, ep, buf, cap)) {
+        arch::cpu::interrupts_disable();
+        return resume(frame, step);
+    }
     arch::cpu::interrupts_disable();
-    let step = do_recv(me(), ep, buf, cap, timeout, None);
-    resume(frame, step)
+    let fast = with(|s| match recv_again(s, me, ep, cap, timeout) {
+        Step::Fetch { c } => Err(c),
+        step => Ok(resume_locked(s, frame, step)),
+    });
+    match fast {
+        Ok(next) => next,
+        Err(c) => {
+            let step =
+                fetched(me, c, buf).unwrap_or_else(|| do_recv(me, ep, buf, cap, timeout, None));
+            resume(frame, step)
+        }
+    }
 }
 
 /// The `reply` system call (r1-r4 = words, r5 = buffer, r6 = length, r9
@@ -1111,6 +1178,16 @@ pub fn sys_reply(frame: &mut TrapFrame) -> *mut TrapFrame {
     }
     arch::cpu::interrupts_disable();
     let me = me();
+    if len == 0 && h == 0 {
+        // The common case (no copy) in one hold of the scheduler lock.
+        return with(|s| {
+            let step = match reply_locked(s, me, w, 0, false) {
+                Ok(c) => wake_answered(s, me, c),
+                Err(step) => step,
+            };
+            resume_locked(s, frame, step)
+        });
+    }
     let step = match do_reply(me, w, buf, len, h) {
         Ok(c) => with(|s| wake_answered(s, me, c)),
         Err(step) => step,
@@ -1133,11 +1210,11 @@ pub fn sys_reply_recv(frame: &mut TrapFrame) -> *mut TrapFrame {
     if let Err(e) = check_transfer(h) {
         return error(frame, e);
     }
-    arch::cpu::interrupts_disable();
     let me = me();
     if len == 0 && h == 0 {
         return reply_recv_short(frame, me, ep, w, buf, cap, timeout);
     }
+    arch::cpu::interrupts_disable();
     let answered = match do_reply(me, w, buf, len, h) {
         Ok(c) => Some(c),
         Err(Step::Done(Err(Errno::Inval | Errno::PeerGone), ..)) => None,
@@ -1147,8 +1224,11 @@ pub fn sys_reply_recv(frame: &mut TrapFrame) -> *mut TrapFrame {
     resume(frame, step)
 }
 
-/// `reply_recv` with a short reply, the common case: reply, receive and
-/// switch in one hold of the scheduler lock (unless a long message waits).
+/// `reply_recv` with a short reply, when the fast path declined it: the
+/// reply (its caller made ready) and becoming the server are scheduler-lock
+/// holds of their own with IRQs enabled around them; only the wait and the
+/// switch run masked (as one hold, unless a long message waits). IRQs are
+/// enabled on entry and masked on return.
 fn reply_recv_short(
     frame: &mut TrapFrame,
     me: ThreadId,
@@ -1158,24 +1238,23 @@ fn reply_recv_short(
     cap: u32,
     timeout: u32,
 ) -> *mut TrapFrame {
-    let fast = with(|s| {
-        let answered = match reply_locked(s, me, w, 0, false) {
-            Ok(c) => Some(c),
-            Err(Step::Done(Err(Errno::Inval | Errno::PeerGone), ..)) => None,
-            Err(step) => return Ok(resume_locked(s, frame, step)),
-        };
-        let step = match (answered, recv_locked(s, me, ep, buf, cap, timeout)) {
-            (Some(c), Step::Switch(None)) => next_after_block(s, c),
-            (Some(c), step) => {
-                s.make_ready(c);
-                step
-            }
-            (None, step) => step,
-        };
-        match step {
-            Step::Fetch { c } => Err(c),
-            step => Ok(resume_locked(s, frame, step)),
+    let replied = with(|s| match reply_locked(s, me, w, 0, false) {
+        Ok(c) => {
+            s.make_ready(c);
+            Ok(())
         }
+        // Nobody to answer: the receive goes on.
+        Err(Step::Done(Err(Errno::Inval | Errno::PeerGone), ..)) => Ok(()),
+        Err(step) => Err(step),
+    });
+    let prepared = replied.and_then(|()| with(|s| recv_prepare(s, me, ep, buf, cap)));
+    arch::cpu::interrupts_disable();
+    if let Err(step) = prepared {
+        return resume(frame, step);
+    }
+    let fast = with(|s| match recv_again(s, me, ep, cap, timeout) {
+        Step::Fetch { c } => Err(c),
+        step => Ok(resume_locked(s, frame, step)),
     });
     match fast {
         Ok(next) => next,
@@ -1185,6 +1264,163 @@ fn reply_recv_short(
             resume(frame, step)
         }
     }
+}
+
+/// The IPC fast path, tried by the system-call entry for `call` and
+/// `reply_recv` with IRQs still masked from the trap (so without an unmask
+/// and mask around it): a short message, no handle, no timeout, and the
+/// other side waiting (see [`call_fast`] and [`reply_recv_fast`]). The
+/// handle is looked up without the process's lock ([`process::peek_current`]:
+/// none can change it while IRQs are masked). None: not the common case,
+/// nothing changed; the caller takes the general path.
+#[inline]
+pub fn fast(frame: &mut TrapFrame) -> Option<*mut TrapFrame> {
+    let (len, cap) = (frame.r[6] & 0xFFFF, frame.r[6] >> 16);
+    let call = frame.r[7] == crate::syscall::abi::CALL;
+    if len != 0 || frame.r[9] != 0 || frame.r[8] != 0 || cap > MSG_MAX {
+        return None;
+    }
+    let need = if call { Rights::SEND } else { Rights::RECEIVE };
+    let h = Handle::from_raw(frame.r[0]);
+    let ep = process::peek_current(|t| {
+        let object = t.handles.get(h, need).ok()?;
+        object.endpoint().map(|e| e.id())
+    })??;
+    let (me, words, buf) = (me(), words(frame), frame.r[5]);
+    with(|s| {
+        if call {
+            call_fast(s, frame, me, ep, words, buf, cap)
+        } else {
+            reply_recv_fast(s, frame, me, ep, words, buf, cap)
+        }
+    })
+}
+
+/// How many rendezvous (a call, or a `reply_recv`'s reply) the fast path
+/// ([`fast`]) has made since boot, wrapping: tests compare two readings.
+pub fn fast_path_count() -> u32 {
+    with(|s| s.ipc.fast)
+}
+
+/// The fast path of `call` (in the manner of seL4's): a short message,
+/// no handle, no timeout, one server thread waiting (untimed) in `recv`
+/// on the endpoint, nobody queued, and the server, at the priority the
+/// call lends it, outranking every ready thread. Then the rendezvous is a
+/// few stores, the words go straight into the server's saved registers and
+/// the CPU passes to it with [`Sched::switch_ipc`] (no ready queue, no
+/// clock, no timer). The result is what [`call_locked`] and
+/// [`resume_locked`] would give. None: not the common case (nothing
+/// changed), take the general path.
+#[inline]
+fn call_fast(
+    s: &mut Sched,
+    frame: &mut TrapFrame,
+    me: ThreadId,
+    ep: EndpointId,
+    words: [u32; 4],
+    buf: u32,
+    cap: u32,
+) -> Option<*mut TrapFrame> {
+    let e = live(s, ep).ok()?;
+    let slot = &s.ipc.endpoints[e as usize];
+    let receivers = slot.receivers;
+    // One receiver exactly (several: the general path picks the best).
+    if slot.closed || slot.senders != 0 || receivers == 0 || receivers & (receivers - 1) != 0 {
+        return None;
+    }
+    let r = ThreadId::new(receivers.trailing_zeros() as u16);
+    let rp = &s.ipc.parties[r.index()];
+    if rp.timed || rp.serving.is_some() || s.is_doomed(me) || !s.is_user(r) || !s.is_user(me) {
+        return None;
+    }
+    // What the call lends the server (as `recompute` would find: its only
+    // client is us; a receiving thread holds no kernel mutex nor waits).
+    let lent = s.tcb(me).prio;
+    let old = s.tcb(r).donated;
+    s.tcb(r).donated = lent;
+    let prio = effective_prio(s, r);
+    if !s.outranks_ready(prio) {
+        s.tcb(r).donated = old;
+        return None;
+    }
+    s.tcb(r).prio = prio; // blocked: in no queue
+    let badge = s.pid_of(me).map_or(u32::MAX, u32::from);
+    s.ipc.endpoints[e as usize].receivers = 0;
+    s.ipc.endpoints[e as usize].server = Some(r);
+    let rp = &mut s.ipc.parties[r.index()];
+    rp.wait = Wait::None;
+    rp.serving = Some(me);
+    rp.serves = Some(e);
+    rp.got = 0;
+    let p = &mut s.ipc.parties[me.index()];
+    p.wait = Wait::Reply(r);
+    p.words = words;
+    p.buf = buf;
+    p.len = 0;
+    p.cap = cap as u16;
+    p.handle = 0;
+    s.tcb(me).in_ipc = true;
+    // SAFETY: `r` is blocked in its receive: its saved frame is its user
+    // frame, not in use until it runs again.
+    set_result(unsafe { &mut *s.frame_of(r) }, Ok(0), words, badge, 0);
+    s.ipc.fast = s.ipc.fast.wrapping_add(1);
+    Some(s.switch_ipc(frame, r))
+}
+
+/// The fast path of `reply_recv` (the other half of [`call_fast`]): a
+/// short reply, no handle, no timeout, to a caller that waits untimed for
+/// it and outranks every ready thread, and no call queued on the endpoint
+/// (this thread its server already). The reply goes straight into the
+/// caller's saved registers, this thread waits in `recv`, and the CPU
+/// passes to the caller. None: not the common case (nothing changed).
+#[inline]
+fn reply_recv_fast(
+    s: &mut Sched,
+    frame: &mut TrapFrame,
+    me: ThreadId,
+    ep: EndpointId,
+    words: [u32; 4],
+    buf: u32,
+    cap: u32,
+) -> Option<*mut TrapFrame> {
+    let c = s.ipc.parties[me.index()].serving?;
+    let e = live(s, ep).ok()?;
+    let (pid, cprio) = (s.pid_of(me), s.tcb(c).prio);
+    let slot = &s.ipc.endpoints[e as usize];
+    let cp = &s.ipc.parties[c.index()];
+    if cp.wait != Wait::Reply(me)
+        || cp.timed
+        || slot.closed
+        || slot.senders != 0
+        || slot.server != Some(me)
+        || slot.owner.is_none()
+        || slot.owner != pid
+        || s.is_doomed(me)
+        || !s.is_user(c)
+        || !s.outranks_ready(cprio)
+    {
+        return None;
+    }
+    // The reply: what `answer` does, the caller left blocked for the switch.
+    s.ipc.parties[me.index()].serving = None;
+    let got = core::mem::take(&mut s.ipc.parties[c.index()].got);
+    s.ipc.parties[c.index()].wait = Wait::None;
+    // SAFETY: `c` is blocked in its call: its saved frame is its user
+    // frame, not in use until it runs again.
+    set_result(unsafe { &mut *s.frame_of(c) }, Ok(0), words, 0, got);
+    // The receive: nothing queued, so this thread waits (as `recv_locked`
+    // does), lent nothing any more.
+    s.ipc.endpoints[e as usize].receivers |= 1 << me.index();
+    let p = &mut s.ipc.parties[me.index()];
+    p.wait = Wait::Recv(e);
+    p.buf = buf;
+    p.cap = cap as u16;
+    p.serves = Some(e);
+    s.tcb(me).donated = NO_DONATION;
+    let prio = effective_prio(s, me);
+    s.tcb(me).prio = prio; // running: in no queue
+    s.ipc.fast = s.ipc.fast.wrapping_add(1);
+    Some(s.switch_ipc(frame, c))
 }
 
 /// `call` from a kernel-bound task (SVC mode) on its endpoint handle `h`

@@ -48,7 +48,13 @@
 //! All state lives in the scheduler (`IpcState` in `Sched`), under its
 //! lock: every IPC step is a scheduling step, and the common call (a server
 //! waiting, a short message) is one lock hold and one switch, straight to
-//! the server.
+//! the server. The commonest pair, a short `call` to a waiting server and
+//! its `reply_recv`, takes a fast path from the system-call entry
+//! (`endpoint::fast`): IRQs stay masked from the trap, the handle is read
+//! without the process's lock, the words go straight into the other
+//! side's saved registers, and the switch skips the ready queue, the clock
+//! and the timer (`task::Sched::switch_ipc`). It declines anything else,
+//! untouched, for the general path.
 //!
 //! **Naming.** A process reaches an endpoint through a handle
 //! (`Object::Endpoint` in its handle table): granted at creation, made

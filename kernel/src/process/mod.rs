@@ -438,6 +438,7 @@ static OWN: [AtomicPtr<TaskCell>; MAX_THREADS] =
 
 /// Runs `f` on the running thread's own task entry (none for a thread that
 /// belongs to no task).
+#[inline(always)]
 fn with_own<R>(f: impl FnOnce(&Entry) -> R) -> Option<R> {
     let slot = &OWN[task::current_unlocked().index()];
     let mut cell = slot.load(Ordering::Relaxed);
@@ -471,6 +472,14 @@ pub fn current_pid() -> Option<u16> {
 /// block): [`with_task`] for the caller's task, without looking it up.
 pub fn with_current<R>(f: impl FnOnce(&mut Task) -> R) -> Option<R> {
     with_own(|e| f(&mut e.task.lock()))
+}
+
+/// Runs `f` on the running thread's own task without taking its lock, if
+/// no thread holds it (see [`crate::task::sync::Mutex::peek`]: IRQs must be
+/// masked). None: no task, or its lock is held.
+#[inline]
+pub fn peek_current<R>(f: impl FnOnce(&Task) -> R) -> Option<R> {
+    with_own(|e| e.task.peek(f)).flatten()
 }
 
 /// Runs `f` on task `pid`, holding that task's lock (this may block).

@@ -157,11 +157,11 @@ fn write(pid: u16, addr: u32, len: u32) -> Result<u32, Errno> {
 /// taken here stacks its frame on this thread's kernel stack, and if the
 /// scheduler switches away it keeps that frame to resume the call later.
 /// Scheduling calls (yield, sleep, exit) mask interrupts again first.
-/// `GET_ID` and `YIELD` take a fast path that never unmasks them.
+/// `GET_ID`, `YIELD` and the IPC fast path (`ipc::fast`) never unmask them.
 pub fn handle(frame: &mut TrapFrame) -> *mut TrapFrame {
-    // Fast path: the two calls that neither block nor take long run as
-    // they came in, with IRQs still masked and without the general
-    // dispatch (same results: see `dispatch`).
+    // Fast path: the two calls that neither block nor take long, and the
+    // common IPC, run as they came in, with IRQs still masked and without
+    // the general dispatch (same results: see `dispatch`).
     match frame.r[7] {
         abi::GET_ID => {
             if let Some(pid) = process::current_pid() {
@@ -171,6 +171,13 @@ pub fn handle(frame: &mut TrapFrame) -> *mut TrapFrame {
         abi::YIELD if process::current_pid().is_some() => {
             frame.r[0] = 0;
             return task::trap_yield(frame);
+        }
+        // The IPC fast path (short messages to a waiting peer); anything
+        // else it declines, untouched, for `dispatch`.
+        abi::CALL | abi::REPLY_RECV => {
+            if let Some(next) = crate::ipc::fast(frame) {
+                return next;
+            }
         }
         _ => {}
     }

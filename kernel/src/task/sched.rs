@@ -368,7 +368,7 @@ pub fn free_stack_frames(phys: u32) {
 
 impl Sched {
     /// The control block of `id`.
-    #[inline]
+    #[inline(always)]
     pub fn tcb(&mut self, id: ThreadId) -> &mut Tcb {
         let p = self.threads[id.index()].expect("live thread id");
         // SAFETY: p is a zone object owned by this table; &mut self makes the
@@ -526,25 +526,25 @@ impl Sched {
 
     /// The saved frame of `id`, a thread that is not running: for a user
     /// thread stopped at the user boundary, its user registers.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn frame_of(&mut self, id: ThreadId) -> *mut TrapFrame {
         self.tcb(id).frame
     }
 
     /// Whether `id` runs in user mode (a thread of an isolated process).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_user(&mut self, id: ThreadId) -> bool {
         self.tcb(id).space.is_some()
     }
 
     /// Whether `id`'s process has ended (see [`doom`]).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_doomed(&mut self, id: ThreadId) -> bool {
         DOOMED[id.index()].load(Ordering::Relaxed)
     }
 
     /// The task `id` belongs to.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn pid_of(&mut self, id: ThreadId) -> Option<u16> {
         self.tcb(id).pid
     }
@@ -716,6 +716,44 @@ impl Sched {
         t.frame
     }
 
+    /// Whether the running thread has blocked without a timeout (it is
+    /// in no queue, and no timer waits for it).
+    #[inline]
+    pub(crate) fn current_blocked(&mut self) -> bool {
+        let cur = self.current;
+        self.tcb(cur).state == State::Blocked
+    }
+
+    /// The IPC fast path's switch (`crate::ipc`): the running thread has
+    /// blocked in a call or a `reply_recv`, and `next`, blocked too, in no
+    /// queue, outranks every ready thread. No ready-queue insert or unlink,
+    /// no clock read, no timer write: `next` runs on what is left of the
+    /// running thread's slice (one activity passing between two threads),
+    /// so the armed event is still right. The caller has written `next`'s
+    /// results into its saved frame.
+    #[inline(always)]
+    pub(crate) fn switch_ipc(&mut self, frame: *mut TrapFrame, next: ThreadId) -> *mut TrapFrame {
+        let cur = self.current;
+        // SAFETY: the only reference to cur's control block; `next` is
+        // another thread (blocked, while cur runs).
+        let t = unsafe { self.tcb_detached(cur) };
+        t.frame = frame;
+        t.state = State::Blocked;
+        t.slice_left = SLICE_NS;
+        let slice_end = t.slice_end;
+        // SAFETY: the only reference to next's control block.
+        let n = unsafe { self.tcb_detached(next) };
+        n.state = State::Running;
+        n.slice_end = slice_end;
+        n.timing.switches += 1;
+        arch::cpu::set_user_tls(n.tls);
+        self.need_resched = false;
+        self.current = next;
+        CURRENT.store(next.index() as u16, Ordering::Relaxed);
+        self.activate(n);
+        n.frame
+    }
+
     /// Loads thread `t`'s address space into TTBR0 (kernel threads get the
     /// empty table, so a stray low address faults in them too). No TLB
     /// flush: the ASID tells spaces apart, and only a generation rollover
@@ -885,6 +923,7 @@ fn on_timer(_irq: u32) {
 }
 
 /// Runs `f` on the scheduler, locked.
+#[inline]
 #[cfg_attr(feature = "irqsoff", track_caller)]
 pub fn with<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
     f(SCHED.lock().as_mut().expect("task::init has run"))

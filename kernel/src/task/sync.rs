@@ -120,7 +120,7 @@ fn best_of(s: &mut Sched, mask: u64) -> Option<(ThreadId, u8)> {
 
 /// The priority `id` should run at: its base, raised by the waiters of every
 /// mutex it holds and by the IPC clients it serves (`Tcb::donated`).
-#[inline]
+#[inline(always)]
 pub(crate) fn effective_prio(s: &mut Sched, id: ThreadId) -> u8 {
     let t = s.tcb(id);
     // The list is packed (see `hold` and `release`): empty if its first
@@ -264,6 +264,24 @@ impl<T> Mutex<T> {
             };
         }
         self.lock_contended(me, irqs)
+    }
+
+    /// Runs `f` on the data without taking the lock, if no thread holds it
+    /// (None if one does). IRQs must be masked: on the one core no other
+    /// thread then runs while `f` does, and none is inside a critical
+    /// section of this mutex, so `f` reads what a holder would. For a short
+    /// read on a path that is masked anyway (the IPC fast path's handle
+    /// lookup): no owner to set and clear, no priority bookkeeping.
+    #[inline]
+    pub fn peek<R>(&self, f: impl FnOnce(&T) -> R) -> Option<R> {
+        debug_assert!(!arch::cpu::irqs_enabled(), "Mutex::peek with IRQs enabled");
+        if self.core.owner.get().is_some() || self.core.boot_held.get() {
+            return None;
+        }
+        // SAFETY: IRQs are masked on the one core and no thread holds the
+        // lock (see above), so nothing writes the data while `f` reads it;
+        // interrupt handlers never take a `Mutex` (`check_context`).
+        Some(f(unsafe { &*self.data.get() }))
     }
 
     /// [`Mutex::lock`] before the scheduler starts.

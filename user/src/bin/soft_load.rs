@@ -10,15 +10,19 @@
 //! | 3 | map 1 MiB at a time until `NoMem`, touch it all, exit with the MiB count |
 //! | 4 | exit at once (for spawn/exit loops) |
 //! | 5 | map, touch and unmap 16 KiB until the time is up |
+//! | 6 | IPC server: answer calls on the endpoint of grant 0 (each reply is the call's words plus one) until a call's first word is `u32::MAX`; exits with the number served |
+//! | 7 | IPC client: call the endpoint of grant 0 with short messages until the time is up, checking each reply, then stop the server; exits with the number of calls |
 
 #![no_std]
 #![no_main]
 
-use user::{Errno, PROT_READ, PROT_WRITE};
+use user::{Errno, Handle, PROT_READ, PROT_WRITE};
 
 user::main!(main);
 
 const MIB: u32 = 1 << 20;
+/// Loads 6 and 7: the endpoint (grant 0).
+const EP: Handle = Handle::granted(0);
 
 fn touch(p: *mut u8, len: u32) {
     for off in (0..len).step_by(4096) {
@@ -74,6 +78,36 @@ fn main(arg: u32) -> i32 {
                 rounds += 1;
             }
             rounds
+        }
+        6 => {
+            let Ok(mut m) = user::recv(EP, &mut [], 0) else {
+                return -1;
+            };
+            let mut served = 0;
+            while m.words[0] != u32::MAX {
+                served += 1;
+                let answer = m.words.map(|w| w.wrapping_add(1));
+                m = match user::reply_recv(EP, answer, &mut [], 0, 0) {
+                    Ok(m) => m,
+                    Err(_) => return -2,
+                };
+            }
+            let _ = user::reply([0; 4], &[]);
+            served
+        }
+        7 => {
+            let mut calls: u32 = 0;
+            while user::now() < until {
+                let words = [calls, 1, 2, 3];
+                match user::call_words(EP, words) {
+                    Ok(r) if r == words.map(|w| w.wrapping_add(1)) => calls += 1,
+                    _ => return -1,
+                }
+            }
+            if user::call_words(EP, [u32::MAX; 4]).is_err() {
+                return -2;
+            }
+            calls as i32
         }
         _ => -3,
     }
