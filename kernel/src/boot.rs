@@ -155,8 +155,12 @@ extern "C" fn kernel_entry(info: &BootInfo) -> ! {
     arch::mmu::tlb_invalidate_all();
     banner(info);
     crate::mm::init(info);
+    crate::safe_end::init();
+    crate::watchdog::init();
+    crate::clocks::init();
     crate::irq::init();
     crate::time::init();
+    crate::clocks::cross_check();
     crate::task::init(MAIN_PRIORITY);
     crate::process::init();
     console::start();
@@ -239,8 +243,8 @@ fn banner(info: &BootInfo) {
 }
 
 /// Ends the run with `code` (QEMU exits with it; see [`ExitCode`]), after
-/// sending everything the console holds.
+/// sending everything the console holds. In an image for a board, see
+/// [`crate::safe_end`].
 pub fn exit(code: ExitCode) -> ! {
-    console::flush();
-    arch::debug::exit(code as i32)
+    crate::safe_end::end(code)
 }

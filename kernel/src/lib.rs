@@ -14,6 +14,7 @@
 extern crate alloc;
 
 pub mod board;
+pub mod clocks;
 pub mod console;
 #[cfg(target_os = "none")]
 pub mod context;
@@ -38,11 +39,15 @@ pub mod irq;
 #[cfg(target_os = "none")]
 mod panic;
 #[cfg(target_os = "none")]
+pub mod safe_end;
+#[cfg(target_os = "none")]
 pub mod sync;
 #[cfg(target_os = "none")]
 pub mod time;
 #[cfg(target_os = "none")]
 pub mod trap;
+#[cfg(target_os = "none")]
+pub mod watchdog;
 
 #[cfg(target_os = "none")]
 pub use boot::{BootInfo, exit};
@@ -53,7 +58,8 @@ pub const BOARD: &board::Board = match board::by_name(env!("KERNEL_BOARD_NAME"))
     None => panic!("KERNEL_BOARD_NAME names no board"),
 };
 
-/// Exit statuses a run ends with (QEMU's exit status through semihosting).
+/// Exit statuses a run ends with (QEMU's exit status through semihosting,
+/// in an image built for QEMU; see [`safe_end`] for a board).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(i32)]
 pub enum ExitCode {

@@ -17,10 +17,21 @@ use drivers::a9_timer::{GlobalTimer, PrivateTimer};
 /// interrupt touch it, both with IRQs masked: a cell, not a lock.
 static EVENT: IrqCell<Option<PrivateTimer>> = IrqCell::new(None);
 
-/// The global timer, only read once [`init`] has started it (a read has no
-/// side effects, so readers need no lock): set once by [`init`], during the
-/// single-threaded boot with IRQs masked, before anything reads it.
-struct Counter(UnsafeCell<Option<GlobalTimer>>);
+/// The global timer and its conversion factors, only read once [`init`]
+/// has started it (a read has no side effects, so readers need no lock):
+/// set once by [`init`], during the single-threaded boot with IRQs masked,
+/// before anything reads it.
+struct Counter(UnsafeCell<Option<Clock>>);
+
+/// The clock: the counter, and ns per tick and ticks per ns as 32.32 fixed
+/// point, computed once from PERIPHCLK (known only at boot on boards whose
+/// clocks come from the hardware), so no division runs on the interrupt
+/// path.
+struct Clock {
+    timer: GlobalTimer,
+    ns_per_tick: u64,
+    ticks_per_ns: u64,
+}
 
 // SAFETY: written once by `init` before any reader can run (boot is
 // single-threaded, IRQs masked, profiling not started); afterwards only
@@ -31,15 +42,15 @@ unsafe impl Sync for Counter {}
 static COUNTER: Counter = Counter(UnsafeCell::new(None));
 
 #[inline]
-fn counter() -> Option<&'static GlobalTimer> {
+fn clock() -> Option<&'static Clock> {
     // SAFETY: see `Counter`: after `init` nobody writes it.
     unsafe { (*COUNTER.0.get()).as_ref() }
 }
-/// ns per tick and ticks per ns, as 32.32 fixed point. Constants (the
-/// board is): a multiply by a known factor is a few instructions shorter,
-/// and `set_event` runs with IRQs masked on every switch.
-const NS_PER_TICK: u64 = (1_000_000_000u64 << 32) / BOARD.periph_clock_hz as u64;
-const TICKS_PER_NS: u64 = ((BOARD.periph_clock_hz as u64) << 32) / 1_000_000_000;
+
+#[inline]
+fn counter() -> Option<&'static GlobalTimer> {
+    clock().map(|c| &c.timer)
+}
 
 /// Nanoseconds since boot.
 pub type Instant = u64;
@@ -47,12 +58,17 @@ pub type Instant = u64;
 /// Maps the timers and starts the clock. The event timer's interrupt is
 /// registered by the scheduler.
 pub fn init() {
-    let hz = BOARD.periph_clock_hz as u64;
+    let hz = crate::clocks::periph_hz() as u64;
     let g = crate::mm::ioremap(BOARD.global_timer_base(), 0x100).expect("ioremap global timer");
     let p = crate::mm::ioremap(BOARD.private_timer_base(), 0x100).expect("ioremap private timer");
     // SAFETY: the ioremaps map this CPU's A9 timers; only instances.
     let (clock, event) = unsafe { (GlobalTimer::new(g), PrivateTimer::new(p)) };
     clock.enable();
+    let clock = Clock {
+        timer: clock,
+        ns_per_tick: (1_000_000_000u64 << 32) / hz,
+        ticks_per_ns: (hz << 32) / 1_000_000_000,
+    };
     // SAFETY: written once, here, before any reader (see `Counter`).
     unsafe { *COUNTER.0.get() = Some(clock) };
     event.stop();
@@ -69,11 +85,13 @@ pub fn init() {
 }
 
 fn ticks_to_ns(ticks: u64) -> u64 {
-    ((ticks as u128 * NS_PER_TICK as u128) >> 32) as u64
+    let f = clock().map_or(0, |c| c.ns_per_tick);
+    ((ticks as u128 * f as u128) >> 32) as u64
 }
 
 fn ns_to_ticks(ns: u64) -> u64 {
-    ((ns as u128 * TICKS_PER_NS as u128) >> 32) as u64
+    let f = clock().map_or(0, |c| c.ticks_per_ns);
+    ((ns as u128 * f as u128) >> 32) as u64
 }
 
 /// The time now, in nanoseconds since boot (0 before [`init`]).

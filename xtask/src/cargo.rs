@@ -80,9 +80,24 @@ fn run_build(mut command: Command, what: &str) -> Result<()> {
 /// and on request for `run` and `image`.
 pub const IRQSOFF_FEATURE: &str = "kernel/irqsoff";
 
+/// The cargo feature that makes an image for QEMU (`kernel/qemu`): runs end
+/// with a semihosting exit. On for `run`, `test` and `bench`; off for
+/// `image`, whose images go to boards with no debugger attached.
+pub const QEMU_FEATURE: &str = "kernel/qemu";
+
+/// Who an image is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Target {
+    /// QEMU, with the semihosting exit ([`QEMU_FEATURE`]).
+    #[default]
+    Qemu,
+    /// A board: no semihosting; a panic resets the board.
+    Board,
+}
+
 /// A release build for `board` of some binaries of `package`, with the
-/// IRQs-off profiler when `irqsoff` says so.
-fn image_build(board: &Board, package: &str, irqsoff: bool) -> Command {
+/// IRQs-off profiler when `irqsoff` says so, for `target`.
+fn image_build(board: &Board, package: &str, irqsoff: bool, target: Target) -> Command {
     let mut command = cargo();
     command
         .env(BOARD_ENV, board.name)
@@ -95,8 +110,15 @@ fn image_build(board: &Board, package: &str, irqsoff: bool) -> Command {
             "--package",
             package,
         ]);
+    let mut features = Vec::new();
     if irqsoff {
-        command.args(["--features", IRQSOFF_FEATURE]);
+        features.push(IRQSOFF_FEATURE);
+    }
+    if target == Target::Qemu && package != "user" {
+        features.push(QEMU_FEATURE);
+    }
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
     }
     command.arg("--target-dir").arg(board_target_dir(board));
     command
@@ -126,7 +148,7 @@ pub fn user_programs() -> Vec<String> {
 /// linked at user addresses by `user/build.rs`) and lists them in
 /// `programs.txt` beside them, which the kernel's build script reads.
 fn build_user_programs(board: &Board) -> Result<()> {
-    let mut command = image_build(board, "user", false);
+    let mut command = image_build(board, "user", false, Target::Board);
     command.arg("--bins");
     run_build(command, "the user programs")?;
     let list = user_programs().join("\n") + "\n";
@@ -141,17 +163,23 @@ fn build_user_programs(board: &Board) -> Result<()> {
 }
 
 /// Builds the demo kernel for `board` (with the IRQs-off profiler if
-/// `irqsoff`) and returns the path of its ELF.
-pub fn build_kernel(board: &Board, irqsoff: bool) -> Result<PathBuf> {
-    build_kernel_bin(board, "kernel", irqsoff)
+/// `irqsoff`) for `target` and returns the path of its ELF.
+pub fn build_kernel(board: &Board, irqsoff: bool, target: Target) -> Result<PathBuf> {
+    build_kernel_bin(board, "kernel", irqsoff, target)
 }
 
 /// Builds the kernel crate's image `bin` (`kernel`, the demo, or `bench`)
-/// for `board`, with the IRQs-off profiler if `irqsoff`, and returns the path
-/// of its ELF. The user programs it embeds are built first.
-pub fn build_kernel_bin(board: &Board, bin: &str, irqsoff: bool) -> Result<PathBuf> {
+/// for `board`, with the IRQs-off profiler if `irqsoff`, for `target`, and
+/// returns the path of its ELF. The user programs it embeds are built
+/// first.
+pub fn build_kernel_bin(
+    board: &Board,
+    bin: &str,
+    irqsoff: bool,
+    target: Target,
+) -> Result<PathBuf> {
     build_user_programs(board)?;
-    let mut command = image_build(board, "kernel", irqsoff);
+    let mut command = image_build(board, "kernel", irqsoff, target);
     command.args(["--bin", bin]);
     let what = if bin == "kernel" {
         format!("the kernel for {}", board.name)
@@ -163,11 +191,11 @@ pub fn build_kernel_bin(board: &Board, bin: &str, irqsoff: bool) -> Result<PathB
 }
 
 /// Builds the integration test images (crate `ktests`) for `board`: the
-/// binaries `names`, or all of them when `names` is `None`. Always with the
-/// IRQs-off profiler.
-pub fn build_tests(board: &Board, names: Option<&[String]>) -> Result<()> {
+/// binaries `names`, or all of them when `names` is `None`, for `target`.
+/// Always with the IRQs-off profiler.
+pub fn build_tests(board: &Board, names: Option<&[String]>, target: Target) -> Result<()> {
     build_user_programs(board)?;
-    let mut command = image_build(board, "ktests", true);
+    let mut command = image_build(board, "ktests", true, target);
     match names {
         None => {
             command.arg("--bins");

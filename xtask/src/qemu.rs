@@ -13,6 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::board::Board;
+use crate::cargo::Target;
 use crate::{Error, Result};
 
 /// The QEMU executable.
@@ -143,6 +144,14 @@ fn is_executable(path: &Path) -> bool {
 
 /// The arguments that boot `elf` on `board`, console on QEMU's stdio.
 pub fn arguments(board: &Board, elf: &Path, gdb: bool) -> Vec<OsString> {
+    arguments_for(board, elf, gdb, Target::Qemu)
+}
+
+/// [`arguments`] for an image built for `target`: a board image runs
+/// without semihosting (as on a board with no debugger) and with
+/// `-no-reboot`, so that its reset of the board ends QEMU (status 0)
+/// instead of starting it again.
+pub fn arguments_for(board: &Board, elf: &Path, gdb: bool, target: Target) -> Vec<OsString> {
     let mut args: Vec<OsString> = Vec::new();
     let mut push = |arg: &OsStr| args.push(arg.to_os_string());
     push("-M".as_ref());
@@ -163,8 +172,13 @@ pub fn arguments(board: &Board, elf: &Path, gdb: bool) -> Vec<OsString> {
     }
     push("-serial".as_ref());
     push("stdio".as_ref());
-    push("-semihosting-config".as_ref());
-    push("enable=on,target=native".as_ref());
+    match target {
+        Target::Qemu => {
+            push("-semihosting-config".as_ref());
+            push("enable=on,target=native".as_ref());
+        }
+        Target::Board => push("-no-reboot".as_ref()),
+    }
     if gdb {
         push("-S".as_ref());
         push("-gdb".as_ref());
@@ -175,11 +189,11 @@ pub fn arguments(board: &Board, elf: &Path, gdb: bool) -> Vec<OsString> {
     args
 }
 
-/// The QEMU command that boots `elf` on `board`.
-fn command(qemu: &Path, board: &Board, elf: &Path, gdb: bool) -> Command {
+/// The QEMU command that boots `elf` (built for `target`) on `board`.
+fn command(qemu: &Path, board: &Board, elf: &Path, gdb: bool, target: Target) -> Command {
     let mut command = Command::new(qemu);
     command
-        .args(arguments(board, elf, gdb))
+        .args(arguments_for(board, elf, gdb, target))
         .env("QEMU_AUDIO_DRV", "none");
     command
 }
@@ -199,7 +213,7 @@ pub fn display_command(qemu: &Path, board: &Board, elf: &Path, gdb: bool) -> Str
 /// Boots `elf` with QEMU's stdio inherited (the console is live on the
 /// terminal) and waits for it.
 pub fn run_interactive(qemu: &Path, board: &Board, elf: &Path, gdb: bool) -> Result<ExitStatus> {
-    command(qemu, board, elf, gdb)
+    command(qemu, board, elf, gdb, Target::Qemu)
         .args(["-icount", TEST_ICOUNT])
         .status()
         .map_err(|e| Error::new(1, format!("could not start {}: {e}", qemu.display())))
@@ -234,19 +248,20 @@ impl Drop for Reaper {
 /// how busy the host is, and idle waits cost no wall-clock time.
 pub const TEST_ICOUNT: &str = "shift=4,sleep=off";
 
-/// Boots `elf` on `board` with no input and, if `icount`, instruction
-/// counting ([`TEST_ICOUNT`]), collecting its output, and kills it after
-/// `timeout`.
+/// Boots `elf` (built for `target`) on `board` with no input and, if
+/// `icount`, instruction counting ([`TEST_ICOUNT`]), collecting its output,
+/// and kills it after `timeout`.
 pub fn run_captured(
     qemu: &Path,
     board: &Board,
     elf: &Path,
+    target: Target,
     icount: bool,
     timeout: Duration,
 ) -> io::Result<Outcome> {
     // One pipe for both stdout and stderr keeps their order.
     let (reader, writer) = io::pipe()?;
-    let mut command = command(qemu, board, elf, false);
+    let mut command = command(qemu, board, elf, false, target);
     if icount {
         command.args(["-icount", TEST_ICOUNT]);
     }
@@ -366,6 +381,22 @@ mod tests {
         let joined = args_of(&board, false).join(" ");
         assert!(!joined.contains("-serial null"));
         assert!(joined.contains("-serial stdio "));
+    }
+
+    #[test]
+    fn board_images_run_without_semihosting() {
+        let args: Vec<String> = arguments_for(board::ALL[0], Path::new("/i"), false, Target::Board)
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect();
+        let joined = args.join(" ");
+        assert!(!joined.contains("semihosting"));
+        assert!(joined.contains("-no-reboot -kernel /i"));
+        assert!(
+            !args_of(board::ALL[0], false)
+                .join(" ")
+                .contains("-no-reboot")
+        );
     }
 
     #[test]

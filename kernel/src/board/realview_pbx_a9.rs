@@ -23,7 +23,10 @@
 //!   divided by the PERIPHCLK ratio the tile's clock configuration sets;
 //!   this kernel has only been run on QEMU's model of the board.
 
-use super::{Board, Sp804, Uart, UartKind};
+use super::{Board, CheckClock, ClockTree, FatalEnd, Sp804, SystemReset, Uart, UartKind};
+
+/// The system registers (SYS_ID, SYS_24MHZ, the reset controls).
+pub const SYSREGS: u32 = 0x1000_0000;
 
 /// The board description.
 pub const BOARD: Board = Board {
@@ -47,4 +50,9 @@ pub const BOARD: Board = Board {
         clock_hz: 1_000_000,
     }),
     ttc: None,
+    clock_tree: ClockTree::Fixed,
+    check_clock: Some(CheckClock::Sysregs24Mhz { sysregs: SYSREGS }),
+    l2_cache: Some(0x1F00_2000),
+    reset: Some(SystemReset::RealviewResetCtl { sysregs: SYSREGS }),
+    fatal_end: FatalEnd::Reset,
 };

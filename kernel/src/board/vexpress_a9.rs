@@ -5,7 +5,10 @@
 //! motherboard peripherals at 0x1000_0000, the MPCore private region at
 //! 0x1E00_0000.
 
-use super::{Board, Sp804, Uart, UartKind};
+use super::{Board, CheckClock, ClockTree, FatalEnd, Sp804, SystemReset, Uart, UartKind};
+
+/// The system registers (SYS_ID, SYS_24MHZ, the reset controls).
+pub const SYSREGS: u32 = 0x1000_0000;
 
 /// The board description.
 pub const BOARD: Board = Board {
@@ -29,4 +32,9 @@ pub const BOARD: Board = Board {
         clock_hz: 1_000_000,
     }),
     ttc: None,
+    clock_tree: ClockTree::Fixed,
+    check_clock: Some(CheckClock::Sysregs24Mhz { sysregs: SYSREGS }),
+    l2_cache: Some(0x1E00_A000),
+    reset: Some(SystemReset::VexpressCfg { sysregs: SYSREGS }),
+    fatal_end: FatalEnd::Reset,
 };
