@@ -204,7 +204,7 @@ mod target {
                 };
                 // SAFETY: va maps a TTC that nothing else uses (the board
                 // file names it for this check).
-                let t = unsafe { drivers::cadence_ttc::CadenceTtc::new(va) };
+                let t = &*ttc.insert(unsafe { drivers::cadence_ttc::CadenceTtc::new(va) });
                 t.start_free_running();
                 ("the TTC", hz.into(), 0xFFFF, &move || u32::from(t.value()))
             }
