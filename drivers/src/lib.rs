@@ -13,6 +13,7 @@ pub mod cadence_ttc;
 pub mod cadence_uart;
 pub mod gic;
 pub mod pl011;
+pub mod pl310;
 
 #[cfg(test)]
 mod fake;

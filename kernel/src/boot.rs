@@ -155,6 +155,7 @@ extern "C" fn kernel_entry(info: &BootInfo) -> ! {
     arch::mmu::tlb_invalidate_all();
     banner(info);
     crate::mm::init(info);
+    crate::cache::init();
     crate::safe_end::init();
     crate::watchdog::init();
     crate::clocks::init();

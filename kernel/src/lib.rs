@@ -14,6 +14,8 @@
 extern crate alloc;
 
 pub mod board;
+#[cfg(target_os = "none")]
+pub mod cache;
 pub mod clocks;
 pub mod console;
 #[cfg(target_os = "none")]

@@ -106,6 +106,19 @@ pub struct Ttc {
     pub clock_hz: u32,
 }
 
+/// A PL310 (L2C-310) L2 cache controller and how to set it up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct L2Cache {
+    /// Physical base of its registers.
+    pub base: u32,
+    /// AUX_CTRL bits to set before enabling.
+    pub aux_set: u32,
+    /// AUX_CTRL bits kept from the value found (`!0`: keep all).
+    pub aux_keep: u32,
+    /// TAG_RAM_CTRL and DATA_RAM_CTRL, when the reset values are wrong.
+    pub latencies: Option<(u32, u32)>,
+}
+
 /// How the kernel resets the board (the end of a panic in a board image).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SystemReset {
@@ -208,8 +221,8 @@ pub struct Board {
     pub clock_tree: ClockTree,
     /// The clock the A9 timers are cross-checked against at boot.
     pub check_clock: Option<CheckClock>,
-    /// Physical base of the PL310 (L2C-310) L2 cache controller, if any.
-    pub l2_cache: Option<u32>,
+    /// The PL310 (L2C-310) L2 cache controller, if any.
+    pub l2_cache: Option<L2Cache>,
     /// How the board resets.
     pub reset: Option<SystemReset>,
     /// What a board image does after a fatal error.

@@ -23,7 +23,7 @@
 //!   divided by the PERIPHCLK ratio the tile's clock configuration sets;
 //!   this kernel has only been run on QEMU's model of the board.
 
-use super::{Board, CheckClock, ClockTree, FatalEnd, Sp804, SystemReset, Uart, UartKind};
+use super::{Board, CheckClock, ClockTree, FatalEnd, L2Cache, Sp804, SystemReset, Uart, UartKind};
 
 /// The system registers (SYS_ID, SYS_24MHZ, the reset controls).
 pub const SYSREGS: u32 = 0x1000_0000;
@@ -52,7 +52,14 @@ pub const BOARD: Board = Board {
     ttc: None,
     clock_tree: ClockTree::Fixed,
     check_clock: Some(CheckClock::Sysregs24Mhz { sysregs: SYSREGS }),
-    l2_cache: Some(0x1F00_2000),
+    // The reset AUX_CTRL and latencies (the board's boot monitor sets
+    // them on hardware; QEMU models only the register file).
+    l2_cache: Some(L2Cache {
+        base: 0x1F00_2000,
+        aux_set: 0,
+        aux_keep: !0,
+        latencies: None,
+    }),
     reset: Some(SystemReset::RealviewResetCtl { sysregs: SYSREGS }),
     fatal_end: FatalEnd::Reset,
 };

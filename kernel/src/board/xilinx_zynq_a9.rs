@@ -38,7 +38,7 @@
 //! and the console's first baud divisors before the SLCR is read: the
 //! 50 MHz uart_ref_clk of the ZedBoard's and ZC702's ps7_init.
 
-use super::{Board, CheckClock, ClockTree, FatalEnd, SystemReset, Ttc, Uart, UartKind};
+use super::{Board, CheckClock, ClockTree, FatalEnd, L2Cache, SystemReset, Ttc, Uart, UartKind};
 
 /// PERIPHCLK under QEMU: its A9 timers tick every 10 ns.
 pub const QEMU_PERIPHCLK_HZ: u32 = 100_000_000;
@@ -84,7 +84,16 @@ pub const BOARD: Board = Board {
     },
     // TTC1: TTC0 is the tests' interrupt source.
     check_clock: Some(CheckClock::TtcCounter { base: 0xF800_2000 }),
-    l2_cache: Some(0xF8F0_2000),
+    // Xilinx's AUX_CTRL default 0x7236_0000 (prefetch on, 64 KiB ways,
+    // 8 ways, parity, event bus) plus Shared Attribute Override (bit 22),
+    // which Zynq needs; RAM latencies 0x111 / 0x121 as Xilinx's boot code
+    // and Linux's zynq-7000.dtsi set them.
+    l2_cache: Some(L2Cache {
+        base: 0xF8F0_2000,
+        aux_set: 0x7276_0000,
+        aux_keep: 0,
+        latencies: Some((0x111, 0x121)),
+    }),
     reset: Some(SystemReset::ZynqSlcr { slcr: SLCR }),
     fatal_end: FatalEnd::Reset,
 };

@@ -21,6 +21,8 @@
 //! | 7 | `MUNMAP` | r0 = address, r1 = length | 0 |
 //! | 8 | `MPROTECT` | r0 = address, r1 = length, r2 = rights | 0 |
 //! | 9 | `MAP_DEVICE` | r0 = index of a device granted at creation | address of its registers |
+//! | 48 | `CACHE_CLEAN` | r0 = address, r1 = length | 0 |
+//! | 49 | `CACHE_INVALIDATE` | r0 = address, r1 = length (both multiples of 32) | 0 |
 //!
 //! Lengths are rounded up to the caller's granularity: 4 KiB for soft
 //! isolated processes, 1 MiB for hard isolated ones. Every pointer and length
@@ -46,6 +48,15 @@ pub const MUNMAP: u32 = 7;
 pub const MPROTECT: u32 = 8;
 /// `map_device(index) -> addr`: a device granted at creation.
 pub const MAP_DEVICE: u32 = 9;
+
+/// `cache_clean(addr, len)`: writes the caller's dirty cache lines over the
+/// range (L1 and L2) to memory, before a device reads it (DMA out). The
+/// range must lie in one of the caller's own memory regions.
+pub const CACHE_CLEAN: u32 = 48;
+/// `cache_invalidate(addr, len)`: drops the caller's cache lines over the
+/// range (L2 then L1), before reading what a device wrote (DMA in). Address
+/// and length are multiples of the 32-byte line.
+pub const CACHE_INVALIDATE: u32 = 49;
 
 /// Readable.
 pub const PROT_READ: u32 = 1;
