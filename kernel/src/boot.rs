@@ -241,6 +241,30 @@ fn banner(info: &BootInfo) {
     row(".bss", sym::bss_start(), sym::bss_end());
     row(".stacks", sym::stacks_start(), sym::stacks_end());
     row("tables", sym::stacks_end(), sym::kernel_end());
+    errata();
+}
+
+/// Reports the CPU and the errata workaround bits the boot stub set.
+fn errata() {
+    let midr = arch::cpu::midr();
+    let Some(rev) = arch::cpu::a9_revision(midr) else {
+        println!("cpu: MIDR {midr:#010x}: not a Cortex-A9, no errata workarounds");
+        return;
+    };
+    let want = arch::cpu::a9_errata_bits(rev);
+    let diag = arch::cpu::a9_diagnostic();
+    println!(
+        "cpu: Cortex-A9 r{}p{}; errata bits {want:#x} in the diagnostic register: {}",
+        rev.0,
+        rev.1,
+        if diag & want == want {
+            "set"
+        } else if diag == 0 {
+            "reads 0 (RAZ/WI: QEMU's model)"
+        } else {
+            "NOT set (non-secure boot?)"
+        }
+    );
 }
 
 /// Ends the run with `code` (QEMU exits with it; see [`ExitCode`]), after
