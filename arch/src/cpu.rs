@@ -39,23 +39,6 @@ pub fn mode() -> u32 {
     0x13
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn errata_bits_by_revision() {
-        // Zynq-7000: r3p0.
-        assert_eq!(a9_revision(0x413F_C090), Some((3, 0)));
-        assert_eq!(a9_errata_bits((3, 0)), (1 << 4) | (1 << 11));
-        assert_eq!(a9_errata_bits((2, 2)), (1 << 4) | (1 << 11));
-        assert_eq!(a9_errata_bits((3, 1)), 1 << 4);
-        assert_eq!(a9_errata_bits((4, 1)), 1 << 4);
-        // Not an A9 (a Cortex-A15's MIDR).
-        assert_eq!(a9_revision(0x412F_C0F1), None);
-    }
-}
-
 /// Masks IRQ and FIQ on this core; returns whether IRQs were enabled before.
 ///
 /// With the `irqsoff` feature, a call that masks IRQs that were enabled
@@ -293,5 +276,22 @@ pub fn mode_name(mode: u32) -> &'static str {
         0x1B => "undefined",
         0x1F => "system",
         _ => "invalid",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errata_bits_by_revision() {
+        // Zynq-7000: r3p0.
+        assert_eq!(a9_revision(0x413F_C090), Some((3, 0)));
+        assert_eq!(a9_errata_bits((3, 0)), (1 << 4) | (1 << 11));
+        assert_eq!(a9_errata_bits((2, 2)), (1 << 4) | (1 << 11));
+        assert_eq!(a9_errata_bits((3, 1)), 1 << 4);
+        assert_eq!(a9_errata_bits((4, 1)), 1 << 4);
+        // Not an A9 (a Cortex-A15's MIDR).
+        assert_eq!(a9_revision(0x412F_C0F1), None);
     }
 }
