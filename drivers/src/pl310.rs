@@ -117,6 +117,14 @@ impl Pl310 {
         self.regs.cache_id.get()
     }
 
+    /// Whether CACHE_ID names an ARM L2C-310 (implementer 0x41, part
+    /// number 0b0011 in bits 9:6): a board file's address may hold
+    /// nothing (a model that reads it as zero).
+    pub fn is_l2c310(&self) -> bool {
+        let id = self.cache_id();
+        id >> 24 == 0x41 && (id >> 6) & 0xF == 0b0011
+    }
+
     /// The way mask: 16 or 8 ways, from AUX_CTRL.
     pub fn ways(&self) -> u32 {
         if self.regs.aux_ctrl.get() & AUX_16_WAYS != 0 {
@@ -257,7 +265,9 @@ mod tests {
     #[test]
     fn enable_configures_then_turns_on() {
         let (f, p) = pl310();
+        assert!(!p.is_l2c310(), "nothing there");
         f.set(0x000, 0x4100_00C8);
+        assert!(p.is_l2c310());
         assert!(p.enable(&ZYNQ));
         assert_eq!(f.word(0x104), 0x7276_0000, "AUX_CTRL with shared override");
         assert_eq!((f.word(0x108), f.word(0x10C)), (0x111, 0x121));

@@ -28,6 +28,15 @@ pub fn init() {
     };
     // SAFETY: va maps the L2C-310; this is the only driver.
     let pl310 = unsafe { Pl310::new(va) };
+    if !pl310.is_l2c310() {
+        // QEMU 7.2's xilinx-zynq-a9 has nothing there (reads as zero).
+        println!(
+            "l2: no L2C-310 answers at {:#010x} (CACHE_ID {:#010x}): left off",
+            l2.base,
+            pl310.cache_id()
+        );
+        return;
+    }
     let config = Config {
         aux_set: l2.aux_set,
         aux_keep: l2.aux_keep,
