@@ -46,9 +46,6 @@ static USER: [AtomicBool; THREADS] = [const { AtomicBool::new(false) }; THREADS]
 static OWNER: AtomicUsize = AtomicUsize::new(NONE);
 /// Whether the unit is on (FPEXC.EN as last written).
 static ON: AtomicBool = AtomicBool::new(false);
-/// Set once any thread has become a user: until then the switch hook is
-/// one load (it runs in the masked switch path of every image).
-static ARMED: AtomicBool = AtomicBool::new(false);
 /// Processes whose threads get the unit eagerly (hard tasks).
 static EAGER: [AtomicBool; PROCS] = [const { AtomicBool::new(false) }; PROCS];
 static TRAPS: AtomicU32 = AtomicU32::new(0);
@@ -93,9 +90,6 @@ pub fn reset(slot: usize, pid: Option<u16>) {
     unsafe { (*STATES.0.get())[slot] = VfpState::ZERO };
     let eager = pid.is_some_and(|p| EAGER.get(p as usize).is_some_and(|e| e.load(Relaxed)));
     USER[slot].store(eager, Relaxed);
-    if eager {
-        ARMED.store(true, Relaxed);
-    }
     if irqs {
         arch::cpu::interrupts_enable();
     }
@@ -122,15 +116,8 @@ fn take(slot: usize) {
 }
 
 /// The context-switch hook: thread `slot` is about to run. IRQs masked.
-#[inline(always)]
+#[inline]
 pub fn switch_in(slot: usize) {
-    if ARMED.load(Relaxed) {
-        switch_in_armed(slot)
-    }
-}
-
-#[inline(never)]
-fn switch_in_armed(slot: usize) {
     if USER.get(slot).is_some_and(|u| u.load(Relaxed)) {
         take(slot);
     } else if ON.load(Relaxed) {
@@ -151,7 +138,6 @@ pub fn first_use(slot: usize) -> bool {
         return false;
     }
     user.store(true, Relaxed);
-    ARMED.store(true, Relaxed);
     TRAPS.fetch_add(1, Relaxed);
     take(slot);
     true
