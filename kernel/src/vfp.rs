@@ -10,42 +10,41 @@
 //!   registers, counts the trap ([`first_use_traps`]) and retries the
 //!   instruction;
 //! - **hard (eagerly)**: a hard isolated task's threads are floating-point
-//!   users from their creation, so they never trap (a hard task must not
-//!   fault).
+//!   users from their first switch-in, so they never trap (a hard task must
+//!   not fault).
 //!
 //! A thread that never uses floating point is never saved or restored: the
 //! unit is simply off while it runs. Between users the registers move
-//! lazily: they stay in the unit until another user is switched in (the
-//! owner says whose they are), so two floating-point tasks that share the
-//! CPU with others pay only for switches between themselves ([`saves`]).
-//! The switch hook costs a few loads when no floating-point thread is
-//! involved: it runs with IRQs masked on every switch.
+//! lazily: they stay in the unit until another user is switched in
+//! ([`OWNER`] says whose they are), so two floating-point tasks that share
+//! the CPU with non-floating-point ones pay only for switches between
+//! themselves ([`saves`]).
 //!
-//! Everything that changes the state runs with IRQs masked (the context
-//! switch, the trap path, [`reset`]) on the one core.
+//! Everything here runs with IRQs masked (the context switch and the trap
+//! path) on the one core.
 
+use crate::sync::IrqCell;
 use arch::vfp::VfpState;
-use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 const THREADS: usize = crate::task::MAX_THREADS;
 const PROCS: usize = crate::process::MAX_TASKS;
 const NONE: usize = usize::MAX;
 
-/// Each thread slot's saved registers.
-struct States(UnsafeCell<[VfpState; THREADS]>);
+struct Unit {
+    /// Each thread slot's saved registers and whether it uses the unit.
+    state: [VfpState; THREADS],
+    user: [bool; THREADS],
+    /// The thread slot whose registers the unit holds (NONE: nobody's).
+    owner: usize,
+}
 
-// SAFETY: only touched with IRQs masked on the one core (see the module
-// docs), one access at a time.
-unsafe impl Sync for States {}
+static UNIT: IrqCell<Unit> = IrqCell::new(Unit {
+    state: [VfpState::ZERO; THREADS],
+    user: [false; THREADS],
+    owner: NONE,
+});
 
-static STATES: States = States(UnsafeCell::new([VfpState::ZERO; THREADS]));
-/// Whether each thread slot uses the unit.
-static USER: [AtomicBool; THREADS] = [const { AtomicBool::new(false) }; THREADS];
-/// The slot whose registers the unit holds (NONE: nobody's).
-static OWNER: AtomicUsize = AtomicUsize::new(NONE);
-/// Whether the unit is on (FPEXC.EN as last written).
-static ON: AtomicBool = AtomicBool::new(false);
 /// Processes whose threads get the unit eagerly (hard tasks).
 static EAGER: [AtomicBool; PROCS] = [const { AtomicBool::new(false) }; PROCS];
 static TRAPS: AtomicU32 = AtomicU32::new(0);
@@ -58,87 +57,89 @@ pub fn init() {
 
 /// How many first-use traps enabled the unit for a thread since boot.
 pub fn first_use_traps() -> u32 {
-    TRAPS.load(Relaxed)
+    TRAPS.load(Ordering::Relaxed)
 }
 
 /// How many times one thread's registers were saved to make room for
 /// another's.
 pub fn saves() -> u32 {
-    SAVES.load(Relaxed)
+    SAVES.load(Ordering::Relaxed)
 }
 
 /// Says whether process `pid`'s threads get the unit eagerly (its class is
 /// hard). Before its first thread is created.
 pub fn set_eager(pid: u16, eager: bool) {
     if let Some(e) = EAGER.get(pid as usize) {
-        e.store(eager, Relaxed);
+        e.store(eager, Ordering::Relaxed);
     }
 }
 
-/// A new thread takes slot `slot`, for process `pid` (if any): forgets the
-/// slot's old state; the thread starts as a user if its process is eager.
-/// Before the thread can run.
-pub fn reset(slot: usize, pid: Option<u16>) {
-    if slot >= THREADS {
-        return;
-    }
+/// Forgets thread slot `slot`'s state (a new thread takes the slot).
+pub fn reset(slot: usize) {
     let irqs = arch::cpu::interrupts_disable();
-    if OWNER.load(Relaxed) == slot {
-        OWNER.store(NONE, Relaxed);
-    }
-    // SAFETY: IRQs masked on the one core: the only access now.
-    unsafe { (*STATES.0.get())[slot] = VfpState::ZERO };
-    let eager = pid.is_some_and(|p| EAGER.get(p as usize).is_some_and(|e| e.load(Relaxed)));
-    USER[slot].store(eager, Relaxed);
+    UNIT.with(|u| {
+        if slot < THREADS {
+            u.user[slot] = false;
+            u.state[slot] = VfpState::ZERO;
+            if u.owner == slot {
+                u.owner = NONE;
+            }
+        }
+    });
     if irqs {
         arch::cpu::interrupts_enable();
     }
 }
 
-/// Gives the unit, with `slot`'s registers in it, to thread `slot`. IRQs
-/// masked.
-fn take(slot: usize) {
-    if !ON.load(Relaxed) {
-        arch::vfp::enable();
-        ON.store(true, Relaxed);
-    }
-    let owner = OWNER.load(Relaxed);
-    if owner != slot {
-        // SAFETY: IRQs masked on the one core: the only access now.
-        let states = unsafe { &mut *STATES.0.get() };
-        if owner != NONE {
-            arch::vfp::save(&mut states[owner]);
-            SAVES.fetch_add(1, Relaxed);
+/// Gives the unit, with `slot`'s registers in it, to thread `slot`.
+fn take(u: &mut Unit, slot: usize) {
+    arch::vfp::enable();
+    if u.owner != slot {
+        if u.owner != NONE {
+            arch::vfp::save(&mut u.state[u.owner]);
+            SAVES.fetch_add(1, Ordering::Relaxed);
         }
-        arch::vfp::restore(&states[slot]);
-        OWNER.store(slot, Relaxed);
+        arch::vfp::restore(&u.state[slot]);
+        u.owner = slot;
     }
 }
 
-/// The context-switch hook: thread `slot` is about to run. IRQs masked.
-#[inline]
-pub fn switch_in(slot: usize) {
-    if USER.get(slot).is_some_and(|u| u.load(Relaxed)) {
-        take(slot);
-    } else if ON.load(Relaxed) {
-        arch::vfp::disable();
-        ON.store(false, Relaxed);
-    }
+/// The context-switch hook: thread `slot` of process `pid` is about to
+/// run. IRQs masked.
+pub fn switch_in(slot: usize, pid: Option<u16>) {
+    UNIT.with(|u| {
+        if slot >= THREADS {
+            return;
+        }
+        if !u.user[slot]
+            && pid.is_some_and(|p| {
+                EAGER
+                    .get(p as usize)
+                    .is_some_and(|e| e.load(Ordering::Relaxed))
+            })
+        {
+            u.user[slot] = true;
+        }
+        if u.user[slot] {
+            take(u, slot);
+        } else {
+            arch::vfp::disable();
+        }
+    })
 }
 
 /// An undefined instruction in user thread `slot`: if it has not used the
 /// unit yet, it becomes a user, the trap is counted and the instruction is
 /// to be retried (true). False: the instruction is undefined with the unit
-/// on, a real error. IRQs masked (the trap path).
+/// on, a real error.
 pub fn first_use(slot: usize) -> bool {
-    let Some(user) = USER.get(slot) else {
-        return false;
-    };
-    if user.load(Relaxed) {
-        return false;
-    }
-    user.store(true, Relaxed);
-    TRAPS.fetch_add(1, Relaxed);
-    take(slot);
-    true
+    UNIT.with(|u| {
+        if slot >= THREADS || u.user[slot] {
+            return false;
+        }
+        u.user[slot] = true;
+        TRAPS.fetch_add(1, Ordering::Relaxed);
+        take(u, slot);
+        true
+    })
 }
