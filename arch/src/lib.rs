@@ -18,7 +18,6 @@ pub mod cpu;
 pub mod fault;
 pub mod mmu;
 pub mod trap;
-pub mod vfp;
 
 #[cfg(target_arch = "arm")]
 pub mod debug;

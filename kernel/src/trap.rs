@@ -60,13 +60,6 @@ fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame {
             };
             crate::process::kill_current(frame, why)
         }
-        // A soft task's first floating-point instruction: the unit is
-        // turned on for it and the instruction retried.
-        TrapKind::Undefined
-            if frame.from_user() && crate::vfp::first_use(crate::task::current().index()) =>
-        {
-            frame
-        }
         TrapKind::Undefined if frame.from_user() => {
             let why = Death::Undefined { pc: frame.pc };
             crate::process::kill_current(frame, why)

@@ -559,8 +559,6 @@ impl Sched {
         self.current = next;
         CURRENT.store(next.index() as u16, Ordering::Relaxed);
         self.activate(t);
-        // The floating-point unit follows the thread (kernel::vfp).
-        crate::vfp::switch_in(next.index(), t.pid);
         self.program_timer_for(t.prio, t.slice_end);
         t.frame
     }
@@ -841,7 +839,6 @@ pub fn spawn_frame(
         return Err(TaskError::BadPriority);
     }
     let id = claim_slot()?;
-    crate::vfp::reset(id.index());
     let base = stack_base(id);
     let phys = match map_stack(base) {
         Ok(phys) => phys,
