@@ -95,6 +95,18 @@ pub fn mprotect(addr: *mut u8, len: u32, prot: u32) -> Result<(), Errno> {
     check(syscall(abi::MPROTECT, [addr as u32, len, prot, 0]).0).map(|_| ())
 }
 
+/// Writes the caller's dirty cache lines over `[addr, addr + len)` to
+/// memory (L1 and L2), before a device reads the buffer.
+pub fn cache_clean(addr: *const u8, len: u32) -> Result<(), Errno> {
+    check(syscall(abi::CACHE_CLEAN, [addr as u32, len, 0, 0]).0).map(|_| ())
+}
+
+/// Drops the caller's cache lines over `[addr, addr + len)` (multiples of
+/// 32 bytes), before reading what a device wrote there.
+pub fn cache_invalidate(addr: *const u8, len: u32) -> Result<(), Errno> {
+    check(syscall(abi::CACHE_INVALIDATE, [addr as u32, len, 0, 0]).0).map(|_| ())
+}
+
 /// Maps the registers of the `index`-th device this task was granted.
 pub fn map_device(index: u32) -> Result<*mut u32, Errno> {
     check(syscall(abi::MAP_DEVICE, [index, 0, 0, 0]).0).map(|a| a as *mut u32)

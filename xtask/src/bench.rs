@@ -379,7 +379,7 @@ fn parse_args(args: &[String]) -> Result<Option<Args>> {
 /// without; returns its ELF (the same path for both builds: boot it before
 /// the next build).
 fn build(board: &Board, profiler: Profiler) -> Result<PathBuf> {
-    cargo::build_kernel_bin(board, "bench", profiler.built_in())
+    cargo::build_kernel_bin(board, "bench", profiler.built_in(), cargo::Target::Qemu)
 }
 
 /// Runs QEMU with `args`, no input, and collects its stdout and stderr (in

@@ -709,6 +709,10 @@ impl Task {
                 arch::mem::zero(mem);
             }
             fill(done, mem);
+            if prot & PROT_EXEC != 0 {
+                // Code written through the data side: make it fetchable.
+                arch::cache::sync_icache(mem.as_ptr() as usize, mem.len());
+            }
             if let Err(e) = self.map_one(start + done, pa, attrs, true) {
                 self.release_frame(pa);
                 break Err(e);
@@ -904,9 +908,57 @@ impl Task {
         let size = self.class.size();
         let space = self.space.as_mut().ok_or(ProcError::ClassViolation)?;
         for va in (addr..addr + len).step_by(g as usize) {
-            crate::mm::with(|mm| space.protect(va, size, attrs, &mut mm.tables()))?;
+            crate::mm::with(|mm| {
+                if prot & PROT_EXEC != 0 {
+                    // Whatever the task wrote there while it was writable
+                    // must reach instruction fetch: maintain through the
+                    // linear map, which covers the frame whatever the user
+                    // mapping's state.
+                    if let Some(t) = space.extract(va, &mm.tables()) {
+                        arch::cache::sync_icache(phys_to_virt(t.phys) as usize, g as usize);
+                    }
+                }
+                space.protect(va, size, attrs, &mut mm.tables())
+            })?;
         }
         self.regions[i].prot = prot;
+        Ok(())
+    }
+
+    /// `cache_clean` (`invalidate` false) / `cache_invalidate`: maintains
+    /// L1 and L2 over `[addr, addr + len)`, which must lie in one of the
+    /// task's own memory regions (not a device's: device memory is not
+    /// cached). An invalidate must cover whole 32-byte lines (it would
+    /// otherwise drop the neighbours' data). Worked page by page through
+    /// the linear map and the physical address, so a range never needs to
+    /// be mapped contiguously.
+    pub fn cache_op(&mut self, addr: u32, len: u32, invalidate: bool) -> Result<(), CacheOpError> {
+        const LINE: u32 = drivers::pl310::LINE;
+        let end = addr
+            .checked_add(len)
+            .filter(|_| len > 0)
+            .ok_or(CacheOpError::Invalid)?;
+        if invalidate && !(addr.is_multiple_of(LINE) && len.is_multiple_of(LINE)) {
+            return Err(CacheOpError::Invalid);
+        }
+        self.regions
+            .iter()
+            .find(|r| r.start <= addr && end <= r.start + r.len && r.backing != Backing::Device)
+            .ok_or(CacheOpError::NotOwned)?;
+        let space = self.space.as_ref().ok_or(CacheOpError::NotOwned)?;
+        let mut va = addr;
+        while va < end {
+            let n = (end.min((va | (PAGE - 1)) + 1)) - va;
+            let t = crate::mm::with(|mm| space.extract(va, &mm.tables()))
+                .ok_or(CacheOpError::NotOwned)?;
+            let linear = phys_to_virt(t.phys) as usize;
+            if invalidate {
+                crate::cache::invalidate(linear, t.phys, n);
+            } else {
+                crate::cache::clean(linear, t.phys, n);
+            }
+            va += n;
+        }
         Ok(())
     }
 
@@ -953,6 +1005,15 @@ impl Task {
         self.devices[index as usize].1 = Some(va);
         Ok(va)
     }
+}
+
+/// Why a `cache_clean` / `cache_invalidate` was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheOpError {
+    /// Zero length, a range that wraps, or an invalidate not on whole lines.
+    Invalid,
+    /// The range is not (wholly) in one of the caller's memory regions.
+    NotOwned,
 }
 
 /// Zeroes a 1 MiB block of a hard task's reserve (IRQs enabled, through

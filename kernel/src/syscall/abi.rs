@@ -44,6 +44,8 @@
 //! `REPLY_RECV` take in `r9` a handle to move to the other side (0: none;
 //! it needs `TRANSFER`); `RECV`, `REPLY_RECV` and `CALL` return the handle
 //! moved to the caller, as its own, in `r5` (0: none).
+//! | 48 | `CACHE_CLEAN` | r0 = address, r1 = length | 0 |
+//! | 49 | `CACHE_INVALIDATE` | r0 = address, r1 = length (both multiples of 32) | 0 |
 //!
 //! Lengths are rounded up to the caller's granularity: 4 KiB for soft
 //! isolated processes, 1 MiB for hard isolated ones. Every pointer and length
@@ -141,6 +143,14 @@ pub const RIGHT_MANAGE: u32 = 1 << 7;
 pub const fn granted_handle(i: u32) -> u32 {
     1 << 8 | i
 }
+/// `cache_clean(addr, len)`: writes the caller's dirty cache lines over the
+/// range (L1 and L2) to memory, before a device reads it (DMA out). The
+/// range must lie in one of the caller's own memory regions.
+pub const CACHE_CLEAN: u32 = 48;
+/// `cache_invalidate(addr, len)`: drops the caller's cache lines over the
+/// range (L2 then L1), before reading what a device wrote (DMA in). Address
+/// and length are multiples of the 32-byte line.
+pub const CACHE_INVALIDATE: u32 = 49;
 
 /// Readable.
 pub const PROT_READ: u32 = 1;
