@@ -29,3 +29,4 @@ mod space;
 
 #[cfg(target_os = "none")]
 pub use space::*;
+pub mod object;
