@@ -29,6 +29,7 @@ mod kernel_objects {
     use super::notify::Notification;
     use crate::handle::{Handle, HandleError, HandleTable, Rights};
     use crate::ipc::Endpoint;
+    use crate::mm::object::MemObject;
     use crate::process::Thread;
 
     /// Handles one process may hold at once.
@@ -46,6 +47,8 @@ mod kernel_objects {
         Endpoint(KRef<Endpoint>),
         /// A thread of the process holding the handle ([`Thread`]).
         Thread(KRef<Thread>),
+        /// Shared memory or a DMA buffer ([`MemObject`]).
+        Memory(KRef<MemObject>),
     }
 
     /// The kinds of [`Object`], for messages and reports.
@@ -57,6 +60,8 @@ mod kernel_objects {
         Endpoint,
         /// [`Object::Thread`].
         Thread,
+        /// [`Object::Memory`].
+        Memory,
     }
 
     impl Object {
@@ -74,6 +79,7 @@ mod kernel_objects {
                 Object::Notification(_) => Kind::Notification,
                 Object::Endpoint(_) => Kind::Endpoint,
                 Object::Thread(_) => Kind::Thread,
+                Object::Memory(_) => Kind::Memory,
             }
         }
 
@@ -99,6 +105,14 @@ mod kernel_objects {
             }
         }
 
+        /// The memory object this is, if it is one.
+        pub fn memory(&self) -> Option<&KRef<MemObject>> {
+            match self {
+                Object::Memory(m) => Some(m),
+                _ => None,
+            }
+        }
+
         /// The endpoint this is, if it is one.
         pub fn endpoint(&self) -> Option<&KRef<Endpoint>> {
             match self {
@@ -113,6 +127,7 @@ mod kernel_objects {
                 (Object::Notification(a), Object::Notification(b)) => KRef::ptr_eq(a, b),
                 (Object::Endpoint(a), Object::Endpoint(b)) => KRef::ptr_eq(a, b),
                 (Object::Thread(a), Object::Thread(b)) => KRef::ptr_eq(a, b),
+                (Object::Memory(a), Object::Memory(b)) => KRef::ptr_eq(a, b),
                 _ => false,
             }
         }

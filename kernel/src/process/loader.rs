@@ -7,7 +7,7 @@
 //! their whole budget is reserved before anything is mapped, so admission
 //! either takes everything the task will ever need or fails cleanly.
 
-use super::{Backing, PAGE, ProcError, SECTION, SOFT_STACK, Spec, Task};
+use super::{Backing, PAGE, ProcError, SECTION, SOFT_STACK, Share, Spec, Task};
 use crate::layout::phys_to_virt;
 use crate::layout::{USER_END, USER_START};
 use crate::loader::elf::ElfImage;
@@ -87,7 +87,7 @@ pub(super) fn build(t: &mut Task, image: &ElfImage, spec: &Spec) -> Result<(u32,
         t.space = Some(new_space(t)?);
     }
 
-    for (start, end, seg) in &segs {
+    for (i, (start, end, seg)) in segs.iter().enumerate() {
         let data = seg.data(image);
         let vaddr = seg.vaddr;
         let mut prot = 0;
@@ -111,7 +111,12 @@ pub(super) fn build(t: &mut Task, image: &ElfImage, spec: &Spec) -> Result<(u32,
                 mem[(lo - gran) as usize..(hi - gran) as usize].copy_from_slice(src);
             }
         };
-        t.map_region(start, end - start, prot, Backing::Image, &fill)?;
+        match image_key(image, spec) {
+            Some(key) if !t.class.is_hard() => {
+                map_shared_segment(t, key << 4 | i as u64, start, end - start, prot, &fill)?
+            }
+            _ => t.map_region(start, end - start, prot, Backing::Image, &fill)?,
+        }
     }
     t.map_region(
         stack_start,
@@ -122,6 +127,42 @@ pub(super) fn build(t: &mut Task, image: &ElfImage, spec: &Spec) -> Result<(u32,
     )?;
     t.next_va = t.next_va.max(stack_end.next_multiple_of(g.max(PAGE)));
     Ok((image.entry(), stack_end))
+}
+
+/// Which embedded program `image` is (its index in the kernel's table of
+/// user images), if it is one: only those are shared between processes,
+/// since they live as long as the kernel and never change. An image built
+/// elsewhere (a buffer that could be freed and reused) is copied.
+fn image_key(image: &ElfImage, _spec: &Spec) -> Option<u64> {
+    let at = image.bytes().as_ptr();
+    crate::user_images::USER_IMAGES
+        .iter()
+        .position(|(_, elf)| core::ptr::eq(elf.as_ptr(), at) && elf.len() == image.bytes().len())
+        .map(|i| i as u64 + 1)
+}
+
+/// Maps one segment of a soft process from the image's memory object
+/// (made by the first process of this image, found by the next ones):
+/// read-only segments shared as they are, writable ones copy-on-write.
+fn map_shared_segment(
+    t: &mut Task,
+    key: u64,
+    start: u32,
+    len: u32,
+    prot: u32,
+    fill: &dyn Fn(u32, &mut [u8]),
+) -> Result<(), ProcError> {
+    let pages = len / PAGE;
+    let (obj, _found) = crate::mm::object::image(key, pages, &|i, mem| fill(i * PAGE, mem))
+        .map_err(|_| ProcError::NoMemory)?;
+    let share = if prot & PROT_WRITE != 0 {
+        Share::CopyOnWrite
+    } else {
+        Share::Direct
+    };
+    // The loader's reference goes with `obj`; the mapping keeps the frames.
+    t.map_object(obj.id(), pages, prot, share, Some(start), true)
+        .map(|_| ())
 }
 
 /// A process's address space: an 8 KiB block holding its 4 KiB L1 table

@@ -139,7 +139,11 @@ impl Book {
 
     /// Records a new object over `frames` with one reference (the
     /// creator's). On error the frames are still the caller's.
-    pub fn create(&mut self, frames: Frames, key: Option<u64>) -> Result<ObjId, (BookError, Frames)> {
+    pub fn create(
+        &mut self,
+        frames: Frames,
+        key: Option<u64>,
+    ) -> Result<ObjId, (BookError, Frames)> {
         if self.objects.iter().all(Option::is_some) && self.objects.try_reserve(1).is_err() {
             return Err((BookError::NoMemory, frames));
         }
@@ -238,7 +242,10 @@ impl Book {
             .get_mut(m as usize)
             .and_then(Option::take)
             .ok_or(BookError::Unknown)?;
-        map.private.iter().flatten().for_each(|&pa| free(Free::Page(pa)));
+        map.private
+            .iter()
+            .flatten()
+            .for_each(|&pa| free(Free::Page(pa)));
         let o = self.obj_mut(map.obj)?;
         o.maps -= 1;
         self.collect(map.obj, free);
@@ -258,7 +265,11 @@ impl Book {
         if let Some(Some(pa)) = map.private.get(i as usize) {
             return Some((*pa, true));
         }
-        self.obj(map.obj).ok()?.frames.frame(i).map(|pa| (pa, false))
+        self.obj(map.obj)
+            .ok()?
+            .frames
+            .frame(i)
+            .map(|pa| (pa, false))
     }
 
     /// Pages in object `id`.
@@ -274,8 +285,14 @@ impl Book {
         if i >= pages {
             return Err(BookError::OutOfRange);
         }
-        let old = self.obj(obj)?.frames.frame(i).ok_or(BookError::OutOfRange)?;
-        let map = self.mappings[m as usize].as_mut().ok_or(BookError::Unknown)?;
+        let old = self
+            .obj(obj)?
+            .frames
+            .frame(i)
+            .ok_or(BookError::OutOfRange)?;
+        let map = self.mappings[m as usize]
+            .as_mut()
+            .ok_or(BookError::Unknown)?;
         if map.private.is_empty() {
             map.private
                 .try_reserve_exact(pages as usize)
@@ -293,10 +310,13 @@ impl Book {
     /// Every mapping of object `id` (to revoke it: unmap each from its
     /// space, then [`Book::unmap`] it).
     pub fn mappings_of(&self, id: ObjId) -> impl Iterator<Item = (MapId, SpaceId, u32)> + '_ {
-        self.mappings.iter().enumerate().filter_map(move |(m, map)| {
-            let map = map.as_ref()?;
-            (map.obj == id).then_some((m as u32, map.space, map.va))
-        })
+        self.mappings
+            .iter()
+            .enumerate()
+            .filter_map(move |(m, map)| {
+                let map = map.as_ref()?;
+                (map.obj == id).then_some((m as u32, map.space, map.va))
+            })
     }
 
     /// The reverse map of one frame: every (space, address) that maps it,
@@ -501,7 +521,9 @@ mod tests {
     #[test]
     fn reverse_map_lists_every_mapping_of_a_shared_frame() {
         let mut book = Book::new();
-        let id = book.create(Frames::Pages(vec![0x8000_0000, 0x8000_1000]), Some(7)).unwrap();
+        let id = book
+            .create(Frames::Pages(vec![0x8000_0000, 0x8000_1000]), Some(7))
+            .unwrap();
         let a = book.map(id, 1, 0x8000).unwrap();
         let _b = book.map(id, 2, 0x9000).unwrap();
         let users: Vec<_> = book.users_of(0x8000_1000).collect();
@@ -509,7 +531,10 @@ mod tests {
         assert_eq!(book.find(7), Some(id));
         assert_eq!(book.find(8), None);
         book.cow(a, 1, 0x9000_0000).unwrap();
-        assert_eq!(book.users_of(0x8000_1000).collect::<Vec<_>>(), vec![(2, 0xA000)]);
+        assert_eq!(
+            book.users_of(0x8000_1000).collect::<Vec<_>>(),
+            vec![(2, 0xA000)]
+        );
         assert_eq!(book.copies(), 1);
     }
 }

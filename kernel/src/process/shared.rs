@@ -1,0 +1,177 @@
+//! The mapper's side of memory objects: a process's regions that show an
+//! object ([`Backing::Shared`]), mapped and unmapped page by page, and the
+//! copy-on-write fault that gives a process its own copy of a page.
+
+use super::{Backing, PAGE, ProcError, Region, Task, user_attrs};
+use crate::layout::phys_to_virt;
+use crate::mm::object::book::MapId;
+use crate::mm::object::{BOOK, give_back};
+use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
+use arch::mmu::descriptor::{Attrs, MemType};
+
+/// How a mapping of an object is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Share {
+    /// The object's frames as they are (shared memory, read-only image
+    /// segments): writes, where allowed, go to the object.
+    Direct,
+    /// Private copy-on-write: mapped read-only until the first write to a
+    /// page, which copies it (writable image segments).
+    CopyOnWrite,
+    /// Non-cacheable (DMA buffers).
+    Uncached,
+}
+
+impl Task {
+    /// Maps object `id` (`pages` pages) with `prot` at `at` (or the first
+    /// free range) as a [`Backing::Shared`] region; returns its address. On
+    /// failure nothing stays mapped or recorded.
+    pub fn map_object(
+        &mut self,
+        id: crate::mm::object::book::ObjId,
+        pages: u32,
+        prot: u32,
+        share: Share,
+        at: Option<u32>,
+        image: bool,
+    ) -> Result<u32, ProcError> {
+        if self.class.is_hard() || self.space.is_none() {
+            // Hard processes never fault and never allocate after
+            // admission: not supported for them yet (see the README).
+            return Err(ProcError::ClassViolation);
+        }
+        let mut attrs = user_attrs(prot)?;
+        if share == Share::Uncached {
+            attrs.mem = MemType::NormalUncached;
+        }
+        let shown = if share == Share::CopyOnWrite {
+            user_attrs(prot & !PROT_WRITE)?
+        } else {
+            attrs
+        };
+        if self.regions.len() == self.regions.capacity() {
+            return Err(ProcError::TooMany);
+        }
+        let len = pages * PAGE;
+        let va = match at {
+            Some(va) => va,
+            None => self.find_gap(len).ok_or(ProcError::NoMemory)?,
+        };
+        let map = BOOK
+            .lock()
+            .map(id, self.pid, va)
+            .map_err(|_| ProcError::NoMemory)?;
+        let mut done = 0;
+        while done < pages {
+            let pa = BOOK.lock().frame_at(map, done).map(|(pa, _)| pa);
+            let r = match pa {
+                Some(pa) => self.map_one(va + done * PAGE, pa, shown, false),
+                None => Err(ProcError::Invalid),
+            };
+            if let Err(e) = r {
+                for i in 0..done {
+                    self.unmap_one(va + i * PAGE);
+                }
+                self.shared_pages -= done;
+                let _ = BOOK.lock().unmap(map, &mut give_back);
+                return Err(e);
+            }
+            self.shared_pages += 1;
+            done += 1;
+        }
+        self.add_region(Region {
+            start: va,
+            len,
+            prot,
+            backing: Backing::Shared { map, image },
+        });
+        Ok(va)
+    }
+
+    /// Removes the region that shows mapping `map` (unmapped from the page
+    /// tables, forgotten by the book); false if there is none.
+    pub fn unmap_object(&mut self, map: MapId) -> bool {
+        let Some(i) = self
+            .regions
+            .iter()
+            .position(|r| matches!(r.backing, Backing::Shared { map: m, .. } if m == map))
+        else {
+            return false;
+        };
+        let r = self.regions.remove(i);
+        for va in (r.start..r.start + r.len).step_by(PAGE as usize) {
+            self.unmap_release(va, r.backing);
+        }
+        let _ = BOOK.lock().unmap(map, &mut give_back);
+        true
+    }
+
+    /// `mem_unmap`: removes the shared-memory mapping that starts at `addr`.
+    pub fn mem_unmap(&mut self, addr: u32) -> Result<(), ProcError> {
+        let map = self
+            .regions
+            .iter()
+            .find_map(|r| match r.backing {
+                Backing::Shared { map, image: false } if r.start == addr => Some(map),
+                _ => None,
+            })
+            .ok_or(ProcError::Invalid)?;
+        self.unmap_object(map);
+        Ok(())
+    }
+
+    /// Handles a write fault at `va`: if it falls in a copy-on-write page
+    /// not copied yet, copies the page into a fresh frame, maps that
+    /// writable in its place and returns true (the write is retried).
+    /// Bounded: one page allocated, 4 KiB copied, two table edits.
+    pub fn cow_fault(&mut self, va: u32) -> bool {
+        let Some((start, prot, map)) = self.regions.iter().find_map(|r| match r.backing {
+            Backing::Shared { map, image: true }
+                if va >= r.start && va - r.start < r.len && r.prot & PROT_WRITE != 0 =>
+            {
+                Some((r.start, r.prot, map))
+            }
+            _ => None,
+        }) else {
+            return false;
+        };
+        let page = (va - start) / PAGE;
+        let Some((old, false)) = BOOK.lock().frame_at(map, page) else {
+            return false;
+        };
+        let Ok(copy) = crate::mm::alloc_task_frames_owned(0, self.pid + 1) else {
+            return false;
+        };
+        // SAFETY: `copy` is a fresh page of ours and `old` a frame of the
+        // object, both in the linear map; the pages do not overlap.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                phys_to_virt(old) as *const u8,
+                phys_to_virt(copy) as *mut u8,
+                PAGE as usize,
+            )
+        };
+        if BOOK.lock().cow(map, page, copy).is_err() {
+            give_back(crate::mm::object::book::Free::Page(copy));
+            return false;
+        }
+        let at = start + page * PAGE;
+        let attrs: Attrs = match user_attrs(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) {
+            Ok(a) => a,
+            Err(_) => return false,
+        };
+        // The copy is the book's now (freed with the mapping); the page
+        // table shows it in place of the object's frame.
+        self.unmap_one(at);
+        if self.map_one(at, copy, attrs, false).is_err() {
+            return false;
+        }
+        self.cow_faults += 1;
+        true
+    }
+
+    /// Pages mapped from memory objects, and copy-on-write faults taken.
+    pub fn sharing(&self) -> (u32, u32) {
+        (self.shared_pages, self.cow_faults)
+    }
+}
