@@ -36,6 +36,10 @@
 //! | 38 | `REPLY` | r1-r4 = words, r5 = buffer, r6 = length, r9 = handle to move (0: none) | 0 |
 //! | 39 | `REPLY_RECV` | r0 = endpoint, r1-r4 = reply words, r5 = buffer, r6 = reply length \| capacity << 16, r8 = timeout, r9 = handle to move (0: none) | as `RECV` |
 //! | 40 | `ENDPOINT_CREATE` | | a handle to a new endpoint (`SEND`, `RECEIVE`, `TRANSFER`); soft processes only |
+//! | 56 | `MEM_CREATE` | r0 = length, r1 = flags (`MEM_DMA`) | r0 = handle (`MAP_READ`, `MAP_WRITE`, `TRANSFER`, `MANAGE`), r1 = physical address (DMA; else 0); soft processes only |
+//! | 57 | `MEM_MAP` | r0 = memory handle, r1 = prot (`PROT_READ` needs `MAP_READ`, `PROT_WRITE` needs `MAP_WRITE`; `PROT_EXEC` refused) | address of the whole object |
+//! | 58 | `MEM_UNMAP` | r0 = address `mem_map` returned | 0 |
+//! | 59 | `MEM_REVOKE` | r0 = memory handle (`MANAGE`) | mappings removed from every process |
 //!
 //! The IPC calls (36-39) use more registers than four: `r0`-`r6`, `r8` and
 //! `r9` in, `r0`-`r6` out (see `kernel/src/ipc`). `CALL`, `REPLY` and
