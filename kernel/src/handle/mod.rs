@@ -224,6 +224,13 @@ impl<O, const N: usize> HandleTable<O, N> {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Every object in the table with its rights, by slot.
+    pub fn iter(&self) -> impl Iterator<Item = (&O, Rights)> {
+        self.slots
+            .iter()
+            .filter_map(|s| s.entry.as_ref().map(|(o, r)| (o, *r)))
+    }
 }
 
 impl<O: Clone, const N: usize> HandleTable<O, N> {

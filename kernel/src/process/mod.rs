@@ -749,7 +749,7 @@ impl Task {
         if let Backing::Shared { .. } = backing {
             // The object's frame: the book frees it, not the region.
             if self.unmap_one(va).is_some() {
-                self.shared_pages -= 1;
+                self.shared_pages -= g / PAGE;
             }
             return;
         }
@@ -1090,6 +1090,12 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
             return Err(e);
         }
     };
+    if spec.class.is_hard()
+        && let Err(e) = t.map_granted_objects()
+    {
+        t.teardown();
+        return Err(e);
+    }
     let space = Space {
         ttbr0: t.l1_block,
         tag: AsidTag::default(),

@@ -35,10 +35,20 @@ impl Task {
         at: Option<u32>,
         image: bool,
     ) -> Result<u32, ProcError> {
-        if self.class.is_hard() || self.space.is_none() {
-            // Hard processes never fault and never allocate after
-            // admission: not supported for them yet (see the README).
+        if self.space.is_none() || (self.class.is_hard() && share == Share::CopyOnWrite) {
             return Err(ProcError::ClassViolation);
+        }
+        // A hard process maps whole sections: only a contiguous,
+        // section-aligned object will do.
+        let g = self.class.granule();
+        let step = g / PAGE;
+        if self.class.is_hard() {
+            let fits = BOOK.lock().block(id).is_some_and(|(base, order)| {
+                base.is_multiple_of(g) && (1u32 << order).is_multiple_of(step)
+            });
+            if !fits {
+                return Err(ProcError::ClassViolation);
+            }
         }
         let mut attrs = user_attrs(prot)?;
         if share == Share::Uncached {
@@ -69,15 +79,15 @@ impl Task {
                 None => Err(ProcError::Invalid),
             };
             if let Err(e) = r {
-                for i in 0..done {
+                for i in (0..done).step_by(step as usize) {
                     self.unmap_one(va + i * PAGE);
                 }
                 self.shared_pages -= done;
                 let _ = BOOK.lock().unmap(map, &mut give_back);
                 return Err(e);
             }
-            self.shared_pages += 1;
-            done += 1;
+            self.shared_pages += step;
+            done += step;
         }
         self.add_region(Region {
             start: va,
@@ -99,11 +109,25 @@ impl Task {
             return false;
         };
         let r = self.regions.remove(i);
-        for va in (r.start..r.start + r.len).step_by(PAGE as usize) {
+        let g = self.class.granule();
+        for va in (r.start..r.start + r.len).step_by(g as usize) {
             self.unmap_release(va, r.backing);
         }
         let _ = BOOK.lock().unmap(map, &mut give_back);
         true
+    }
+
+    /// Where object `id` is mapped in this process already (not as part of
+    /// an image): a hard process's `mem_map` answers with the mapping made
+    /// at its admission.
+    pub fn mapped_at(&self, id: crate::mm::object::book::ObjId) -> Option<u32> {
+        let book = BOOK.lock();
+        self.regions.iter().find_map(|r| match r.backing {
+            Backing::Shared { map, image: false } if book.mapping(map).map(|m| m.0) == Some(id) => {
+                Some(r.start)
+            }
+            _ => None,
+        })
     }
 
     /// `mem_unmap`: removes the shared-memory mapping that starts at `addr`.
@@ -173,5 +197,39 @@ impl Task {
     /// Pages mapped from memory objects, and copy-on-write faults taken.
     pub fn sharing(&self) -> (u32, u32) {
         (self.shared_pages, self.cow_faults)
+    }
+}
+
+impl Task {
+    /// Admission of a hard process: every memory object in its handle
+    /// table with a map right is mapped now, as whole sections, with the
+    /// rights its handle gives (its `mem_map` later returns this address:
+    /// after admission it neither allocates nor faults).
+    pub(super) fn map_granted_objects(&mut self) -> Result<(), ProcError> {
+        use crate::handle::Rights;
+        let mut grants = alloc::vec::Vec::new();
+        grants
+            .try_reserve(self.handles.len())
+            .map_err(|_| ProcError::NoMemory)?;
+        for (object, rights) in self.handles.iter() {
+            if let Some(m) = object.memory()
+                && rights.contains(Rights::MAP_READ)
+            {
+                let mut prot = PROT_READ;
+                if rights.contains(Rights::MAP_WRITE) {
+                    prot |= PROT_WRITE;
+                }
+                let share = if m.dma_phys().is_some() {
+                    Share::Uncached
+                } else {
+                    Share::Direct
+                };
+                grants.push((m.id(), m.len() / PAGE, prot, share));
+            }
+        }
+        for (id, pages, prot, share) in grants {
+            self.map_object(id, pages, prot, share, None, false)?;
+        }
+        Ok(())
     }
 }

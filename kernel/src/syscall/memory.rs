@@ -70,7 +70,14 @@ pub fn mem_map(h: u32, prot: u32) -> Result<u32, Errno> {
             Share::Direct
         };
         let pages = obj.len() / object::book::PAGE;
-        let r = t.map_object(obj.id(), pages, prot, share, None, false);
+        // A hard process's objects were mapped at its admission: it gets
+        // that mapping (it allocates nothing after).
+        let r = if t.class.is_hard() {
+            t.mapped_at(obj.id())
+                .ok_or(process::ProcError::ClassViolation)
+        } else {
+            t.map_object(obj.id(), pages, prot, share, None, false)
+        };
         Ok::<_, Errno>((r.map_err(Errno::from), obj))
     })
     .ok_or(Errno::Perm)??;

@@ -250,8 +250,68 @@ fn shared_memory() {
     );
 }
 
+/// A hard process granted a 1 MiB object gets it mapped as a section at
+/// admission, uses it, and never faults (no copy-on-write for it).
+fn hard_sections() {
+    let free = kernel::mm::stats().free_pages;
+    let k = object::create_sections(1 << 20).expect("1 MiB");
+    let mem = Object::Memory(k);
+    let m = mem.memory().unwrap();
+    let grants = [Grant {
+        object: &mem,
+        rights: Rights::MAP_READ | Rights::MAP_WRITE,
+    }];
+    // The pattern, written through the kernel's linear map of the block.
+    let pa = object::BOOK.lock().block(m.id()).map(|(b, _)| b).unwrap();
+    let words = kernel::layout::phys_to_virt(pa) as *mut u32;
+    // SAFETY: the object's 1 MiB block, alive (we hold it), in the linear map.
+    unsafe { words.write_volatile(0x00C0_FFEE) };
+    let h = process::spawn_process(
+        &Spec {
+            priority: 20,
+            handles: &grants,
+            budget: 0,
+            ..spec("hard shm", Class::HardIsolated, 0)
+        },
+        program("hard_shm"),
+    )
+    .unwrap();
+    let mapped = process::with_task(h, |t| {
+        let r = t
+            .regions()
+            .iter()
+            .find(|r| matches!(r.backing, Backing::Shared { image: false, .. }))?;
+        Some((r.len, t.translate(r.start)?.phys, t.stats().sections))
+    })
+    .flatten();
+    kernel::println!("hard shm: {mapped:x?}");
+    check(
+        "mapped as a section at admission, before it ran",
+        matches!(mapped, Some((0x10_0000, p, _)) if p == pa),
+    );
+    check("the hard process used it", process::wait(h) == Ok(0));
+    // SAFETY: as above.
+    let (w1, last) = unsafe {
+        (
+            words.add(1).read_volatile(),
+            words.add((1 << 18) - 1).read_volatile(),
+        )
+    };
+    check(
+        "its writes reached the object",
+        w1 == 0xBEEF && last == 0xF00D,
+    );
+    check("its mapping is gone", m.users().1 == 0);
+    drop(mem);
+    check(
+        "no page leaked (sections)",
+        kernel::mm::stats().free_pages == free,
+    );
+}
+
 fn main() {
     images();
     shared_memory();
+    hard_sections();
     finish()
 }

@@ -272,6 +272,14 @@ impl Book {
             .map(|pa| (pa, false))
     }
 
+    /// Object `id`'s contiguous block (base, order), if it is one.
+    pub fn block(&self, id: ObjId) -> Option<(u32, u8)> {
+        match self.obj(id).ok()?.frames {
+            Frames::Block { base, order } => Some((base, order)),
+            Frames::Pages(_) => None,
+        }
+    }
+
     /// Pages in object `id`.
     pub fn pages(&self, id: ObjId) -> Option<u32> {
         self.obj(id).ok().map(|o| o.frames.pages())

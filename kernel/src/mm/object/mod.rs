@@ -210,6 +210,26 @@ mod kernel_side {
         KRef::try_new(obj).map_err(|_| ObjectError::NoMemory)
     }
 
+    /// A new shared-memory object of whole 1 MiB sections (`len` rounded
+    /// up to a power-of-two number of them), one contiguous, section-aligned
+    /// block, zeroed: the kind a hard process can be granted, mapped as
+    /// sections at its admission.
+    pub fn create_sections(len: u32) -> Result<KRef<MemObject>, ObjectError> {
+        const SECTION: u32 = 1 << 20;
+        let sections = match len.checked_next_multiple_of(SECTION) {
+            Some(l) if l > 0 && l <= MAX_OBJECT => (l / SECTION).next_power_of_two(),
+            _ => return Err(ObjectError::Invalid),
+        };
+        let order = (sections * (SECTION / PAGE)).ilog2() as u8;
+        let base = crate::mm::alloc_task_frames(order)?;
+        // SAFETY: a fresh block, ours alone, in the linear map.
+        unsafe {
+            arch::mem::zero_raw(phys_to_virt(base) as *mut u8, (sections * SECTION) as usize)
+        };
+        let obj = record(Frames::Block { base, order }, None, None)?;
+        KRef::try_new(obj).map_err(|_| ObjectError::NoMemory)
+    }
+
     /// The object holding one segment of a program image, found by `key`
     /// (image and segment) if a process already loaded it, else made:
     /// `pages` pages filled by `fill`. The caller holds a reference until it
