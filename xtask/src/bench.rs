@@ -120,9 +120,12 @@ pub const METRICS: &[&str] = &[
     "boot_to_first_task_256m",
     "boot_to_first_task_512m",
     "process_create_exit",
+    "process_create_exit_shared",
     "hard_mmap_section",
     "user_mmap_touch_munmap_4k",
     "user_mprotect",
+    "cow_fault",
+    "mem_map_4k",
 ];
 
 /// The workloads the image reports an `irqsoff` record for (the IRQs-off
@@ -141,6 +144,8 @@ pub const IRQSOFF_WORKLOADS: &[&str] = &[
     "ipc_call_reply",
     "ipc_call_reply_4k",
     "process_create_exit",
+    "process_create_exit_shared",
+    "mem_objects",
     "wakeup_latency_hard_isolated_idle",
     "wakeup_latency_soft_isolated_idle",
     "wakeup_latency_hard_kernel_idle",

@@ -7,7 +7,7 @@
 //! their whole budget is reserved before anything is mapped, so admission
 //! either takes everything the task will ever need or fails cleanly.
 
-use super::{Backing, PAGE, ProcError, SECTION, SOFT_STACK, Share, Spec, Task};
+use super::{Backing, PAGE, ProcError, SECTION, SOFT_STACK, Spec, Task};
 use crate::layout::phys_to_virt;
 use crate::layout::{USER_END, USER_START};
 use crate::loader::elf::ElfImage;
@@ -87,6 +87,7 @@ pub(super) fn build(t: &mut Task, image: &ElfImage, spec: &Spec) -> Result<(u32,
         t.space = Some(new_space(t)?);
     }
 
+    let key = image_key(image, spec);
     for (i, (start, end, seg)) in segs.iter().enumerate() {
         let data = seg.data(image);
         let vaddr = seg.vaddr;
@@ -111,9 +112,16 @@ pub(super) fn build(t: &mut Task, image: &ElfImage, spec: &Spec) -> Result<(u32,
                 mem[(lo - gran) as usize..(hi - gran) as usize].copy_from_slice(src);
             }
         };
-        match image_key(image, spec) {
+        match key {
             Some(key) if !t.class.is_hard() => {
-                map_shared_segment(t, key << 4 | i as u64, start, end - start, prot, &fill)?
+                let fill_page = |p: u32, mem: &mut [u8]| fill(p * PAGE, mem);
+                t.map_image_segment(
+                    key << 4 | i as u64,
+                    start,
+                    (end - start) / PAGE,
+                    prot,
+                    &fill_page,
+                )?
             }
             _ => t.map_region(start, end - start, prot, Backing::Image, &fill)?,
         }
@@ -139,30 +147,6 @@ fn image_key(image: &ElfImage, _spec: &Spec) -> Option<u64> {
         .iter()
         .position(|(_, elf)| core::ptr::eq(elf.as_ptr(), at) && elf.len() == image.bytes().len())
         .map(|i| i as u64 + 1)
-}
-
-/// Maps one segment of a soft process from the image's memory object
-/// (made by the first process of this image, found by the next ones):
-/// read-only segments shared as they are, writable ones copy-on-write.
-fn map_shared_segment(
-    t: &mut Task,
-    key: u64,
-    start: u32,
-    len: u32,
-    prot: u32,
-    fill: &dyn Fn(u32, &mut [u8]),
-) -> Result<(), ProcError> {
-    let pages = len / PAGE;
-    let (obj, _found) = crate::mm::object::image(key, pages, &|i, mem| fill(i * PAGE, mem))
-        .map_err(|_| ProcError::NoMemory)?;
-    let share = if prot & PROT_WRITE != 0 {
-        Share::CopyOnWrite
-    } else {
-        Share::Direct
-    };
-    // The loader's reference goes with `obj`; the mapping keeps the frames.
-    t.map_object(obj.id(), pages, prot, share, Some(start), true)
-        .map(|_| ())
 }
 
 /// A process's address space: an 8 KiB block holding its 4 KiB L1 table

@@ -4,7 +4,7 @@
 
 use super::{Backing, PAGE, ProcError, Region, Task, user_attrs};
 use crate::layout::phys_to_virt;
-use crate::mm::object::book::MapId;
+use crate::mm::object::book::{Book, MapId};
 use crate::mm::object::{BOOK, give_back};
 use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use arch::mmu::descriptor::{Attrs, MemType};
@@ -35,6 +35,22 @@ impl Task {
         at: Option<u32>,
         image: bool,
     ) -> Result<u32, ProcError> {
+        self.map_in(&mut BOOK.lock(), id, pages, prot, share, at, image)
+    }
+
+    /// [`Task::map_object`] with the book held by the caller (the loader
+    /// finds or records an image segment and maps it under one hold).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn map_in(
+        &mut self,
+        book: &mut Book,
+        id: crate::mm::object::book::ObjId,
+        pages: u32,
+        prot: u32,
+        share: Share,
+        at: Option<u32>,
+        image: bool,
+    ) -> Result<u32, ProcError> {
         if self.space.is_none() || (self.class.is_hard() && share == Share::CopyOnWrite) {
             return Err(ProcError::ClassViolation);
         }
@@ -43,7 +59,7 @@ impl Task {
         let g = self.class.granule();
         let step = g / PAGE;
         if self.class.is_hard() {
-            let fits = BOOK.lock().block(id).is_some_and(|(base, order)| {
+            let fits = book.block(id).is_some_and(|(base, order)| {
                 base.is_multiple_of(g) && (1u32 << order).is_multiple_of(step)
             });
             if !fits {
@@ -67,13 +83,14 @@ impl Task {
             Some(va) => va,
             None => self.find_gap(len).ok_or(ProcError::NoMemory)?,
         };
-        let map = BOOK
-            .lock()
+        // One hold of the book for the whole mapping (the memory
+        // manager's lock, taken inside for each table edit, comes after it).
+        let map = book
             .map(id, self.pid, va)
             .map_err(|_| ProcError::NoMemory)?;
         let mut done = 0;
         while done < pages {
-            let pa = BOOK.lock().frame_at(map, done).map(|(pa, _)| pa);
+            let pa = book.frame_at(map, done).map(|(pa, _)| pa);
             let r = match pa {
                 Some(pa) => self.map_one(va + done * PAGE, pa, shown, false),
                 None => Err(ProcError::Invalid),
@@ -83,7 +100,7 @@ impl Task {
                     self.unmap_one(va + i * PAGE);
                 }
                 self.shared_pages -= done;
-                let _ = BOOK.lock().unmap(map, &mut give_back);
+                let _ = book.unmap(map, &mut give_back);
                 return Err(e);
             }
             self.shared_pages += step;
@@ -231,5 +248,50 @@ impl Task {
             self.map_object(id, pages, prot, share, None, false)?;
         }
         Ok(())
+    }
+}
+
+impl Task {
+    /// Maps one segment of a program image from the image's memory object,
+    /// found by `key` if another process of the image has it, else made
+    /// from `pages` pages filled by `fill`. One hold of the book when the
+    /// object is there; the frames of a new one are allocated and filled
+    /// before the book is taken again to record and map it.
+    pub(super) fn map_image_segment(
+        &mut self,
+        key: u64,
+        start: u32,
+        pages: u32,
+        prot: u32,
+        fill: &dyn Fn(u32, &mut [u8]),
+    ) -> Result<(), ProcError> {
+        let share = if prot & PROT_WRITE != 0 {
+            Share::CopyOnWrite
+        } else {
+            Share::Direct
+        };
+        {
+            let mut book = BOOK.lock();
+            if let Some(id) = book.live(key) {
+                return self
+                    .map_in(&mut book, id, pages, prot, share, Some(start), true)
+                    .map(|_| ());
+            }
+        }
+        let frames =
+            crate::mm::object::image_frames(pages, fill).map_err(|_| ProcError::NoMemory)?;
+        let mut book = BOOK.lock();
+        let id = match book.create(frames, Some(key)) {
+            Ok(id) => id,
+            Err((_, frames)) => {
+                drop(book);
+                crate::mm::object::give_back_frames(frames);
+                return Err(ProcError::NoMemory);
+            }
+        };
+        let r = self.map_in(&mut book, id, pages, prot, share, Some(start), true);
+        // The creator's reference goes: the mapping (if made) keeps it.
+        let _ = book.release(id, &mut give_back);
+        r.map(|_| ())
     }
 }

@@ -31,6 +31,9 @@ pub type SpaceId = u16;
 /// What backs an object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Frames {
+    /// One 4 KiB page (most segments of small programs): no list to
+    /// allocate.
+    One(u32),
     /// Separate 4 KiB pages (shared memory, program images).
     Pages(Vec<u32>),
     /// One physically contiguous block of `2^order` pages (DMA buffers).
@@ -46,6 +49,7 @@ impl Frames {
     /// Pages in the object.
     pub fn pages(&self) -> u32 {
         match self {
+            Frames::One(_) => 1,
             Frames::Pages(v) => v.len() as u32,
             Frames::Block { order, .. } => 1 << order,
         }
@@ -54,6 +58,7 @@ impl Frames {
     /// The frame behind page `i`.
     pub fn frame(&self, i: u32) -> Option<u32> {
         match self {
+            Frames::One(pa) => (i == 0).then_some(*pa),
             Frames::Pages(v) => v.get(i as usize).copied(),
             Frames::Block { base, order } => (i < 1 << order).then(|| base + i * PAGE),
         }
@@ -188,6 +193,15 @@ impl Book {
         Some(i as u32)
     }
 
+    /// The live object cached under `key`, without taking a reference (the
+    /// caller maps it under the same hold).
+    pub fn live(&self, key: u64) -> Option<ObjId> {
+        self.objects
+            .iter()
+            .position(|o| o.as_ref().is_some_and(|o| o.key == Some(key)))
+            .map(|i| i as u32)
+    }
+
     /// One more reference to `id`.
     pub fn acquire(&mut self, id: ObjId) -> Result<(), BookError> {
         self.obj_mut(id)?.refs += 1;
@@ -211,6 +225,7 @@ impl Book {
         }
         if let Some(o) = self.objects[id as usize].take() {
             match o.frames {
+                Frames::One(pa) => free(Free::Page(pa)),
                 Frames::Pages(v) => v.into_iter().for_each(|pa| free(Free::Page(pa))),
                 Frames::Block { base, order } => free(Free::Block(base, order)),
             }
@@ -276,7 +291,7 @@ impl Book {
     pub fn block(&self, id: ObjId) -> Option<(u32, u8)> {
         match self.obj(id).ok()?.frames {
             Frames::Block { base, order } => Some((base, order)),
-            Frames::Pages(_) => None,
+            Frames::One(_) | Frames::Pages(_) => None,
         }
     }
 
@@ -442,7 +457,8 @@ mod tests {
                             (Frames::Block { base, order }, (0..1 << order).map(|i| base + i * PAGE).collect())
                         } else {
                             let list: Vec<u32> = (0..n).map(|_| alloc(1, &mut allocated)).collect();
-                            (Frames::Pages(list.clone()), list)
+                            let frames = if n == 1 { Frames::One(list[0]) } else { Frames::Pages(list.clone()) };
+                            (frames, list)
                         };
                         let id = book.create(frames, None).unwrap();
                         prop_assert!(!model.objs.contains_key(&id));

@@ -147,10 +147,7 @@ mod kernel_side {
         match BOOK.lock().create(frames, key) {
             Ok(id) => Ok(MemObject { id, pages, dma }),
             Err((_, frames)) => {
-                match frames {
-                    Frames::Pages(v) => v.into_iter().for_each(|pa| give_back(Free::Page(pa))),
-                    Frames::Block { base, order } => give_back(Free::Block(base, order)),
-                }
+                give_back_frames(frames);
                 Err(ObjectError::NoMemory)
             }
         }
@@ -165,7 +162,17 @@ mod kernel_side {
 
     /// Allocates `pages` zeroed pages, each filled by `fill(index, page)`;
     /// all or nothing.
-    fn alloc_pages(pages: u32, fill: &dyn Fn(u32, &mut [u8])) -> Result<Vec<u32>, ObjectError> {
+    fn alloc_pages(pages: u32, fill: &dyn Fn(u32, &mut [u8])) -> Result<Frames, ObjectError> {
+        if pages == 1 {
+            let pa = crate::mm::alloc_task_frames(0)?;
+            // SAFETY: a fresh page, ours alone, in the linear map.
+            let mem = unsafe {
+                core::slice::from_raw_parts_mut(phys_to_virt(pa) as *mut u8, PAGE as usize)
+            };
+            arch::mem::zero(mem);
+            fill(0, mem);
+            return Ok(Frames::One(pa));
+        }
         let mut v = Vec::new();
         v.try_reserve_exact(pages as usize)
             .map_err(|_| ObjectError::NoMemory)?;
@@ -186,7 +193,7 @@ mod kernel_side {
                 }
             }
         }
-        Ok(v)
+        Ok(Frames::Pages(v))
     }
 
     /// A new shared-memory object of `len` bytes (rounded up to pages),
@@ -194,7 +201,7 @@ mod kernel_side {
     pub fn create_shared(len: u32) -> Result<KRef<MemObject>, ObjectError> {
         let pages = pages_of(len)?;
         let frames = alloc_pages(pages, &|_, _| {})?;
-        let obj = record(Frames::Pages(frames), None, None)?;
+        let obj = record(frames, None, None)?;
         KRef::try_new(obj).map_err(|_| ObjectError::NoMemory)
     }
 
@@ -230,27 +237,20 @@ mod kernel_side {
         KRef::try_new(obj).map_err(|_| ObjectError::NoMemory)
     }
 
-    /// The object holding one segment of a program image, found by `key`
-    /// (image and segment) if a process already loaded it, else made:
-    /// `pages` pages filled by `fill`. The caller holds a reference until it
-    /// drops the returned value (after mapping it).
-    pub fn image(
-        key: u64,
-        pages: u32,
-        fill: &dyn Fn(u32, &mut [u8]),
-    ) -> Result<(MemObject, bool), ObjectError> {
-        if let Some(id) = BOOK.lock().find(key) {
-            return Ok((
-                MemObject {
-                    id,
-                    pages,
-                    dma: None,
-                },
-                true,
-            ));
+    /// Gives back frames no object took.
+    pub fn give_back_frames(frames: Frames) {
+        match frames {
+            Frames::One(pa) => give_back(Free::Page(pa)),
+            Frames::Pages(v) => v.into_iter().for_each(|pa| give_back(Free::Page(pa))),
+            Frames::Block { base, order } => give_back(Free::Block(base, order)),
         }
-        let frames = alloc_pages(pages, fill)?;
-        record(Frames::Pages(frames), Some(key), None).map(|o| (o, false))
+    }
+
+    /// Frames for a new program-image segment (the loader records and maps
+    /// them under one hold of the book: `Task::map_image_segment`): `pages`
+    /// zeroed pages filled by `fill(page index, page)`.
+    pub fn image_frames(pages: u32, fill: &dyn Fn(u32, &mut [u8])) -> Result<Frames, ObjectError> {
+        alloc_pages(pages, fill)
     }
 
     /// The reverse map of one frame: every (process, address) mapping it
