@@ -254,9 +254,7 @@ impl Task {
 impl Task {
     /// Maps one segment of a program image from the image's memory object,
     /// found by `key` if another process of the image has it, else made
-    /// from `pages` pages filled by `fill`. One hold of the book when the
-    /// object is there; the frames of a new one are allocated and filled
-    /// before the book is taken again to record and map it.
+    /// from `pages` pages filled by `fill`.
     pub(super) fn map_image_segment(
         &mut self,
         key: u64,
@@ -270,17 +268,18 @@ impl Task {
         } else {
             Share::Direct
         };
-        {
-            let mut book = BOOK.lock();
-            if let Some(id) = book.live(key) {
-                return self
-                    .map_in(&mut book, id, pages, prot, share, Some(start), true)
-                    .map(|_| ());
-            }
+        // One hold of the book throughout: a new segment's frames are
+        // allocated and filled under it (the memory manager's lock comes
+        // after the book's), so a second loader of the same image waits
+        // and then finds it.
+        let mut book = BOOK.lock();
+        if let Some(id) = book.live(key) {
+            return self
+                .map_in(&mut book, id, pages, prot, share, Some(start), true)
+                .map(|_| ());
         }
         let frames =
             crate::mm::object::image_frames(pages, fill).map_err(|_| ProcError::NoMemory)?;
-        let mut book = BOOK.lock();
         let id = match book.create(frames, Some(key)) {
             Ok(id) => id,
             Err((_, frames)) => {
