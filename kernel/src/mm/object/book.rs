@@ -496,15 +496,18 @@ mod tests {
                             let p = u32::from(page) % frames.len() as u32;
                             let copy = alloc(1, &mut allocated);
                             let r = book.cow(m, p, copy);
-                            if copies.contains_key(&p) {
-                                prop_assert_eq!(r, Err(BookError::Copied));
-                                allocated.remove(&copy);
-                            } else {
-                                prop_assert_eq!(r, Ok(frames[p as usize]));
-                                copies.insert(p, copy);
-                                prop_assert_eq!(book.frame_at(m, p), Some((copy, true)));
-                                let users: Vec<_> = book.users_of(copy).collect();
-                                prop_assert_eq!(users.len(), 1);
+                            match copies.entry(p) {
+                                std::collections::btree_map::Entry::Occupied(_) => {
+                                    prop_assert_eq!(r, Err(BookError::Copied));
+                                    allocated.remove(&copy);
+                                }
+                                std::collections::btree_map::Entry::Vacant(v) => {
+                                    prop_assert_eq!(r, Ok(frames[p as usize]));
+                                    v.insert(copy);
+                                    prop_assert_eq!(book.frame_at(m, p), Some((copy, true)));
+                                    let users: Vec<_> = book.users_of(copy).collect();
+                                    prop_assert_eq!(users.len(), 1);
+                                }
                             }
                         }
                     }
