@@ -8,3 +8,15 @@
 pub fn exit(code: i32) -> ! {
     semihosting::process::exit(code)
 }
+
+/// The command line the debugger (QEMU's `-semihosting-config arg=...`)
+/// passes, read into `buf`: `None` if there is none or it does not fit.
+/// Test images take their parameters from it (`cargo xtask soak`).
+pub fn command_line(buf: &mut [u8]) -> Option<&str> {
+    let uninit: &mut [core::mem::MaybeUninit<u8>] =
+        // SAFETY: u8 and MaybeUninit<u8> have the same layout; the only
+        // writer, the semihosting call, stores initialised bytes.
+        unsafe { &mut *(buf as *mut [u8] as *mut [core::mem::MaybeUninit<u8>]) };
+    let line = semihosting::sys::arm_compat::sys_get_cmdline_uninit(uninit).ok()?;
+    core::str::from_utf8(line).ok()
+}

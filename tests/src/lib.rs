@@ -57,3 +57,40 @@ pub fn spec(
 pub fn program(name: &str) -> &'static [u8] {
     kernel::process::program(name).unwrap_or_else(|| panic!("user program {name} not embedded"))
 }
+
+/// The number given as `name=N` (decimal, or hex with `0x`) on the
+/// semihosting command line (QEMU's `-semihosting-config arg=...`, which
+/// `cargo xtask soak` sets), if any: how a long run gets its parameters.
+pub fn param(name: &str) -> Option<u64> {
+    let mut buf = [0u8; 512];
+    let line = arch::debug::command_line(&mut buf)?;
+    line.split_ascii_whitespace().find_map(|word| {
+        let value = word.strip_prefix(name)?.strip_prefix('=')?;
+        match value.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16).ok(),
+            None => value.parse().ok(),
+        }
+    })
+}
+
+/// A checksum (FNV-1a over words) of `[start, end)` of the kernel's own
+/// address space: kernel text and read-only data must never change.
+pub fn checksum(start: u32, end: u32) -> u32 {
+    let mut h = 0x811C_9DC5u32;
+    for a in (start..end).step_by(4) {
+        // SAFETY: the caller names a mapped, readable range of the kernel
+        // image (text, rodata); reading it has no side effect.
+        let w = unsafe { (a as *const u32).read_volatile() };
+        h = (h ^ w).wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// Kernel text and read-only data, checksummed (see [`checksum`]).
+pub fn image_checksum() -> (u32, u32) {
+    use kernel::boot::sym;
+    (
+        checksum(sym::text_start(), sym::text_end()),
+        checksum(sym::rodata_start(), sym::rodata_end()),
+    )
+}

@@ -12,6 +12,7 @@
 #[path = "../../kernel/src/syscall/abi.rs"]
 pub mod abi;
 pub mod bench;
+pub mod fuzz;
 
 pub use abi::{Errno, PROT_EXEC, PROT_READ, PROT_WRITE};
 use core::fmt;

@@ -80,6 +80,10 @@ fn run_build(mut command: Command, what: &str) -> Result<()> {
 /// and on request for `run` and `image`.
 pub const IRQSOFF_FEATURE: &str = "kernel/irqsoff";
 
+/// The cargo feature that lets a test make the N-th allocation fail
+/// (`kernel::mm::inject`): on for the test images only.
+pub const FAULT_INJECT_FEATURE: &str = "kernel/fault-inject";
+
 /// A release build for `board` of some binaries of `package`, with the
 /// IRQs-off profiler when `irqsoff` says so.
 fn image_build(board: &Board, package: &str, irqsoff: bool) -> Command {
@@ -203,6 +207,7 @@ pub fn build_kernel_bin_with_ram(board: &Board, bin: &str, ram_mib: u32) -> Resu
 pub fn build_tests(board: &Board, names: Option<&[String]>) -> Result<()> {
     build_user_programs(board)?;
     let mut command = image_build(board, "ktests", true);
+    command.args(["--features", FAULT_INJECT_FEATURE]);
     match names {
         None => {
             command.arg("--bins");
@@ -248,9 +253,20 @@ pub struct HostTests {
 /// Runs `cargo test` on the host for [`HOST_TEST_PACKAGES`], streaming its
 /// output through and counting the tests from its `test result:` lines.
 pub fn host_tests(filter: Option<&str>) -> HostTests {
+    host_tests_with(HOST_TEST_PACKAGES, filter, &[])
+}
+
+/// [`host_tests`] of `packages` with extra environment variables (the
+/// soak's long property tests read their case counts from them).
+pub fn host_tests_with(
+    packages: &[&str],
+    filter: Option<&str>,
+    env: &[(&str, String)],
+) -> HostTests {
     let mut command = cargo();
     command.args(["test", "--no-fail-fast"]);
-    for package in HOST_TEST_PACKAGES {
+    command.envs(env.iter().map(|(k, v)| (k, v)));
+    for package in packages {
         command.args(["--package", package]);
     }
     command.arg("--");

@@ -22,11 +22,13 @@ pub enum Command {
         /// Build the IRQs-off profiler in (kernel feature `irqsoff`).
         irqsoff: bool,
     },
-    /// `test [--board NAME]... [--host] [--qemu] [FILTER]`.
+    /// `test [--board NAME]... [--host] [--qemu] [--miri] [FILTER]`.
     Test(TestOptions),
     /// `bench ...`: its raw arguments ([`take_boards`] picks out the
     /// `--board` options).
     Bench(Vec<String>),
+    /// `soak ...` (see [`crate::soak`]).
+    Soak(crate::soak::SoakOptions),
     /// `image [--board NAME] [--irqsoff]`.
     Image {
         /// The board to make boot files for.
@@ -45,6 +47,8 @@ pub struct TestOptions {
     pub host: bool,
     /// Run the QEMU integration tests.
     pub qemu: bool,
+    /// Run the host tests of the `unsafe` code under Miri (`--miri`).
+    pub miri: bool,
     /// Only tests whose name contains this.
     pub filter: Option<String>,
 }
@@ -60,6 +64,8 @@ pub fn parse(args: &[String]) -> Result<Command> {
         "test" => parse_test(rest),
         "bench" => Ok(Command::Bench(rest.to_vec())),
         "image" => parse_image(rest),
+        "soak" if rest.iter().any(|a| a == "-h" || a == "--help") => Ok(Command::Help),
+        "soak" => crate::soak::parse(rest).map(Command::Soak),
         other => Err(Error::usage(format!(
             "unknown command '{other}'; run `cargo xtask help` for the list of commands"
         ))),
@@ -143,6 +149,7 @@ fn parse_test(args: &[String]) -> Result<Command> {
         boards: Vec::new(),
         host: false,
         qemu: false,
+        miri: false,
         filter: None,
     };
     let mut only_positional = false;
@@ -165,6 +172,10 @@ fn parse_test(args: &[String]) -> Result<Command> {
                     options.qemu = true;
                     continue;
                 }
+                "--miri" => {
+                    options.miri = true;
+                    continue;
+                }
                 "-h" | "--help" => return Ok(Command::Help),
                 "--" => {
                     only_positional = true;
@@ -181,7 +192,7 @@ fn parse_test(args: &[String]) -> Result<Command> {
         }
         options.filter = Some(arg.clone());
     }
-    if !options.host && !options.qemu {
+    if !options.host && !options.qemu && !options.miri {
         options.host = true;
         options.qemu = true;
     }
@@ -250,7 +261,7 @@ USAGE:
                        `irqsoff`; `test` always does, `bench` in its
                        second run)
 
-    cargo xtask test [--board NAME]... [--host] [--qemu] [FILTER]
+    cargo xtask test [--board NAME]... [--host] [--qemu] [--miri] [FILTER]
         Run the host unit tests (cargo test -p arch -p drivers -p kernel -p xtask)
         and boot each integration test tests/src/bin/<name>.rs in QEMU, several
         at a time, on every board, plus uimage_boot (the demo booted from the
@@ -261,6 +272,10 @@ USAGE:
         --board NAME   QEMU tests on this board only (repeatable; default: all)
         --host         only the host unit tests
         --qemu         only the QEMU integration tests
+        --miri         the host tests of the unsafe code (zone allocator,
+                       page tables) under Miri, on the nightly toolchain
+                       (installed with rustup if missing; minutes; not in
+                       the default run)
         FILTER         only tests whose name contains FILTER (QEMU test names
                        are <board>/<name>; FILTER is also given to cargo test)
 
@@ -272,6 +287,7 @@ USAGE:
         --irqsoff      build the IRQs-off profiler in
 
 {bench}
+{soak}
     cargo xtask help           this text
 
 BOARDS: {boards}
@@ -281,6 +297,10 @@ BOARDS: {boards}
         boards = board_names(),
         directives = crate::test::DIRECTIVES_HELP,
         bench = crate::bench::HELP
+            .lines()
+            .map(|line| format!("    {line}\n"))
+            .collect::<String>(),
+        soak = crate::soak::HELP
             .lines()
             .map(|line| format!("    {line}\n"))
             .collect::<String>(),
@@ -483,6 +503,7 @@ mod tests {
             "xtask test",
             "xtask bench",
             "xtask image",
+            "xtask soak",
             "xtask help",
         ] {
             assert!(text.contains(word), "{word}");

@@ -4,7 +4,7 @@
 //! bare-metal kernel images and to run the host unit tests) and QEMU (to boot
 //! those images). Everything else in the workspace is plain Rust crates; the
 //! commands people and CI type are `cargo xtask run`, `cargo xtask test`,
-//! `cargo xtask image` and later `cargo xtask bench` (`cargo xtask help` lists
+//! `cargo xtask image`, `cargo xtask bench` and `cargo xtask soak` (`cargo xtask help` lists
 //! them). The boards come from the kernel's own board table, included below,
 //! so that a new board needs no change here: every command takes
 //! `--board NAME`, and `test` runs every board by default.
@@ -12,7 +12,8 @@
 //! Modules: [`cli`] parses the command line, [`cargo`] builds images and runs
 //! the host tests, [`qemu`] finds, installs and starts QEMU, [`run`] and
 //! [`test`](mod@test) and [`image`] implement the commands of the same name
-//! (`image` also makes the uImage that `test` boots), and
+//! (`image` also makes the uImage that `test` boots), [`soak`] the long
+//! abuse runs, and
 //! [`bench`](mod@bench) is the placeholder for the command still to come.
 
 // The board table is pure `core` data shared with the kernel and its build
@@ -26,8 +27,10 @@ mod bench;
 mod cargo;
 mod cli;
 mod image;
+mod miri;
 mod qemu;
 mod run;
+mod soak;
 mod test;
 mod toolchain;
 
@@ -95,6 +98,7 @@ fn dispatch(command: cli::Command) -> Result<u8> {
         cli::Command::Run { .. }
         | cli::Command::Test(_)
         | cli::Command::Bench(_)
+        | cli::Command::Soak(_)
         | cli::Command::Image { .. } => toolchain::ensure_installed()?,
     }
     match command {
@@ -107,5 +111,6 @@ fn dispatch(command: cli::Command) -> Result<u8> {
         cli::Command::Test(options) => test::test(&options),
         cli::Command::Bench(args) => bench::bench(&args),
         cli::Command::Image { board, irqsoff } => image::image(board, irqsoff),
+        cli::Command::Soak(options) => soak::soak(&options),
     }
 }

@@ -143,6 +143,13 @@ fn is_executable(path: &Path) -> bool {
 
 /// The arguments that boot `elf` on `board`, console on QEMU's stdio.
 pub fn arguments(board: &Board, elf: &Path, gdb: bool) -> Vec<OsString> {
+    arguments_with(board, elf, gdb, &[])
+}
+
+/// [`arguments`] with a semihosting command line: each of `cmdline` is one
+/// `arg=` of `-semihosting-config` (no commas), which the image reads back
+/// joined by spaces (the soak passes its parameters so).
+pub fn arguments_with(board: &Board, elf: &Path, gdb: bool, cmdline: &[String]) -> Vec<OsString> {
     let mut args: Vec<OsString> = Vec::new();
     let mut push = |arg: &OsStr| args.push(arg.to_os_string());
     push("-M".as_ref());
@@ -164,7 +171,12 @@ pub fn arguments(board: &Board, elf: &Path, gdb: bool) -> Vec<OsString> {
     push("-serial".as_ref());
     push("stdio".as_ref());
     push("-semihosting-config".as_ref());
-    push("enable=on,target=native".as_ref());
+    let mut semihosting = String::from("enable=on,target=native");
+    for arg in cmdline {
+        semihosting.push_str(",arg=");
+        semihosting.push_str(arg);
+    }
+    push(semihosting.as_ref());
     if gdb {
         push("-S".as_ref());
         push("-gdb".as_ref());
@@ -176,10 +188,10 @@ pub fn arguments(board: &Board, elf: &Path, gdb: bool) -> Vec<OsString> {
 }
 
 /// The QEMU command that boots `elf` on `board`.
-fn command(qemu: &Path, board: &Board, elf: &Path, gdb: bool) -> Command {
+fn command(qemu: &Path, board: &Board, elf: &Path, gdb: bool, cmdline: &[String]) -> Command {
     let mut command = Command::new(qemu);
     command
-        .args(arguments(board, elf, gdb))
+        .args(arguments_with(board, elf, gdb, cmdline))
         .env("QEMU_AUDIO_DRV", "none");
     command
 }
@@ -199,7 +211,7 @@ pub fn display_command(qemu: &Path, board: &Board, elf: &Path, gdb: bool) -> Str
 /// Boots `elf` with QEMU's stdio inherited (the console is live on the
 /// terminal) and waits for it.
 pub fn run_interactive(qemu: &Path, board: &Board, elf: &Path, gdb: bool) -> Result<ExitStatus> {
-    command(qemu, board, elf, gdb)
+    command(qemu, board, elf, gdb, &[])
         .args(["-icount", TEST_ICOUNT])
         .status()
         .map_err(|e| Error::new(1, format!("could not start {}: {e}", qemu.display())))
@@ -244,9 +256,21 @@ pub fn run_captured(
     icount: bool,
     timeout: Duration,
 ) -> io::Result<Outcome> {
+    run_captured_with(qemu, board, elf, icount, timeout, &[])
+}
+
+/// [`run_captured`] with a semihosting command line (see [`arguments_with`]).
+pub fn run_captured_with(
+    qemu: &Path,
+    board: &Board,
+    elf: &Path,
+    icount: bool,
+    timeout: Duration,
+    cmdline: &[String],
+) -> io::Result<Outcome> {
     // One pipe for both stdout and stderr keeps their order.
     let (reader, writer) = io::pipe()?;
-    let mut command = command(qemu, board, elf, false);
+    let mut command = command(qemu, board, elf, false, cmdline);
     if icount {
         command.args(["-icount", TEST_ICOUNT]);
     }

@@ -284,6 +284,10 @@ pub fn test(options: &TestOptions) -> crate::Result<u8> {
             },
         ));
     }
+    if options.miri {
+        let (passed, failed) = crate::miri::run()?;
+        parts.push(("miri".to_string(), Tally { passed, failed }));
+    }
     if options.qemu {
         for board in &options.boards {
             let selected: Vec<TestCase> = cases

@@ -864,4 +864,118 @@ mod tests {
             }
         }
     }
+
+    /// Cases of [`elf_mutations`]: `RTK_ELF_FUZZ_CASES` (`cargo xtask soak`
+    /// sets it, 1,000,000 by default), else a short run for `cargo xtask test`.
+    fn fuzz_cases() -> u32 {
+        std::env::var("RTK_ELF_FUZZ_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(3000)
+    }
+
+    /// Offsets and widths of every header field a loader reads: the file
+    /// header's, then each program header's.
+    fn fields(phnum: usize) -> Vec<(usize, usize)> {
+        let mut f = vec![
+            (16, 2), // e_type
+            (18, 2), // e_machine
+            (20, 4), // e_version
+            (24, 4), // e_entry
+            (28, 4), // e_phoff
+            (42, 2), // e_phentsize
+            (44, 2), // e_phnum
+        ];
+        for i in 0..phnum {
+            let p = EHDR_SIZE + i * PHDR_SIZE;
+            // p_type, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_flags
+            f.extend([0, 4, 8, 12, 16, 20, 24].map(|o| (p + o, 4)));
+        }
+        f
+    }
+
+    /// Values a field overwrite picks from: boundaries of the integer, of a
+    /// page, of the user range and of the file, and the field's neighbours.
+    fn boundary(pick: u32, file_len: usize, old: u32) -> u32 {
+        let len = file_len as u32;
+        let values = [
+            0,
+            1,
+            2,
+            PAGE - 1,
+            PAGE,
+            PAGE + 1,
+            0x7FFF_FFFF,
+            0x8000_0000,
+            0xFFFF_F000,
+            0xFFFF_FFFF,
+            0xFFFF_FFFE,
+            0xFFFF,
+            LIMITS.user_start - 1,
+            LIMITS.user_start,
+            LIMITS.user_end - PAGE,
+            LIMITS.user_end,
+            0xC000_0000,
+            len - 1,
+            len,
+            len + 1,
+            old.wrapping_add(1),
+            old.wrapping_sub(1),
+            old.wrapping_add(PAGE),
+            old ^ 0x8000_0000,
+        ];
+        values[pick as usize % values.len()]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: fuzz_cases(),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// The long fuzz of the parser (short in `cargo xtask test`, long in
+        /// `cargo xtask soak`): field overwrites with boundary values, bit
+        /// flips anywhere, truncation, on a valid image; never a panic, and
+        /// whatever is accepted is sound.
+        #[test]
+        fn elf_mutations(
+            overwrites in proptest::collection::vec(
+                (any::<prop::sample::Index>(), any::<u32>(), any::<bool>()),
+                0..6,
+            ),
+            flips in proptest::collection::vec(any::<(prop::sample::Index, u8)>(), 0..6),
+            cut in proptest::option::weighted(0.15, any::<prop::sample::Index>()),
+        ) {
+            let mut v = good();
+            let fields = fields(good_phdrs().len());
+            for (field, pick, random) in overwrites {
+                let (at, width) = fields[field.index(fields.len())];
+                let old = if width == 2 {
+                    u32::from(u16::from_le_bytes([v[at], v[at + 1]]))
+                } else {
+                    u32::from_le_bytes(v[at..at + 4].try_into().unwrap())
+                };
+                let value = if random { pick } else { boundary(pick, v.len(), old) };
+                if width == 2 {
+                    put16(&mut v, at, value as u16);
+                } else {
+                    put32(&mut v, at, value);
+                }
+            }
+            for (at, bit) in flips {
+                let at = at.index(v.len());
+                v[at] ^= 1 << (bit % 8);
+            }
+            if let Some(cut) = cut {
+                v.truncate(cut.index(v.len() + 1));
+            }
+            if let Ok(img) = parse(&v) {
+                check_accepted(&v, &img);
+                for seg in img.segments() {
+                    let _ = seg.data(&img);
+                }
+            }
+        }
+    }
 }

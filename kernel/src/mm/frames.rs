@@ -347,6 +347,10 @@ impl<'a> FrameAllocator<'a> {
     /// Allocates a block of `2^order` pages, aligned to `4 KiB << order`, and
     /// returns its physical address. The block's owner and map count are 0.
     pub fn alloc(&mut self, order: u8) -> Result<u32, FrameError> {
+        #[cfg(all(feature = "fault-inject", target_os = "none"))]
+        if crate::mm::inject::should_fail(crate::mm::inject::Site::Frames) {
+            return Err(FrameError::OutOfMemory);
+        }
         if order > MAX_ORDER {
             return Err(FrameError::BadOrder);
         }

@@ -121,6 +121,10 @@ fn grow(heap: &mut Heap, layout: Layout) -> bool {
 // only adds freshly mapped memory above the heap's top.
 unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        #[cfg(all(feature = "fault-inject", target_os = "none"))]
+        if crate::mm::inject::should_fail(crate::mm::inject::Site::Heap) {
+            return null_mut();
+        }
         let mut heap = self.heap.lock();
         if let Ok(p) = heap.allocate_first_fit(layout) {
             ALLOCATIONS.fetch_add(1, Ordering::Relaxed);

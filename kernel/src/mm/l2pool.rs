@@ -130,6 +130,10 @@ impl L2Pool {
 
     /// A zeroed L2 table, or None when no frame is left.
     pub fn alloc(&mut self, frames: &mut FrameAllocator) -> Option<u32> {
+        #[cfg(all(feature = "fault-inject", target_os = "none"))]
+        if crate::mm::inject::should_fail(crate::mm::inject::Site::L2) {
+            return None;
+        }
         if self.head == NIL {
             let frame = frames.alloc(0).ok()?;
             frames.set_owner(frame, OWNER_L2).ok()?;

@@ -23,6 +23,8 @@ pub mod zones;
 #[cfg(target_os = "none")]
 pub mod heap;
 #[cfg(target_os = "none")]
+pub mod inject;
+#[cfg(target_os = "none")]
 mod l2pool;
 #[cfg(target_os = "none")]
 mod space;

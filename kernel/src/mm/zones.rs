@@ -169,6 +169,10 @@ impl Zone {
     /// Allocates an object (contents unspecified). Takes a page from `src`
     /// only when no free object is left outside the reservation.
     pub fn alloc(&mut self, src: &mut dyn PageSource) -> Result<NonNull<u8>, ZoneError> {
+        #[cfg(all(feature = "fault-inject", target_os = "none"))]
+        if crate::mm::inject::should_fail(crate::mm::inject::Site::Zone) {
+            return Err(ZoneError::OutOfPages);
+        }
         if self.capacity() - self.in_use <= self.reserved {
             let s = self.new_slab(src)?;
             // SAFETY: `s` was just initialised and is on no list.
@@ -771,7 +775,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(128))]
+        #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 2 } else { 128 }))]
         #[test]
         fn model((size, align) in sizes(), limit in 2usize..40,
                  ops in prop::collection::vec(op(), 1..200)) {
@@ -783,31 +787,33 @@ mod tests {
             let mut other = Zone::new(8, 8).unwrap();
             let foreign = other.alloc(&mut src).ok();
             let no_slab = src.alloc_page();
-            // (address, fill byte) of each live object; freed addresses.
-            let mut live: Vec<(usize, u8)> = Vec::new();
+            // (pointer, fill byte) of each live object; freed pointers.
+            // Pointers, not addresses: a pointer rebuilt from an integer has
+            // no provenance (Miri, `cargo xtask test --miri`).
+            let mut live: Vec<(NonNull<u8>, u8)> = Vec::new();
             let mut dead: Vec<NonNull<u8>> = Vec::new();
             let mut reserved = 0;
             let mut tag = 0u8;
             let base_pages = src.live.len();
             let bitmap_words = z.bitmap_words;
 
-            let alloc = |r: Result<NonNull<u8>, ZoneError>, live: &mut Vec<(usize, u8)>, tag: &mut u8| {
+            let alloc = |r: Result<NonNull<u8>, ZoneError>, live: &mut Vec<(NonNull<u8>, u8)>, tag: &mut u8| {
                 let p = r?;
                 let a = p.addr().get();
                 assert_eq!(a % align, 0, "misaligned");
                 assert!(a & OFFSET_MASK >= size_of::<SlabHeader>() + 4 * bitmap_words);
                 for &(b, _) in live.iter() {
+                    let b = b.addr().get();
                     assert!(a + size <= b || b + size <= a, "overlap");
                 }
                 *tag = tag.wrapping_add(1);
                 // SAFETY: `p` is a fresh object of `size` bytes.
                 unsafe { p.write_bytes(*tag, size) };
-                live.push((a, *tag));
+                live.push((p, *tag));
                 Ok::<(), ZoneError>(())
             };
-            let take = |live: &mut Vec<(usize, u8)>, n: usize| {
-                let (a, t) = live.swap_remove(n % live.len());
-                let p = NonNull::new(a as *mut u8).unwrap();
+            let take = |live: &mut Vec<(NonNull<u8>, u8)>, n: usize| {
+                let (p, t) = live.swap_remove(n % live.len());
                 // SAFETY: `p` is a live object of `size` bytes.
                 let bytes = unsafe { core::slice::from_raw_parts(p.as_ptr(), size) };
                 assert!(bytes.iter().all(|&b| b == t), "object overwritten");
@@ -879,7 +885,7 @@ mod tests {
                             1 if !live.is_empty() => {
                                 let base = live[a % live.len()].0;
                                 let off = 1 + b % (size.next_multiple_of(align).max(2) - 1);
-                                NonNull::new((base + off) as *mut u8).unwrap()
+                                NonNull::new(base.as_ptr().map_addr(|x| x + off)).unwrap()
                             }
                             2 if foreign.is_some() => foreign.unwrap(),
                             _ => match no_slab {
@@ -887,7 +893,7 @@ mod tests {
                                 None => continue,
                             },
                         };
-                        if live.iter().any(|&(x, _)| x == p.addr().get()) {
+                        if live.iter().any(|&(x, _)| x == p) {
                             continue; // a stale address reallocated since
                         }
                         let before = (z.in_use(), z.slabs(), z.reserved(), src.calls);

@@ -1,0 +1,94 @@
+//! Process lifecycles in bulk: soft isolated processes that exit, that are
+//! killed for each kind of fault (NULL read, write to text, executing the
+//! stack, an undefined instruction) and that are killed holding 1 MiB;
+//! hard isolated processes that exit after 100 fuzzer calls and that kill
+//! themselves at once (see `user::fuzz`). Every exit status must be the
+//! expected one, and free pages and heap use identical at the end.
+//!
+//! Counts from the semihosting command line: `lifecycle.soft=N` and
+//! `lifecycle.hard=N` (`cargo xtask soak` runs 10,000 and 1,000); the
+//! defaults are the short run of `cargo xtask test`.
+//! timeout: 120
+
+#![no_std]
+#![no_main]
+
+use kernel::process::{self, Class, KILLED, Spec};
+use kernel::{println, time};
+use ktests::{check, finish, param, program, spec};
+
+kernel::entry!(main);
+
+const DEFAULT_SOFT: u64 = 1000;
+const DEFAULT_HARD: u64 = 100;
+/// `user::fuzz`: its FATAL bit, and the calls field (hundreds).
+const FATAL: u32 = 1 << 31;
+const HUNDRED_CALLS: u32 = 1 << 24;
+/// `hard_fuzz`'s budget.
+const HARD_BUDGET: u32 = 3 << 20;
+
+/// Lifecycle `i` of a soft process: (program, arg, budget, exit status).
+fn soft(i: u32) -> (&'static str, u32, i32) {
+    match i % 6 {
+        0 | 1 => ("quiet", i % 100, (i % 100) as i32),
+        2 => ("crash", (i / 6) % 4, KILLED),
+        3 => ("hog", 1, KILLED),
+        4 => ("hog", 1 | 1 << 24, 7),
+        _ => ("fuzz", i & 0xFF_FFFF | HUNDRED_CALLS, 100),
+    }
+}
+
+/// Lifecycle `i` of a hard process.
+fn hard(i: u32) -> (&'static str, u32, i32) {
+    match i % 2 {
+        0 => ("hard_fuzz", i & 0xFF_FFFF | HUNDRED_CALLS, 100),
+        _ => ("hard_fuzz", i & 0xFF_FFFF | FATAL, KILLED),
+    }
+}
+
+fn cycle(class: Class, (name, arg, want): (&'static str, u32, i32)) -> bool {
+    let s = Spec {
+        budget: if class == Class::HardIsolated {
+            HARD_BUDGET
+        } else {
+            0
+        },
+        ..spec(name, class, arg)
+    };
+    let got = process::spawn_process(&s, program(name)).and_then(process::wait);
+    if got != Ok(want) {
+        println!("lifecycle: {name} arg {arg:#x}: {got:?}, want {want}");
+    }
+    got == Ok(want)
+}
+
+fn main() {
+    let n_soft = param("lifecycle.soft").unwrap_or(DEFAULT_SOFT) as u32;
+    let n_hard = param("lifecycle.hard").unwrap_or(DEFAULT_HARD) as u32;
+    // One of each first: the heap and the L2 pool reach their steady size.
+    let mut ok = (0..6).all(|i| cycle(Class::SoftIsolated, soft(i)))
+        & (0..2).all(|i| cycle(Class::HardIsolated, hard(i)));
+    let free = kernel::mm::free_pages();
+    let heap = kernel::mm::heap::usage().1;
+    let t0 = time::now();
+    let mut bad = 0;
+    for i in 0..n_soft.max(n_hard) {
+        if i < n_soft && !cycle(Class::SoftIsolated, soft(i)) {
+            bad += 1;
+        }
+        if i < n_hard && !cycle(Class::HardIsolated, hard(i)) {
+            bad += 1;
+        }
+    }
+    ok &= bad == 0;
+    let ms = (time::now() - t0) / 1_000_000;
+    let (free_now, heap_now) = (kernel::mm::free_pages(), kernel::mm::heap::usage().1);
+    println!(
+        "lifecycle: {n_soft} soft and {n_hard} hard in {ms} ms of guest time, {bad} wrong; \
+         free pages {free} -> {free_now}, heap bytes in use {heap} -> {heap_now}"
+    );
+    check("every process ended with the expected status", ok);
+    check("free pages identical at the end", free_now == free);
+    check("heap use identical at the end", heap_now == heap);
+    finish()
+}
