@@ -121,11 +121,11 @@ pub const METRICS: &[&str] = &[
     "boot_to_first_task_512m",
     "process_create_exit",
     "process_create_exit_shared",
+    "cow_fault",
+    "mem_map_4k",
     "hard_mmap_section",
     "user_mmap_touch_munmap_4k",
     "user_mprotect",
-    "cow_fault",
-    "mem_map_4k",
 ];
 
 /// The workloads the image reports an `irqsoff` record for (the IRQs-off

@@ -919,9 +919,22 @@ impl Task {
             .position(|r| {
                 r.start == addr
                     && r.len == len
-                    && matches!(r.backing, Backing::Image | Backing::Stack | Backing::Anon)
+                    && matches!(
+                        r.backing,
+                        Backing::Image
+                            | Backing::Stack
+                            | Backing::Anon
+                            | Backing::Shared { image: true, .. }
+                    )
             })
             .ok_or(ProcError::Invalid)?;
+        if let Backing::Shared { map, .. } = self.regions[i].backing {
+            // A segment of a shared image: pages still showing the image's
+            // frames never become writable (a write copies them first).
+            self.protect_image(map, addr, len, prot)?;
+            self.regions[i].prot = prot;
+            return Ok(());
+        }
         let size = self.class.size();
         let space = self.space.as_mut().ok_or(ProcError::ClassViolation)?;
         for va in (addr..addr + len).step_by(g as usize) {

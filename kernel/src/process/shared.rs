@@ -211,6 +211,31 @@ impl Task {
         true
     }
 
+    /// `mprotect` of an image segment (mapping `map` at `addr`): each page
+    /// gets `prot`, less `PROT_WRITE` where it still shows the image's own
+    /// frame, so a write there copies it first ([`Task::cow_fault`] goes by
+    /// the region's rights).
+    pub(super) fn protect_image(
+        &mut self,
+        map: MapId,
+        addr: u32,
+        len: u32,
+        prot: u32,
+    ) -> Result<(), ProcError> {
+        let full = user_attrs(prot)?;
+        let shared = user_attrs(prot & !PROT_WRITE)?;
+        let space = self.space.as_mut().ok_or(ProcError::ClassViolation)?;
+        let book = BOOK.lock();
+        for (i, va) in (addr..addr + len).step_by(PAGE as usize).enumerate() {
+            let copied = matches!(book.frame_at(map, i as u32), Some((_, true)));
+            let attrs = if copied { full } else { shared };
+            crate::mm::with(|mm| {
+                space.protect(va, arch::mmu::pmap::Size::Page, attrs, &mut mm.tables())
+            })?;
+        }
+        Ok(())
+    }
+
     /// Pages mapped from memory objects, and copy-on-write faults taken.
     pub fn sharing(&self) -> (u32, u32) {
         (self.shared_pages, self.cow_faults)
