@@ -680,7 +680,8 @@ impl Fuzzer {
     }
 
     /// `mem_create(len, flags)`: unknown flags `Inval`, then `Perm` for a
-    /// hard fuzzer, then a length of 0 or past 4 MiB `Inval`; a new object's
+    /// hard fuzzer, then a length of 0 or past 4 MiB (a DMA buffer: 1 MiB)
+    /// `Inval`; a new object's
     /// handle is closed at once (the fuzzer never holds a memory object, so
     /// every handle it passes to the other memory calls is `BadHandle`).
     fn mem_create(&mut self) {
@@ -695,7 +696,7 @@ impl Fuzzer {
             Want::Error(Errno::Inval)
         } else if self.hard {
             Want::Error(Errno::Perm)
-        } else if len == 0 || len > 4 << 20 {
+        } else if len == 0 || len > 4 << 20 || (flags == abi::MEM_DMA && len > 1 << 20) {
             Want::Error(Errno::Inval)
         } else {
             Want::Success

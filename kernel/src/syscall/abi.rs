@@ -36,7 +36,7 @@
 //! | 38 | `REPLY` | r1-r4 = words, r5 = buffer, r6 = length, r9 = handle to move (0: none) | 0 |
 //! | 39 | `REPLY_RECV` | r0 = endpoint, r1-r4 = reply words, r5 = buffer, r6 = reply length \| capacity << 16, r8 = timeout, r9 = handle to move (0: none) | as `RECV` |
 //! | 40 | `ENDPOINT_CREATE` | | a handle to a new endpoint (`SEND`, `RECEIVE`, `TRANSFER`); soft processes only |
-//! | 56 | `MEM_CREATE` | r0 = length, r1 = flags (`MEM_DMA`) | r0 = handle (`MAP_READ`, `MAP_WRITE`, `TRANSFER`, `MANAGE`), r1 = physical address (DMA; else 0); soft processes only |
+//! | 56 | `MEM_CREATE` | r0 = length (≤ 4 MiB; DMA ≤ 1 MiB), r1 = flags (`MEM_DMA`) | r0 = handle (`MAP_READ`, `MAP_WRITE`, `TRANSFER`, `MANAGE`), r1 = physical address (DMA; else 0); soft processes only |
 //! | 57 | `MEM_MAP` | r0 = memory handle, r1 = prot (`PROT_READ` needs `MAP_READ`, `PROT_WRITE` needs `MAP_WRITE`; `PROT_EXEC` refused) | address of the whole object |
 //! | 58 | `MEM_UNMAP` | r0 = address `mem_map` returned | 0 |
 //! | 59 | `MEM_REVOKE` | r0 = memory handle (`MANAGE`) | mappings removed from every process |
@@ -98,8 +98,8 @@ pub const ENDPOINT_CREATE: u32 = 40;
 /// `mem_create(len, flags) -> (h, phys)`: a new memory object of `len`
 /// bytes (rounded up to pages, at most 4 MiB), zeroed, and a handle to it
 /// with every memory right. With [`MEM_DMA`]: physically contiguous (a
-/// power-of-two number of pages), mapped non-cacheable, its physical
-/// address in `r1`.
+/// power-of-two number of pages, at most 1 MiB), mapped non-cacheable, its
+/// physical address in `r1`.
 pub const MEM_CREATE: u32 = 56;
 /// `mem_map(h, prot) -> addr`: maps the whole object; `PROT_READ` needs
 /// [`RIGHT_MAP_READ`], `PROT_WRITE` [`RIGHT_MAP_WRITE`], `PROT_EXEC` is

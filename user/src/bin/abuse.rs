@@ -376,6 +376,11 @@ fn hostile_memory() {
         create(5 << 20, abi::MEM_DMA),
         Errno::Inval,
     );
+    expect(
+        "DMA buffer past 1 MiB",
+        create((1 << 20) + 1, abi::MEM_DMA),
+        Errno::Inval,
+    );
     expect("mem_map of handle 0", map(0, PROT_READ), Errno::BadHandle);
     expect(
         "mem_map of a made-up handle",

@@ -58,8 +58,11 @@ mod kernel_side {
         }
     }
 
-    /// Largest shared-memory or DMA object: 4 MiB.
+    /// Largest shared-memory object: 4 MiB.
     pub const MAX_OBJECT: u32 = 4 << 20;
+    /// Largest DMA buffer (or section object): the page allocator's largest
+    /// block, 1 MiB.
+    pub const MAX_DMA: u32 = PAGE << crate::mm::frames::MAX_ORDER;
 
     /// Gives a frame (or block) the book says is free back to the page
     /// allocator.
@@ -209,6 +212,9 @@ mod kernel_side {
     /// of pages) physically contiguous and zeroed.
     pub fn create_dma(len: u32) -> Result<KRef<MemObject>, ObjectError> {
         let pages = pages_of(len)?.next_power_of_two();
+        if pages > MAX_DMA / PAGE {
+            return Err(ObjectError::Invalid);
+        }
         let order = pages.ilog2() as u8;
         let base = crate::mm::alloc_task_frames(order)?;
         // SAFETY: a fresh block, ours alone, in the linear map.
@@ -217,14 +223,14 @@ mod kernel_side {
         KRef::try_new(obj).map_err(|_| ObjectError::NoMemory)
     }
 
-    /// A new shared-memory object of whole 1 MiB sections (`len` rounded
-    /// up to a power-of-two number of them), one contiguous, section-aligned
-    /// block, zeroed: the kind a hard process can be granted, mapped as
+    /// A new shared-memory object of one whole 1 MiB section (the page
+    /// allocator's largest block: `len` at most 1 MiB), contiguous and
+    /// section-aligned, zeroed: the kind a hard process can be granted, mapped as
     /// sections at its admission.
     pub fn create_sections(len: u32) -> Result<KRef<MemObject>, ObjectError> {
         const SECTION: u32 = 1 << 20;
         let sections = match len.checked_next_multiple_of(SECTION) {
-            Some(l) if l > 0 && l <= MAX_OBJECT => (l / SECTION).next_power_of_two(),
+            Some(l) if l > 0 && l <= MAX_DMA => (l / SECTION).next_power_of_two(),
             _ => return Err(ObjectError::Invalid),
         };
         let order = (sections * (SECTION / PAGE)).ilog2() as u8;
