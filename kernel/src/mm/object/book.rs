@@ -127,7 +127,10 @@ fn slot<T>(v: &mut Vec<Option<T>>, item: T) -> Result<u32, BookError> {
         v[i] = Some(item);
         return Ok(i as u32);
     }
-    v.try_reserve(1).map_err(|_| BookError::NoMemory)?;
+    // Grown in steps of at least 32 slots: the kernel heap reaches the
+    // size a system needs soon, then stays there (slots are reused).
+    v.try_reserve(v.len().max(32))
+        .map_err(|_| BookError::NoMemory)?;
     v.push(Some(item));
     Ok(v.len() as u32 - 1)
 }
@@ -149,7 +152,12 @@ impl Book {
         frames: Frames,
         key: Option<u64>,
     ) -> Result<ObjId, (BookError, Frames)> {
-        if self.objects.iter().all(Option::is_some) && self.objects.try_reserve(1).is_err() {
+        if self.objects.iter().all(Option::is_some)
+            && self
+                .objects
+                .try_reserve(self.objects.len().max(32))
+                .is_err()
+        {
             return Err((BookError::NoMemory, frames));
         }
         let obj = Object {
