@@ -156,6 +156,10 @@ pub struct Fault {
 /// The value of `r0` in the frame a kernel thread's `svc #0` saves when the
 /// thread yields (`reschedule_yield`); any other `reschedule` saves 0.
 pub const RESCHEDULE_YIELD: u32 = 1;
+/// The value of `r0` in the frame a kernel thread's `svc #0` saves when the
+/// thread asks to sleep (`reschedule_sleep`); `r1` and `r2` hold the low and
+/// high words of the wake-up time.
+pub const RESCHEDULE_SLEEP: u32 = 2;
 
 #[cfg(target_arch = "arm")]
 mod imp {
@@ -293,6 +297,19 @@ mod imp {
         // SAFETY: as in `reschedule`.
         unsafe {
             core::arch::asm!("svc #0", in("r0") super::RESCHEDULE_YIELD, out("lr") _, options(nostack))
+        };
+    }
+
+    /// [`reschedule`] that asks the scheduler to put the thread to sleep
+    /// until `at` (its clock, absolute): `r0` of the saved frame is
+    /// [`RESCHEDULE_SLEEP`](super::RESCHEDULE_SLEEP), `r1`/`r2` are `at`'s
+    /// low and high words. The sleep and the switch are then one step under
+    /// the scheduler's lock, with no lock taken before the call.
+    pub fn reschedule_sleep(at: u64) {
+        // SAFETY: as in `reschedule`; r0-r2 are only read by the trap path.
+        unsafe {
+            core::arch::asm!("svc #0", in("r0") super::RESCHEDULE_SLEEP,
+                in("r1") at as u32, in("r2") (at >> 32) as u32, out("lr") _, options(nostack))
         };
     }
 

@@ -108,6 +108,45 @@ pub fn register(irq: u32, trigger: Trigger, handler: Handler) -> Result<(), IrqE
     })
 }
 
+/// Registers `handler` for SPI `irq` (level-triggered) and leaves it masked:
+/// the owner unmasks it with [`enable`] when it is ready. For lines a
+/// process drives ([`crate::object::irqline`]): PPIs and SGIs belong to the
+/// kernel and are [`IrqError::BadIrq`] here.
+pub fn register_masked(irq: u32, handler: Handler) -> Result<(), IrqError> {
+    if irq < drivers::gic::FIRST_SPI {
+        return Err(IrqError::BadIrq);
+    }
+    let slot = irq as usize;
+    if slot >= MAX_IRQS || irq >= with_gic(|g| g.dist.number_of_irqs()) {
+        return Err(IrqError::BadIrq);
+    }
+    if HANDLERS[slot]
+        .compare_exchange(
+            core::ptr::null_mut(),
+            handler as *mut (),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        )
+        .is_err()
+    {
+        return Err(IrqError::Busy);
+    }
+    with_gic(|g| {
+        let _ = g.dist.disable(irq);
+        let _ = g.dist.set_trigger(irq, Trigger::Level);
+        let _ = g.dist.set_target(irq, 1);
+    });
+    Ok(())
+}
+
+/// Masks `irq` at the distributor (its handler stays registered).
+#[inline]
+pub fn disable(irq: u32) {
+    with_gic(|g| {
+        let _ = g.dist.disable(irq);
+    });
+}
+
 /// Disables `irq` and forgets its handler.
 pub fn unregister(irq: u32) {
     with_gic(|g| {

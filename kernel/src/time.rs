@@ -9,32 +9,54 @@
 //! division runs on the interrupt path.
 
 use crate::BOARD;
-use crate::sync::IrqCell;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU32, Ordering};
 use drivers::a9_timer::{GlobalTimer, PrivateTimer};
 
-/// The event timer. Only the scheduler (under its lock) and the timer
-/// interrupt touch it, both with IRQs masked: a cell, not a lock.
-static EVENT: IrqCell<Option<PrivateTimer>> = IrqCell::new(None);
-
-/// The global timer, only read once [`init`] has started it (a read has no
-/// side effects, so readers need no lock): set once by [`init`], during the
-/// single-threaded boot with IRQs masked, before anything reads it.
-struct Counter(UnsafeCell<Option<GlobalTimer>>);
+/// A timer driver set once by [`init`], during the single-threaded boot
+/// with IRQs masked, before anything reads it; only read afterwards.
+struct SetOnce<T>(UnsafeCell<Option<T>>);
 
 // SAFETY: written once by `init` before any reader can run (boot is
 // single-threaded, IRQs masked, profiling not started); afterwards only
-// read, and only `now`/`now_lo` (volatile reads of the counter registers,
-// without side effects) are called through it.
-unsafe impl Sync for Counter {}
+// shared references are handed out. What is done through them is each
+// static's own argument (see `COUNTER` and `EVENT`).
+unsafe impl<T> Sync for SetOnce<T> {}
 
-static COUNTER: Counter = Counter(UnsafeCell::new(None));
+impl<T> SetOnce<T> {
+    const fn new() -> Self {
+        Self(UnsafeCell::new(None))
+    }
+
+    /// # Safety
+    /// Only from `init`, once, before any [`get`](Self::get).
+    unsafe fn set(&self, value: T) {
+        // SAFETY: the caller guarantees no reader exists yet.
+        unsafe { *self.0.get() = Some(value) };
+    }
+
+    #[inline]
+    fn get(&self) -> Option<&T> {
+        // SAFETY: after `init` nobody writes it (see `set`).
+        unsafe { (*self.0.get()).as_ref() }
+    }
+}
+
+/// The event timer. Only the scheduler (under its lock) and the timer
+/// interrupt touch it, both with IRQs masked on the one core, so their
+/// register accesses never interleave: no cell with checks of its own on
+/// the path every switch takes ([`set_event`] checks the mask in debug
+/// builds).
+static EVENT: SetOnce<PrivateTimer> = SetOnce::new();
+
+/// The global timer, only read once [`init`] has started it; only
+/// `now`/`now_lo` (volatile reads of the counter registers, without side
+/// effects) are called through it, so readers need no lock.
+static COUNTER: SetOnce<GlobalTimer> = SetOnce::new();
 
 #[inline]
 fn counter() -> Option<&'static GlobalTimer> {
-    // SAFETY: see `Counter`: after `init` nobody writes it.
-    unsafe { (*COUNTER.0.get()).as_ref() }
+    COUNTER.get()
 }
 /// ns per tick and ticks per ns, as 32.32 fixed point. Constants (the
 /// board is): a multiply by a known factor is a few instructions shorter,
@@ -54,14 +76,13 @@ pub fn init() {
     // SAFETY: the ioremaps map this CPU's A9 timers; only instances.
     let (clock, event) = unsafe { (GlobalTimer::new(g), PrivateTimer::new(p)) };
     clock.enable();
-    // SAFETY: written once, here, before any reader (see `Counter`).
-    unsafe { *COUNTER.0.get() = Some(clock) };
     event.stop();
     event.clear_interrupt();
-    let irqs = arch::cpu::interrupts_disable();
-    EVENT.with(|e| *e = Some(event));
-    if irqs {
-        arch::cpu::interrupts_enable();
+    // SAFETY: written once, here, during the single-threaded boot before
+    // any reader (the scheduler and its timer interrupt start later).
+    unsafe {
+        COUNTER.set(clock);
+        EVENT.set(event);
     }
     crate::println!(
         "time: global timer at {} MHz is the clock; private timer one-shot events",
@@ -136,27 +157,31 @@ pub fn events_armed() -> u32 {
 /// the two register writes after that read make the event late (it used to
 /// be the whole conversion, ~55 instructions).
 pub fn set_event(at: Option<Instant>) {
-    EVENT.with(|e| {
-        let Some(t) = e.as_ref() else { return };
+    debug_assert!(!arch::cpu::irqs_enabled(), "set_event with IRQs enabled");
+    {
+        let Some(t) = EVENT.get() else { return };
         t.stop();
         let (Some(at), Some(c)) = (at, counter()) else {
             return;
         };
-        ARMED.fetch_add(1, Ordering::Relaxed);
+        // IRQs masked on the one core: a plain increment cannot be torn.
+        ARMED.store(
+            ARMED.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
         let t0 = c.now();
         let left = ns_to_ticks(at.saturating_sub(ticks_to_ns(t0))) + 1;
         let due = t0.wrapping_add(left.min(MAX_EVENT_TICKS)) as u32;
         t.clear_interrupt();
         let count = due.wrapping_sub(c.now_lo()) as i32;
         t.start_stopped_oneshot(count.max(1) as u32);
-    })
+    }
 }
 
 /// Acknowledges the event timer's interrupt (IRQs masked: the handler).
 pub fn clear_event() {
-    EVENT.with(|e| {
-        if let Some(t) = e.as_ref() {
-            t.clear_interrupt();
-        }
-    })
+    debug_assert!(!arch::cpu::irqs_enabled(), "clear_event with IRQs enabled");
+    if let Some(t) = EVENT.get() {
+        t.clear_interrupt();
+    }
 }

@@ -159,6 +159,19 @@ pub fn notify_poll(h: Handle) -> Result<u32, Errno> {
     check(r0).map(|_| r1)
 }
 
+/// Binds IRQ line `line` (a granted handle with the ACK right) to
+/// notification `notification` (SIGNAL right): each time the line fires the
+/// kernel masks it and signals `bits`. Unmasks the line.
+pub fn irq_bind(line: Handle, notification: Handle, bits: u32) -> Result<(), Errno> {
+    check(syscall(abi::IRQ_BIND, [line.0, notification.0, bits, 0]).0).map(|_| ())
+}
+
+/// Unmasks IRQ line `line` once its device has been handled.
+#[inline]
+pub fn irq_ack(line: Handle) -> Result<(), Errno> {
+    check(syscall(abi::IRQ_ACK, [line.0, 0, 0, 0]).0).map(|_| ())
+}
+
 struct Console;
 
 impl fmt::Write for Console {

@@ -120,6 +120,8 @@ pub const METRICS: &[&str] = &[
     "boot_to_first_task_256m",
     "boot_to_first_task_512m",
     "process_create_exit",
+    "notify_wake",
+    "irq_to_user",
     "process_create_exit_shared",
     "cow_fault",
     "mem_map_4k",
@@ -127,6 +129,10 @@ pub const METRICS: &[&str] = &[
     "user_mmap_touch_munmap_4k",
     "user_mprotect",
 ];
+
+/// Metrics an image reports only on boards with the device they need
+/// (`irq_to_user`: an SP804); their absence is not an error.
+pub const BOARD_SPECIFIC: &[&str] = &["irq_to_user"];
 
 /// The workloads the image reports an `irqsoff` record for (the IRQs-off
 /// profiler's longest window while each ran), in the order of the table.
@@ -144,6 +150,8 @@ pub const IRQSOFF_WORKLOADS: &[&str] = &[
     "ipc_call_reply",
     "ipc_call_reply_4k",
     "process_create_exit",
+    "notify_wake",
+    "irq_to_user",
     "process_create_exit_shared",
     "mem_objects",
     "wakeup_latency_hard_isolated_idle",
@@ -800,11 +808,11 @@ impl Report {
         }
         let expected = self.expected();
         for name in &expected {
-            let m = self
-                .metrics
-                .iter()
-                .find(|m| m.name == *name)
-                .ok_or_else(|| format!("metric {name} is missing"))?;
+            let found = self.metrics.iter().find(|m| m.name == *name);
+            if found.is_none() && BOARD_SPECIFIC.contains(&name.as_str()) {
+                continue;
+            }
+            let m = found.ok_or_else(|| format!("metric {name} is missing"))?;
             let single = SINGLE.contains(&name.as_str());
             if (single && m.samples != 1) || (!single && m.samples < MIN_SAMPLES) {
                 return Err(format!("{name} has {} samples", m.samples));
@@ -1702,6 +1710,19 @@ mod tests {
         assert!(parse("hello\n").unwrap_err().contains("did not start"));
         let early = format!("BENCH metric name=a min=1 median=1 max=1 samples=1\n{good}");
         assert!(parse(&early).unwrap_err().contains("before `begin`"));
+    }
+
+    #[test]
+    fn board_specific_metrics_may_be_absent() {
+        let good = parse(&sample_output()).unwrap();
+        let without = |name: &str| {
+            let mut r = good.clone();
+            r.metrics.retain(|m| m.name != name);
+            r.end = Some(r.metrics.len() as u64);
+            r.check(vexpress(), Profiler::On)
+        };
+        assert_eq!(without("irq_to_user"), Ok(()), "a board without an SP804");
+        assert!(without("notify_wake").unwrap_err().contains("notify_wake"));
     }
 
     #[test]

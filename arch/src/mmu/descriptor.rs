@@ -47,28 +47,28 @@ pub const fn l2_index(va: u32) -> usize {
 }
 
 /// Memory type, as the TEX/C/B bits encode it with TEX remap off.
+///
+/// Each discriminant is the type's bits, `TEX[2:0]:C:B`, so encoding one is
+/// shifts and masks, not a lookup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
 pub enum MemType {
     /// Normal, outer and inner write-back write-allocate (TEX=001 C=1 B=1).
-    Normal,
+    Normal = 0b00111,
     /// Normal, outer and inner non-cacheable (TEX=001 C=0 B=0).
-    NormalUncached,
+    NormalUncached = 0b00100,
     /// Shareable device, for MMIO (TEX=000 C=0 B=1).
-    Device,
+    Device = 0b00001,
     /// Strongly-ordered (TEX=000 C=0 B=0).
-    StronglyOrdered,
+    StronglyOrdered = 0b00000,
 }
 
 impl MemType {
     /// The `(tex, c, b)` bits for this type.
     #[inline]
     pub const fn tex_cb(self) -> (u8, bool, bool) {
-        match self {
-            Self::Normal => (0b001, true, true),
-            Self::NormalUncached => (0b001, false, false),
-            Self::Device => (0b000, false, true),
-            Self::StronglyOrdered => (0b000, false, false),
-        }
+        let bits = self as u8;
+        (bits >> 2, bits & 0b10 != 0, bits & 0b01 != 0)
     }
 
     /// The type `(tex, c, b)` encodes, or `None` for one this kernel never maps.
@@ -84,34 +84,30 @@ impl MemType {
 }
 
 /// Access permissions, `AP[2:0]` = {APX, `AP[1:0]`} with the access flag off.
+///
+/// Each discriminant is its `AP[2:0]` value, so encoding one is a cast.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
 pub enum Access {
     /// No access at any privilege (000).
-    None,
+    None = 0b000,
     /// Kernel read/write, user none (001).
-    KernelRw,
+    KernelRw = 0b001,
     /// Kernel read/write, user read-only (010).
-    KernelRwUserRo,
+    KernelRwUserRo = 0b010,
     /// Kernel and user read/write (011).
-    UserRw,
+    UserRw = 0b011,
     /// Kernel read-only, user none (101).
-    KernelRo,
+    KernelRo = 0b101,
     /// Kernel and user read-only (111).
-    UserRo,
+    UserRo = 0b111,
 }
 
 impl Access {
     /// The 3-bit `AP[2:0]` value: APX in bit 2, `AP[1:0]` in bits 1:0.
     #[inline]
     pub const fn ap(self) -> u8 {
-        match self {
-            Self::None => 0b000,
-            Self::KernelRw => 0b001,
-            Self::KernelRwUserRo => 0b010,
-            Self::UserRw => 0b011,
-            Self::KernelRo => 0b101,
-            Self::UserRo => 0b111,
-        }
+        self as u8
     }
 
     /// The permissions `ap` (`AP[2:0]`) encodes; `None` for 100 (reserved) and

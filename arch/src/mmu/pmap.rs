@@ -24,6 +24,11 @@ use super::descriptor::{
 };
 use core::ops::Range;
 
+/// An L1 table entry's L2 table address bits.
+const L2_TABLE_MASK: u32 = !(super::descriptor::L2_TABLE_SIZE - 1);
+/// An L1 section entry's supersection bit.
+const SUPERSECTION_BIT: u32 = 1 << 18;
+
 /// A mapping granularity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Size {
@@ -77,6 +82,19 @@ pub enum PmapError {
     NoTable,
     /// The attributes cannot be encoded (e.g. a domain above 15).
     BadAttrs,
+}
+
+/// What [`Pmap::locate`] finds: a mapping's size and where it is.
+struct Located {
+    size: Size,
+    /// The entry (the first of a large page's or supersection's copies).
+    raw: u32,
+    /// The physical address the looked-up `va` maps to.
+    phys: u32,
+    /// The L2 table holding the entry (null for an L1 mapping) and its
+    /// physical address.
+    l2: *mut u32,
+    l2_phys: u32,
 }
 
 /// A translation: what one virtual address maps to.
@@ -243,13 +261,13 @@ impl<const N: usize> Pmap<N> {
 
     /// Maps `size` bytes at `va` to `pa` with `attrs` (its `global` bit is
     /// set from the pmap: kernel global, process non-global).
-    pub fn map(
+    pub fn map<S: TableSource + ?Sized>(
         &mut self,
         va: u32,
         pa: u32,
         size: Size,
         attrs: Attrs,
-        src: &mut dyn TableSource,
+        src: &mut S,
     ) -> Result<(), PmapError> {
         self.check(va, pa, size)?;
         let attrs = self.attrs(attrs);
@@ -261,11 +279,19 @@ impl<const N: usize> Pmap<N> {
             }
             .map_err(|_| PmapError::BadAttrs)?
             .encode();
-            if (i..i + size.copies()).any(|k| self.l1_get(k) & 3 != 0) {
-                return Err(PmapError::AlreadyMapped);
-            }
-            for k in i..i + size.copies() {
-                self.l1_set(k, entry);
+            // One entry (a section) without the loops' set-up.
+            if size.copies() == 1 {
+                if self.l1_get(i) & 3 != 0 {
+                    return Err(PmapError::AlreadyMapped);
+                }
+                self.l1_set(i, entry);
+            } else {
+                if (i..i + size.copies()).any(|k| self.l1_get(k) & 3 != 0) {
+                    return Err(PmapError::AlreadyMapped);
+                }
+                for k in i..i + size.copies() {
+                    self.l1_set(k, entry);
+                }
             }
             self.stats.sections += size.copies() as u32;
             barrier();
@@ -276,16 +302,24 @@ impl<const N: usize> Pmap<N> {
             _ => L2Entry::large(pa, attrs),
         }
         .map_err(|_| PmapError::BadAttrs)?;
-        let l2 = match L1Entry::decode(self.l1_get(i)) {
-            Ok(L1Entry::Table { l2_phys, .. }) => src.table_ptr(l2_phys),
-            Ok(L1Entry::Fault) => core::ptr::null_mut(),
+        // The slot's type bits are enough: this pmap wrote the entry.
+        let slot = self.l1_get(i);
+        let l2 = match slot & 0b11 {
+            0b01 => src.table_ptr(slot & L2_TABLE_MASK),
+            0b00 => core::ptr::null_mut(),
             _ => return Err(PmapError::AlreadyMapped),
         };
         let j = l2_index(va);
+        let n = size.copies();
         if !l2.is_null() {
             // SAFETY: l2 is the live table of this slot (256 entries); j + 16 <= 256
             // because large pages are 64 KiB aligned.
-            if (j..j + size.copies()).any(|k| unsafe { l2.add(k).read_volatile() } & 3 != 0) {
+            let used = |k: usize| unsafe { l2.add(k).read_volatile() } & 3 != 0;
+            if if n == 1 {
+                used(j)
+            } else {
+                (j..j + n).any(used)
+            } {
                 return Err(PmapError::AlreadyMapped);
             }
         }
@@ -305,48 +339,61 @@ impl<const N: usize> Pmap<N> {
         } else {
             l2
         };
-        for k in j..j + size.copies() {
+        let raw = entry.encode();
+        if n == 1 {
             // SAFETY: as above.
-            unsafe { l2.add(k).write_volatile(entry.encode()) };
+            unsafe { l2.add(j).write_volatile(raw) };
+        } else {
+            for k in j..j + n {
+                // SAFETY: as above.
+                unsafe { l2.add(k).write_volatile(raw) };
+            }
         }
-        self.live()[i] += size.copies() as u16;
-        self.stats.pages += size.copies() as u32;
+        self.live()[i] += n as u16;
+        self.stats.pages += n as u32;
         barrier();
         Ok(())
     }
 
     /// Removes the `size` mapping at `va` and returns the physical address it
     /// mapped. An L2 table whose last entry goes is returned to `src`.
-    pub fn unmap(
+    pub fn unmap<S: TableSource + ?Sized>(
         &mut self,
         va: u32,
         size: Size,
-        src: &mut dyn TableSource,
+        src: &mut S,
     ) -> Result<u32, PmapError> {
-        let found = self.find(va, src).ok_or(PmapError::NotMapped)?;
+        let found = self.locate(va, src).ok_or(PmapError::NotMapped)?;
         if found.size != size || va & (size.bytes() - 1) != 0 {
             return Err(PmapError::WrongSize);
         }
         let i = l1_index(va);
+        let n = size.copies();
         if !size.is_l2() {
-            for k in i..i + size.copies() {
-                self.l1_set(k, 0);
+            if n == 1 {
+                self.l1_set(i, 0);
+            } else {
+                for k in i..i + n {
+                    self.l1_set(k, 0);
+                }
             }
-            self.stats.sections -= size.copies() as u32;
+            self.stats.sections -= n as u32;
             self.invalidate(va, size);
             return Ok(found.phys);
         }
-        let Ok(L1Entry::Table { l2_phys, .. }) = L1Entry::decode(self.l1_get(i)) else {
-            unreachable!("find() saw an L2 mapping here");
-        };
-        let l2 = src.table_ptr(l2_phys);
+        let (l2, l2_phys) = (found.l2, found.l2_phys);
         let j = l2_index(va);
-        for k in j..j + size.copies() {
-            // SAFETY: l2 is this slot's live table; k < 256.
-            unsafe { l2.add(k).write_volatile(0) };
+        if n == 1 {
+            // SAFETY: l2 is this slot's live table; j < 256.
+            unsafe { l2.add(j).write_volatile(0) };
+        } else {
+            for k in j..j + n {
+                // SAFETY: l2 is this slot's live table; k < 256.
+                unsafe { l2.add(k).write_volatile(0) };
+            }
         }
-        self.live()[i] -= size.copies() as u16;
-        self.stats.pages -= size.copies() as u32;
+        self.live()[i] -= n as u16;
+        self.stats.pages -= n as u32;
         if self.live()[i] == 0 {
             self.l1_set(i, 0);
             self.stats.l2_tables -= 1;
@@ -361,14 +408,14 @@ impl<const N: usize> Pmap<N> {
     /// Changes the attributes of the `size` mapping at `va`. When the memory
     /// type changes, the old range is cleaned and invalidated from the data
     /// cache first, so no stale line outlives the old cacheability.
-    pub fn protect(
+    pub fn protect<S: TableSource + ?Sized>(
         &mut self,
         va: u32,
         size: Size,
         attrs: Attrs,
-        src: &mut dyn TableSource,
+        src: &mut S,
     ) -> Result<(), PmapError> {
-        let found = self.find(va, src).ok_or(PmapError::NotMapped)?;
+        let found = self.locate(va, src).ok_or(PmapError::NotMapped)?;
         if found.size != size || va & (size.bytes() - 1) != 0 {
             return Err(PmapError::WrongSize);
         }
@@ -382,14 +429,13 @@ impl<const N: usize> Pmap<N> {
             Size::LargePage => L2Entry::large(pa, attrs).map(|e| e.encode()),
         }
         .map_err(|_| PmapError::BadAttrs)?;
-        if found.attrs.mem != attrs.mem {
+        // The memory type changes iff its TEX/C/B bits do (the same
+        // layout on both sides).
+        if (found.raw ^ raw) & mem_type_bits(size) != 0 {
             clean_invalidate_dcache(va, size.bytes());
         }
         if size.is_l2() {
-            let Ok(L1Entry::Table { l2_phys, .. }) = L1Entry::decode(self.l1_get(i)) else {
-                unreachable!("find() saw an L2 mapping here");
-            };
-            let l2 = src.table_ptr(l2_phys);
+            let l2 = found.l2;
             for k in l2_index(va)..l2_index(va) + size.copies() {
                 // SAFETY: l2 is this slot's live table; k < 256.
                 unsafe { l2.add(k).write_volatile(raw) };
@@ -404,14 +450,62 @@ impl<const N: usize> Pmap<N> {
     }
 
     /// Translates `va` (the software equivalent of a table walk).
-    pub fn extract(&self, va: u32, src: &dyn TableSource) -> Option<Translation> {
+    pub fn extract<S: TableSource + ?Sized>(&self, va: u32, src: &S) -> Option<Translation> {
         if !self.range.contains(&va) || l1_index(va) >= N {
             return None;
         }
         self.find(va, src)
     }
 
-    fn find(&self, va: u32, src: &dyn TableSource) -> Option<Translation> {
+    /// Where the mapping of `va` is, from the entries' type bits alone (no
+    /// attribute decoding: every entry in the range was written by this
+    /// pmap's encoders, which `find` checks strictly): its size, the
+    /// physical address `va` maps to, and for an L2 mapping its table.
+    #[inline]
+    fn locate<S: TableSource + ?Sized>(&self, va: u32, src: &S) -> Option<Located> {
+        if !self.range.contains(&va) || l1_index(va) >= N {
+            return None;
+        }
+        let raw = self.l1_get(l1_index(va));
+        let at = |raw: u32, size: Size| {
+            let mask = size.bytes() - 1;
+            (raw & !mask) | (va & mask)
+        };
+        let l1 = |size| {
+            Some(Located {
+                size,
+                raw,
+                phys: at(raw, size),
+                l2: core::ptr::null_mut(),
+                l2_phys: 0,
+            })
+        };
+        match raw & 0b11 {
+            0b00 | 0b11 => None,
+            0b10 if raw & SUPERSECTION_BIT != 0 => l1(Size::Supersection),
+            0b10 => l1(Size::Section),
+            _ => {
+                let l2_phys = raw & L2_TABLE_MASK;
+                let l2 = src.table_ptr(l2_phys);
+                // SAFETY: l2 is a live table of 256 entries; the index is < 256.
+                let e = unsafe { l2.add(l2_index(va)).read_volatile() };
+                let size = match e & 0b11 {
+                    0b00 => return None,
+                    0b01 => Size::LargePage,
+                    _ => Size::Page,
+                };
+                Some(Located {
+                    size,
+                    raw: e,
+                    phys: at(e, size),
+                    l2,
+                    l2_phys,
+                })
+            }
+        }
+    }
+
+    fn find<S: TableSource + ?Sized>(&self, va: u32, src: &S) -> Option<Translation> {
         if !self.range.contains(&va) || l1_index(va) >= N {
             return None;
         }
@@ -462,6 +556,17 @@ impl<const N: usize> Pmap<N> {
     }
 }
 
+/// The bits of an entry of `size` that hold its memory type: TEX (bits
+/// 12-14 in sections and large pages, 6-8 in small pages), C and B.
+const fn mem_type_bits(size: Size) -> u32 {
+    let tex = match size {
+        Size::Page => 6,
+        _ => 12,
+    };
+    (0b111 << tex) | 0b1100
+}
+
+#[inline]
 fn barrier() {
     #[cfg(target_arch = "arm")]
     {
@@ -546,6 +651,53 @@ pub(crate) mod tests {
         fn table_ptr(&self, phys: u32) -> *mut u32 {
             let n = ((phys - 0x8000_0000) / 1024) as usize;
             self.mem[n].as_ptr().cast::<u32>().cast_mut()
+        }
+    }
+
+    /// `protect` tells a memory-type change by `mem_type_bits`: for every
+    /// size and every pair of attributes, the masked bits differ exactly
+    /// when the memory types do.
+    #[test]
+    fn mem_type_bits_tell_memory_types_apart() {
+        let mems = [
+            MemType::Normal,
+            MemType::NormalUncached,
+            MemType::Device,
+            MemType::StronglyOrdered,
+        ];
+        let accesses = [Access::KernelRw, Access::UserRo, Access::KernelRo];
+        let enc = |size: Size, a: Attrs| match size {
+            Size::Section => L1Entry::section(0x6000_0000, a).unwrap().encode(),
+            Size::Supersection => L1Entry::supersection(0x6000_0000, a).unwrap().encode(),
+            Size::Page => L2Entry::small(0x6000_0000, a).unwrap().encode(),
+            Size::LargePage => L2Entry::large(0x6000_0000, a).unwrap().encode(),
+        };
+        for size in [
+            Size::Page,
+            Size::LargePage,
+            Size::Section,
+            Size::Supersection,
+        ] {
+            for &m1 in &mems {
+                for &m2 in &mems {
+                    for &(acc, xn, sh) in &[(accesses[0], true, false), (accesses[1], false, true)]
+                    {
+                        let a = Attrs {
+                            mem: m1,
+                            ..Attrs::kernel(accesses[2], false)
+                        };
+                        let b = Attrs {
+                            mem: m2,
+                            access: acc,
+                            xn,
+                            shareable: sh,
+                            ..a
+                        };
+                        let differ = (enc(size, a) ^ enc(size, b)) & mem_type_bits(size) != 0;
+                        assert_eq!(differ, m1 != m2, "{size:?} {m1:?} {m2:?}");
+                    }
+                }
+            }
         }
     }
 
@@ -776,6 +928,9 @@ pub(crate) mod tests {
                 for (&va, &(pa, size)) in &model {
                     let t = p.extract(va + size.bytes() / 2, &src);
                     prop_assert_eq!(t.map(|t| (t.phys, t.size)), Some((pa + size.bytes() / 2, size)));
+                    // The type-bit lookup unmap uses finds the same.
+                    let l = p.locate(va + size.bytes() / 2, &src);
+                    prop_assert_eq!(l.map(|l| (l.phys, l.size)), Some((pa + size.bytes() / 2, size)));
                 }
             }
             let vas: Vec<_> = model.iter().map(|(&v, &(_, s))| (v, s)).collect();

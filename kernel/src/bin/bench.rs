@@ -85,10 +85,12 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsiz
 use drivers::a9_timer::{GLOBAL_TIMER_IRQ, GlobalTimer};
 use drivers::gic::Trigger;
 use kernel::boot::{MAIN_PRIORITY, phys_to_virt, sym, virt_to_phys};
+use kernel::handle::Rights;
 use kernel::mm::frames::PageState;
 use kernel::mm::zones::{PageSource, Zone};
 use kernel::mm::{alloc_frames, free_frames, ioremap, ioremap_quiet, iounmap, map, unmap};
-use kernel::process::{self, Backing, Class, Device, Spec};
+use kernel::object::Object;
+use kernel::process::{self, Backing, Class, Device, Grant, Spec};
 use kernel::sync::IrqLock;
 use kernel::task::{self, Periodic};
 use kernel::{BOARD, irq, irqsoff, print, println, time};
@@ -991,6 +993,127 @@ fn ipc_call_reply(long: bool) {
     mc.release();
 }
 
+/// Whether `b` comes after `a` on the wrapping counter.
+fn after(a: u32, b: u32) -> bool {
+    b.wrapping_sub(a) < 1 << 31
+}
+
+/// A signal to a waiter in another process: two soft isolated processes
+/// share a notification (`bench_notify`); the waiter, one priority above
+/// the signaller, blocks in `wait`; each `signal` switches to it at once.
+/// A sample runs from the signaller's counter read just before its inlined
+/// `signal` call to the waiter's read on its first instruction after `wait`
+/// returns, minus what two back-to-back reads differ by: the kernel's
+/// signal, the wake-up, the switch (TTBR0 and ASID) and the return from
+/// `wait`. 1000 samples.
+fn notify_wake() {
+    let (start_us, start_ns) = start_time();
+    let n = Object::new_notification().expect("a notification");
+    let wait = [Grant {
+        object: &n,
+        rights: Rights::WAIT,
+    }];
+    let signal = [Grant {
+        object: &n,
+        rights: Rights::SIGNAL,
+    }];
+    let spec = |name, priority, handles| Spec {
+        name,
+        class: Class::SoftIsolated,
+        priority,
+        budget: 0,
+        devices: &TIMER,
+        handles,
+        arg: start_us,
+        threads: 0,
+    };
+    let elf = elf("bench_notify");
+    let w = process::spawn_process(&spec("bench-notify-wait", SOFT_PRIORITY - 1, &wait), elf)
+        .expect("start the waiter");
+    let s = process::spawn_process(&spec("bench-notify-signal", SOFT_PRIORITY, &signal), elf)
+        .expect("start the signaller");
+    let (mw, ms) = (Mailbox::pin(w, 0), Mailbox::pin(s, 1));
+    assert!(
+        time::now() < start_ns,
+        "bench_notify was not set up in time"
+    );
+    assert_eq!(process::wait(w), Ok(0), "bench_notify waiter failed");
+    assert_eq!(process::wait(s), Ok(0), "bench_notify signaller failed");
+    let (dw, ew) = mw.data();
+    let (ds, es) = ms.data();
+    let (woke, signalled): (alloc::vec::Vec<u32>, alloc::vec::Vec<u32>) =
+        (dw.collect(), ds.collect());
+    let empty = ew.min(es);
+    assert_eq!(woke.len(), signalled.len());
+    for k in 0..woke.len() {
+        assert!(after(signalled[k], woke[k]), "a wake-up before its signal");
+        if k + 1 < woke.len() {
+            assert!(
+                after(woke[k], signalled[k + 1]),
+                "signals did not alternate"
+            );
+        }
+        let ticks = woke[k].wrapping_sub(signalled[k]).saturating_sub(empty);
+        record(insns(u64::from(ticks)));
+    }
+    mw.release();
+    ms.release();
+    report("notify_wake", false);
+}
+
+/// A device interrupt to the first instruction of its user-space driver:
+/// `bench_irq` drives the SP804 through its IRQ line bound to a
+/// notification, starting a one-shot and blocking in `wait` 1000 times. A
+/// sample runs from the one-shot's expiry (the counter read just before the
+/// write that starts it, plus its length) to the driver's read on its first
+/// instruction after `wait` returns, minus what two back-to-back reads
+/// differ by. Boards without an SP804 do not report it.
+fn irq_to_user() {
+    let Some(sp) = BOARD.sp804 else {
+        println!("irq_to_user: {} has no SP804; not measured", BOARD.name);
+        return;
+    };
+    let (start_us, start_ns) = start_time();
+    let devices = [
+        TIMER[0],
+        Device {
+            phys: sp.base,
+            len: 0x20,
+        },
+    ];
+    let mailbox = {
+        let line = Object::new_irq(sp.irq).expect("the SP804's line");
+        let grants = [Grant {
+            object: &line,
+            rights: Rights::ACK,
+        }];
+        let spec = Spec {
+            name: "bench-irq",
+            class: Class::SoftIsolated,
+            priority: SOFT_PRIORITY,
+            budget: 0,
+            devices: &devices,
+            handles: &grants,
+            arg: start_us,
+            threads: 0,
+        };
+        run_program(&spec, "bench_irq", start_ns)
+    };
+    let period_ns = u64::from(mailbox.word(3));
+    let one_shot = ns_to_ticks(period_ns);
+    let (data, empty) = mailbox.data();
+    let data: alloc::vec::Vec<u32> = data.collect();
+    for pair in data.chunks_exact(2) {
+        let (before, woke) = (pair[0], pair[1]);
+        assert!(after(before, woke), "woken before the timer started");
+        let ticks = u64::from(woke.wrapping_sub(before));
+        let late = ticks.checked_sub(one_shot + u64::from(empty));
+        record(insns(late.expect("woken before the one-shot expired")));
+    }
+    mailbox.release();
+    report("irq_to_user", false);
+}
+
 /// Creating a soft isolated process from the embedded ELF `bench_exit`,
 /// running it to its exit and reclaiming it: one sample spans
 /// `spawn_process` (ELF checks, L1 table, image copied into fresh pages,
@@ -1415,6 +1538,8 @@ fn background() {
 fn main() {
     let main_ticks = time::ticks();
     let first_task_ticks = first_task();
+    // The hard programs read the global timer, in the MPCore private MiB.
+    process::trust_shared_device_sections();
     task::spawn("background", task::IDLE_PRIORITY - 1, background).expect("background thread");
     println!(
         "BENCH begin version=3 board={} clock_hz={} icount_shift={ICOUNT_SHIFT} irqsoff={} \
@@ -1472,5 +1597,7 @@ fn main() {
         }
         end_load(mapper, busy);
     }
+    workload("notify_wake", notify_wake);
+    workload("irq_to_user", irq_to_user);
     println!("BENCH end metrics={}", METRICS.load(Ordering::Relaxed));
 }

@@ -106,6 +106,20 @@ pub struct Ttc {
     pub clock_hz: u32,
 }
 
+/// A 1 MiB range of device memory that belongs to one device alone: nothing
+/// else decodes anywhere in it. Only these may be granted to a hard
+/// process, which maps 1 MiB sections and nothing smaller; any other device
+/// shares its MiB with others (on Zynq, the SLCR, the DDR controller and
+/// the timers share one), and a hard process reaches it through a driver
+/// process instead.
+#[derive(Clone, Copy, Debug)]
+pub struct DeviceSection {
+    /// What is there.
+    pub name: &'static str,
+    /// Physical base (1 MiB aligned).
+    pub base: u32,
+}
+
 /// Everything the kernel and the tools need to know about one board.
 #[derive(Clone, Copy, Debug)]
 pub struct Board {
@@ -133,9 +147,25 @@ pub struct Board {
     pub sp804: Option<Sp804>,
     /// A Cadence TTC, where the board has one.
     pub ttc: Option<Ttc>,
+    /// The MiBs of device memory that each belong to one device alone (see
+    /// [`DeviceSection`]).
+    pub device_sections: &'static [DeviceSection],
 }
 
 impl Board {
+    /// Whether the MiB at `base` belongs to one device alone (it is one of
+    /// [`Board::device_sections`]).
+    pub const fn is_device_section(&self, base: u32) -> bool {
+        let mut i = 0;
+        while i < self.device_sections.len() {
+            if self.device_sections[i].base == base {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
     /// Physical address of the GIC CPU interface.
     pub const fn gic_cpu_base(&self) -> u32 {
         self.periph_base + 0x100
@@ -205,6 +235,13 @@ impl Board {
         }
         if !self.periph_base.is_multiple_of(0x2000) {
             return Err("PERIPHBASE must be 8 KiB aligned");
+        }
+        let mut i = 0;
+        while i < self.device_sections.len() {
+            if !self.device_sections[i].base.is_multiple_of(MIB) {
+                return Err("a device section's base must be 1 MiB aligned");
+            }
+            i += 1;
         }
         Ok(())
     }

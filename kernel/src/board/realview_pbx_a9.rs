@@ -23,7 +23,7 @@
 //!   divided by the PERIPHCLK ratio the tile's clock configuration sets;
 //!   this kernel has only been run on QEMU's model of the board.
 
-use super::{Board, Sp804, Uart, UartKind};
+use super::{Board, DeviceSection, Sp804, Uart, UartKind};
 
 /// The board description.
 pub const BOARD: Board = Board {
@@ -47,4 +47,8 @@ pub const BOARD: Board = Board {
         clock_hz: 1_000_000,
     }),
     ttc: None,
+    device_sections: &[DeviceSection {
+        name: "LAN9118 Ethernet (static memory chip select 3, 16 MiB of its own)",
+        base: 0x4E00_0000,
+    }],
 };

@@ -5,7 +5,7 @@
 //! motherboard peripherals at 0x1000_0000, the MPCore private region at
 //! 0x1E00_0000.
 
-use super::{Board, Sp804, Uart, UartKind};
+use super::{Board, DeviceSection, Sp804, Uart, UartKind};
 
 /// The board description.
 pub const BOARD: Board = Board {
@@ -29,4 +29,8 @@ pub const BOARD: Board = Board {
         clock_hz: 1_000_000,
     }),
     ttc: None,
+    device_sections: &[DeviceSection {
+        name: "LAN9118 Ethernet (static memory chip select 3, 16 MiB of its own)",
+        base: 0x4E00_0000,
+    }],
 };

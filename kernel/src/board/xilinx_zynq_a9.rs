@@ -91,4 +91,9 @@ pub const BOARD: Board = Board {
         irq: 42,
         clock_hz: TTC_CLOCK_HZ,
     }),
+    // None: every MiB of Zynq PS peripherals holds several devices
+    // (0xE000_0000: the UARTs, USB, I2C, SPI, CAN, GPIO; 0xF800_0000: the
+    // SLCR, the TTCs, the DMA and DDR controllers, ...). A hard process
+    // reaches them through a driver process.
+    device_sections: &[],
 };

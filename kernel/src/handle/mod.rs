@@ -123,6 +123,9 @@ struct Slot<O> {
 /// creation.
 pub struct HandleTable<O, const N: usize> {
     slots: [Slot<O>; N],
+    /// Slots in use, so that an empty table is known without a scan (a
+    /// task's teardown asks at every step).
+    used: usize,
 }
 
 impl<O, const N: usize> Default for HandleTable<O, N> {
@@ -144,6 +147,7 @@ impl<O, const N: usize> HandleTable<O, N> {
                     entry: None,
                 }
             }; N],
+            used: 0,
         }
     }
 
@@ -156,6 +160,7 @@ impl<O, const N: usize> HandleTable<O, N> {
         };
         let slot = &mut self.slots[i];
         slot.entry = Some((object, rights));
+        self.used += 1;
         Ok(Handle::new(i, slot.generation))
     }
 
@@ -194,15 +199,18 @@ impl<O, const N: usize> HandleTable<O, N> {
         } else {
             slot.generation + 1
         };
-        slot.entry
-            .take()
-            .map(|(o, _)| o)
-            .ok_or(HandleError::Invalid)
+        let (object, _) = slot.entry.take().ok_or(HandleError::Invalid)?;
+        self.used -= 1;
+        Ok(object)
     }
 
     /// Empties the table (the process is ending), handing each object to
     /// `drop_object` one at a time.
     pub fn clear(&mut self, mut drop_object: impl FnMut(O)) {
+        if self.used == 0 {
+            return;
+        }
+        self.used = 0;
         for slot in &mut self.slots {
             if let Some((o, _)) = slot.entry.take() {
                 slot.generation = if slot.generation >= GEN_MAX {
@@ -217,7 +225,7 @@ impl<O, const N: usize> HandleTable<O, N> {
 
     /// Handles in use.
     pub fn len(&self) -> usize {
-        self.slots.iter().filter(|s| s.entry.is_some()).count()
+        self.used
     }
 
     /// Whether no handle is in use.
@@ -295,6 +303,11 @@ mod tests {
         let (e, o) = t.insert(Rc::new("last"), Rights::empty()).unwrap_err();
         assert_eq!(e, HandleError::Full);
         assert_eq!(*o, "last");
+        assert_eq!(t.len(), 4);
+        let first = Handle::new(0, 1);
+        t.close(first).unwrap();
+        assert_eq!(t.len(), 3, "the count follows closes");
+        assert!(t.insert(Rc::new("again"), Rights::empty()).is_ok());
         assert_eq!(t.len(), 4);
     }
 
@@ -399,6 +412,7 @@ mod tests {
             drop(o)
         });
         assert_eq!(n, 3);
+        assert!(t.is_empty());
         assert_eq!(Rc::strong_count(&obj), 1);
         for h in hs {
             assert!(t.get(h, Rights::empty()).is_err());

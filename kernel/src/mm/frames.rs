@@ -12,6 +12,20 @@
 //! grows with RAM by one store pass; `new` and `add_free_range` (a pass to
 //! reset, one to check, one to mark) remain for tests and later additions.
 //!
+//! Single pages have a fast path: a freed page goes on a bounded cache of
+//! single free pages ([`CACHE_PAGES`]; Linux's per-cpu page lists do the
+//! same) instead of being merged with its buddy, and a one-page allocation
+//! takes the most recently cached page, so a page that is freed and taken
+//! again, the common pattern (a process's page, a stack, an L2 frame), costs
+//! neither the split of a large block nor the merges back. The cache is
+//! merged into the buddy lists when it is full (the page being freed goes
+//! there instead), when a larger block is wanted and none is free
+//! ([`alloc`](FrameAllocator::alloc) drains it and tries again, so a cached
+//! page never makes an allocation fail) and on [`drain_cache`]
+//! (FrameAllocator::drain_cache). Cached pages count as free everywhere:
+//! [`free_pages`](FrameAllocator::free_pages) and
+//! [`free_blocks`](FrameAllocator::free_blocks)`(0)` include them.
+//!
 //! All metadata lives in a caller-provided array of [`PageDesc`], one per page,
 //! which is also the kernel's physical-page reverse map. The free lists are
 //! threaded through that array by page index, not through the free pages, so
@@ -27,6 +41,11 @@ pub const PAGE_SHIFT: u32 = 12;
 pub const PAGE_SIZE: u32 = 1 << PAGE_SHIFT;
 /// Largest block order: `2^8` pages = 1 MiB, an ARMv7 section.
 pub const MAX_ORDER: u8 = 8;
+/// Most single free pages kept unmerged in the page cache (128 KiB): enough
+/// for what a process's creation or a burst of `mmap`s frees and takes
+/// again, few enough that draining it (when a larger block is wanted and
+/// none is free) stays short.
+pub const CACHE_PAGES: u32 = 32;
 
 const ORDERS: usize = MAX_ORDER as usize + 1;
 /// End of a free list.
@@ -52,6 +71,9 @@ pub enum PageState {
     /// Any other page of a free or allocated block; [`FrameAllocator::block_of`]
     /// finds the block's first page.
     Tail,
+    /// A free page alone in the page cache (see the module docs): free and
+    /// allocatable, but not merged with its buddy until the cache drains.
+    Cached,
 }
 
 /// Descriptor of one physical page: 16 bytes (two `u32` list links, two `u16`
@@ -171,6 +193,10 @@ pub struct FrameAllocator<'a> {
     free_blocks: [u32; ORDERS],
     used_blocks: [u32; ORDERS],
     free_pages: u32,
+    /// First page (index) of the page cache, linked through `next`, or `NONE`.
+    cache: u32,
+    /// Pages in the page cache (at most [`CACHE_PAGES`]).
+    cached: u32,
     /// Successful [`alloc`](Self::alloc) calls since creation (never goes
     /// down: a test compares it before and after a stretch of work to prove
     /// nothing was allocated, even if it was freed again).
@@ -197,6 +223,8 @@ impl<'a> FrameAllocator<'a> {
             free_blocks: [0; ORDERS],
             used_blocks: [0; ORDERS],
             free_pages: 0,
+            cache: NONE,
+            cached: 0,
             allocations: 0,
         })
     }
@@ -286,6 +314,8 @@ impl<'a> FrameAllocator<'a> {
             free_blocks: [0; ORDERS],
             used_blocks: [0; ORDERS],
             free_pages: 0,
+            cache: NONE,
+            cached: 0,
             allocations: 0,
         };
         for &r in free {
@@ -346,25 +376,50 @@ impl<'a> FrameAllocator<'a> {
 
     /// Allocates a block of `2^order` pages, aligned to `4 KiB << order`, and
     /// returns its physical address. The block's owner and map count are 0.
+    /// One page comes from the page cache when it has one; a larger block
+    /// that no free list has drains the cache first (its pages may merge
+    /// into one).
+    #[inline]
     pub fn alloc(&mut self, order: u8) -> Result<u32, FrameError> {
         #[cfg(all(feature = "fault-inject", target_os = "none"))]
         if crate::mm::inject::should_fail(crate::mm::inject::Site::Frames) {
             return Err(FrameError::OutOfMemory);
         }
+        if order == 0 && self.cache != NONE {
+            let i = self.cache;
+            let d = &mut self.descs[i as usize];
+            self.cache = d.next;
+            *d = PageDesc {
+                state: PageState::Allocated { order: 0 },
+                ..PageDesc::new()
+            };
+            self.cached -= 1;
+            self.used_blocks[0] += 1;
+            self.free_pages -= 1;
+            self.allocations += 1;
+            return Ok(self.phys(i));
+        }
+        self.alloc_buddy(order)
+    }
+
+    /// [`alloc`](Self::alloc) from the buddy lists.
+    fn alloc_buddy(&mut self, order: u8) -> Result<u32, FrameError> {
         if order > MAX_ORDER {
             return Err(FrameError::BadOrder);
         }
-        let larger = self.nonempty >> order;
+        let mut larger = self.nonempty >> order;
+        if larger == 0 && self.cached != 0 {
+            self.drain_cache();
+            larger = self.nonempty >> order;
+        }
         if larger == 0 {
             return Err(FrameError::OutOfMemory);
         }
-        let mut k = order + larger.trailing_zeros() as u8;
+        let k = order + larger.trailing_zeros() as u8;
         let i = self.heads[usize::from(k)];
         self.unlink(i, k);
-        // Split: the upper half of each split goes back on the next list down.
-        while k > order {
-            k -= 1;
-            self.push(i + (1 << k), k);
+        if k > order {
+            self.split(i, k, order);
         }
         self.descs[i as usize] = PageDesc {
             state: PageState::Allocated { order },
@@ -377,8 +432,10 @@ impl<'a> FrameAllocator<'a> {
     }
 
     /// Frees the block at `phys` allocated with `order`, merging it with its
-    /// free buddies. Detects double frees, interior and reserved pages, wrong
+    /// free buddies; a single page goes on the page cache instead while it
+    /// has room. Detects double frees, interior and reserved pages, wrong
     /// orders and still-mapped blocks; on error nothing changes.
+    #[inline]
     pub fn free(&mut self, phys: u32, order: u8) -> Result<(), FrameError> {
         if order > MAX_ORDER {
             return Err(FrameError::BadOrder);
@@ -391,7 +448,7 @@ impl<'a> FrameAllocator<'a> {
         match d.state {
             PageState::Allocated { order: o } if o == order => {}
             PageState::Allocated { .. } => return Err(FrameError::WrongOrder),
-            PageState::Free { .. } => return Err(FrameError::DoubleFree),
+            PageState::Free { .. } | PageState::Cached => return Err(FrameError::DoubleFree),
             PageState::Reserved => return Err(FrameError::Reserved),
             PageState::Tail => {
                 return Err(match self.block_of(phys) {
@@ -405,8 +462,37 @@ impl<'a> FrameAllocator<'a> {
         }
         self.used_blocks[usize::from(order)] -= 1;
         self.free_pages += 1 << order;
-        self.insert_free(i as u32, order);
+        if order == 0 && self.cached < CACHE_PAGES {
+            self.descs[i] = PageDesc {
+                next: self.cache,
+                state: PageState::Cached,
+                ..PageDesc::new()
+            };
+            self.cache = i as u32;
+            self.cached += 1;
+        } else {
+            self.insert_free(i as u32, order);
+        }
         Ok(())
+    }
+
+    /// Merges every page of the page cache into the buddy lists (with its
+    /// free buddies), leaving the cache empty: afterwards the free lists are
+    /// those of an allocator without a cache, a function of which pages are
+    /// free alone. O([`CACHE_PAGES`] × [`MAX_ORDER`]).
+    pub fn drain_cache(&mut self) {
+        while self.cache != NONE {
+            let i = self.cache;
+            self.cache = self.descs[i as usize].next;
+            self.descs[i as usize].state = PageState::Tail;
+            self.cached -= 1;
+            self.insert_free(i, 0);
+        }
+    }
+
+    /// Pages in the page cache now.
+    pub fn cached_pages(&self) -> usize {
+        self.cached as usize
     }
 
     /// Descriptor of the page holding `phys` (any address in the page).
@@ -424,28 +510,64 @@ impl<'a> FrameAllocator<'a> {
     /// one or two steps), then the orders between. O(MAX_ORDER) at most.
     #[inline]
     pub fn block_of(&self, phys: u32) -> Option<(u32, PageState)> {
-        let pfn = self.base_pfn + self.index(phys)? as u32;
+        let h = self.block_index(phys)?;
+        Some((self.phys(h as u32), self.descs[h].state))
+    }
+
+    /// [`block_of`](Self::block_of) as the index of the block's first page.
+    #[inline]
+    fn block_index(&self, phys: u32) -> Option<usize> {
+        let i = self.index(phys)?;
         // Order 0: the page itself.
-        match self.descs[(pfn - self.base_pfn) as usize].state {
-            st @ (PageState::Free { .. } | PageState::Allocated { .. }) => {
-                return Some((pfn << PAGE_SHIFT, st));
+        match self.descs[i].state {
+            PageState::Free { .. } | PageState::Allocated { .. } | PageState::Cached => {
+                return Some(i);
             }
             PageState::Reserved => return None,
             PageState::Tail => {}
         }
-        let at = |k: u8| -> Option<(u32, PageState)> {
+        let pfn = self.base_pfn + i as u32;
+        let at = |k: u8| -> Option<usize> {
             let head = pfn & !((1 << k) - 1);
-            let h = head.checked_sub(self.base_pfn)?;
-            match self.descs[h as usize].state {
-                st @ (PageState::Free { order } | PageState::Allocated { order })
+            let h = head.checked_sub(self.base_pfn)? as usize;
+            match self.descs[h].state {
+                PageState::Free { order } | PageState::Allocated { order }
                     if pfn - head < 1 << order =>
                 {
-                    Some((head << PAGE_SHIFT, st))
+                    Some(h)
                 }
                 _ => None,
             }
         };
         at(MAX_ORDER).or_else(|| (1..MAX_ORDER).find_map(at))
+    }
+
+    /// The reverse-map step of a map: counts one more translation-table
+    /// entry mapping the allocated block that holds `phys` (any page of
+    /// it), found and changed in one lookup. Returns the new count, or
+    /// `None` (nothing changed) when `phys` is in no allocated block (device
+    /// memory, reserved or free pages) or the count is at `u16::MAX`.
+    #[inline]
+    pub fn map_inc_block(&mut self, phys: u32) -> Option<u16> {
+        let d = self.allocated_block(phys)?;
+        d.map_count = d.map_count.checked_add(1)?;
+        Some(d.map_count)
+    }
+
+    /// The reverse of [`map_inc_block`](Self::map_inc_block), after an
+    /// unmap; `None` (nothing changed) also when the count is 0.
+    #[inline]
+    pub fn map_dec_block(&mut self, phys: u32) -> Option<u16> {
+        let d = self.allocated_block(phys)?;
+        d.map_count = d.map_count.checked_sub(1)?;
+        Some(d.map_count)
+    }
+
+    #[inline]
+    fn allocated_block(&mut self, phys: u32) -> Option<&mut PageDesc> {
+        let h = self.block_index(phys)?;
+        let d = &mut self.descs[h];
+        matches!(d.state, PageState::Allocated { .. }).then_some(d)
     }
 
     /// Sets the owner of the allocated block whose first page holds `phys`.
@@ -485,11 +607,13 @@ impl<'a> FrameAllocator<'a> {
         self.free_pages as usize
     }
 
-    /// Number of blocks on the free list of `order` (0 for a bad order).
+    /// Number of free blocks of `order` (0 for a bad order): those on its
+    /// free list, and for order 0 also the pages in the page cache.
     pub fn free_blocks(&self, order: u8) -> usize {
+        let cached = if order == 0 { self.cached } else { 0 };
         self.free_blocks
             .get(usize::from(order))
-            .map_or(0, |&n| n as usize)
+            .map_or(0, |&n| (n + cached) as usize)
     }
 
     /// Number of allocated blocks of `order` (0 for a bad order).
@@ -563,6 +687,32 @@ impl<'a> FrameAllocator<'a> {
         self.free_blocks[k] += 1;
     }
 
+    /// Splits the block at `i` of order `k` down to `order`: the upper half
+    /// of each split goes on the next list down, which is empty (`k` is the
+    /// lowest non-empty order at or above `order`): no neighbour to link.
+    /// Out of line: the common allocation finds a block of its own order.
+    #[inline(never)]
+    fn split(&mut self, i: u32, mut k: u8, order: u8) {
+        while k > order {
+            k -= 1;
+            self.push_alone(i + (1 << k), k);
+        }
+    }
+
+    /// [`push`](Self::push) onto the empty list of `order`.
+    #[inline]
+    fn push_alone(&mut self, i: u32, order: u8) {
+        let k = usize::from(order);
+        debug_assert_eq!(self.heads[k], NONE, "order {order} list not empty");
+        self.descs[i as usize] = PageDesc {
+            state: PageState::Free { order },
+            ..PageDesc::new()
+        };
+        self.heads[k] = i;
+        self.nonempty |= 1 << k;
+        self.free_blocks[k] = 1;
+    }
+
     fn unlink(&mut self, i: u32, order: u8) {
         let k = usize::from(order);
         let PageDesc { next, prev, .. } = self.descs[i as usize];
@@ -597,6 +747,14 @@ impl<'a> FrameAllocator<'a> {
             assert_eq!(self.nonempty & (1 << k) != 0, n != 0);
             free_pages += n << k;
         }
+        let (mut i, mut n) = (self.cache, 0);
+        while i != NONE {
+            assert_eq!(self.descs[i as usize].state, PageState::Cached);
+            (i, n) = (self.descs[i as usize].next, n + 1);
+        }
+        assert_eq!(n, self.cached);
+        assert!(n <= CACHE_PAGES);
+        free_pages += n;
         assert_eq!(free_pages, self.free_pages);
         for i in 0..self.descs.len() {
             let phys = self.phys(i as u32);
@@ -863,8 +1021,57 @@ mod tests {
             }
             fa.check();
             prop_assert_eq!(fa.free_pages(), total);
+            prop_assert!(fa.cached_pages() <= CACHE_PAGES as usize);
+            // Drained, the lists are those of an allocator without a cache.
+            fa.drain_cache();
+            fa.check();
+            prop_assert_eq!(fa.cached_pages(), 0);
             prop_assert_eq!(counts(&fa), initial);
         }
+    }
+
+    #[test]
+    fn page_cache_reuses_pages_and_drains_when_a_block_is_wanted() {
+        let mut descs = vec![PageDesc::new(); PAGES];
+        let mut fa = FrameAllocator::new(BASE, &mut descs).unwrap();
+        fa.add_free_range(page(0), page(PAGES as u32)).unwrap();
+        let total = fa.free_pages();
+        let start = counts(&fa);
+        // A freed page is cached, counted free, and the next page taken.
+        let a = fa.alloc(0).unwrap();
+        let singles = fa.free_blocks(0);
+        fa.free(a, 0).unwrap();
+        assert_eq!(fa.desc(a).unwrap().state(), PageState::Cached);
+        assert_eq!((fa.cached_pages(), fa.free_pages()), (1, total));
+        assert_eq!(fa.free_blocks(0), singles + 1);
+        assert_eq!(fa.free(a, 0), Err(FrameError::DoubleFree));
+        assert_eq!(fa.map_inc(a), Err(FrameError::NotAllocated));
+        assert_eq!(fa.alloc(0), Ok(a));
+        assert_eq!(fa.cached_pages(), 0);
+        // The cache holds CACHE_PAGES; the next free goes to the lists.
+        let pages: Vec<u32> = (0..CACHE_PAGES + 1).map(|_| fa.alloc(0).unwrap()).collect();
+        fa.free(a, 0).unwrap();
+        for &p in &pages {
+            fa.free(p, 0).unwrap();
+        }
+        assert_eq!(fa.cached_pages(), CACHE_PAGES as usize);
+        assert_eq!(fa.free_pages(), total);
+        fa.check();
+        // Take every 1 MiB block: what is left free is the cached pages
+        // and what their allocation split off. Then 1 MiB blocks can only
+        // come from merging the cache.
+        let mut held = Vec::new();
+        while let Ok(p) = fa.alloc(MAX_ORDER) {
+            held.push(p);
+        }
+        fa.check();
+        assert_eq!(fa.cached_pages(), 0, "drained when no block was left");
+        assert_eq!(fa.free_pages(), total - (held.len() << MAX_ORDER));
+        for p in held {
+            fa.free(p, MAX_ORDER).unwrap();
+        }
+        fa.check();
+        assert_eq!(counts(&fa), start);
     }
 
     /// [`FrameAllocator::with_free_ranges`] over `PAGES` pages at `BASE`.
@@ -948,6 +1155,9 @@ mod tests {
                     return Some((head << PAGE_SHIFT, st));
                 }
                 PageState::Reserved if k == 0 => return None,
+                PageState::Cached if k == 0 => {
+                    return Some((head << PAGE_SHIFT, PageState::Cached));
+                }
                 _ => {}
             }
         }
@@ -977,6 +1187,24 @@ mod tests {
             }
             for i in 0..PAGES as u32 {
                 prop_assert_eq!(fa.block_of(page(i) + 7), block_by_walk(&fa, page(i)));
+            }
+            // The one-lookup reverse-map counts change the count of the
+            // block the walk finds, and only for allocated blocks.
+            for i in 0..PAGES as u32 {
+                let block = block_by_walk(&fa, page(i));
+                let before = block.map(|(h, _)| fa.desc(h).unwrap().map_count());
+                let up = fa.map_inc_block(page(i) + 7);
+                match block {
+                    Some((h, PageState::Allocated { .. })) => {
+                        prop_assert_eq!(up, Some(before.unwrap() + 1));
+                        prop_assert_eq!(fa.desc(h).unwrap().map_count(), before.unwrap() + 1);
+                        prop_assert_eq!(fa.map_dec_block(page(i)), before);
+                    }
+                    _ => {
+                        prop_assert_eq!(up, None);
+                        prop_assert_eq!(fa.map_dec_block(page(i)), None);
+                    }
+                }
             }
         }
     }

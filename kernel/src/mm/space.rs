@@ -19,7 +19,7 @@
 //! `task::sync`). Before the scheduler starts the lock is uncontended and
 //! works without it.
 
-use super::frames::{FrameAllocator, FrameError, MAX_ORDER, PAGE_SIZE, PageDesc, PageState};
+use super::frames::{FrameAllocator, FrameError, MAX_ORDER, PAGE_SIZE, PageDesc};
 use super::l2pool::{self, L2Pool};
 use crate::boot::BootInfo;
 use crate::layout::phys_to_virt;
@@ -84,10 +84,9 @@ impl TableSource for Tables<'_> {
 impl Mm {
     /// Records in the reverse map that a translation now points at RAM frame
     /// `pa` (counted on its block's first page); device memory is ignored.
+    #[inline]
     pub fn note_mapped(&mut self, pa: u32) {
-        if let Some((head, PageState::Allocated { .. })) = self.frames.block_of(pa) {
-            let _ = self.frames.map_inc(head);
-        }
+        let _ = self.frames.map_inc_block(pa);
     }
 
     /// [`Mm::note_mapped`] for the first page of an allocated block (a frame
@@ -99,10 +98,9 @@ impl Mm {
     }
 
     /// The reverse of [`Mm::note_mapped`], after an unmap.
+    #[inline]
     pub fn note_unmapped(&mut self, pa: u32) {
-        if let Some((head, PageState::Allocated { .. })) = self.frames.block_of(pa) {
-            let _ = self.frames.map_dec(head);
-        }
+        let _ = self.frames.map_dec_block(pa);
     }
 
     /// The kernel pmap and a table source, borrowed together.
@@ -448,9 +446,13 @@ pub struct MemStats {
     pub kernel: PmapStats,
 }
 
-/// The memory counters now.
+/// The memory counters now. The frame allocator's page cache is drained
+/// first (a few thousand instructions at most, under the lock), so the
+/// per-order counts are those of fully merged free lists: the same free
+/// pages always read the same, however they were freed.
 pub fn stats() -> MemStats {
     with(|mm| {
+        mm.frames.drain_cache();
         let mut s = MemStats {
             free_pages: mm.frames.free_pages(),
             total_pages: mm.frames.total_pages(),

@@ -14,6 +14,8 @@
 //! [`Object::notification`] that the system calls use. Say in the
 //! [`Rights`](crate::handle::Rights) docs which rights it honours.
 
+#[cfg(target_os = "none")]
+pub mod irqline;
 pub mod kref;
 #[cfg(target_os = "none")]
 pub mod notify;
@@ -26,6 +28,7 @@ pub use kernel_objects::*;
 #[cfg(target_os = "none")]
 mod kernel_objects {
     use super::KRef;
+    use super::irqline::{ClaimError, IrqLine};
     use super::notify::Notification;
     use crate::handle::{Handle, HandleError, HandleTable, Rights};
     use crate::ipc::Endpoint;
@@ -43,6 +46,8 @@ mod kernel_objects {
     pub enum Object {
         /// A word of event bits ([`Notification`]).
         Notification(KRef<Notification>),
+        /// An interrupt line a process drives ([`IrqLine`]).
+        Irq(KRef<IrqLine>),
         /// An IPC rendezvous point ([`Endpoint`]).
         Endpoint(KRef<Endpoint>),
         /// A thread of the process holding the handle ([`Thread`]).
@@ -56,6 +61,8 @@ mod kernel_objects {
     pub enum Kind {
         /// [`Object::Notification`].
         Notification,
+        /// [`Object::Irq`].
+        Irq,
         /// [`Object::Endpoint`].
         Endpoint,
         /// [`Object::Thread`].
@@ -73,10 +80,21 @@ mod kernel_objects {
                 .map(Object::Notification)
         }
 
+        /// Claims interrupt line `irq` (see [`IrqLine::claim`]): masked and
+        /// unbound until its holder binds it.
+        pub fn new_irq(irq: u32) -> Result<Object, ClaimError> {
+            let line = IrqLine::claim(irq)?;
+            // A failed allocation hands the line back; dropping it frees it.
+            KRef::try_new(line)
+                .map(Object::Irq)
+                .map_err(|_| ClaimError::NoMemory)
+        }
+
         /// Which kind of object this is.
         pub fn kind(&self) -> Kind {
             match self {
                 Object::Notification(_) => Kind::Notification,
+                Object::Irq(_) => Kind::Irq,
                 Object::Endpoint(_) => Kind::Endpoint,
                 Object::Thread(_) => Kind::Thread,
                 Object::Memory(_) => Kind::Memory,
@@ -87,6 +105,14 @@ mod kernel_objects {
         pub fn notification(&self) -> Option<&KRef<Notification>> {
             match self {
                 Object::Notification(n) => Some(n),
+                _ => None,
+            }
+        }
+
+        /// The IRQ line this is, if it is one.
+        pub fn irq(&self) -> Option<&KRef<IrqLine>> {
+            match self {
+                Object::Irq(l) => Some(l),
                 _ => None,
             }
         }
@@ -125,6 +151,7 @@ mod kernel_objects {
         pub fn same(&self, other: &Object) -> bool {
             match (self, other) {
                 (Object::Notification(a), Object::Notification(b)) => KRef::ptr_eq(a, b),
+                (Object::Irq(a), Object::Irq(b)) => KRef::ptr_eq(a, b),
                 (Object::Endpoint(a), Object::Endpoint(b)) => KRef::ptr_eq(a, b),
                 (Object::Thread(a), Object::Thread(b)) => KRef::ptr_eq(a, b),
                 (Object::Memory(a), Object::Memory(b)) => KRef::ptr_eq(a, b),

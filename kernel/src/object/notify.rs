@@ -20,7 +20,8 @@ use core::cell::Cell;
 /// A word of event bits with a set of waiting threads.
 pub struct Notification {
     bits: Cell<u32>,
-    /// Threads blocked in `wait` (bit = thread index).
+    /// Threads blocked in [`Notification::wait`] (bit = thread index): they
+    /// take the bits themselves when they run again.
     waiters: Cell<u64>,
 }
 
@@ -49,16 +50,18 @@ impl Notification {
     /// woken waiter of higher priority runs before this returns.
     #[inline]
     pub fn signal(&self, bits: u32) {
-        if task::with(|s| self.signal_locked(s, bits)) {
+        if task::with(|s| self.signal_locked(s, bits, false)) {
             task::preempt_point();
         }
     }
 
     /// [`Notification::signal`] with the scheduler locked by the caller;
     /// true if a thread was woken and the caller is a thread (it should then
-    /// offer a preemption point).
+    /// offer a preemption point). `switching`: the caller switches as soon
+    /// as this returns, without unmasking IRQs (`task::trap_then_preempt`),
+    /// so a waiter that outranks everyone is handed the CPU directly.
     #[inline]
-    pub fn signal_locked(&self, s: &mut task::Sched, bits: u32) -> bool {
+    pub fn signal_locked(&self, s: &mut task::Sched, bits: u32, switching: bool) -> bool {
         if bits == 0 {
             return false;
         }
@@ -69,7 +72,11 @@ impl Notification {
         }
         let w = best_waiter(s, waiters);
         self.waiters.set(waiters & !(1 << w.index()));
-        s.wake_blocked(w);
+        if switching {
+            s.wake_blocked_first(w);
+        } else {
+            s.wake_blocked(w);
+        }
         !crate::context::in_irq_handler()
     }
 

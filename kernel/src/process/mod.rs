@@ -130,7 +130,12 @@ impl Class {
     }
 }
 
-/// A device a task may map into its own space (`map_device`).
+/// A device a task may map into its own space (`map_device`): a soft
+/// isolated task gets the 4 KiB pages that hold `[phys, phys + len)` and
+/// nothing around them; a hard isolated task gets 1 MiB sections, so only
+/// devices the board marks as owning their whole MiB
+/// ([`Board::device_sections`](crate::board::Board::device_sections)) may be
+/// granted to it ([`ProcError::DeviceShared`] otherwise).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Device {
     /// Physical address of its registers.
@@ -203,6 +208,16 @@ pub enum ProcError {
     Exists,
     /// The thread could not be created.
     Task(TaskError),
+    /// A hard task was to be granted the device at `phys`, but the board
+    /// does not mark the MiB around it as that device's alone
+    /// ([`Board::device_sections`](crate::board::Board::device_sections)):
+    /// a hard task maps whole sections, and this one would hand it every
+    /// other device in that MiB too. Let a driver process own the device
+    /// and serve the hard task over IPC.
+    DeviceShared {
+        /// The device's physical address.
+        phys: u32,
+    },
 }
 
 impl From<FrameError> for ProcError {
@@ -1060,6 +1075,38 @@ fn free_slot() -> Result<u16, ProcError> {
         .ok_or(ProcError::TooMany)
 }
 
+/// Set by [`trust_shared_device_sections`].
+static SHARED_SECTIONS_TRUSTED: core::sync::atomic::AtomicBool =
+    core::sync::atomic::AtomicBool::new(false);
+
+/// Lets hard processes be granted devices in MiBs they share with other
+/// devices, as before device grants had their true size: for the benchmark
+/// image only, whose hard programs read the global timer as their clock (it
+/// shares the MPCore private MiB with the GIC and the SCU). A system that
+/// calls this trusts its hard processes with every device in those MiBs.
+pub fn trust_shared_device_sections() {
+    SHARED_SECTIONS_TRUSTED.store(true, Ordering::Relaxed);
+}
+
+/// Checks the devices a task is to be granted: a non-empty range that does
+/// not wrap, and for a hard task only MiBs that belong to the device alone.
+fn check_devices(spec: &Spec) -> Result<(), ProcError> {
+    for d in spec.devices {
+        let end = d.phys.checked_add(d.len).filter(|_| d.len > 0);
+        let end = end.ok_or(ProcError::Invalid)?;
+        if spec.class.is_hard() && !SHARED_SECTIONS_TRUSTED.load(Ordering::Relaxed) {
+            let first = d.phys & !(SECTION - 1);
+            let shared = (first..end)
+                .step_by(SECTION as usize)
+                .any(|mib| !crate::BOARD.is_device_section(mib));
+            if shared {
+                return Err(ProcError::DeviceShared { phys: d.phys });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Creates an isolated task (a process) running the ELF program `elf`. If
 /// its priority is above the caller's it runs before this returns.
 pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
@@ -1073,6 +1120,7 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
     };
     let image = ElfImage::parse(elf, &limits).map_err(ProcError::BadElf)?;
     let pid = free_slot()?;
+    check_devices(spec)?;
     let mut t = Task::new(pid, spec.name, spec.class)?;
     t.max_prio = spec.priority;
     t.max_threads = 1 + match (spec.class, spec.threads) {

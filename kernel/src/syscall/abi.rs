@@ -27,6 +27,8 @@
 //! | 19 | `NOTIFY_SIGNAL` | r0 = handle (`SIGNAL`), r1 = bits | 0; never blocks |
 //! | 20 | `NOTIFY_WAIT` | r0 = handle (`WAIT`), r1:r2 = deadline in ns (low, high; all ones: none) | r0 = 0, r1 = the pending bits, now cleared (0: the deadline passed) |
 //! | 21 | `NOTIFY_POLL` | r0 = handle (`WAIT`) | r0 = 0, r1 = the pending bits, now cleared (may be 0) |
+//! | 22 | `IRQ_BIND` | r0 = IRQ line handle (`ACK`), r1 = notification handle (`SIGNAL`), r2 = bits (not 0) | 0; the line is unmasked |
+//! | 23 | `IRQ_ACK` | r0 = IRQ line handle (`ACK`) | 0; the line is unmasked again |
 //! | 32 | `THREAD_CREATE` | r0 = entry, r1 = stack top, r2 = argument, r3 = priority | a handle to the thread (`MANAGE`) |
 //! | 33 | `THREAD_EXIT` | r0 = exit code | does not return |
 //! | 34 | `THREAD_JOIN` | r0 = thread handle (`MANAGE`; used up) | its exit code |
@@ -131,6 +133,12 @@ pub const NOTIFY_SIGNAL: u32 = 19;
 pub const NOTIFY_WAIT: u32 = 20;
 /// `notify_poll(h) -> (0, bits)`: takes and clears the pending bits.
 pub const NOTIFY_POLL: u32 = 21;
+
+/// `irq_bind(line, notification, bits)`: when the line fires the kernel
+/// masks it and signals `bits`; unmasks it now.
+pub const IRQ_BIND: u32 = 22;
+/// `irq_ack(line)`: the device is handled: unmask the line.
+pub const IRQ_ACK: u32 = 23;
 
 /// Handle right: `call` / `send` on an endpoint.
 pub const RIGHT_SEND: u32 = 1 << 0;

@@ -3,6 +3,7 @@
 use super::abi::{self, Errno};
 use crate::handle::{Handle, HandleError, Rights};
 use crate::layout::{USER_END, USER_START};
+use crate::object::irqline::{ClaimError, IrqLine};
 use crate::object::notify::Notification;
 use crate::object::{self, KRef, Object};
 use crate::process::{self, ProcError};
@@ -69,6 +70,34 @@ fn notification(h: u32, need: Rights) -> Result<KRef<Notification>, Errno> {
     })
     .ok_or(Errno::Perm)?
     .map_err(Errno::from)
+}
+
+/// The IRQ line the caller's handle `h` names (needs [`Rights::ACK`]).
+fn irq_line(h: u32) -> Result<KRef<IrqLine>, Errno> {
+    process::with_current(|t| {
+        object::lookup(&t.handles, Handle::from_raw(h), Rights::ACK, Object::irq)
+    })
+    .ok_or(Errno::Perm)?
+    .map_err(Errno::from)
+}
+
+impl From<ClaimError> for Errno {
+    fn from(e: ClaimError) -> Self {
+        match e {
+            ClaimError::Busy => Errno::Busy,
+            ClaimError::NoMemory => Errno::NoMem,
+            ClaimError::BadIrq | ClaimError::NotBound => Errno::Inval,
+        }
+    }
+}
+
+/// `irq_bind`: binds the line to the notification (the binding holds its
+/// own reference to it) and unmasks the line.
+fn irq_bind(line: u32, notification_h: u32, bits: u32) -> Result<u32, Errno> {
+    let line = irq_line(line)?;
+    let n = notification(notification_h, Rights::SIGNAL)?;
+    line.bind(n, bits)?;
+    Ok(0)
 }
 
 /// `notify_create`: a new notification in the caller's table. Not for hard
@@ -257,13 +286,18 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
             let r = notify_create();
             ret(frame, r)
         }
-        abi::NOTIFY_SIGNAL => {
-            let r = notification(a0, Rights::SIGNAL).map(|n| {
-                n.signal(a1);
-                0
-            });
-            ret(frame, r)
-        }
+        // A signal switches on the trap's return (masked, as yield does),
+        // not by a second trap from inside the call.
+        abi::NOTIFY_SIGNAL => match notification(a0, Rights::SIGNAL) {
+            Ok(n) => {
+                frame.r[0] = 0;
+                arch::cpu::interrupts_disable();
+                task::trap_then_preempt(frame, |s| {
+                    n.signal_locked(s, a1, true);
+                })
+            }
+            Err(e) => ret(frame, Err(e)),
+        },
         abi::NOTIFY_WAIT | abi::NOTIFY_POLL => {
             let until = (a2 as u64) << 32 | a1 as u64;
             let r = notification(a0, Rights::WAIT).map(|n| {
@@ -277,6 +311,14 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
                 frame.r[1] = bits;
             }
             ret(frame, r.map(|_| 0))
+        }
+        abi::IRQ_BIND => {
+            let r = irq_bind(a0, a1, a2);
+            ret(frame, r)
+        }
+        abi::IRQ_ACK => {
+            let r = irq_line(a0).and_then(|l| l.ack().map(|_| 0).map_err(Errno::from));
+            ret(frame, r)
         }
         abi::MEM_CREATE => {
             let r = super::memory::mem_create(a0, a1);

@@ -477,6 +477,25 @@ impl Sched {
         self.tcb(cur).interruptible = false;
     }
 
+    /// [`Sched::wake_blocked`] for a caller that switches at once, with IRQs
+    /// masked throughout ([`trap_then_preempt`], or an interrupt handler,
+    /// whose trap ends in [`after_irq`]): if `id` outranks the
+    /// running thread and every ready one it is handed the CPU
+    /// ([`Sched::hand_off`]) instead of queued.
+    pub(crate) fn wake_blocked_first(&mut self, id: ThreadId) {
+        if self.tcb(id).state == State::Sleeping {
+            let _ = self.sleepers.remove(id);
+        }
+        let prio = self.tcb(id).prio;
+        let cur = self.current;
+        if self.handoff.is_none() && prio < self.tcb(cur).prio && self.outranks_ready(prio) {
+            self.hand_off(id);
+            self.need_resched = true;
+        } else {
+            self.make_ready(id);
+        }
+    }
+
     /// Makes `id`, blocked by [`Sched::block_current_until`], ready: out of
     /// the sleep queue first if it waited with a time-out.
     pub(crate) fn wake_blocked(&mut self, id: ThreadId) {
@@ -883,8 +902,11 @@ pub fn after_irq(frame: &mut TrapFrame) -> *mut TrapFrame {
         return frame;
     }
     let now = time::now();
-    let mut direct = None;
+    let direct;
     if fired {
+        // Hand-offs are made and taken within one masked stretch (the
+        // same trap, or the same call): none is pending in a timer trap.
+        debug_assert!(s.handoff.is_none());
         TIMER_FIRED.store(false, Ordering::Relaxed);
         s.timer_at = None; // the one-shot has fired: nothing is armed
         direct = s.wake_sleepers(now);
@@ -893,6 +915,10 @@ pub fn after_irq(frame: &mut TrapFrame) -> *mut TrapFrame {
         if direct.is_none() && now >= s.tcb(cur).slice_end {
             s.need_resched = true;
         }
+    } else {
+        // A thread this trap's interrupt handler handed the CPU (a
+        // notification's waiter: see `Sched::wake_blocked_first`).
+        direct = s.handoff.take();
     }
     if direct.is_some() || s.need_resched {
         s.switch_to(frame, now, direct) // programs the timer for the next thread
@@ -907,11 +933,23 @@ pub fn on_reschedule(frame: &mut TrapFrame) -> *mut TrapFrame {
     let mut guard = SCHED.lock();
     match guard.as_mut() {
         Some(s) => {
-            if frame.r[0] == arch::trap::RESCHEDULE_YIELD {
-                s.yielding = true;
+            let now = time::now();
+            match frame.r[0] {
+                arch::trap::RESCHEDULE_YIELD => s.yielding = true,
+                arch::trap::RESCHEDULE_SLEEP => {
+                    let at = (frame.r[2] as u64) << 32 | frame.r[1] as u64;
+                    let cur = s.current;
+                    if at < now {
+                        // A release already passed: a miss, and no sleep.
+                        s.tcb(cur).timing.deadline_misses += 1;
+                        return frame;
+                    }
+                    s.insert_sleeper(cur, at);
+                }
+                _ => {}
             }
             let direct = s.handoff.take();
-            s.switch_to(frame, time::now(), direct)
+            s.switch_to(frame, now, direct)
         }
         None => frame,
     }
@@ -1070,23 +1108,10 @@ pub fn yield_now() {
 /// drift). Returns at once if `at` has passed, and counts that as a
 /// deadline miss: the caller asked to wait for a release it was late for.
 pub fn sleep_until(at: Instant) {
-    let irqs = arch::cpu::interrupts_disable();
-    let slept = with(|s| {
-        if at < time::now() {
-            let cur = s.current;
-            s.tcb(cur).timing.deadline_misses += 1;
-            return false;
-        }
-        let cur = s.current;
-        s.insert_sleeper(cur, at);
-        true
-    });
-    if slept {
-        arch::trap::reschedule();
-    }
-    if irqs {
-        arch::cpu::interrupts_enable();
-    }
+    // One trap: the check, the sleep and the switch happen in
+    // `on_reschedule` under one hold of the scheduler's lock, with IRQs
+    // masked only from the trap's entry (no lock and clock read before it).
+    arch::trap::reschedule_sleep(at);
 }
 
 /// Sleeps for `ns` nanoseconds.
@@ -1393,6 +1418,21 @@ pub fn trap_yield(frame: &mut TrapFrame) -> *mut TrapFrame {
         }
         s.yielding = true;
         s.switch(frame, time::now())
+    })
+}
+
+/// From the trap path: runs `f` under the scheduler lock (it may make
+/// threads ready), then switches at once if that made one outrank the
+/// running thread: the switch is the trap's return, not a second trap.
+pub fn trap_then_preempt(frame: &mut TrapFrame, f: impl FnOnce(&mut Sched)) -> *mut TrapFrame {
+    with(|s| {
+        f(s);
+        if core::mem::take(&mut s.need_resched) {
+            let direct = s.handoff.take();
+            s.switch_to(frame, time::now(), direct)
+        } else {
+            frame as *mut TrapFrame
+        }
     })
 }
 

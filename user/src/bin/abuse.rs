@@ -144,6 +144,8 @@ fn hostile_handles() {
             abi::NOTIFY_SIGNAL,
             abi::NOTIFY_WAIT,
             abi::NOTIFY_POLL,
+            abi::IRQ_BIND,
+            abi::IRQ_ACK,
         ] {
             expect("a handle never granted", call(nr, h, 1), Errno::BadHandle);
         }
@@ -174,6 +176,16 @@ fn hostile_handles() {
         "dup asking for unknown rights",
         call(abi::HANDLE_DUP, n.0, 0x8000_0000),
         Errno::Inval,
+    );
+    expect(
+        "ack of a notification (wrong kind)",
+        call(abi::IRQ_ACK, n.0, 0),
+        Errno::BadHandle,
+    );
+    expect(
+        "bind with a notification as the line (wrong kind)",
+        syscall(abi::IRQ_BIND, [n.0, n.0, 1, 0]).0,
+        Errno::BadHandle,
     );
     let _ = user::handle_close(n);
     expect(
