@@ -196,6 +196,50 @@ fn shared_memory() {
     kernel::task::sleep(SETTLE_NS);
     let m = mem.memory().unwrap();
     check("writer and holder map it", m.users().1 == 2);
+    // A read-only duplicate sent over IPC cannot be widened by its receiver.
+    let ep = Object::new_endpoint().expect("an endpoint");
+    let sender_grants = [
+        Grant {
+            object: &mem,
+            rights: all,
+        },
+        Grant {
+            object: &ep,
+            rights: Rights::SEND,
+        },
+    ];
+    let receiver_grants = [
+        Grant {
+            object: &go,
+            rights: Rights::WAIT,
+        },
+        Grant {
+            object: &ep,
+            rights: Rights::RECEIVE,
+        },
+    ];
+    let rx = process::spawn_process(
+        &Spec {
+            arg: 5,
+            ..s("shm receiver", &receiver_grants)
+        },
+        program("shm"),
+    )
+    .unwrap();
+    let tx = process::spawn_process(
+        &Spec {
+            arg: 4,
+            ..s("shm sender", &sender_grants)
+        },
+        program("shm"),
+    )
+    .unwrap();
+    check(
+        "the receiver of a read-only handle could not widen it",
+        process::wait(rx) == Ok(0),
+    );
+    check("the sender's call went through", process::wait(tx) == Ok(0));
+    check("their mappings and handles are gone", m.users().1 == 2);
     // The DMA buffer: its physical address (word 1 of the shared page)
     // is what the writer's mapping of it shows, and that is non-cacheable.
     let word1 = process::with_task(w, |t| {

@@ -9,6 +9,11 @@
 //!   writes to it, which kills it.
 //! - 3 holder: maps read-only, waits, then reads again: after revocation
 //!   that read kills it.
+//! - 4 sender (grant 1: an endpoint to call): sends a read-only duplicate
+//!   of its handle over IPC, then exits.
+//! - 5 receiver (grant 1: the endpoint, to receive on): gets that handle
+//!   in a message; neither mapping it writable nor duplicating it wider
+//!   works; mapped read-only it shows the object.
 
 #![no_std]
 #![no_main]
@@ -36,6 +41,8 @@ fn main(role: u32) -> i32 {
     match role {
         1 => writer(),
         2 => reader(),
+        4 => sender(),
+        5 => receiver(),
         _ => holder(),
     }
     // SAFETY: single-threaded.
@@ -141,4 +148,46 @@ fn holder() {
     println!("shm holder: survived reading a revoked mapping");
     // SAFETY: single-threaded.
     unsafe { WRONG += 100 };
+}
+
+fn sender() {
+    let ro = match user::handle_dup(MEM, abi::RIGHT_MAP_READ | abi::RIGHT_TRANSFER) {
+        Ok(h) => h,
+        Err(e) => return expect("dup read-only", Err(e), Ok(())),
+    };
+    let r = user::call_moving(GO, [1, 2, 3, 4], ro);
+    expect("the call with the handle", r.map(|_| ()), Ok(()));
+}
+
+fn receiver() {
+    let mut buf = [0u8; 16];
+    let msg = match user::recv(GO, &mut buf, 0) {
+        Ok(m) => m,
+        Err(e) => return expect("recv", Err(e), Ok(())),
+    };
+    let Some(h) = msg.handle else {
+        return expect("a handle in the message", false, true);
+    };
+    expect(
+        "a read-only handle from IPC mapped writable",
+        user::mem_map(h, PROT_READ | PROT_WRITE).err(),
+        Some(Errno::BadHandle),
+    );
+    if let Ok(w) = user::handle_dup(h, abi::RIGHT_MAP_READ | abi::RIGHT_MAP_WRITE) {
+        expect(
+            "its duplicate asking for MAP_WRITE",
+            user::mem_map(w, PROT_WRITE).err(),
+            Some(Errno::BadHandle),
+        );
+    }
+    match user::mem_map(h, PROT_READ) {
+        // SAFETY: our read-only mapping of the object.
+        Ok(p) => expect(
+            "the object's word 0",
+            unsafe { read_volatile(p as *const u32) },
+            0xC0FF_EE00,
+        ),
+        Err(e) => expect("map read-only", Err::<(), _>(e), Ok(())),
+    }
+    expect("reply", user::reply([0; 4], &[]), Ok(()));
 }
