@@ -52,6 +52,14 @@ fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame {
         TrapKind::SupervisorCall => crate::syscall::handle(frame),
         TrapKind::DataAbort | TrapKind::PrefetchAbort if frame.from_user() => {
             let f = read_fault(kind, frame);
+            // A write to a copy-on-write page: copied, and the write retried.
+            if kind == TrapKind::DataAbort
+                && f.status.write
+                && matches!(f.status.kind, arch::fault::FaultKind::Permission(_))
+                && crate::process::resolve_cow(f.addr)
+            {
+                return frame;
+            }
             let why = Death::Abort {
                 kind,
                 pc: f.pc,

@@ -162,6 +162,26 @@ pub const CALLS: &[Call] = &[
         name: "map_device",
         run: Fuzzer::map_device,
     },
+    Call {
+        nr: abi::MEM_CREATE,
+        name: "mem_create",
+        run: Fuzzer::mem_create,
+    },
+    Call {
+        nr: abi::MEM_MAP,
+        name: "mem_map",
+        run: Fuzzer::mem_map,
+    },
+    Call {
+        nr: abi::MEM_UNMAP,
+        name: "mem_unmap",
+        run: Fuzzer::mem_unmap,
+    },
+    Call {
+        nr: abi::MEM_REVOKE,
+        name: "mem_revoke",
+        run: Fuzzer::mem_revoke,
+    },
 ];
 
 /// How a run that asked for a fatal end kills itself (picked at random).
@@ -657,6 +677,62 @@ impl Fuzzer {
         };
         let args = [index, self.hostile_addr(), 0, 0];
         self.expect(abi::MAP_DEVICE, args, Want::Error(Errno::Perm));
+    }
+
+    /// `mem_create(len, flags)`: unknown flags `Inval`, then `Perm` for a
+    /// hard fuzzer, then a length of 0 or past 4 MiB (a DMA buffer: 1 MiB)
+    /// `Inval`; a new object's
+    /// handle is closed at once (the fuzzer never holds a memory object, so
+    /// every handle it passes to the other memory calls is `BadHandle`).
+    fn mem_create(&mut self) {
+        let len = self.hostile_len();
+        let flags = match self.rng.below(4) {
+            0 => 0,
+            1 => abi::MEM_DMA,
+            2 => self.rng.bits(),
+            _ => 2,
+        };
+        let want = if flags & !abi::MEM_DMA != 0 {
+            Want::Error(Errno::Inval)
+        } else if self.hard {
+            Want::Error(Errno::Perm)
+        } else if len == 0 || len > 4 << 20 || (flags == abi::MEM_DMA && len > 1 << 20) {
+            Want::Error(Errno::Inval)
+        } else {
+            Want::Success
+        };
+        let (r0, _) = self.expect(abi::MEM_CREATE, [len, flags, 0, 0], want);
+        if Errno::check(r0).is_ok() {
+            syscall(abi::HANDLE_CLOSE, [r0, 0, 0, 0]);
+        }
+    }
+
+    /// `mem_map(h, prot)`: bad rights `Inval`, executable `Perm`, else the
+    /// handle (never a memory object's here) `BadHandle`.
+    fn mem_map(&mut self) {
+        let h = self.rng.bits();
+        let prot = self.hostile_prot();
+        let want = if prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) != 0 || prot == 0 {
+            Want::Error(Errno::Inval)
+        } else if prot & PROT_EXEC != 0 {
+            Want::Error(Errno::Perm)
+        } else {
+            Want::Error(Errno::BadHandle)
+        };
+        self.expect(abi::MEM_MAP, [h, prot, 0, 0], want);
+    }
+
+    /// `mem_unmap(addr)`: the fuzzer maps no memory object, so any address
+    /// (its image's included) is `Inval`.
+    fn mem_unmap(&mut self) {
+        let addr = self.hostile_addr();
+        self.expect(abi::MEM_UNMAP, [addr, 0, 0, 0], Want::Error(Errno::Inval));
+    }
+
+    /// `mem_revoke(h)`: `BadHandle` (no memory object is ever held).
+    fn mem_revoke(&mut self) {
+        let h = self.rng.bits();
+        self.expect(abi::MEM_REVOKE, [h, 0, 0, 0], Want::Error(Errno::BadHandle));
     }
 
     /// A number with no entry in [`CALLS`]: `NoSys`, whatever the arguments.

@@ -457,3 +457,30 @@ pub fn reply_recv(
 pub fn endpoint_create() -> Result<Handle, Errno> {
     check(syscall(abi::ENDPOINT_CREATE, [0; 4]).0).map(Handle)
 }
+
+/// A new memory object of `len` bytes (rounded up to pages), zeroed: a
+/// handle with every memory right, and (with `abi::MEM_DMA` in `flags`,
+/// for a physically contiguous, non-cacheable DMA buffer) its physical
+/// address, else 0.
+pub fn mem_create(len: u32, flags: u32) -> Result<(Handle, u32), Errno> {
+    let (r0, r1) = syscall(abi::MEM_CREATE, [len, flags, 0, 0]);
+    check(r0).map(|h| (Handle(h), r1))
+}
+
+/// Maps the whole memory object `h` with `prot` (`PROT_READ`,
+/// `PROT_WRITE`; never `PROT_EXEC`); the handle must have the matching
+/// `RIGHT_MAP_*` rights.
+pub fn mem_map(h: Handle, prot: u32) -> Result<*mut u8, Errno> {
+    check(syscall(abi::MEM_MAP, [h.0, prot, 0, 0]).0).map(|a| a as *mut u8)
+}
+
+/// Removes a mapping [`mem_map`] made.
+pub fn mem_unmap(addr: *mut u8) -> Result<(), Errno> {
+    check(syscall(abi::MEM_UNMAP, [addr as u32, 0, 0, 0]).0).map(|_| ())
+}
+
+/// Unmaps memory object `h` from every process (needs `RIGHT_MANAGE`);
+/// returns how many mappings went.
+pub fn mem_revoke(h: Handle) -> Result<u32, Errno> {
+    check(syscall(abi::MEM_REVOKE, [h.0, 0, 0, 0]).0)
+}

@@ -338,6 +338,25 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
                 });
             ret(frame, r)
         }
+        abi::MEM_CREATE => {
+            let r = super::memory::mem_create(a0, a1);
+            if let Ok((_, phys)) = r {
+                frame.r[1] = phys;
+            }
+            ret(frame, r.map(|(h, _)| h))
+        }
+        abi::MEM_MAP => {
+            let r = super::memory::mem_map(a0, a1);
+            ret(frame, r)
+        }
+        abi::MEM_UNMAP => {
+            let r = on(&mut |t| t.mem_unmap(a0).map(|_| 0));
+            ret(frame, r)
+        }
+        abi::MEM_REVOKE => {
+            let r = super::memory::mem_revoke(a0);
+            ret(frame, r)
+        }
         _ => ret(frame, Err(Errno::NoSys)),
     }
 }
