@@ -214,6 +214,55 @@ pub fn wait_for_interrupt() {
     aarch32_cpu::asm::wfi();
 }
 
+/// The Main ID Register (MIDR): implementer, variant, part, revision.
+pub fn midr() -> u32 {
+    #[cfg(target_arch = "arm")]
+    {
+        let v: u32;
+        // SAFETY: reads MIDR, no side effects.
+        unsafe {
+            core::arch::asm!("mrc p15, 0, {}, c0, c0, 0", out(reg) v, options(nomem, nostack))
+        };
+        v
+    }
+    #[cfg(not(target_arch = "arm"))]
+    0x413F_C090
+}
+
+/// The Cortex-A9 Diagnostic Control Register (c15, c0, 1), where the boot
+/// stub sets errata workaround bits. Only call on a Cortex-A9 ([`midr`]).
+pub fn a9_diagnostic() -> u32 {
+    #[cfg(target_arch = "arm")]
+    {
+        let v: u32;
+        // SAFETY: reads the A9's diagnostic register, no side effects
+        // (readable at PL1 in either security state).
+        unsafe {
+            core::arch::asm!("mrc p15, 0, {}, c15, c0, 1", out(reg) v, options(nomem, nostack))
+        };
+        v
+    }
+    #[cfg(not(target_arch = "arm"))]
+    0
+}
+
+/// Whether a MIDR is a Cortex-A9's, and its revision as (variant,
+/// revision): `Some((3, 0))` for r3p0.
+pub fn a9_revision(midr: u32) -> Option<(u32, u32)> {
+    (midr & 0xFF0F_FFF0 == 0x410F_C090).then_some(((midr >> 20) & 0xF, midr & 0xF))
+}
+
+/// Diagnostic Control Register bits the boot stub sets on a Cortex-A9 of
+/// revision `(variant, revision)`: bit 4 for erratum 794072 on every
+/// revision, bit 11 for 751472 up to r3p0.
+pub fn a9_errata_bits((variant, revision): (u32, u32)) -> u32 {
+    let mut bits = 1 << 4;
+    if (variant << 4 | revision) <= 0x30 {
+        bits |= 1 << 11;
+    }
+    bits
+}
+
 /// Name of a CPSR mode field, for reports.
 pub fn mode_name(mode: u32) -> &'static str {
     match mode & 0x1F {
@@ -243,4 +292,21 @@ pub fn set_user_tls(value: u32) {
     };
     #[cfg(not(target_arch = "arm"))]
     let _ = value;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errata_bits_by_revision() {
+        // Zynq-7000: r3p0.
+        assert_eq!(a9_revision(0x413F_C090), Some((3, 0)));
+        assert_eq!(a9_errata_bits((3, 0)), (1 << 4) | (1 << 11));
+        assert_eq!(a9_errata_bits((2, 2)), (1 << 4) | (1 << 11));
+        assert_eq!(a9_errata_bits((3, 1)), 1 << 4);
+        assert_eq!(a9_errata_bits((4, 1)), 1 << 4);
+        // Not an A9 (a Cortex-A15's MIDR).
+        assert_eq!(a9_revision(0x412F_C0F1), None);
+    }
 }

@@ -13,6 +13,7 @@
 
 #![cfg_attr(not(test), no_std)]
 
+pub mod cache;
 pub mod cpu;
 pub mod fault;
 pub mod mem;

@@ -278,6 +278,26 @@ mod imp {
         (r, fault)
     }
 
+    /// The immediate of the `svc` instruction a [`TrapKind::SupervisorCall`]
+    /// frame returns past: 24 bits in ARM state, 8 in Thumb.
+    ///
+    /// # Safety
+    /// The instruction before `frame.pc` must be mapped and readable by the
+    /// kernel: true for a frame from a privileged mode (kernel text), not in
+    /// general for one from user mode.
+    pub unsafe fn svc_immediate(frame: &TrapFrame) -> u32 {
+        if frame.cpsr & (1 << 5) != 0 {
+            // SAFETY: the caller guarantees the instruction is readable.
+            u32::from(unsafe { ((frame.pc - 2) as *const u16).read_volatile() }) & 0xFF
+        } else {
+            // SAFETY: as above.
+            unsafe { ((frame.pc - 4) as *const u32).read_volatile() & 0x00FF_FFFF }
+        }
+    }
+
+    /// The immediate of the `svc` that [`reschedule`] issues.
+    pub const RESCHEDULE_SVC: u32 = 0;
+
     /// Enters the kernel's trap path with `svc #0` from SVC mode, so that the
     /// scheduler can save this thread's frame and resume another. Returns
     /// when this thread is resumed. IRQs may be masked: the saved CPSR (and so

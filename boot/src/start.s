@@ -63,6 +63,27 @@ _start:
     dsb
     isb
 
+    @ Cortex-A9 errata workarounds that are bits of the Diagnostic Control
+    @ Register (c15, c0, 1), set before the MMU and caches come on (README
+    @ "Errata"). The register is writable in the Secure state only, which
+    @ is where the boot ROM, FSBL and U-Boot leave a Zynq's CPU; QEMU's A9
+    @ model reads it as zero and ignores writes.
+    mrc     p15, 0, r0, c0, c0, 0   @ MIDR
+    ldr     r1, =0xFF0FFFF0
+    and     r2, r0, r1
+    ldr     r1, =0x410FC090         @ ARM Cortex-A9, any revision
+    cmp     r2, r1
+    bne     11f
+    ubfx    r2, r0, #20, #4         @ variant (the X of rXpY)
+    and     r3, r0, #0xF            @ revision (the Y)
+    orr     r2, r3, r2, lsl #4      @ 0xXY
+    mrc     p15, 0, r1, c15, c0, 1
+    orr     r1, r1, #(1 << 4)       @ 794072: every revision
+    cmp     r2, #0x30
+    orrls   r1, r1, #(1 << 11)      @ 751472: up to r3p0
+    mcr     p15, 0, r1, c15, c0, 1
+    isb
+11:
     @ r4 = physical address of the L1 table; clear it.
     ldr     r4, =__boot_l1
     add     r4, r4, r10

@@ -165,6 +165,18 @@ impl CadenceTtc {
         Some(d.ticks)
     }
 
+    /// Counts up from 0 at the undivided clock, wrapping at 2^16, with its
+    /// interrupts off: a free-running clock to measure another against
+    /// (ticks between two [`value`](Self::value)s, modulo 2^16).
+    pub fn start_free_running(&self) {
+        self.stop();
+        self.regs.clock_control.write(CLOCK_CONTROL::C_SRC::Pclk);
+        // Enabled (DIS clear), overflow mode (INT clear), counting up.
+        self.regs
+            .counter_control
+            .write(COUNTER_CONTROL::RST::SET + COUNTER_CONTROL::WAVE_EN::SET);
+    }
+
     /// Stops the counter, with its interrupts off.
     pub fn stop(&self) {
         self.regs

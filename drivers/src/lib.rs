@@ -8,14 +8,18 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod a9_timer;
+pub mod a9_watchdog;
 pub mod cadence_ttc;
 pub mod cadence_uart;
 pub mod gic;
 pub mod pl011;
+pub mod pl310;
 
 #[cfg(test)]
 mod fake;
 pub mod sp804;
+pub mod versatile_sysregs;
+pub mod zynq_slcr;
 
 /// A byte-oriented serial output the kernel console can write to.
 pub trait SerialOut {

@@ -155,8 +155,13 @@ extern "C" fn kernel_entry(info: &BootInfo) -> ! {
     arch::mmu::tlb_invalidate_all();
     banner(info);
     crate::mm::init(info);
+    crate::cache::init();
+    crate::safe_end::init();
+    crate::watchdog::init();
+    crate::clocks::init();
     crate::irq::init();
     crate::time::init();
+    crate::clocks::cross_check();
     crate::task::init(MAIN_PRIORITY);
     crate::process::init();
     console::start();
@@ -236,11 +241,35 @@ fn banner(info: &BootInfo) {
     row(".bss", sym::bss_start(), sym::bss_end());
     row(".stacks", sym::stacks_start(), sym::stacks_end());
     row("tables", sym::stacks_end(), sym::kernel_end());
+    errata();
+}
+
+/// Reports the CPU and the errata workaround bits the boot stub set.
+fn errata() {
+    let midr = arch::cpu::midr();
+    let Some(rev) = arch::cpu::a9_revision(midr) else {
+        println!("cpu: MIDR {midr:#010x}: not a Cortex-A9, no errata workarounds");
+        return;
+    };
+    let want = arch::cpu::a9_errata_bits(rev);
+    let diag = arch::cpu::a9_diagnostic();
+    println!(
+        "cpu: Cortex-A9 r{}p{}; errata bits {want:#x} in the diagnostic register: {}",
+        rev.0,
+        rev.1,
+        if diag & want == want {
+            "set"
+        } else if diag == 0 {
+            "reads 0 (RAZ/WI: QEMU's model)"
+        } else {
+            "NOT set (non-secure boot?)"
+        }
+    );
 }
 
 /// Ends the run with `code` (QEMU exits with it; see [`ExitCode`]), after
-/// sending everything the console holds.
+/// sending everything the console holds. In an image for a board, see
+/// [`crate::safe_end`].
 pub fn exit(code: ExitCode) -> ! {
-    console::flush();
-    arch::debug::exit(code as i32)
+    crate::safe_end::end(code)
 }

@@ -14,6 +14,9 @@
 extern crate alloc;
 
 pub mod board;
+#[cfg(target_os = "none")]
+pub mod cache;
+pub mod clocks;
 pub mod console;
 #[cfg(target_os = "none")]
 pub mod context;
@@ -41,11 +44,15 @@ pub mod irq;
 #[cfg(target_os = "none")]
 mod panic;
 #[cfg(target_os = "none")]
+pub mod safe_end;
+#[cfg(target_os = "none")]
 pub mod sync;
 #[cfg(target_os = "none")]
 pub mod time;
 #[cfg(target_os = "none")]
 pub mod trap;
+#[cfg(target_os = "none")]
+pub mod watchdog;
 
 #[cfg(target_os = "none")]
 pub use boot::{BootInfo, exit};
@@ -74,7 +81,8 @@ const fn parse_u32(s: &str) -> u32 {
     n
 }
 
-/// Exit statuses a run ends with (QEMU's exit status through semihosting).
+/// Exit statuses a run ends with (QEMU's exit status through semihosting,
+/// in an image built for QEMU; see [`safe_end`] for a board).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(i32)]
 pub enum ExitCode {

@@ -1,7 +1,8 @@
-//! The panic handler: report, then end the run with a failure status.
+//! The panic handler: report, then the fatal end (safe-state hook, then a
+//! QEMU exit with status 101 or the board's reset: [`crate::safe_end`]).
 
+use crate::ExitCode;
 use crate::console::emergency_print;
-use crate::{ExitCode, exit};
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
@@ -15,5 +16,5 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
             loc.column()
         ));
     }
-    exit(ExitCode::Panic)
+    crate::safe_end::fatal(ExitCode::Panic)
 }

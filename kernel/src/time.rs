@@ -49,19 +49,40 @@ impl<T> SetOnce<T> {
 /// builds).
 static EVENT: SetOnce<PrivateTimer> = SetOnce::new();
 
-/// The global timer, only read once [`init`] has started it; only
-/// `now`/`now_lo` (volatile reads of the counter registers, without side
-/// effects) are called through it, so readers need no lock.
-static COUNTER: SetOnce<GlobalTimer> = SetOnce::new();
+/// The global timer and its conversion factors, only read once [`init`]
+/// has started it; only `now`/`now_lo` (volatile reads of the counter
+/// registers, without side effects) are called through it, so readers need
+/// no lock.
+static COUNTER: SetOnce<Clock> = SetOnce::new();
+
+/// The clock: the counter, and ns per tick and ticks per ns as 32.32 fixed
+/// point, computed once from PERIPHCLK (known only at boot on boards whose
+/// clocks come from the hardware), so no division runs on the interrupt
+/// path.
+struct Clock {
+    timer: GlobalTimer,
+    ns_per_tick: u64,
+    ticks_per_ns: u64,
+}
+
+#[inline]
+fn clock() -> Option<&'static Clock> {
+    COUNTER.get()
+}
 
 #[inline]
 fn counter() -> Option<&'static GlobalTimer> {
-    COUNTER.get()
+    clock().map(|c| &c.timer)
 }
-/// ns per tick and ticks per ns, as 32.32 fixed point. Constants (the
-/// board is): a multiply by a known factor is a few instructions shorter,
-/// and `set_event` runs with IRQs masked on every switch.
+/// Whether PERIPHCLK is the board file's constant. Then the factors are
+/// constants too: a multiply by a known factor is a few instructions
+/// shorter, and `set_event` runs with IRQs masked on every switch. Boards
+/// whose clocks come from the hardware (`clocks`) use the factors [`init`]
+/// computed.
+const FIXED_CLOCK: bool = matches!(BOARD.clock_tree, crate::board::ClockTree::Fixed);
+/// ns per tick, 32.32 fixed point, for a [`FIXED_CLOCK`].
 const NS_PER_TICK: u64 = (1_000_000_000u64 << 32) / BOARD.periph_clock_hz as u64;
+/// ticks per ns, 32.32 fixed point, for a [`FIXED_CLOCK`].
 const TICKS_PER_NS: u64 = ((BOARD.periph_clock_hz as u64) << 32) / 1_000_000_000;
 
 /// Nanoseconds since boot.
@@ -70,7 +91,7 @@ pub type Instant = u64;
 /// Maps the timers and starts the clock. The event timer's interrupt is
 /// registered by the scheduler.
 pub fn init() {
-    let hz = BOARD.periph_clock_hz as u64;
+    let hz = crate::clocks::periph_hz() as u64;
     let g = crate::mm::ioremap(BOARD.global_timer_base(), 0x100).expect("ioremap global timer");
     let p = crate::mm::ioremap(BOARD.private_timer_base(), 0x100).expect("ioremap private timer");
     // SAFETY: the ioremaps map this CPU's A9 timers; only instances.
@@ -81,7 +102,11 @@ pub fn init() {
     // SAFETY: written once, here, during the single-threaded boot before
     // any reader (the scheduler and its timer interrupt start later).
     unsafe {
-        COUNTER.set(clock);
+        COUNTER.set(Clock {
+            timer: clock,
+            ns_per_tick: (1_000_000_000u64 << 32) / hz,
+            ticks_per_ns: (hz << 32) / 1_000_000_000,
+        });
         EVENT.set(event);
     }
     crate::println!(
@@ -91,11 +116,21 @@ pub fn init() {
 }
 
 fn ticks_to_ns(ticks: u64) -> u64 {
-    ((ticks as u128 * NS_PER_TICK as u128) >> 32) as u64
+    let f = if FIXED_CLOCK {
+        NS_PER_TICK
+    } else {
+        clock().map_or(0, |c| c.ns_per_tick)
+    };
+    ((ticks as u128 * f as u128) >> 32) as u64
 }
 
 fn ns_to_ticks(ns: u64) -> u64 {
-    ((ns as u128 * TICKS_PER_NS as u128) >> 32) as u64
+    let f = if FIXED_CLOCK {
+        TICKS_PER_NS
+    } else {
+        clock().map_or(0, |c| c.ticks_per_ns)
+    };
+    ((ns as u128 * f as u128) >> 32) as u64
 }
 
 /// The time now, in nanoseconds since boot (0 before [`init`]).

@@ -3,7 +3,9 @@
 //! - IRQ: dispatch to the registered handler, then let the scheduler switch
 //!   if that made a higher-priority thread ready.
 //! - `svc #0` from a kernel thread: a reschedule request; from user mode: a
-//!   system call.
+//!   system call. A kernel-mode `svc` with any other immediate (a stray
+//!   semihosting call in an image without a debugger, say) is fatal, never
+//!   a reschedule.
 //! - An abort or undefined instruction in user mode kills that process only:
 //!   the trap records why and switches away; the report is printed and the
 //!   memory given back later, in thread context (see `process`).
@@ -16,9 +18,9 @@
 //! The kill of a faulting process stays masked: it only records why and
 //! switches away (the reaper does the rest with IRQs enabled).
 
+use crate::ExitCode;
 use crate::console::emergency_print;
 use crate::process::Death;
-use crate::{ExitCode, exit};
 use arch::cpu::mode_name;
 use arch::trap::{TrapFrame, TrapKind, read_fault};
 
@@ -29,10 +31,35 @@ fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame {
             crate::context::as_irq_handler(crate::irq::dispatch);
             crate::task::after_irq(frame)
         }
-        TrapKind::SupervisorCall if !frame.from_user() => crate::task::on_reschedule(frame),
+        TrapKind::SupervisorCall
+            if !frame.from_user() && svc_immediate(frame) == arch::trap::RESCHEDULE_SVC =>
+        {
+            crate::task::on_reschedule(frame)
+        }
+        TrapKind::SupervisorCall if !frame.from_user() => {
+            let imm = svc_immediate(frame);
+            report(kind, frame);
+            emergency_print(format_args!(
+                "    svc #{imm:#x} from the kernel: not a reschedule (svc #0){}\n",
+                if imm == arch::debug::SEMIHOSTING_SVC_IMM {
+                    ": a semihosting call, in an image without a debugger"
+                } else {
+                    ""
+                }
+            ));
+            crate::safe_end::fatal(ExitCode::Fault)
+        }
         TrapKind::SupervisorCall => crate::syscall::handle(frame),
         TrapKind::DataAbort | TrapKind::PrefetchAbort if frame.from_user() => {
             let f = read_fault(kind, frame);
+            // A write to a copy-on-write page: copied, and the write retried.
+            if kind == TrapKind::DataAbort
+                && f.status.write
+                && matches!(f.status.kind, arch::fault::FaultKind::Permission(_))
+                && crate::process::resolve_cow(f.addr)
+            {
+                return frame;
+            }
             let why = Death::Abort {
                 kind,
                 pc: f.pc,
@@ -47,9 +74,16 @@ fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame {
         }
         _ => {
             report(kind, frame);
-            exit(ExitCode::Fault)
+            crate::safe_end::fatal(ExitCode::Fault)
         }
     }
+}
+
+/// The immediate of a kernel-mode `svc` (its instruction is kernel text).
+fn svc_immediate(frame: &TrapFrame) -> u32 {
+    // SAFETY: the frame comes from a privileged mode, whose code is the
+    // kernel's own text, mapped and readable.
+    unsafe { arch::trap::svc_immediate(frame) }
 }
 
 /// Prints a crash report for a trap.

@@ -26,11 +26,12 @@
 //! from `mmap` must read zero; the fuzzer then dirties it, so that a frame
 //! the kernel hands out again unzeroed is caught.
 //!
-//! Handles, notifications, IRQs, threads and IPC (calls 16-23, 32-40) are
+//! Handles, notifications, IRQs, threads, IPC and memory objects (calls
+//! 16-23, 32-40, 56-59) are
 //! modelled too: the fuzzer's handle table slot by slot (so it knows every
 //! new handle's value and which old ones are stale), each notification's
 //! pending bits, its threads and an echo server thread of its own (see
-//! the `handles` and `ipc` submodules).
+//! the `handles`, `ipc` and `memory` submodules).
 //!
 //! Not issued: `exit` and `thread_exit` from the first thread (they end a
 //! run), `sleep_until` far in the future (it would stop the run; times up
@@ -39,6 +40,7 @@
 
 mod handles;
 mod ipc;
+mod memory;
 
 use crate::abi::{self, Errno, PROT_EXEC, PROT_READ, PROT_WRITE, WRITE_MAX};
 use crate::{println, syscall};
@@ -254,6 +256,26 @@ pub const CALLS: &[Call] = &[
         nr: abi::ENDPOINT_CREATE,
         name: "endpoint_create",
         run: Fuzzer::endpoint_create,
+    },
+    Call {
+        nr: abi::MEM_CREATE,
+        name: "mem_create",
+        run: Fuzzer::mem_create,
+    },
+    Call {
+        nr: abi::MEM_MAP,
+        name: "mem_map",
+        run: Fuzzer::mem_map,
+    },
+    Call {
+        nr: abi::MEM_UNMAP,
+        name: "mem_unmap",
+        run: Fuzzer::mem_unmap,
+    },
+    Call {
+        nr: abi::MEM_REVOKE,
+        name: "mem_revoke",
+        run: Fuzzer::mem_revoke,
     },
 ];
 

@@ -95,6 +95,18 @@ pub fn mprotect(addr: *mut u8, len: u32, prot: u32) -> Result<(), Errno> {
     check(syscall(abi::MPROTECT, [addr as u32, len, prot, 0]).0).map(|_| ())
 }
 
+/// Writes the caller's dirty cache lines over `[addr, addr + len)` to
+/// memory (L1 and L2), before a device reads the buffer.
+pub fn cache_clean(addr: *const u8, len: u32) -> Result<(), Errno> {
+    check(syscall(abi::CACHE_CLEAN, [addr as u32, len, 0, 0]).0).map(|_| ())
+}
+
+/// Drops the caller's cache lines over `[addr, addr + len)` (multiples of
+/// 32 bytes), before reading what a device wrote there.
+pub fn cache_invalidate(addr: *const u8, len: u32) -> Result<(), Errno> {
+    check(syscall(abi::CACHE_INVALIDATE, [addr as u32, len, 0, 0]).0).map(|_| ())
+}
+
 /// Maps the registers of the `index`-th device this task was granted.
 pub fn map_device(index: u32) -> Result<*mut u32, Errno> {
     check(syscall(abi::MAP_DEVICE, [index, 0, 0, 0]).0).map(|a| a as *mut u32)
@@ -444,4 +456,31 @@ pub fn reply_recv(
 /// A new endpoint (soft processes), with every right.
 pub fn endpoint_create() -> Result<Handle, Errno> {
     check(syscall(abi::ENDPOINT_CREATE, [0; 4]).0).map(Handle)
+}
+
+/// A new memory object of `len` bytes (rounded up to pages), zeroed: a
+/// handle with every memory right, and (with `abi::MEM_DMA` in `flags`,
+/// for a physically contiguous, non-cacheable DMA buffer) its physical
+/// address, else 0.
+pub fn mem_create(len: u32, flags: u32) -> Result<(Handle, u32), Errno> {
+    let (r0, r1) = syscall(abi::MEM_CREATE, [len, flags, 0, 0]);
+    check(r0).map(|h| (Handle(h), r1))
+}
+
+/// Maps the whole memory object `h` with `prot` (`PROT_READ`,
+/// `PROT_WRITE`; never `PROT_EXEC`); the handle must have the matching
+/// `RIGHT_MAP_*` rights.
+pub fn mem_map(h: Handle, prot: u32) -> Result<*mut u8, Errno> {
+    check(syscall(abi::MEM_MAP, [h.0, prot, 0, 0]).0).map(|a| a as *mut u8)
+}
+
+/// Removes a mapping [`mem_map`] made.
+pub fn mem_unmap(addr: *mut u8) -> Result<(), Errno> {
+    check(syscall(abi::MEM_UNMAP, [addr as u32, 0, 0, 0]).0).map(|_| ())
+}
+
+/// Unmaps memory object `h` from every process (needs `RIGHT_MANAGE`);
+/// returns how many mappings went.
+pub fn mem_revoke(h: Handle) -> Result<u32, Errno> {
+    check(syscall(abi::MEM_REVOKE, [h.0, 0, 0, 0]).0)
 }

@@ -122,6 +122,9 @@ pub const METRICS: &[&str] = &[
     "process_create_exit",
     "notify_wake",
     "irq_to_user",
+    "process_create_exit_shared",
+    "cow_fault",
+    "mem_map_4k",
     "hard_mmap_section",
     "user_mmap_touch_munmap_4k",
     "user_mprotect",
@@ -149,6 +152,8 @@ pub const IRQSOFF_WORKLOADS: &[&str] = &[
     "process_create_exit",
     "notify_wake",
     "irq_to_user",
+    "process_create_exit_shared",
+    "mem_objects",
     "wakeup_latency_hard_isolated_idle",
     "wakeup_latency_soft_isolated_idle",
     "wakeup_latency_hard_kernel_idle",
@@ -379,7 +384,7 @@ fn parse_args(args: &[String]) -> Result<Option<Args>> {
 /// without; returns its ELF (the same path for both builds: boot it before
 /// the next build).
 fn build(board: &Board, profiler: Profiler) -> Result<PathBuf> {
-    cargo::build_kernel_bin(board, "bench", profiler.built_in())
+    cargo::build_kernel_bin(board, "bench", profiler.built_in(), cargo::Target::Qemu)
 }
 
 /// Runs QEMU with `args`, no input, and collects its stdout and stderr (in

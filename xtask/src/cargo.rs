@@ -84,16 +84,37 @@ pub const IRQSOFF_FEATURE: &str = "kernel/irqsoff";
 /// (`kernel::mm::inject`): on for the test images only.
 pub const FAULT_INJECT_FEATURE: &str = "kernel/fault-inject";
 
+/// The cargo feature that makes an image for QEMU (`kernel/qemu`): runs end
+/// with a semihosting exit. On for `run`, `test` and `bench`; off for
+/// `image`, whose images go to boards with no debugger attached.
+pub const QEMU_FEATURE: &str = "kernel/qemu";
+
+/// Who an image is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Target {
+    /// QEMU, with the semihosting exit ([`QEMU_FEATURE`]).
+    #[default]
+    Qemu,
+    /// A board: no semihosting; a panic resets the board.
+    Board,
+}
+
 /// A release build for `board` of some binaries of `package`, with the
-/// IRQs-off profiler when `irqsoff` says so.
-fn image_build(board: &Board, package: &str, irqsoff: bool) -> Command {
-    let mut command = image_build_in(board, package, irqsoff, &board_target_dir(board));
+/// IRQs-off profiler when `irqsoff` says so, for `target`.
+fn image_build(board: &Board, package: &str, irqsoff: bool, target: Target) -> Command {
+    let mut command = image_build_in(board, package, irqsoff, target, &board_target_dir(board));
     command.env_remove(RAM_ENV);
     command
 }
 
 /// [`image_build`] with target directory `dir`.
-fn image_build_in(board: &Board, package: &str, irqsoff: bool, dir: &Path) -> Command {
+fn image_build_in(
+    board: &Board,
+    package: &str,
+    irqsoff: bool,
+    target: Target,
+    dir: &Path,
+) -> Command {
     let mut command = cargo();
     command
         .env(BOARD_ENV, board.name)
@@ -106,8 +127,15 @@ fn image_build_in(board: &Board, package: &str, irqsoff: bool, dir: &Path) -> Co
             "--package",
             package,
         ]);
+    let mut features = Vec::new();
     if irqsoff {
-        command.args(["--features", IRQSOFF_FEATURE]);
+        features.push(IRQSOFF_FEATURE);
+    }
+    if target == Target::Qemu && package != "user" {
+        features.push(QEMU_FEATURE);
+    }
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
     }
     command.arg("--target-dir").arg(dir);
     command
@@ -137,7 +165,7 @@ pub fn user_programs() -> Vec<String> {
 /// linked at user addresses by `user/build.rs`) and lists them in
 /// `programs.txt` beside them, which the kernel's build script reads.
 fn build_user_programs(board: &Board) -> Result<()> {
-    let mut command = image_build(board, "user", false);
+    let mut command = image_build(board, "user", false, Target::Board);
     command.arg("--bins");
     run_build(command, "the user programs")?;
     let list = user_programs().join("\n") + "\n";
@@ -152,17 +180,23 @@ fn build_user_programs(board: &Board) -> Result<()> {
 }
 
 /// Builds the demo kernel for `board` (with the IRQs-off profiler if
-/// `irqsoff`) and returns the path of its ELF.
-pub fn build_kernel(board: &Board, irqsoff: bool) -> Result<PathBuf> {
-    build_kernel_bin(board, "kernel", irqsoff)
+/// `irqsoff`) for `target` and returns the path of its ELF.
+pub fn build_kernel(board: &Board, irqsoff: bool, target: Target) -> Result<PathBuf> {
+    build_kernel_bin(board, "kernel", irqsoff, target)
 }
 
 /// Builds the kernel crate's image `bin` (`kernel`, the demo, or `bench`)
-/// for `board`, with the IRQs-off profiler if `irqsoff`, and returns the path
-/// of its ELF. The user programs it embeds are built first.
-pub fn build_kernel_bin(board: &Board, bin: &str, irqsoff: bool) -> Result<PathBuf> {
+/// for `board`, with the IRQs-off profiler if `irqsoff`, for `target`, and
+/// returns the path of its ELF. The user programs it embeds are built
+/// first.
+pub fn build_kernel_bin(
+    board: &Board,
+    bin: &str,
+    irqsoff: bool,
+    target: Target,
+) -> Result<PathBuf> {
     build_user_programs(board)?;
-    let mut command = image_build(board, "kernel", irqsoff);
+    let mut command = image_build(board, "kernel", irqsoff, target);
     command.args(["--bin", bin]);
     let what = if bin == "kernel" {
         format!("the kernel for {}", board.name)
@@ -185,7 +219,7 @@ pub const RAM_ENV: &str = "KERNEL_RAM_MIB";
 pub fn build_kernel_bin_with_ram(board: &Board, bin: &str, ram_mib: u32) -> Result<PathBuf> {
     build_user_programs(board)?;
     let dir = target_dir().join(format!("{}-{ram_mib}m", board.name));
-    let mut command = image_build_in(board, "kernel", false, &dir);
+    let mut command = image_build_in(board, "kernel", false, Target::Qemu, &dir);
     command
         .env(RAM_ENV, ram_mib.to_string())
         .args(["--bin", bin]);
@@ -202,11 +236,11 @@ pub fn build_kernel_bin_with_ram(board: &Board, bin: &str, ram_mib: u32) -> Resu
 }
 
 /// Builds the integration test images (crate `ktests`) for `board`: the
-/// binaries `names`, or all of them when `names` is `None`. Always with the
-/// IRQs-off profiler.
-pub fn build_tests(board: &Board, names: Option<&[String]>) -> Result<()> {
+/// binaries `names`, or all of them when `names` is `None`, for `target`.
+/// Always with the IRQs-off profiler.
+pub fn build_tests(board: &Board, names: Option<&[String]>, target: Target) -> Result<()> {
     build_user_programs(board)?;
-    let mut command = image_build(board, "ktests", true);
+    let mut command = image_build(board, "ktests", true, target);
     command.args(["--features", FAULT_INJECT_FEATURE]);
     match names {
         None => {

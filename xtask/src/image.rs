@@ -33,9 +33,10 @@ pub fn image_dir(board: &Board) -> PathBuf {
 }
 
 /// Runs `cargo xtask image` for `board` (with the IRQs-off profiler if
-/// `irqsoff`).
+/// `irqsoff`): an image for the board itself, without the semihosting exit
+/// (a panic resets the board; see `kernel::safe_end`).
 pub fn image(board: &Board, irqsoff: bool) -> Result<u8> {
-    let elf = cargo::build_kernel(board, irqsoff)?;
+    let elf = cargo::build_kernel(board, irqsoff, cargo::Target::Board)?;
     let images = write_images(board, &elf)?;
     println!(
         "images for {} in {}:",

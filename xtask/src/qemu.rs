@@ -13,6 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::board::Board;
+use crate::cargo::Target;
 use crate::{Error, Result};
 
 /// The QEMU executable.
@@ -143,13 +144,22 @@ fn is_executable(path: &Path) -> bool {
 
 /// The arguments that boot `elf` on `board`, console on QEMU's stdio.
 pub fn arguments(board: &Board, elf: &Path, gdb: bool) -> Vec<OsString> {
-    arguments_with(board, elf, gdb, &[])
+    arguments_for(board, elf, gdb, Target::Qemu, &[])
 }
 
-/// [`arguments`] with a semihosting command line: each of `cmdline` is one
+/// [`arguments`] for an image built for `target`, with a semihosting
+/// command line. A board image runs without semihosting (as on a board with
+/// no debugger) and with `-no-reboot`, so that its reset of the board ends
+/// QEMU (status 0) instead of starting it again. Each of `cmdline` is one
 /// `arg=` of `-semihosting-config` (no commas), which the image reads back
 /// joined by spaces (the soak passes its parameters so).
-pub fn arguments_with(board: &Board, elf: &Path, gdb: bool, cmdline: &[String]) -> Vec<OsString> {
+pub fn arguments_for(
+    board: &Board,
+    elf: &Path,
+    gdb: bool,
+    target: Target,
+    cmdline: &[String],
+) -> Vec<OsString> {
     let mut args: Vec<OsString> = Vec::new();
     let mut push = |arg: &OsStr| args.push(arg.to_os_string());
     push("-M".as_ref());
@@ -170,13 +180,18 @@ pub fn arguments_with(board: &Board, elf: &Path, gdb: bool, cmdline: &[String]) 
     }
     push("-serial".as_ref());
     push("stdio".as_ref());
-    push("-semihosting-config".as_ref());
-    let mut semihosting = String::from("enable=on,target=native");
-    for arg in cmdline {
-        semihosting.push_str(",arg=");
-        semihosting.push_str(arg);
+    match target {
+        Target::Qemu => {
+            push("-semihosting-config".as_ref());
+            let mut semihosting = String::from("enable=on,target=native");
+            for arg in cmdline {
+                semihosting.push_str(",arg=");
+                semihosting.push_str(arg);
+            }
+            push(semihosting.as_ref());
+        }
+        Target::Board => push("-no-reboot".as_ref()),
     }
-    push(semihosting.as_ref());
     if gdb {
         push("-S".as_ref());
         push("-gdb".as_ref());
@@ -187,11 +202,18 @@ pub fn arguments_with(board: &Board, elf: &Path, gdb: bool, cmdline: &[String]) 
     args
 }
 
-/// The QEMU command that boots `elf` on `board`.
-fn command(qemu: &Path, board: &Board, elf: &Path, gdb: bool, cmdline: &[String]) -> Command {
+/// The QEMU command that boots `elf` (built for `target`) on `board`.
+fn command(
+    qemu: &Path,
+    board: &Board,
+    elf: &Path,
+    gdb: bool,
+    target: Target,
+    cmdline: &[String],
+) -> Command {
     let mut command = Command::new(qemu);
     command
-        .args(arguments_with(board, elf, gdb, cmdline))
+        .args(arguments_for(board, elf, gdb, target, cmdline))
         .env("QEMU_AUDIO_DRV", "none");
     command
 }
@@ -211,7 +233,7 @@ pub fn display_command(qemu: &Path, board: &Board, elf: &Path, gdb: bool) -> Str
 /// Boots `elf` with QEMU's stdio inherited (the console is live on the
 /// terminal) and waits for it.
 pub fn run_interactive(qemu: &Path, board: &Board, elf: &Path, gdb: bool) -> Result<ExitStatus> {
-    command(qemu, board, elf, gdb, &[])
+    command(qemu, board, elf, gdb, Target::Qemu, &[])
         .args(["-icount", TEST_ICOUNT])
         .status()
         .map_err(|e| Error::new(1, format!("could not start {}: {e}", qemu.display())))
@@ -246,31 +268,33 @@ impl Drop for Reaper {
 /// how busy the host is, and idle waits cost no wall-clock time.
 pub const TEST_ICOUNT: &str = "shift=4,sleep=off";
 
-/// Boots `elf` on `board` with no input and, if `icount`, instruction
-/// counting ([`TEST_ICOUNT`]), collecting its output, and kills it after
-/// `timeout`.
+/// Boots `elf` (built for `target`) on `board` with no input and, if
+/// `icount`, instruction counting ([`TEST_ICOUNT`]), collecting its output,
+/// and kills it after `timeout`.
 pub fn run_captured(
     qemu: &Path,
     board: &Board,
     elf: &Path,
+    target: Target,
     icount: bool,
     timeout: Duration,
 ) -> io::Result<Outcome> {
-    run_captured_with(qemu, board, elf, icount, timeout, &[])
+    run_captured_with(qemu, board, elf, target, icount, timeout, &[])
 }
 
-/// [`run_captured`] with a semihosting command line (see [`arguments_with`]).
+/// [`run_captured`] with a semihosting command line (see [`arguments_for`]).
 pub fn run_captured_with(
     qemu: &Path,
     board: &Board,
     elf: &Path,
+    target: Target,
     icount: bool,
     timeout: Duration,
     cmdline: &[String],
 ) -> io::Result<Outcome> {
     // One pipe for both stdout and stderr keeps their order.
     let (reader, writer) = io::pipe()?;
-    let mut command = command(qemu, board, elf, false, cmdline);
+    let mut command = command(qemu, board, elf, false, target, cmdline);
     if icount {
         command.args(["-icount", TEST_ICOUNT]);
     }
@@ -390,6 +414,23 @@ mod tests {
         let joined = args_of(&board, false).join(" ");
         assert!(!joined.contains("-serial null"));
         assert!(joined.contains("-serial stdio "));
+    }
+
+    #[test]
+    fn board_images_run_without_semihosting() {
+        let args: Vec<String> =
+            arguments_for(board::ALL[0], Path::new("/i"), false, Target::Board, &[])
+                .into_iter()
+                .map(|a| a.into_string().unwrap())
+                .collect();
+        let joined = args.join(" ");
+        assert!(!joined.contains("semihosting"));
+        assert!(joined.contains("-no-reboot -kernel /i"));
+        assert!(
+            !args_of(board::ALL[0], false)
+                .join(" ")
+                .contains("-no-reboot")
+        );
     }
 
     #[test]

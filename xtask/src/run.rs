@@ -10,7 +10,7 @@ use crate::{Result, cargo, qemu};
 /// IRQs-off profiler in.
 pub fn run(board: &Board, gdb: bool, irqsoff: bool) -> Result<u8> {
     let qemu = qemu::ensure_installed()?;
-    let elf = cargo::build_kernel(board, irqsoff)?;
+    let elf = cargo::build_kernel(board, irqsoff, cargo::Target::Qemu)?;
     if gdb {
         println!(
             "QEMU waits for GDB on port {port}; attach with:\n    \

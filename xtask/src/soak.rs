@@ -19,6 +19,7 @@ use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::board::Board;
+use crate::cargo::Target;
 use crate::cli::{self, DEFAULT_BOARD};
 use crate::{Error, Result, cargo, qemu};
 
@@ -146,7 +147,7 @@ pub fn soak(options: &SoakOptions) -> Result<u8> {
     if wants("fuzz") || wants("lifecycle") {
         let qemu = qemu::ensure_installed()?;
         let names = ["proc_fuzz".to_string(), "proc_lifecycle".to_string()];
-        cargo::build_tests(options.board, Some(&names))?;
+        cargo::build_tests(options.board, Some(&names), Target::Qemu)?;
         if wants("fuzz") {
             let mut seed = options.seed.unwrap_or_else(clock_seed);
             let t0 = Instant::now();
@@ -243,7 +244,7 @@ fn boot(
     println!("== soak: {what} on {}", board.name);
     let elf = cargo::existing_image(board, name)?;
     let t0 = Instant::now();
-    let outcome = qemu::run_captured_with(qemu, board, &elf, true, timeout, cmdline)
+    let outcome = qemu::run_captured_with(qemu, board, &elf, Target::Qemu, true, timeout, cmdline)
         .map_err(|e| Error::new(1, format!("could not run {}: {e}", qemu.display())))?;
     let elapsed = t0.elapsed();
     let ok = outcome.status.is_some_and(|s| s.success());

@@ -10,7 +10,8 @@
 //! through semihosting, and its console output.
 //!
 //! One more test per board, `uimage_boot`, is the harness's own: it boots the
-//! demo kernel from the U-Boot image `cargo xtask image` makes and expects the
+//! demo kernel (built for QEMU, so that it can exit) from a U-Boot image
+//! made the way `cargo xtask image` makes it and expects the
 //! banner, `demo: every task met its releases`, `demo: done` and exit status 0.
 //!
 //! # Directives
@@ -29,6 +30,10 @@
 //! - `//! icount: off`: run QEMU without instruction counting (tests run with
 //!   `-icount` by default, see [`qemu::TEST_ICOUNT`]), for a test with no
 //!   timing checks that uses a device QEMU cannot model under `-icount`.
+//! - `//! image: board`: build the test as `cargo xtask image` builds for a
+//!   board (without `kernel/qemu`: no semihosting exit) and boot it without
+//!   semihosting and with `-no-reboot`, so a reset of the board ends QEMU
+//!   with status 0 (the default is `image: qemu`).
 //!
 //! Other `//!` lines are ordinary documentation. A directive with a bad value,
 //! or an unknown `expect-...:` key, makes the test fail with the reason.
@@ -50,7 +55,7 @@ use std::thread;
 use std::time::Duration;
 
 use crate::board::Board;
-use crate::cargo;
+use crate::cargo::{self, Target};
 use crate::cli::TestOptions;
 use crate::qemu::{self, Outcome};
 
@@ -64,6 +69,8 @@ TEST DIRECTIVES: `//!` lines at the top of tests/src/bin/<name>.rs
                                 (repeatable: every TEXT must appear)
     //! timeout: SECONDS        kill QEMU and fail after SECONDS (default 60)
     //! icount: off             run QEMU without -icount (the default is on)
+    //! image: board            build and boot it as an image for a board: no
+                                semihosting, -no-reboot (a reset exits 0)
     A test passes when its exit status is the expected one and every expected
     output appeared. Other `//!` lines are plain documentation.
 ";
@@ -89,6 +96,8 @@ pub struct Directives {
     pub timeout_secs: u64,
     /// `icount:` (on by default).
     pub icount: bool,
+    /// `image:` (QEMU by default).
+    pub target: Target,
 }
 
 impl Default for Directives {
@@ -98,6 +107,7 @@ impl Default for Directives {
             expect_output: Vec::new(),
             timeout_secs: DEFAULT_TIMEOUT_SECS,
             icount: true,
+            target: Target::Qemu,
         }
     }
 }
@@ -141,6 +151,11 @@ pub fn parse_directives(source: &str) -> Result<Directives, String> {
                 "on" => directives.icount = true,
                 "off" => directives.icount = false,
                 _ => return bad(&format!("'{value}' is not on or off")),
+            },
+            "image" => match value {
+                "qemu" => directives.target = Target::Qemu,
+                "board" => directives.target = Target::Board,
+                _ => return bad(&format!("'{value}' is not qemu or board")),
             },
             _ if key.starts_with("expect-") => {
                 return bad("unknown directive (known: expect-exit, expect-output, timeout)");
@@ -211,6 +226,7 @@ fn uimage_directives(board: &Board) -> Directives {
         ],
         timeout_secs: DEFAULT_TIMEOUT_SECS,
         icount: true,
+        target: Target::Qemu,
     }
 }
 
@@ -335,9 +351,26 @@ fn qemu_tests(board: &Board, cases: &[TestCase], qemu: &Path, only_these: bool) 
         .filter(|case| matches!(case.kind, Kind::Binary { .. }))
         .map(|case| case.name.clone())
         .collect();
-    if !names.is_empty()
-        && let Err(error) = cargo::build_tests(board, only_these.then_some(&names[..]))
-    {
+    // Images for a board are built second, over the QEMU build of the
+    // same binaries that building every test made.
+    let board_images: Vec<String> = cases
+        .iter()
+        .filter(|case| case_target(case) == Target::Board)
+        .map(|case| case.name.clone())
+        .collect();
+    let built = if names.is_empty() {
+        Ok(())
+    } else {
+        cargo::build_tests(board, only_these.then_some(&names[..]), Target::Qemu)
+    }
+    .and_then(|()| {
+        if board_images.is_empty() {
+            Ok(())
+        } else {
+            cargo::build_tests(board, Some(&board_images[..]), Target::Board)
+        }
+    });
+    if let Err(error) = built {
         println!("error: {error}");
         return Tally {
             passed: 0,
@@ -351,7 +384,7 @@ fn qemu_tests(board: &Board, cases: &[TestCase], qemu: &Path, only_these: bool) 
         .then(|| {
             // With the profiler, like the tests: the kernel library is
             // built once for both.
-            cargo::build_kernel(board, true)
+            cargo::build_kernel(board, true, Target::Qemu)
                 .and_then(|elf| crate::image::write_images(board, &elf))
                 .map(|images| images.uimage)
                 .map_err(|e| e.message)
@@ -388,6 +421,18 @@ fn qemu_tests(board: &Board, cases: &[TestCase], qemu: &Path, only_these: bool) 
     tally.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Who a test's image is for (its `image:` directive; QEMU if unreadable,
+/// which `run_one` then reports).
+fn case_target(case: &TestCase) -> Target {
+    match &case.kind {
+        Kind::Binary { source } => std::fs::read_to_string(source)
+            .ok()
+            .and_then(|text| parse_directives(&text).ok())
+            .map_or(Target::Qemu, |d| d.target),
+        Kind::UImageBoot => Target::Qemu,
+    }
+}
+
 /// Runs one test; returns why it failed (empty if it passed) and its output
 /// (`None` if QEMU did not run). `uimage` is the uImage (or why there is
 /// none) when a [`Kind::UImageBoot`] test was selected.
@@ -420,7 +465,14 @@ fn run_one(
         },
     };
     let timeout = Duration::from_secs(directives.timeout_secs);
-    match qemu::run_captured(qemu, board, &elf, directives.icount, timeout) {
+    match qemu::run_captured(
+        qemu,
+        board,
+        &elf,
+        directives.target,
+        directives.icount,
+        timeout,
+    ) {
         Ok(outcome) => {
             let end = End::of(&outcome);
             (
@@ -544,9 +596,12 @@ mod tests {
 //!   expect-output:   boom  
 //! timeout: 5
 //! icount: off
+//! image: board
 #![no_std]
 ";
         let directives = parse_directives(source).unwrap();
+        assert_eq!(directives.target, Target::Board);
+        assert_eq!(Directives::default().target, Target::Qemu);
         assert_eq!(directives.expect_exit, 101);
         assert_eq!(directives.expect_output, vec!["panicked at", "boom"]);
         assert_eq!(directives.timeout_secs, 5);
@@ -596,6 +651,10 @@ fn main() {}
                 "line 1: expect-output: the text is empty",
             ),
             (
+                "//! image: silicon",
+                "line 1: image: 'silicon' is not qemu or board",
+            ),
+            (
                 "//! expect-exitt: 1",
                 "line 1: expect-exitt: unknown directive",
             ),
@@ -611,6 +670,7 @@ fn main() {}
             expect_output: outputs.iter().map(|s| s.to_string()).collect(),
             timeout_secs: 60,
             icount: true,
+            target: Target::Qemu,
         }
     }
 

@@ -136,6 +136,9 @@ pub unsafe fn switch_user_space(ttbr0_phys: u32, asid: u8) {
         isb();
         Ttbr0::write_raw(ttbr0_phys | TTBR_WALK_ATTRS);
         isb();
+        // Cortex-A9 erratum 754322 (r2p*, r3p*: faulty MMU translations
+        // after an ASID switch): a DSB before the new ASID goes in.
+        dsb();
         Contextidr::write_raw(asid as u32);
     }
     isb();

@@ -1153,6 +1153,68 @@ fn process_create_exit() {
     report("process_create_exit", false);
 }
 
+/// `process_create_exit` while another process of the same image lives
+/// (it waits on a notification): the image's read-only segments are
+/// shared, not copied, and its writable ones mapped copy-on-write, so a
+/// sample loads nothing (goal: at most half of `process_create_exit`).
+fn process_create_exit_shared() {
+    let go = kernel::object::Object::new_notification().expect("a notification");
+    let grants = [process::Grant {
+        object: &go,
+        rights: kernel::handle::Rights::WAIT,
+    }];
+    let holder = Spec {
+        name: "bench-holder",
+        class: Class::SoftIsolated,
+        priority: SOFT_PRIORITY,
+        budget: 0,
+        devices: &[],
+        handles: &grants,
+        arg: 1,
+        threads: 0,
+    };
+    let spec = Spec {
+        name: "bench-exit",
+        handles: &[],
+        arg: 0,
+        ..holder
+    };
+    let elf = elf("bench_exit");
+    let keeper = process::spawn_process(&holder, elf).expect("the holder");
+    let cycle = || {
+        let pid = process::spawn_process(&spec, elf).expect("create a process");
+        process::wait(pid)
+    };
+    for _ in 0..2 {
+        assert_eq!(cycle(), Ok(0));
+    }
+    let free = kernel::mm::stats().free_pages;
+    for _ in 0..SAMPLES {
+        assert_eq!(timed(cycle), Ok(0));
+    }
+    assert_eq!(
+        kernel::mm::stats().free_pages,
+        free,
+        "every process's pages came back"
+    );
+    report("process_create_exit_shared", false);
+    go.notification().expect("a notification").signal(1);
+    assert_eq!(process::wait(keeper), Ok(0));
+}
+
+/// Memory objects from user mode (`bench_mem`): `cow_fault`, the first
+/// store to a copy-on-write page of `.bss` (fault, copy, resumed store);
+/// `mem_map_4k`, `mem_map` of a 4 KiB shared object. 1000 samples each,
+/// minus what two back-to-back counter reads differ by.
+fn mem_objects() {
+    program_metrics(
+        &["cow_fault", "mem_map_4k"],
+        "bench_mem",
+        Class::SoftIsolated,
+        0,
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Boot.
 
@@ -1512,6 +1574,8 @@ fn main() {
     workload("ipc_call_reply", || ipc_call_reply(false));
     workload("ipc_call_reply_4k", || ipc_call_reply(true));
     workload("process_create_exit", process_create_exit);
+    workload("process_create_exit_shared", process_create_exit_shared);
+    workload("mem_objects", mem_objects);
     let classes = [
         Class::HardIsolated,
         Class::SoftIsolated,

@@ -120,6 +120,88 @@ pub struct DeviceSection {
     pub base: u32,
 }
 
+/// A PL310 (L2C-310) L2 cache controller and how to set it up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct L2Cache {
+    /// Physical base of its registers.
+    pub base: u32,
+    /// AUX_CTRL bits to set before enabling.
+    pub aux_set: u32,
+    /// AUX_CTRL bits kept from the value found (`!0`: keep all).
+    pub aux_keep: u32,
+    /// TAG_RAM_CTRL and DATA_RAM_CTRL, when the reset values are wrong.
+    pub latencies: Option<(u32, u32)>,
+}
+
+/// How the kernel resets the board (the end of a panic in a board image).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SystemReset {
+    /// Zynq-7000: unlock the SLCR at this base, set PSS_RST_CTRL.SOFT_RST.
+    ZynqSlcr {
+        /// Physical base of the SLCR.
+        slcr: u32,
+    },
+    /// Versatile Express: a SYS_CFGCTRL reboot request to the motherboard.
+    VexpressCfg {
+        /// Physical base of the system registers.
+        sysregs: u32,
+    },
+    /// RealView: SYS_LOCK unlock, then SYS_RESETCTL.
+    RealviewResetCtl {
+        /// Physical base of the system registers.
+        sysregs: u32,
+    },
+}
+
+/// What a board image does after a panic or an unhandled kernel fault,
+/// once it has printed the report and called the safe-state hook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FatalEnd {
+    /// Reset the board through its [`SystemReset`] (parks with the
+    /// watchdog armed if the reset does not happen).
+    Reset,
+    /// Stop with the Cortex-A9 private watchdog armed for this many
+    /// milliseconds: the watchdog resets the board (for a board whose reset
+    /// controller is unknown, or where an external supervisor should see
+    /// the stop).
+    WatchdogPark {
+        /// The watchdog timeout.
+        timeout_ms: u32,
+    },
+}
+
+/// Where the kernel learns the CPU's clocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClockTree {
+    /// The frequencies in this file are the truth.
+    Fixed,
+    /// Zynq-7000: derived at boot from the SLCR's PLL and divider
+    /// registers, as the boot loader (FSBL) programmed them.
+    ZynqSlcr {
+        /// Physical base of the SLCR.
+        slcr: u32,
+        /// The PS_CLK crystal frequency of the board.
+        ps_clk_hz: u32,
+    },
+}
+
+/// A second, independent clock the boot checks the A9 timers against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckClock {
+    /// The 24 MHz counter of the Versatile Express / RealView system
+    /// registers.
+    Sysregs24Mhz {
+        /// Physical base of the system registers.
+        sysregs: u32,
+    },
+    /// The first counter of a Cadence TTC, free-running at its clock (the
+    /// board's [`Ttc`] rate, or CPU_1x when the clocks come from the SLCR).
+    TtcCounter {
+        /// Physical base of the TTC.
+        base: u32,
+    },
+}
+
 /// Everything the kernel and the tools need to know about one board.
 #[derive(Clone, Copy, Debug)]
 pub struct Board {
@@ -150,6 +232,18 @@ pub struct Board {
     /// The MiBs of device memory that each belong to one device alone (see
     /// [`DeviceSection`]).
     pub device_sections: &'static [DeviceSection],
+    /// Where the real clock frequencies come from (in an image built for
+    /// QEMU the fixed values above are used whatever this says: QEMU's
+    /// timers run at them regardless of any clock register).
+    pub clock_tree: ClockTree,
+    /// The clock the A9 timers are cross-checked against at boot.
+    pub check_clock: Option<CheckClock>,
+    /// The PL310 (L2C-310) L2 cache controller, if any.
+    pub l2_cache: Option<L2Cache>,
+    /// How the board resets.
+    pub reset: Option<SystemReset>,
+    /// What a board image does after a fatal error.
+    pub fatal_end: FatalEnd,
 }
 
 impl Board {
@@ -232,6 +326,15 @@ impl Board {
         }
         if self.console.irq < 32 || self.console.irq >= 1020 {
             return Err("the console's IRQ must be a GIC SPI (32..1020)");
+        }
+        if matches!(self.fatal_end, FatalEnd::Reset) && self.reset.is_none() {
+            return Err("fatal_end is Reset but the board has no reset controller");
+        }
+        if let FatalEnd::WatchdogPark { timeout_ms: 0 } = self.fatal_end {
+            return Err("the watchdog timeout must not be 0");
+        }
+        if let ClockTree::ZynqSlcr { ps_clk_hz: 0, .. } = self.clock_tree {
+            return Err("PS_CLK must not be 0");
         }
         if !self.periph_base.is_multiple_of(0x2000) {
             return Err("PERIPHBASE must be 8 KiB aligned");

@@ -23,7 +23,13 @@
 //!   divided by the PERIPHCLK ratio the tile's clock configuration sets;
 //!   this kernel has only been run on QEMU's model of the board.
 
-use super::{Board, DeviceSection, Sp804, Uart, UartKind};
+use super::{
+    Board, CheckClock, ClockTree, DeviceSection, FatalEnd, L2Cache, Sp804, SystemReset, Uart,
+    UartKind,
+};
+
+/// The system registers (SYS_ID, SYS_24MHZ, the reset controls).
+pub const SYSREGS: u32 = 0x1000_0000;
 
 /// The board description.
 pub const BOARD: Board = Board {
@@ -51,4 +57,16 @@ pub const BOARD: Board = Board {
         name: "LAN9118 Ethernet (static memory chip select 3, 16 MiB of its own)",
         base: 0x4E00_0000,
     }],
+    clock_tree: ClockTree::Fixed,
+    check_clock: Some(CheckClock::Sysregs24Mhz { sysregs: SYSREGS }),
+    // The reset AUX_CTRL and latencies (the board's boot monitor sets
+    // them on hardware; QEMU models only the register file).
+    l2_cache: Some(L2Cache {
+        base: 0x1F00_2000,
+        aux_set: 0,
+        aux_keep: !0,
+        latencies: None,
+    }),
+    reset: Some(SystemReset::RealviewResetCtl { sysregs: SYSREGS }),
+    fatal_end: FatalEnd::Reset,
 };

@@ -22,52 +22,39 @@
 //!   (IDs 42-44), the hardware timer `irq_semaphore` tests with, and TTC1
 //!   at 0xF800_2000 (IDs 69-71).
 //!
-//! Three clocks differ between QEMU and silicon; the QEMU values are the
-//! defaults, and a build for a real board changes the constants below (one
-//! line each):
+//! - SLCR at 0xF800_0000: the clock tree and the system reset. PS_CLK,
+//!   the crystal the PLLs multiply, is 33.333 MHz on the ZedBoard, ZC702 and
+//!   Zybo ([`PS_CLK_HZ`]; change it for a board with another crystal).
+//! - L2C-310 (PL310) L2 cache controller at PERIPHBASE + 0x2000
+//!   (UG585 table 4-1, 0xF8F0_2000; QEMU models one there too).
 //!
-//! - [`PERIPHCLK_HZ`], the A9 private and global timers' clock, from which
-//!   `kernel::time` converts ticks to nanoseconds. QEMU's A9 timers tick
-//!   every 10 ns on every board (hw/timer/arm_mptimer.c, a9gtimer.c), so
-//!   100 MHz. On silicon PERIPHCLK is CPU_3x2x, half the CPU clock (UG585
-//!   chapter 8, "Timers"): [`SILICON_PERIPHCLK_HZ`] for the usual 667 MHz part.
-//! - [`UART_REF_CLK_HZ`], uart_ref_clk, from which the console's baud-rate
-//!   divisors are computed. The FSBL (`ps7_init`) sets it from the hardware
-//!   design: 100 MHz in many designs, 50 MHz in others (the BSP's
-//!   `XPAR_PS7_UART_1_UART_CLK_FREQ_HZ` says which). QEMU derives its own
-//!   from its SLCR model but sends `-serial` output at host speed whatever
-//!   the divisors, so the value only matters on silicon.
-//! - [`TTC_CLOCK_HZ`], the TTCs' clock: QEMU's model counts at 133 MHz
-//!   (hw/timer/cadence_ttc.c); on silicon it is CPU_1x, a sixth of the CPU
-//!   clock with the usual 6:2:1 ratio: [`SILICON_TTC_CLOCK_HZ`].
+//! Clocks on silicon come from the SLCR at boot (`kernel::clocks`): the
+//! FSBL sets the PLLs and dividers from the hardware design, so the kernel
+//! reads ARM_PLL_CTRL, ARM_CLK_CTRL, CLK_621_TRUE and UART_CLK_CTRL and
+//! derives PERIPHCLK (CPU_6x4x / 2), the TTC clock (CPU_1x) and
+//! uart_ref_clk. The fixed values below are QEMU's, which an image built
+//! for QEMU uses (its A9 timers tick every 10 ns and its TTC counts at
+//! 133 MHz whatever the SLCR says: hw/timer/arm_mptimer.c, cadence_ttc.c),
+//! and the console's first baud divisors before the SLCR is read: the
+//! 50 MHz uart_ref_clk of the ZedBoard's and ZC702's ps7_init.
 
-use super::{Board, Ttc, Uart, UartKind};
+use super::{Board, CheckClock, ClockTree, FatalEnd, L2Cache, SystemReset, Ttc, Uart, UartKind};
 
 /// PERIPHCLK under QEMU: its A9 timers tick every 10 ns.
 pub const QEMU_PERIPHCLK_HZ: u32 = 100_000_000;
 
-/// PERIPHCLK on a Zynq-7000 running its CPUs at 667 MHz (speed grade -1,
-/// the ZedBoard, ZC702 and Zybo): CPU_3x2x = 666.67 MHz / 2. Use 383.3 MHz
-/// for a 767 MHz (-2) part and 433.3 MHz for an 866 MHz (-3) part.
-pub const SILICON_PERIPHCLK_HZ: u32 = 333_333_333;
-
-/// The PERIPHCLK this build assumes. For a real board, set it to
-/// [`SILICON_PERIPHCLK_HZ`] (or the CPU_3x2x of your part).
-pub const PERIPHCLK_HZ: u32 = QEMU_PERIPHCLK_HZ;
-
-/// uart_ref_clk as the FSBL of a typical hardware design sets it. Change it
-/// to your design's `XPAR_PS7_UART_1_UART_CLK_FREQ_HZ` if that differs.
-pub const UART_REF_CLK_HZ: u32 = 100_000_000;
-
 /// The TTC clock under QEMU.
 pub const QEMU_TTC_CLOCK_HZ: u32 = 133_000_000;
 
-/// CPU_1x on a Zynq-7000 running its CPUs at 667 MHz in 6:2:1 mode.
-pub const SILICON_TTC_CLOCK_HZ: u32 = 111_111_111;
+/// uart_ref_clk as the ZedBoard's and ZC702's ps7_init set it (IO PLL
+/// 1000 MHz / 20): the console's divisors until the SLCR has been read.
+pub const UART_REF_CLK_HZ: u32 = 50_000_000;
 
-/// The TTC clock this build assumes. For a real board, set it to
-/// [`SILICON_TTC_CLOCK_HZ`] (or the CPU_1x of your part).
-pub const TTC_CLOCK_HZ: u32 = QEMU_TTC_CLOCK_HZ;
+/// PS_CLK of the ZedBoard, ZC702 and Zybo.
+pub const PS_CLK_HZ: u32 = 33_333_333;
+
+/// Physical base of the SLCR.
+pub const SLCR: u32 = 0xF800_0000;
 
 /// The board description.
 pub const BOARD: Board = Board {
@@ -84,16 +71,34 @@ pub const BOARD: Board = Board {
     },
     console_baud: 115_200,
     periph_base: 0xF8F0_0000,
-    periph_clock_hz: PERIPHCLK_HZ,
+    periph_clock_hz: QEMU_PERIPHCLK_HZ,
     sp804: None,
     ttc: Some(Ttc {
         base: 0xF800_1000,
         irq: 42,
-        clock_hz: TTC_CLOCK_HZ,
+        clock_hz: QEMU_TTC_CLOCK_HZ,
     }),
     // None: every MiB of Zynq PS peripherals holds several devices
     // (0xE000_0000: the UARTs, USB, I2C, SPI, CAN, GPIO; 0xF800_0000: the
     // SLCR, the TTCs, the DMA and DDR controllers, ...). A hard process
     // reaches them through a driver process.
     device_sections: &[],
+    clock_tree: ClockTree::ZynqSlcr {
+        slcr: SLCR,
+        ps_clk_hz: PS_CLK_HZ,
+    },
+    // TTC1: TTC0 is the tests' interrupt source.
+    check_clock: Some(CheckClock::TtcCounter { base: 0xF800_2000 }),
+    // Xilinx's AUX_CTRL default 0x7236_0000 (prefetch on, 64 KiB ways,
+    // 8 ways, parity, event bus) plus Shared Attribute Override (bit 22),
+    // which Zynq needs; RAM latencies 0x111 / 0x121 as Xilinx's boot code
+    // and Linux's zynq-7000.dtsi set them.
+    l2_cache: Some(L2Cache {
+        base: 0xF8F0_2000,
+        aux_set: 0x7276_0000,
+        aux_keep: 0,
+        latencies: Some((0x111, 0x121)),
+    }),
+    reset: Some(SystemReset::ZynqSlcr { slcr: SLCR }),
+    fatal_end: FatalEnd::Reset,
 };

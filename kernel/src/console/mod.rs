@@ -116,6 +116,24 @@ mod target {
         c.uart = Some(uart);
     }
 
+    /// Reprograms the console UART's baud-rate divisors for a reference
+    /// clock of `clock_hz` (learnt from the hardware after the early
+    /// console started with the board file's value), after sending
+    /// everything queued. Boot only (before [`start`]).
+    pub fn set_uart_clock(clock_hz: u32) {
+        let baud = crate::BOARD.console_baud;
+        let mut c = CONSOLE.lock();
+        c.drain_sync();
+        match c.uart.as_ref() {
+            Some(Uart::Pl011(u)) => u.init(clock_hz, baud),
+            Some(Uart::Cadence(u)) => {
+                // Out of range: keep the divisors there are.
+                let _ = u.init(clock_hz, baud);
+            }
+            None => {}
+        }
+    }
+
     /// Switches the console to buffered output: starts the drain thread and
     /// takes the UART's interrupt. Called once by boot, after the scheduler
     /// and the GIC are up.

@@ -44,8 +44,13 @@ bitflags! {
         const TRANSFER = 1 << 5;
         /// Reply capability: `reply` through it (IPC, one-shot).
         const REPLY = 1 << 6;
-        /// Thread: control it (join, ...).
+        /// Thread: control it (join, ...). Memory object: revoke it (unmap
+        /// it from every process).
         const MANAGE = 1 << 7;
+        /// Memory object: map it readable (`mem_map` with `PROT_READ`).
+        const MAP_READ = 1 << 8;
+        /// Memory object: map it writable (`mem_map` with `PROT_WRITE`).
+        const MAP_WRITE = 1 << 9;
     }
 }
 
@@ -226,6 +231,13 @@ impl<O, const N: usize> HandleTable<O, N> {
     /// Whether no handle is in use.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Every object in the table with its rights, by slot.
+    pub fn iter(&self) -> impl Iterator<Item = (&O, Rights)> {
+        self.slots
+            .iter()
+            .filter_map(|s| s.entry.as_ref().map(|(o, r)| (o, *r)))
     }
 }
 

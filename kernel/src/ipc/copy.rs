@@ -27,7 +27,12 @@ fn with_page(
     f: impl FnOnce(&mut [u8]),
 ) -> Result<(), Errno> {
     process::with_task(pid, |t| {
-        let tr = t.translate(va).ok_or(Errno::Fault)?;
+        let mut tr = t.translate(va).ok_or(Errno::Fault)?;
+        // A copy-on-write page gets its private copy first: the kernel
+        // writes through the linear map, which would bypass the fault.
+        if write && !tr.attrs.access.user_writable() && t.cow_fault(va) {
+            tr = t.translate(va).ok_or(Errno::Fault)?;
+        }
         let ok = if write {
             tr.attrs.access.user_writable()
         } else {

@@ -141,8 +141,12 @@ impl Window {
     }
 }
 
-/// Global-timer ticks to nanoseconds (the board's PERIPHCLK).
+/// Global-timer ticks to nanoseconds (PERIPHCLK: on a board whose clocks
+/// come from the hardware, the one learnt at boot).
 pub fn ticks_to_ns(ticks: u64) -> u64 {
+    #[cfg(target_os = "none")]
+    let hz = u128::from(crate::clocks::periph_hz());
+    #[cfg(not(target_os = "none"))]
     let hz = u128::from(BOARD.periph_clock_hz);
     ((u128::from(ticks) * 1_000_000_000 + hz / 2) / hz) as u64
 }

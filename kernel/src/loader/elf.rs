@@ -215,6 +215,11 @@ fn le32(bytes: &[u8], at: usize) -> Option<u32> {
 }
 
 impl<'a> ElfImage<'a> {
+    /// The whole file.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
     /// Checks `bytes` as an ARM ELF32 executable whose segments must fit
     /// `limits`; see the module docs and [`ElfError`] for what is refused.
     pub fn parse(bytes: &'a [u8], limits: &Limits) -> Result<Self, ElfError> {

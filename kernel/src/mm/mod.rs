@@ -31,3 +31,4 @@ mod space;
 
 #[cfg(target_os = "none")]
 pub use space::*;
+pub mod object;

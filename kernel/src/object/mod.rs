@@ -32,6 +32,7 @@ mod kernel_objects {
     use super::notify::Notification;
     use crate::handle::{Handle, HandleError, HandleTable, Rights};
     use crate::ipc::Endpoint;
+    use crate::mm::object::MemObject;
     use crate::process::Thread;
 
     /// Handles one process may hold at once.
@@ -51,6 +52,8 @@ mod kernel_objects {
         Endpoint(KRef<Endpoint>),
         /// A thread of the process holding the handle ([`Thread`]).
         Thread(KRef<Thread>),
+        /// Shared memory or a DMA buffer ([`MemObject`]).
+        Memory(KRef<MemObject>),
     }
 
     /// The kinds of [`Object`], for messages and reports.
@@ -64,6 +67,8 @@ mod kernel_objects {
         Endpoint,
         /// [`Object::Thread`].
         Thread,
+        /// [`Object::Memory`].
+        Memory,
     }
 
     impl Object {
@@ -92,6 +97,7 @@ mod kernel_objects {
                 Object::Irq(_) => Kind::Irq,
                 Object::Endpoint(_) => Kind::Endpoint,
                 Object::Thread(_) => Kind::Thread,
+                Object::Memory(_) => Kind::Memory,
             }
         }
 
@@ -125,6 +131,14 @@ mod kernel_objects {
             }
         }
 
+        /// The memory object this is, if it is one.
+        pub fn memory(&self) -> Option<&KRef<MemObject>> {
+            match self {
+                Object::Memory(m) => Some(m),
+                _ => None,
+            }
+        }
+
         /// The endpoint this is, if it is one.
         pub fn endpoint(&self) -> Option<&KRef<Endpoint>> {
             match self {
@@ -140,6 +154,7 @@ mod kernel_objects {
                 (Object::Irq(a), Object::Irq(b)) => KRef::ptr_eq(a, b),
                 (Object::Endpoint(a), Object::Endpoint(b)) => KRef::ptr_eq(a, b),
                 (Object::Thread(a), Object::Thread(b)) => KRef::ptr_eq(a, b),
+                (Object::Memory(a), Object::Memory(b)) => KRef::ptr_eq(a, b),
                 _ => false,
             }
         }

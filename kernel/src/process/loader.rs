@@ -87,7 +87,8 @@ pub(super) fn build(t: &mut Task, image: &ElfImage, spec: &Spec) -> Result<(u32,
         t.space = Some(new_space(t)?);
     }
 
-    for (start, end, seg) in &segs {
+    let key = image_key(image, spec);
+    for (i, (start, end, seg)) in segs.iter().enumerate() {
         let data = seg.data(image);
         let vaddr = seg.vaddr;
         let mut prot = 0;
@@ -111,7 +112,19 @@ pub(super) fn build(t: &mut Task, image: &ElfImage, spec: &Spec) -> Result<(u32,
                 mem[(lo - gran) as usize..(hi - gran) as usize].copy_from_slice(src);
             }
         };
-        t.map_region(start, end - start, prot, Backing::Image, &fill)?;
+        match key {
+            Some(key) if !t.class.is_hard() => {
+                let fill_page = |p: u32, mem: &mut [u8]| fill(p * PAGE, mem);
+                t.map_image_segment(
+                    key << 4 | i as u64,
+                    start,
+                    (end - start) / PAGE,
+                    prot,
+                    &fill_page,
+                )?
+            }
+            _ => t.map_region(start, end - start, prot, Backing::Image, &fill)?,
+        }
     }
     t.map_region(
         stack_start,
@@ -122,6 +135,18 @@ pub(super) fn build(t: &mut Task, image: &ElfImage, spec: &Spec) -> Result<(u32,
     )?;
     t.next_va = t.next_va.max(stack_end.next_multiple_of(g.max(PAGE)));
     Ok((image.entry(), stack_end))
+}
+
+/// Which embedded program `image` is (its index in the kernel's table of
+/// user images), if it is one: only those are shared between processes,
+/// since they live as long as the kernel and never change. An image built
+/// elsewhere (a buffer that could be freed and reused) is copied.
+fn image_key(image: &ElfImage, _spec: &Spec) -> Option<u64> {
+    let at = image.bytes().as_ptr();
+    crate::user_images::USER_IMAGES
+        .iter()
+        .position(|(_, elf)| core::ptr::eq(elf.as_ptr(), at) && elf.len() == image.bytes().len())
+        .map(|i| i as u64 + 1)
 }
 
 /// A process's address space: an 8 KiB block holding its 4 KiB L1 table

@@ -43,7 +43,10 @@
 
 mod end;
 mod loader;
+mod shared;
 mod threads;
+
+pub use shared::Share;
 
 pub use end::{Death, End, die_in_syscall, exit_current, init, kill_current, wait};
 pub use threads::{DEFAULT_SOFT_THREADS, Thread, thread_create, thread_exit, thread_join};
@@ -244,6 +247,16 @@ pub enum Backing {
     Anon,
     /// Device registers (not RAM: never freed).
     Device,
+    /// A mapping of a memory object (`map` in the book): shared memory, a
+    /// DMA buffer, or (`image`) a segment of a program image shared with
+    /// other processes of the same ELF. The frames are the object's, freed
+    /// by the book when its last user goes, never by the region.
+    Shared {
+        /// The mapping's name in the book.
+        map: crate::mm::object::book::MapId,
+        /// A program segment (not `mem_unmap`-able).
+        image: bool,
+    },
 }
 
 /// A range of a task's address space.
@@ -297,6 +310,10 @@ pub struct Task {
     budget: u32,
     /// Anonymous memory held now.
     anon: u32,
+    /// Pages it maps from memory objects (shared image text, shared memory).
+    shared_pages: u32,
+    /// Copy-on-write faults taken (each made one private copy).
+    cow_faults: u32,
     /// The task's handles: kernel objects it may use, with rights. Part of
     /// the task (fixed size), so using them never allocates.
     pub handles: Handles,
@@ -482,6 +499,16 @@ pub fn peek_current<R>(f: impl FnOnce(&Task) -> R) -> Option<R> {
     with_own(|e| e.task.peek(f)).flatten()
 }
 
+/// A write fault at `va` in the running process: true if it was a
+/// copy-on-write page, now copied and writable (the trap path then retries
+/// the write). Runs with IRQs enabled for the copy, like a system call.
+pub fn resolve_cow(va: u32) -> bool {
+    arch::cpu::interrupts_enable();
+    let done = with_current(|t| t.cow_fault(va)).unwrap_or(false);
+    arch::cpu::interrupts_disable();
+    done
+}
+
 /// Runs `f` on task `pid`, holding that task's lock (this may block).
 #[cfg_attr(feature = "irqsoff", track_caller)]
 pub fn with_task<R>(pid: u16, f: impl FnOnce(&mut Task) -> R) -> Option<R> {
@@ -534,6 +561,8 @@ impl Task {
             kstats: PmapStats::default(),
             budget: u32::MAX,
             anon: 0,
+            shared_pages: 0,
+            cow_faults: 0,
             handles: Handles::new(),
             exit: None,
         })
@@ -709,6 +738,10 @@ impl Task {
                 arch::mem::zero(mem);
             }
             fill(done, mem);
+            if prot & PROT_EXEC != 0 {
+                // Code written through the data side: make it fetchable.
+                arch::cache::sync_icache(mem.as_ptr() as usize, mem.len());
+            }
             if let Err(e) = self.map_one(start + done, pa, attrs, true) {
                 self.release_frame(pa);
                 break Err(e);
@@ -741,6 +774,13 @@ impl Task {
     /// manager's lock (one round trip, not two).
     fn unmap_release(&mut self, va: u32, backing: Backing) {
         let g = self.class.granule();
+        if let Backing::Shared { .. } = backing {
+            // The object's frame: the book frees it, not the region.
+            if self.unmap_one(va).is_some() {
+                self.shared_pages -= g / PAGE;
+            }
+            return;
+        }
         if backing != Backing::Device
             && !self.class.is_hard()
             && let Some(p) = self.space.as_mut()
@@ -791,6 +831,11 @@ impl Task {
                 self.regions.pop();
             }
             self.unmap_release(va, backing);
+            if let (true, Backing::Shared { map, .. }) = (empty, backing) {
+                let _ = crate::mm::object::BOOK
+                    .lock()
+                    .unmap(map, &mut crate::mm::object::give_back);
+            }
         }
         while !self.reserve.is_empty() {
             if steps == 0 {
@@ -899,14 +944,79 @@ impl Task {
         let i = self
             .regions
             .iter()
-            .position(|r| r.start == addr && r.len == len && r.backing != Backing::Device)
+            .position(|r| {
+                r.start == addr
+                    && r.len == len
+                    && matches!(
+                        r.backing,
+                        Backing::Image
+                            | Backing::Stack
+                            | Backing::Anon
+                            | Backing::Shared { image: true, .. }
+                    )
+            })
             .ok_or(ProcError::Invalid)?;
+        if let Backing::Shared { map, .. } = self.regions[i].backing {
+            // A segment of a shared image: pages still showing the image's
+            // frames never become writable (a write copies them first).
+            self.protect_image(map, addr, len, prot)?;
+            self.regions[i].prot = prot;
+            return Ok(());
+        }
         let size = self.class.size();
         let space = self.space.as_mut().ok_or(ProcError::ClassViolation)?;
         for va in (addr..addr + len).step_by(g as usize) {
-            crate::mm::with(|mm| space.protect(va, size, attrs, &mut mm.tables()))?;
+            crate::mm::with(|mm| {
+                if prot & PROT_EXEC != 0 {
+                    // Whatever the task wrote there while it was writable
+                    // must reach instruction fetch: maintain through the
+                    // linear map, which covers the frame whatever the user
+                    // mapping's state.
+                    if let Some(t) = space.extract(va, &mm.tables()) {
+                        arch::cache::sync_icache(phys_to_virt(t.phys) as usize, g as usize);
+                    }
+                }
+                space.protect(va, size, attrs, &mut mm.tables())
+            })?;
         }
         self.regions[i].prot = prot;
+        Ok(())
+    }
+
+    /// `cache_clean` (`invalidate` false) / `cache_invalidate`: maintains
+    /// L1 and L2 over `[addr, addr + len)`, which must lie in one of the
+    /// task's own memory regions (not a device's: device memory is not
+    /// cached). An invalidate must cover whole 32-byte lines (it would
+    /// otherwise drop the neighbours' data). Worked page by page through
+    /// the linear map and the physical address, so a range never needs to
+    /// be mapped contiguously.
+    pub fn cache_op(&mut self, addr: u32, len: u32, invalidate: bool) -> Result<(), CacheOpError> {
+        const LINE: u32 = drivers::pl310::LINE;
+        let end = addr
+            .checked_add(len)
+            .filter(|_| len > 0)
+            .ok_or(CacheOpError::Invalid)?;
+        if invalidate && !(addr.is_multiple_of(LINE) && len.is_multiple_of(LINE)) {
+            return Err(CacheOpError::Invalid);
+        }
+        self.regions
+            .iter()
+            .find(|r| r.start <= addr && end <= r.start + r.len && r.backing != Backing::Device)
+            .ok_or(CacheOpError::NotOwned)?;
+        let space = self.space.as_ref().ok_or(CacheOpError::NotOwned)?;
+        let mut va = addr;
+        while va < end {
+            let n = (end.min((va | (PAGE - 1)) + 1)) - va;
+            let t = crate::mm::with(|mm| space.extract(va, &mm.tables()))
+                .ok_or(CacheOpError::NotOwned)?;
+            let linear = phys_to_virt(t.phys) as usize;
+            if invalidate {
+                crate::cache::invalidate(linear, t.phys, n);
+            } else {
+                crate::cache::clean(linear, t.phys, n);
+            }
+            va += n;
+        }
         Ok(())
     }
 
@@ -953,6 +1063,15 @@ impl Task {
         self.devices[index as usize].1 = Some(va);
         Ok(va)
     }
+}
+
+/// Why a `cache_clean` / `cache_invalidate` was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheOpError {
+    /// Zero length, a range that wraps, or an invalidate not on whole lines.
+    Invalid,
+    /// The range is not (wholly) in one of the caller's memory regions.
+    NotOwned,
 }
 
 /// Zeroes a 1 MiB block of a hard task's reserve (IRQs enabled, through
@@ -1102,6 +1221,12 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
             return Err(e);
         }
     };
+    if spec.class.is_hard()
+        && let Err(e) = t.map_granted_objects()
+    {
+        t.teardown();
+        return Err(e);
+    }
     let space = Space {
         ttbr0: t.l1_block,
         tag: AsidTag::default(),
@@ -1165,7 +1290,7 @@ pub fn map_granule(pid: u16, va: u32, size: Size) -> Result<(), ProcError> {
 /// tables it holds, and its deadline misses.
 pub fn print_status() {
     println!(
-        "  pid name            class          asid  sections  pages  L2 tables  misses  state"
+        "  pid name            class          asid  sections  pages  L2 tables  shared  cow  misses  state"
     );
     // Cloned under the table's lock without allocating; listed after.
     let tasks: [Option<TaskRef>; MAX_TASKS] = TASKS.lock().clone();
@@ -1181,11 +1306,12 @@ pub fn print_status() {
                 t.class,
                 t.thread,
                 t.stats(),
+                t.sharing(),
                 end.map(End::code),
             )
         })
         .collect();
-    for (pid, name, class, thread, stats, exit) in rows {
+    for (pid, name, class, thread, stats, (shared, cow), exit) in rows {
         let info = task::info(thread);
         let misses = info.map_or(0, |i| i.4.deadline_misses);
         let state = match exit {
@@ -1196,7 +1322,7 @@ pub fn print_status() {
             }),
         };
         println!(
-            "  {:>3} {:<15} {:<14} {:>4} {:>9} {:>6} {:>10} {:>7}  {}",
+            "  {:>3} {:<15} {:<14} {:>4} {:>9} {:>6} {:>10} {:>7} {:>4} {:>7}  {}",
             pid,
             name,
             class.name(),
@@ -1204,6 +1330,8 @@ pub fn print_status() {
             stats.sections,
             stats.pages,
             stats.l2_tables,
+            shared,
+            cow,
             misses,
             state
         );

@@ -38,12 +38,18 @@
 //! | 38 | `REPLY` | r1-r4 = words, r5 = buffer, r6 = length, r9 = handle to move (0: none) | 0 |
 //! | 39 | `REPLY_RECV` | r0 = endpoint, r1-r4 = reply words, r5 = buffer, r6 = reply length \| capacity << 16, r8 = timeout, r9 = handle to move (0: none) | as `RECV` |
 //! | 40 | `ENDPOINT_CREATE` | | a handle to a new endpoint (`SEND`, `RECEIVE`, `TRANSFER`); soft processes only |
+//! | 56 | `MEM_CREATE` | r0 = length (≤ 4 MiB; DMA ≤ 1 MiB), r1 = flags (`MEM_DMA`) | r0 = handle (`MAP_READ`, `MAP_WRITE`, `TRANSFER`, `MANAGE`), r1 = physical address (DMA; else 0); soft processes only |
+//! | 57 | `MEM_MAP` | r0 = memory handle, r1 = prot (`PROT_READ` needs `MAP_READ`, `PROT_WRITE` needs `MAP_WRITE`; `PROT_EXEC` refused) | address of the whole object |
+//! | 58 | `MEM_UNMAP` | r0 = address `mem_map` returned | 0 |
+//! | 59 | `MEM_REVOKE` | r0 = memory handle (`MANAGE`) | mappings removed from every process |
 //!
 //! The IPC calls (36-39) use more registers than four: `r0`-`r6`, `r8` and
 //! `r9` in, `r0`-`r6` out (see `kernel/src/ipc`). `CALL`, `REPLY` and
 //! `REPLY_RECV` take in `r9` a handle to move to the other side (0: none;
 //! it needs `TRANSFER`); `RECV`, `REPLY_RECV` and `CALL` return the handle
 //! moved to the caller, as its own, in `r5` (0: none).
+//! | 48 | `CACHE_CLEAN` | r0 = address, r1 = length | 0 |
+//! | 49 | `CACHE_INVALIDATE` | r0 = address, r1 = length (both multiples of 32) | 0 |
 //!
 //! Lengths are rounded up to the caller's granularity: 4 KiB for soft
 //! isolated processes, 1 MiB for hard isolated ones. Every pointer and length
@@ -93,6 +99,24 @@ pub const REPLY_RECV: u32 = 39;
 /// `endpoint_create() -> h`: a new endpoint, with every right.
 pub const ENDPOINT_CREATE: u32 = 40;
 
+/// `mem_create(len, flags) -> (h, phys)`: a new memory object of `len`
+/// bytes (rounded up to pages, at most 4 MiB), zeroed, and a handle to it
+/// with every memory right. With [`MEM_DMA`]: physically contiguous (a
+/// power-of-two number of pages, at most 1 MiB), mapped non-cacheable, its
+/// physical address in `r1`.
+pub const MEM_CREATE: u32 = 56;
+/// `mem_map(h, prot) -> addr`: maps the whole object; `PROT_READ` needs
+/// [`RIGHT_MAP_READ`], `PROT_WRITE` [`RIGHT_MAP_WRITE`], `PROT_EXEC` is
+/// refused (shared memory is never executable).
+pub const MEM_MAP: u32 = 57;
+/// `mem_unmap(addr)`: removes a mapping `mem_map` made.
+pub const MEM_UNMAP: u32 = 58;
+/// `mem_revoke(h) -> n`: unmaps the object from every process that maps it
+/// (needs [`RIGHT_MANAGE`]); returns how many mappings went.
+pub const MEM_REVOKE: u32 = 59;
+/// `mem_create` flag: a DMA buffer (contiguous, non-cacheable).
+pub const MEM_DMA: u32 = 1;
+
 /// Largest long message (bytes copied by the kernel) in either direction.
 pub const MSG_MAX: u32 = 4096;
 /// `handle_close(h)`: the handle's slot is freed; the object lives on while
@@ -132,8 +156,12 @@ pub const RIGHT_ACK: u32 = 1 << 4;
 pub const RIGHT_TRANSFER: u32 = 1 << 5;
 /// Handle right: `reply` through a reply capability.
 pub const RIGHT_REPLY: u32 = 1 << 6;
-/// Handle right: control a thread.
+/// Handle right: control a thread; revoke a memory object.
 pub const RIGHT_MANAGE: u32 = 1 << 7;
+/// Handle right: map a memory object readable.
+pub const RIGHT_MAP_READ: u32 = 1 << 8;
+/// Handle right: map a memory object writable.
+pub const RIGHT_MAP_WRITE: u32 = 1 << 9;
 
 /// The handle of the `i`-th grant a process was created with (its spec's
 /// `handles[i]`): grants fill a fresh table's slots 0, 1, ... at generation
@@ -141,6 +169,14 @@ pub const RIGHT_MANAGE: u32 = 1 << 7;
 pub const fn granted_handle(i: u32) -> u32 {
     1 << 8 | i
 }
+/// `cache_clean(addr, len)`: writes the caller's dirty cache lines over the
+/// range (L1 and L2) to memory, before a device reads it (DMA out). The
+/// range must lie in one of the caller's own memory regions.
+pub const CACHE_CLEAN: u32 = 48;
+/// `cache_invalidate(addr, len)`: drops the caller's cache lines over the
+/// range (L2 then L1), before reading what a device wrote (DMA in). Address
+/// and length are multiples of the 32-byte line.
+pub const CACHE_INVALIDATE: u32 = 49;
 
 /// Readable.
 pub const PROT_READ: u32 = 1;

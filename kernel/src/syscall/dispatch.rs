@@ -327,6 +327,36 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
             let r = irq_line(a0).and_then(|l| l.ack().map(|_| 0).map_err(Errno::from));
             ret(frame, r)
         }
+        abi::CACHE_CLEAN | abi::CACHE_INVALIDATE => {
+            let invalidate = frame.r[7] == abi::CACHE_INVALIDATE;
+            let r = process::with_current(|t| t.cache_op(a0, a1, invalidate))
+                .unwrap_or(Err(process::CacheOpError::NotOwned))
+                .map(|()| 0)
+                .map_err(|e| match e {
+                    process::CacheOpError::Invalid => Errno::Inval,
+                    process::CacheOpError::NotOwned => Errno::Fault,
+                });
+            ret(frame, r)
+        }
+        abi::MEM_CREATE => {
+            let r = super::memory::mem_create(a0, a1);
+            if let Ok((_, phys)) = r {
+                frame.r[1] = phys;
+            }
+            ret(frame, r.map(|(h, _)| h))
+        }
+        abi::MEM_MAP => {
+            let r = super::memory::mem_map(a0, a1);
+            ret(frame, r)
+        }
+        abi::MEM_UNMAP => {
+            let r = on(&mut |t| t.mem_unmap(a0).map(|_| 0));
+            ret(frame, r)
+        }
+        abi::MEM_REVOKE => {
+            let r = super::memory::mem_revoke(a0);
+            ret(frame, r)
+        }
         _ => ret(frame, Err(Errno::NoSys)),
     }
 }

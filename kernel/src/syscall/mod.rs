@@ -13,3 +13,5 @@ pub mod abi;
 mod dispatch;
 #[cfg(target_os = "none")]
 pub use dispatch::*;
+#[cfg(target_os = "none")]
+mod memory;

@@ -48,15 +48,29 @@ fn main() {
         .flatten()
         .unwrap();
     let desc = page_info(text.phys & !0xFFF).unwrap();
-    check(
-        "a process's page is owned by it (pid + 1)",
-        desc.owner() == p + 1,
-    );
+    // Text is the image's memory object (shared with any other process of
+    // the same program): owned by no process; its stack is its own.
+    check("a text page is owned by no process", desc.owner() == 0);
     check("and mapped once", desc.map_count() == 1);
+    let stack = process::with_task(p, |t| {
+        let r = t
+            .regions()
+            .iter()
+            .find(|r| r.backing == process::Backing::Stack)?;
+        t.translate(r.start)
+    })
+    .flatten()
+    .unwrap();
+    let sdesc = page_info(stack.phys & !0xFFF).unwrap();
+    check(
+        "a process's stack page is owned by it (pid + 1)",
+        sdesc.owner() == p + 1 && sdesc.map_count() == 1,
+    );
     process::wait(p).unwrap();
     check(
-        "after exit the page is free again",
-        page_info(text.phys & !0xFFF).map(|d| d.owner()) == Some(0),
+        "after exit its text page is mapped nowhere and its stack page owned by none",
+        page_info(text.phys & !0xFFF).map(|d| d.map_count()) == Some(0)
+            && page_info(stack.phys & !0xFFF).map(|d| d.owner()) == Some(0),
     );
     finish()
 }

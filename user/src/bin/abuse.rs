@@ -119,6 +119,7 @@ fn main(_: u32) -> i32 {
     hostile_ipc();
     hostile_threads();
     server_moved_on();
+    hostile_memory();
     // SAFETY: single-threaded.
     let wrong = unsafe { WRONG };
     println!("abuse: {wrong} wrong answers");
@@ -403,4 +404,142 @@ fn server_moved_on() {
         Errno::TimedOut,
     );
     let _ = (user::handle_close(e1), user::handle_close(e2));
+}
+
+/// Memory objects: bad lengths, flags, rights and addresses, and handles
+/// of the wrong kind, each with its exact error.
+fn hostile_memory() {
+    let create = |len: u32, flags: u32| syscall(abi::MEM_CREATE, [len, flags, 0, 0]).0;
+    let map = |h: u32, prot: u32| syscall(abi::MEM_MAP, [h, prot, 0, 0]).0;
+    let unmap = |a: u32| syscall(abi::MEM_UNMAP, [a, 0, 0, 0]).0;
+    let revoke = |h: u32| syscall(abi::MEM_REVOKE, [h, 0, 0, 0]).0;
+    expect("mem_create of 0 bytes", create(0, 0), Errno::Inval);
+    expect("mem_create of 4 GiB - 1", create(u32::MAX, 0), Errno::Inval);
+    expect(
+        "mem_create past 4 MiB",
+        create((4 << 20) + 1, 0),
+        Errno::Inval,
+    );
+    expect(
+        "mem_create with unknown flags",
+        create(4096, 0x80),
+        Errno::Inval,
+    );
+    expect(
+        "DMA buffer past 4 MiB",
+        create(5 << 20, abi::MEM_DMA),
+        Errno::Inval,
+    );
+    expect(
+        "DMA buffer past 1 MiB",
+        create((1 << 20) + 1, abi::MEM_DMA),
+        Errno::Inval,
+    );
+    expect("mem_map of handle 0", map(0, PROT_READ), Errno::BadHandle);
+    expect(
+        "mem_map of a made-up handle",
+        map(0xDEAD_BEEF, PROT_READ),
+        Errno::BadHandle,
+    );
+    expect(
+        "mem_revoke of a made-up handle",
+        revoke(0x7FFF_FFFF),
+        Errno::BadHandle,
+    );
+    if let Ok(n) = user::notify_create() {
+        expect(
+            "mem_map of a notification",
+            map(n.0, PROT_READ),
+            Errno::BadHandle,
+        );
+        expect(
+            "mem_revoke of a notification",
+            revoke(n.0),
+            Errno::BadHandle,
+        );
+        let _ = user::handle_close(n);
+    }
+    expect("mem_unmap of NULL", unmap(0), Errno::Inval);
+    expect(
+        "mem_unmap of the program's text",
+        unmap(0x1_0000),
+        Errno::Inval,
+    );
+    expect(
+        "mem_unmap of a kernel address",
+        unmap(0xC000_0000),
+        Errno::Inval,
+    );
+    let Ok((h, phys)) = user::mem_create(4096, 0) else {
+        println!("abuse: a good mem_create failed");
+        // SAFETY: single-threaded.
+        unsafe { WRONG += 1 };
+        return;
+    };
+    if phys != 0 {
+        println!("abuse: shared memory reported a physical address");
+        // SAFETY: single-threaded.
+        unsafe { WRONG += 1 };
+    }
+    expect("mem_map with no rights", map(h.0, 0), Errno::Inval);
+    expect("mem_map with unknown prot bits", map(h.0, 8), Errno::Inval);
+    expect(
+        "mem_map executable",
+        map(h.0, PROT_READ | PROT_EXEC),
+        Errno::Perm,
+    );
+    let ro = user::handle_dup(h, abi::RIGHT_MAP_READ | abi::RIGHT_TRANSFER);
+    if let Ok(ro) = ro {
+        expect(
+            "mem_map writable through a read-only handle",
+            map(ro.0, PROT_WRITE),
+            Errno::BadHandle,
+        );
+        expect("mem_revoke without MANAGE", revoke(ro.0), Errno::BadHandle);
+        let wider = user::handle_dup(ro, abi::RIGHT_MAP_READ | abi::RIGHT_MAP_WRITE);
+        if let Ok(w) = wider {
+            expect(
+                "a duplicate cannot widen",
+                map(w.0, PROT_WRITE),
+                Errno::BadHandle,
+            );
+            let _ = user::handle_close(w);
+        }
+        let _ = user::handle_close(ro);
+    }
+    match user::mem_map(h, PROT_READ | PROT_WRITE) {
+        Ok(p) => {
+            // SAFETY: our read-write mapping of the 4 KiB object.
+            unsafe { core::ptr::write_volatile(p as *mut u32, 7) };
+            let a = p as u32;
+            expect(
+                "munmap of a shared mapping",
+                syscall(abi::MUNMAP, [a, 4096, 0, 0]).0,
+                Errno::Inval,
+            );
+            expect(
+                "mprotect of a shared mapping",
+                syscall(abi::MPROTECT, [a, 4096, PROT_READ | PROT_EXEC, 0]).0,
+                Errno::Inval,
+            );
+            expect("mem_unmap inside the mapping", unmap(a + 4), Errno::Inval);
+            if user::mem_unmap(p).is_err() {
+                println!("abuse: a good mem_unmap failed");
+                // SAFETY: single-threaded.
+                unsafe { WRONG += 1 };
+            }
+            expect("mem_unmap twice", unmap(a), Errno::Inval);
+        }
+        Err(e) => {
+            println!("abuse: a good mem_map failed: {e:?}");
+            // SAFETY: single-threaded.
+            unsafe { WRONG += 1 };
+        }
+    }
+    let _ = user::handle_close(h);
+    expect(
+        "mem_map of a closed handle",
+        map(h.0, PROT_READ),
+        Errno::BadHandle,
+    );
 }

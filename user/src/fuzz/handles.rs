@@ -18,7 +18,7 @@ pub(super) const SLOTS: usize = 32;
 /// The largest generation before it wraps to 1 (the kernel's `GEN_MAX`).
 const GEN_MAX: u32 = (1 << 23) - 1;
 /// Every right the kernel knows; other bits are `Inval` for `handle_dup`.
-const ALL_RIGHTS: u32 = 0xFF;
+const ALL_RIGHTS: u32 = (abi::RIGHT_MAP_WRITE << 1) - 1;
 
 /// What a handle names: a notification or an endpoint (by object number
 /// in the model, shared by duplicates) or a thread (by its slot in the
@@ -28,6 +28,7 @@ pub(super) enum Obj {
     Notify(u8),
     Endpoint(u8),
     Thread(u8),
+    Memory(u8),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -45,6 +46,8 @@ pub(super) struct Handles {
     notify_refs: [u8; SLOTS],
     /// Handles naming each endpoint object.
     endpoint_refs: [u8; SLOTS],
+    /// Handles naming each memory object.
+    memory_refs: [u8; SLOTS],
 }
 
 impl Handles {
@@ -58,6 +61,7 @@ impl Handles {
             bits: [0; SLOTS],
             notify_refs: [0; SLOTS],
             endpoint_refs: [0; SLOTS],
+            memory_refs: [0; SLOTS],
         }
     }
 
@@ -90,6 +94,7 @@ impl Handles {
         match obj {
             Obj::Notify(n) => self.notify_refs[n as usize] += 1,
             Obj::Endpoint(n) => self.endpoint_refs[n as usize] += 1,
+            Obj::Memory(n) => self.memory_refs[n as usize] += 1,
             Obj::Thread(_) => {}
         }
         Some(h)
@@ -113,6 +118,7 @@ impl Handles {
                 }
             }
             Obj::Endpoint(n) => self.endpoint_refs[n as usize] -= 1,
+            Obj::Memory(n) => self.memory_refs[n as usize] -= 1,
             Obj::Thread(_) => {}
         }
         Some(obj)
@@ -131,6 +137,11 @@ impl Handles {
     /// A new endpoint object's number.
     pub(super) fn new_endpoint(&self) -> Obj {
         Obj::Endpoint(Self::free_object(&self.endpoint_refs))
+    }
+
+    /// A new memory object's number.
+    pub(super) fn new_memory(&self) -> Obj {
+        Obj::Memory(Self::free_object(&self.memory_refs))
     }
 
     /// Pending bits of notification `n`.
@@ -169,6 +180,14 @@ pub(super) fn notify(o: Obj) -> Option<u8> {
 pub(super) fn endpoint(o: Obj) -> Option<u8> {
     match o {
         Obj::Endpoint(n) => Some(n),
+        _ => None,
+    }
+}
+
+/// See [`notify`].
+pub(super) fn memory(o: Obj) -> Option<u8> {
+    match o {
+        Obj::Memory(n) => Some(n),
         _ => None,
     }
 }
@@ -287,7 +306,7 @@ impl Fuzzer {
         let mask = match self.rng.below(5) {
             0 => self.rng.bits(),
             1 => ALL_RIGHTS,
-            _ => self.rng.below(256),
+            _ => self.rng.below(ALL_RIGHTS + 1),
         };
         let found = self.handles.lookup(h);
         let want = if mask & !ALL_RIGHTS != 0 {
