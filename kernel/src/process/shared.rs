@@ -177,8 +177,18 @@ impl Task {
             return false;
         };
         let page = (va - start) / PAGE;
-        let Some((old, false)) = BOOK.lock().frame_at(map, page) else {
-            return false;
+        let old = match BOOK.lock().frame_at(map, page) {
+            Some((old, false)) => old,
+            // Another thread of this process faulted on the same page and
+            // copied it while this one waited for the task's lock: the
+            // write is retried (it was killed here before; found by the
+            // fuzzer, two thread stacks sharing a page of .bss).
+            Some((_, true)) => {
+                return self
+                    .translate(va)
+                    .is_some_and(|t| t.attrs.access.user_writable());
+            }
+            None => return false,
         };
         let Ok(copy) = crate::mm::alloc_task_frames_owned(0, self.pid + 1) else {
             return false;
