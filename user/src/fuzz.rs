@@ -26,18 +26,19 @@
 //! from `mmap` must read zero; the fuzzer then dirties it, so that a frame
 //! the kernel hands out again unzeroed is caught.
 //!
-//! Handles, notifications, IRQs, threads, IPC and memory objects (calls
-//! 16-23, 32-40, 56-59) are
+//! Handles, notifications, IRQs, threads, IPC, cache maintenance and memory
+//! objects (calls 16-23, 32-40, 48-49, 56-59) are
 //! modelled too: the fuzzer's handle table slot by slot (so it knows every
 //! new handle's value and which old ones are stale), each notification's
 //! pending bits, its threads and an echo server thread of its own (see
-//! the `handles`, `ipc` and `memory` submodules).
+//! the `handles`, `ipc`, `cache` and `memory` submodules).
 //!
 //! Not issued: `exit` and `thread_exit` from the first thread (they end a
 //! run), `sleep_until` far in the future (it would stop the run; times up
 //! to 20 us ahead and in the past are), waits that nothing would end (see
 //! `ipc`).
 
+mod cache;
 mod handles;
 mod ipc;
 mod memory;
@@ -108,6 +109,8 @@ enum Want {
     Success,
     /// This error code.
     Error(Errno),
+    /// Success (any `r0`) or this error: the oracle cannot tell which.
+    SuccessOr(Errno),
 }
 
 /// A mapping the fuzzer holds.
@@ -256,6 +259,16 @@ pub const CALLS: &[Call] = &[
         nr: abi::ENDPOINT_CREATE,
         name: "endpoint_create",
         run: Fuzzer::endpoint_create,
+    },
+    Call {
+        nr: abi::CACHE_CLEAN,
+        name: "cache_clean",
+        run: Fuzzer::cache_clean,
+    },
+    Call {
+        nr: abi::CACHE_INVALIDATE,
+        name: "cache_invalidate",
+        run: Fuzzer::cache_invalidate,
     },
     Call {
         nr: abi::MEM_CREATE,
@@ -410,6 +423,7 @@ impl Fuzzer {
             Want::Value(v) => got == Ok(v),
             Want::Success => got.is_ok(),
             Want::Error(e) => got == Err(e),
+            Want::SuccessOr(e) => got.is_ok() || got == Err(e),
         }
     }
 
