@@ -335,6 +335,8 @@ pub struct Fuzzer {
     threads: [Option<ThreadModel>; THREADS],
     /// The echo server thread while it serves.
     server: Option<Server>,
+    /// The priority it runs at (found by `probe_priority`).
+    own_priority: u32,
     calls: u32,
     wrong: u32,
 }
@@ -367,6 +369,7 @@ impl Fuzzer {
             handles: Handles::new(),
             threads: [None; THREADS],
             server: None,
+            own_priority: 0,
             calls: 0,
             wrong: 0,
         }
@@ -375,6 +378,7 @@ impl Fuzzer {
     /// Makes `n` random calls, then ends as the argument asked: returns the
     /// exit code (or does not return, for a fatal end).
     pub fn run(&mut self, n: u32, fatal: bool) -> i32 {
+        self.probe_priority();
         for _ in 0..n {
             self.step();
         }

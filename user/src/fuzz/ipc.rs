@@ -36,9 +36,6 @@ use core::cell::UnsafeCell;
 pub(super) const THREADS: usize = 7;
 /// Bytes of each thread's stack.
 const STACK: usize = 2048;
-/// The priority the fuzzer runs at (its spawner's spec): a thread may not
-/// be more urgent (a lower number).
-const OWN_PRIORITY: u32 = 14;
 /// The idle priority: thread priorities must be below it.
 const IDLE_PRIORITY: u32 = 31;
 /// First word of a call that ends the echo server (after its reply).
@@ -157,6 +154,38 @@ pub(super) struct Server {
 }
 
 impl Fuzzer {
+    /// Finds the priority its spawner gave the fuzzer (a thread may not be
+    /// more urgent: `Perm`), before the run and uncounted: `thread_create`
+    /// of a quick thread at 0, 1, ... until it is not `Perm` (a hard
+    /// fuzzer, admitted with no thread, gets `NoMem` there); a thread made
+    /// is joined at once, through the handle model.
+    pub(super) fn probe_priority(&mut self) {
+        let entry = quick_exit as *const () as u32;
+        for prio in 0..IDLE_PRIORITY {
+            let (r, _) = syscall(abi::THREAD_CREATE, [entry, stack_top(0), 0, prio]);
+            match Errno::check(r) {
+                Err(Errno::Perm) => continue,
+                Ok(h) => {
+                    let want = self.handles.insert(Obj::Thread(0), THREAD_RIGHTS);
+                    let (code, _) = syscall(abi::THREAD_JOIN, [h, 0, 0, 0]);
+                    self.handles.close(h);
+                    if want != Some(h) || code != 0 {
+                        self.wrong(
+                            "probe",
+                            abi::THREAD_CREATE,
+                            [entry, 0, 0, prio],
+                            r,
+                            Want::Success,
+                        );
+                    }
+                }
+                _ => {}
+            }
+            self.own_priority = prio;
+            return;
+        }
+    }
+
     fn thread_count(&self) -> usize {
         self.threads.iter().flatten().count()
     }
@@ -165,12 +194,12 @@ impl Fuzzer {
     /// idle's), else a more urgent one (`Perm`), idle's or beyond (`Inval`).
     fn priority(&mut self) -> u32 {
         match self.rng.below(8) {
-            0 => self.rng.below(OWN_PRIORITY),
+            0 => self.rng.below(self.own_priority.max(1)),
             1 => {
                 let r = self.rng.bits();
                 self.rng.pick(&[IDLE_PRIORITY, 32, 255, u32::MAX, r])
             }
-            _ => OWN_PRIORITY + self.rng.below(IDLE_PRIORITY - OWN_PRIORITY),
+            _ => self.own_priority + self.rng.below(IDLE_PRIORITY - self.own_priority),
         }
     }
 
@@ -234,7 +263,7 @@ impl Fuzzer {
             Want::Error(Errno::Inval)
         } else if fault {
             Want::Error(Errno::Fault)
-        } else if prio < OWN_PRIORITY {
+        } else if prio < self.own_priority {
             Want::Error(Errno::Perm)
         } else if self.hard || self.thread_count() >= THREADS {
             Want::Error(Errno::NoMem)
