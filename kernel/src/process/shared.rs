@@ -313,8 +313,16 @@ impl Task {
                 .map_in(&mut book, id, pages, prot, share, Some(start), true)
                 .map(|_| ());
         }
+        // Code written through the data side must be made fetchable once,
+        // when the object is filled; later mappers share synced frames.
+        let fill_text = |i: u32, mem: &mut [u8]| {
+            fill(i, mem);
+            if prot & PROT_EXEC != 0 {
+                arch::cache::sync_icache(mem.as_ptr() as usize, mem.len());
+            }
+        };
         let frames =
-            crate::mm::object::image_frames(pages, fill).map_err(|_| ProcError::NoMemory)?;
+            crate::mm::object::image_frames(pages, &fill_text).map_err(|_| ProcError::NoMemory)?;
         let id = match book.create(frames, Some(key)) {
             Ok(id) => id,
             Err((_, frames)) => {
