@@ -114,6 +114,16 @@ pub fn cache_invalidate(addr: *const u8, len: u32) -> Result<(), Errno> {
 /// in which one did not. The first instruction is a VFP load: in a soft
 /// task it takes the one first-use trap.
 pub fn vfp_check(seed: u64, rounds: u32) -> i32 {
+    vfp_check_across(seed, rounds, || {
+        yield_now();
+        true
+    })
+}
+
+/// [`vfp_check`] with `switch` (which may give the CPU away, by IPC for
+/// instance) in place of the yield; stops early, without checking that
+/// round, when `switch` returns false.
+pub fn vfp_check_across(seed: u64, rounds: u32, mut switch: impl FnMut() -> bool) -> i32 {
     let mut bad = 0;
     for round in 0..rounds {
         let mut want = [0u64; 32];
@@ -145,7 +155,9 @@ pub fn vfp_check(seed: u64, rounds: u32) -> i32 {
                 options(nostack)
             );
         }
-        yield_now();
+        if !switch() {
+            break;
+        }
         // SAFETY: as above.
         unsafe {
             core::arch::asm!(

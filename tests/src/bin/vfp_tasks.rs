@@ -6,14 +6,19 @@
 //! after each switch back to it (every switch turns the unit off for lazy
 //! threads); the hard one none; a task that never uses floating point
 //! (`hello`) none either.
+//! Then the same across the IPC fast path (`Sched::switch_ipc`): a soft
+//! client calls a hard echo server 2000 times, each side checking its
+//! registers across every call and `reply_recv`.
 //!
 //! expect-output: vfp: 1 first-use trap
 
 #![no_std]
 #![no_main]
 
-use kernel::process::{self, Class, Spec};
-use kernel::{println, vfp};
+use kernel::handle::Rights;
+use kernel::object::Object;
+use kernel::process::{self, Class, Grant, Spec};
+use kernel::{ipc, println, vfp};
 use ktests::{check, finish, program, spec};
 
 kernel::entry!(main);
@@ -67,6 +72,54 @@ fn main() {
     check(
         "the registers moved between the two (at least 2000 saves)",
         vfp::saves() - saves >= 2000,
+    );
+
+    let ep = Object::new_endpoint().expect("endpoint");
+    let (saves, fast) = (vfp::saves(), ipc::fast_path_count());
+    let with = |name, class, prog, priority, rights| {
+        let grants = [Grant {
+            object: &ep,
+            rights,
+        }];
+        let s = Spec {
+            priority,
+            handles: &grants,
+            ..spec(name, class, 3)
+        };
+        process::spawn_process(&s, program(prog)).expect(name)
+    };
+    let server = with(
+        "fpu-server",
+        Class::HardIsolated,
+        "hard_fpu_ipc_server",
+        10,
+        Rights::RECEIVE,
+    );
+    let client = with(
+        "fpu-client",
+        Class::SoftIsolated,
+        "fpu_ipc_client",
+        20,
+        Rights::SEND,
+    );
+    let (c, s) = (process::wait(client), process::wait(server));
+    let (saves, fast) = (
+        vfp::saves() - saves,
+        ipc::fast_path_count().wrapping_sub(fast),
+    );
+    println!("vfp over ipc: client {c:?}, server {s:?}, saves {saves}, fast rendezvous {fast}");
+    check("the IPC client's registers survived every call", c == Ok(0));
+    check(
+        "the IPC server's registers survived every reply_recv",
+        s == Ok(0),
+    );
+    check(
+        "the calls and replies took the fast path (at least 4000)",
+        fast >= 4000,
+    );
+    check(
+        "the registers moved at every IPC switch (at least 4000 saves)",
+        saves >= 4000,
     );
     finish()
 }
