@@ -63,7 +63,10 @@ mod imp {
         disable();
     }
 
-    fn set_fpexc(v: u32) {
+    /// Writes FPEXC: [`FPEXC_EN`] or 0. Inlined: it is on every context
+    /// switch, with IRQs masked.
+    #[inline(always)]
+    pub fn set_fpexc(v: u32) {
         // SAFETY: FPEXC is writable at PL1 once CPACR grants access; only
         // the EN bit is set or cleared.
         unsafe { core::arch::asm!(".fpu neon", "vmsr fpexc, {}", in(reg) v, options(nostack)) };
@@ -78,11 +81,13 @@ mod imp {
     }
 
     /// Turns the unit on: floating-point instructions execute.
+    #[inline(always)]
     pub fn enable() {
         set_fpexc(FPEXC_EN);
     }
 
     /// Turns the unit off: the next floating-point instruction traps.
+    #[inline(always)]
     pub fn disable() {
         set_fpexc(0);
     }

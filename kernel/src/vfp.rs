@@ -20,9 +20,9 @@
 //! ([`saves`]).
 //!
 //! The switch hook ([`switch_in`]) runs with IRQs masked on every switch,
-//! so for a thread that is not eager it is one flag test (the incoming
-//! thread's, already loaded with its control block) and one write of
-//! FPEXC, with no memory touched.
+//! so for a thread that is not eager it is four instructions: a load of
+//! the FPEXC value kept in the incoming thread's control block (0), its
+//! write to FPEXC, a compare and a branch not taken.
 //!
 //! Everything that changes the state runs with IRQs masked (the context
 //! switch, the trap path, [`reset`]) on the one core.
@@ -84,12 +84,14 @@ pub fn set_eager(pid: u16, eager: bool) {
 }
 
 /// A new thread takes slot `slot`, for process `pid` (if any): forgets the
-/// slot's old state. Returns whether the thread gets the unit eagerly
-/// (its process is hard), for its control block. Before the thread can run.
-pub fn reset(slot: usize, pid: Option<u16>) -> bool {
+/// slot's old state. Returns the FPEXC the thread is switched in with, for
+/// its control block ([`switch_in`]): [`FPEXC_EN`](arch::vfp::FPEXC_EN) if
+/// it gets the unit eagerly (its process is hard), else 0. Before the
+/// thread can run.
+pub fn reset(slot: usize, pid: Option<u16>) -> u32 {
     let eager = pid.is_some_and(|p| EAGER.get(p as usize).is_some_and(|e| e.load(Relaxed)));
     if slot >= THREADS {
-        return false;
+        return 0;
     }
     let irqs = arch::cpu::interrupts_disable();
     if OWNER.load(Relaxed) == slot {
@@ -101,7 +103,7 @@ pub fn reset(slot: usize, pid: Option<u16>) -> bool {
     if irqs {
         arch::cpu::interrupts_enable();
     }
-    eager
+    if eager { arch::vfp::FPEXC_EN } else { 0 }
 }
 
 /// Turns the unit on for thread `slot`, with its registers in it. IRQs
@@ -123,22 +125,24 @@ fn take(slot: usize) {
     }
 }
 
-/// The context-switch hook: thread `slot` is about to run; `eager`: it is
-/// a hard task's (its control block's copy of what [`reset`] returned).
+/// The context-switch hook: the thread just made current is about to run,
+/// with `fpexc` (its control block's copy of what [`reset`] returned).
 /// IRQs masked.
+///
+/// For a lazy thread, three instructions after the load: the unit goes off
+/// whatever ran before, and the thread traps for it if it wants it.
 #[inline(always)]
-pub fn switch_in(slot: usize, eager: bool) {
-    if eager {
-        take_eager(slot);
-    } else {
-        // Whatever ran before, the unit is off: a lazy user traps for it.
-        arch::vfp::disable();
+pub fn switch_in(fpexc: u32) {
+    arch::vfp::set_fpexc(fpexc);
+    if fpexc != 0 {
+        take_eager();
     }
 }
 
+/// A hard task's thread is switched in: its registers go into the unit.
 #[inline(never)]
-fn take_eager(slot: usize) {
-    take(slot)
+fn take_eager() {
+    take(crate::task::current_unlocked().index())
 }
 
 /// An undefined instruction in user thread `slot`, with IRQs masked (the

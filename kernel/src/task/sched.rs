@@ -113,9 +113,9 @@ pub struct Tcb {
     /// doomed ([`Sched::block_current_until`]): [`doom`] wakes it. Cleared
     /// when that wait ends ([`Sched::end_interruptible`]).
     interruptible: bool,
-    /// It gets the floating-point unit as it is switched in (a hard
-    /// task's thread, `crate::vfp`).
-    fp_eager: bool,
+    /// FPEXC as it is switched in (`crate::vfp::switch_in`): EN for a hard
+    /// task's thread, which gets the floating-point unit eagerly, else 0.
+    fpexc: u32,
 }
 
 /// [`Tcb::donated`] of a thread no IPC client lends a priority to.
@@ -311,7 +311,7 @@ impl Tcb {
             exit_code: 0,
             in_ipc: false,
             interruptible: false,
-            fp_eager: false,
+            fpexc: 0,
         }
     }
 }
@@ -717,7 +717,7 @@ impl Sched {
         CURRENT.store(next.index() as u16, Ordering::Relaxed);
         self.activate(t);
         // The floating-point unit follows the thread (crate::vfp).
-        crate::vfp::switch_in(next.index(), t.fp_eager);
+        crate::vfp::switch_in(t.fpexc);
         self.program_timer_for(t.prio, t.slice_end);
         t.frame
     }
@@ -757,7 +757,7 @@ impl Sched {
         self.current = next;
         CURRENT.store(next.index() as u16, Ordering::Relaxed);
         self.activate(n);
-        crate::vfp::switch_in(next.index(), n.fp_eager);
+        crate::vfp::switch_in(n.fpexc);
         n.frame
     }
 
@@ -1091,7 +1091,7 @@ fn spawn_with(
         return Err(TaskError::BadPriority);
     }
     let id = claim_slot()?;
-    let fp_eager = crate::vfp::reset(id.index(), pid);
+    let fpexc = crate::vfp::reset(id.index(), pid);
     let base = stack_base(id);
     let mapped = match lent {
         Some(phys) => map_stack_at(base, phys),
@@ -1114,7 +1114,7 @@ fn spawn_with(
     tcb.lent_stack = lent.is_some();
     tcb.space = space;
     tcb.pid = pid;
-    tcb.fp_eager = fp_eager;
+    tcb.fpexc = fpexc;
     let r = alloc_tcb(tcb).and_then(|tcb| {
         // Under the scheduler lock only the insertion: O(1).
         let r = with(|s| {
