@@ -19,13 +19,18 @@
 //! share the CPU with others pay only for switches between themselves
 //! ([`saves`]).
 //!
-//! The switch hook ([`switch_in`]) runs with IRQs masked on every switch,
-//! so for a thread that is not eager it is four instructions: a load of
-//! the FPEXC value kept in the incoming thread's control block (0), its
-//! write to FPEXC, a compare and a branch not taken.
+//! The switch hook ([`switch_in`]) runs with IRQs masked on every switch
+//! to a user thread, so for a thread that is not eager it is four
+//! instructions: a load of the FPEXC value kept in the incoming thread's
+//! control block (0), its write to FPEXC, a compare and a branch not
+//! taken.
 //!
-//! Everything that changes the state runs with IRQs masked (the context
-//! switch, the trap path, [`reset`]) on the one core.
+//! Everything that moves registers or changes the owner runs with IRQs
+//! masked (the context switch, the trap path) on the one core; [`reset`]
+//! masks only to release the slot's ownership, then zeroes its registers
+//! with IRQs enabled. The hook is in `Sched::activate`, for user threads
+//! only: kernel threads never use the unit, so a switch to one costs
+//! nothing.
 
 use arch::vfp::VfpState;
 use core::cell::UnsafeCell;
@@ -97,13 +102,21 @@ pub fn reset(slot: usize, pid: Option<u16>) -> u32 {
     if OWNER.load(Relaxed) == slot {
         OWNER.store(NONE, Relaxed);
     }
-    // SAFETY: IRQs masked on the one core: the only access now.
-    unsafe { (*STATES.0.get())[slot] = VfpState::ZERO };
-    USER[slot].store(eager, Relaxed);
     if irqs {
         arch::cpu::interrupts_enable();
     }
+    // With IRQs enabled (264 bytes): the slot is nobody's now and its
+    // thread has not run, so no save or restore touches it.
+    // SAFETY: slot < THREADS; only this element is written.
+    unsafe { state(slot).write(VfpState::ZERO) };
+    USER[slot].store(eager, Relaxed);
     if eager { arch::vfp::FPEXC_EN } else { 0 }
+}
+
+/// Slot `slot`'s saved registers (`slot` < THREADS), by pointer: each
+/// element is touched by one party at a time (see [`reset`] and [`take`]).
+fn state(slot: usize) -> *mut VfpState {
+    STATES.0.get().cast::<VfpState>().wrapping_add(slot)
 }
 
 /// Turns the unit on for thread `slot`, with its registers in it. IRQs
@@ -111,16 +124,15 @@ pub fn reset(slot: usize, pid: Option<u16>) -> u32 {
 fn take(slot: usize) {
     arch::vfp::enable();
     let owner = OWNER.load(Relaxed);
-    if owner != slot {
-        // SAFETY: IRQs masked on the one core: the only access now.
-        let states = unsafe { &mut *STATES.0.get() };
-        if let Some(old) = states.get_mut(owner) {
-            arch::vfp::save(old);
+    if owner != slot && slot < THREADS {
+        if owner < THREADS {
+            // SAFETY: IRQs masked on the one core: the only access to the
+            // owner's element now.
+            arch::vfp::save(unsafe { &mut *state(owner) });
             SAVES.fetch_add(1, Relaxed);
         }
-        if let Some(new) = states.get(slot) {
-            arch::vfp::restore(new);
-        }
+        // SAFETY: as above, for slot's element.
+        arch::vfp::restore(unsafe { &*state(slot) });
         OWNER.store(slot, Relaxed);
     }
 }

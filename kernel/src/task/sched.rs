@@ -716,8 +716,6 @@ impl Sched {
         self.current = next;
         CURRENT.store(next.index() as u16, Ordering::Relaxed);
         self.activate(t);
-        // The floating-point unit follows the thread (crate::vfp).
-        crate::vfp::switch_in(t.fpexc);
         self.program_timer_for(t.prio, t.slice_end);
         t.frame
     }
@@ -757,18 +755,21 @@ impl Sched {
         self.current = next;
         CURRENT.store(next.index() as u16, Ordering::Relaxed);
         self.activate(n);
-        crate::vfp::switch_in(n.fpexc);
         n.frame
     }
 
     /// Loads thread `t`'s address space into TTBR0 (kernel threads get the
-    /// empty table, so a stray low address faults in them too). No TLB
+    /// empty table, so a stray low address faults in them too), and gives a
+    /// user thread the floating-point unit as it should find it. No TLB
     /// flush: the ASID tells spaces apart, and only a generation rollover
     /// flushes.
     #[inline]
     fn activate(&mut self, t: &mut Tcb) {
         let want = match t.space.as_mut() {
             Some(sp) => {
+                // The floating-point unit follows user threads (crate::vfp).
+                // Kernel threads never use it: whatever it holds stays.
+                crate::vfp::switch_in(t.fpexc);
                 if self.asids.activate(&mut sp.tag) {
                     arch::mmu::tlb_invalidate_all();
                     self.active = None;
