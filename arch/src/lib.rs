@@ -19,6 +19,7 @@ pub mod fault;
 pub mod mem;
 pub mod mmu;
 pub mod trap;
+pub mod vfp;
 
 #[cfg(target_arch = "arm")]
 pub mod debug;

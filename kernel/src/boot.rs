@@ -159,6 +159,7 @@ extern "C" fn kernel_entry(info: &BootInfo) -> ! {
     crate::safe_end::init();
     crate::watchdog::init();
     crate::clocks::init();
+    crate::vfp::init();
     crate::irq::init();
     crate::time::init();
     crate::clocks::cross_check();

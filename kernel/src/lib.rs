@@ -52,6 +52,8 @@ pub mod time;
 #[cfg(target_os = "none")]
 pub mod trap;
 #[cfg(target_os = "none")]
+pub mod vfp;
+#[cfg(target_os = "none")]
 pub mod watchdog;
 
 #[cfg(target_os = "none")]

@@ -68,6 +68,14 @@ fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame {
             };
             crate::process::kill_current(frame, why)
         }
+        // A soft task's floating-point instruction with the unit off (its
+        // first, or its first since a switch): the unit is turned on for it
+        // and the instruction retried.
+        TrapKind::Undefined
+            if frame.from_user() && crate::vfp::trap(crate::task::current().index()) =>
+        {
+            frame
+        }
         TrapKind::Undefined if frame.from_user() => {
             let why = Death::Undefined { pc: frame.pc };
             crate::process::kill_current(frame, why)

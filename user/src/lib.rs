@@ -107,6 +107,78 @@ pub fn cache_invalidate(addr: *const u8, len: u32) -> Result<(), Errno> {
     check(syscall(abi::CACHE_INVALIDATE, [addr as u32, len, 0, 0]).0).map(|_| ())
 }
 
+/// A floating-point workout for the kernel's VFP switching: `rounds` times,
+/// loads d0-d31 and FPSCR with values derived from `seed` and the round,
+/// multiplies d1 by d2 (= 1.0) in the unit, yields the CPU, and checks that
+/// every register still holds what it should. Returns the number of rounds
+/// in which one did not. The first instruction is a VFP load: in a soft
+/// task it takes the one first-use trap.
+pub fn vfp_check(seed: u64, rounds: u32) -> i32 {
+    vfp_check_across(seed, rounds, || {
+        yield_now();
+        true
+    })
+}
+
+/// [`vfp_check`] with `switch` (which may give the CPU away, by IPC for
+/// instance) in place of the yield; stops early, without checking that
+/// round, when `switch` returns false.
+pub fn vfp_check_across(seed: u64, rounds: u32, mut switch: impl FnMut() -> bool) -> i32 {
+    let mut bad = 0;
+    for round in 0..rounds {
+        let mut want = [0u64; 32];
+        for (i, w) in want.iter_mut().enumerate() {
+            *w = seed
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .wrapping_add((i as u64) << 40 | u64::from(round));
+        }
+        // d1: a normal double; d2: 1.0, so d1 * d2 == d1.
+        want[1] = f64::to_bits(1.5 + f64::from(round % 1000));
+        want[2] = f64::to_bits(1.0);
+        // FPSCR rounding mode (bits 23:22) from the seed.
+        let fpscr_in = ((seed as u32) & 3) << 22;
+        let mut got = [0u64; 32];
+        let fpscr_out: u32;
+        // SAFETY: loads and stores only the arrays above; the registers
+        // are this task's own (the kernel saves them across the yield).
+        unsafe {
+            core::arch::asm!(
+                ".fpu neon",
+                "vldmia {w}, {{d0-d15}}",
+                "add {t}, {w}, #128",
+                "vldmia {t}, {{d16-d31}}",
+                "vmsr fpscr, {f}",
+                "vmul.f64 d1, d1, d2",
+                w = in(reg) want.as_ptr(),
+                f = in(reg) fpscr_in,
+                t = out(reg) _,
+                options(nostack)
+            );
+        }
+        if !switch() {
+            break;
+        }
+        // SAFETY: as above.
+        unsafe {
+            core::arch::asm!(
+                ".fpu neon",
+                "vstmia {g}, {{d0-d15}}",
+                "add {t}, {g}, #128",
+                "vstmia {t}, {{d16-d31}}",
+                "vmrs {f}, fpscr",
+                g = in(reg) got.as_mut_ptr(),
+                f = out(reg) fpscr_out,
+                t = out(reg) _,
+                options(nostack)
+            );
+        }
+        if got != want || fpscr_out & (3 << 22) != fpscr_in {
+            bad += 1;
+        }
+    }
+    bad
+}
+
 /// Maps the registers of the `index`-th device this task was granted.
 pub fn map_device(index: u32) -> Result<*mut u32, Errno> {
     check(syscall(abi::MAP_DEVICE, [index, 0, 0, 0]).0).map(|a| a as *mut u32)

@@ -1232,6 +1232,9 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
         tag: AsidTag::default(),
     };
     let frame = TrapFrame::user_thread(entry, sp, spec.arg);
+    // A hard task's threads get the floating-point unit before they run:
+    // they must never trap for it (kernel::vfp).
+    crate::vfp::set_eager(pid, spec.class.is_hard());
     start(t, |pid| {
         task::spawn_frame(spec.name, spec.priority, frame, Some(space), Some(pid))
     })

@@ -113,6 +113,9 @@ pub struct Tcb {
     /// doomed ([`Sched::block_current_until`]): [`doom`] wakes it. Cleared
     /// when that wait ends ([`Sched::end_interruptible`]).
     interruptible: bool,
+    /// FPEXC as it is switched in (`crate::vfp::switch_in`): EN for a hard
+    /// task's thread, which gets the floating-point unit eagerly, else 0.
+    fpexc: u32,
 }
 
 /// [`Tcb::donated`] of a thread no IPC client lends a priority to.
@@ -308,6 +311,7 @@ impl Tcb {
             exit_code: 0,
             in_ipc: false,
             interruptible: false,
+            fpexc: 0,
         }
     }
 }
@@ -755,13 +759,17 @@ impl Sched {
     }
 
     /// Loads thread `t`'s address space into TTBR0 (kernel threads get the
-    /// empty table, so a stray low address faults in them too). No TLB
+    /// empty table, so a stray low address faults in them too), and gives a
+    /// user thread the floating-point unit as it should find it. No TLB
     /// flush: the ASID tells spaces apart, and only a generation rollover
     /// flushes.
     #[inline]
     fn activate(&mut self, t: &mut Tcb) {
         let want = match t.space.as_mut() {
             Some(sp) => {
+                // The floating-point unit follows user threads (crate::vfp).
+                // Kernel threads never use it: whatever it holds stays.
+                crate::vfp::switch_in(t.fpexc);
                 if self.asids.activate(&mut sp.tag) {
                     arch::mmu::tlb_invalidate_all();
                     self.active = None;
@@ -1084,6 +1092,7 @@ fn spawn_with(
         return Err(TaskError::BadPriority);
     }
     let id = claim_slot()?;
+    let fpexc = crate::vfp::reset(id.index(), pid);
     let base = stack_base(id);
     let mapped = match lent {
         Some(phys) => map_stack_at(base, phys),
@@ -1106,6 +1115,7 @@ fn spawn_with(
     tcb.lent_stack = lent.is_some();
     tcb.space = space;
     tcb.pid = pid;
+    tcb.fpexc = fpexc;
     let r = alloc_tcb(tcb).and_then(|tcb| {
         // Under the scheduler lock only the insertion: O(1).
         let r = with(|s| {
