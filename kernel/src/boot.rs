@@ -161,7 +161,7 @@ extern "C" fn kernel_entry(info: &BootInfo) -> ! {
     crate::clocks::init();
     crate::vfp::init();
     crate::irq::init();
-    crate::time::init();
+    crate::time::init(crate::clocks::periph_hz());
     crate::clocks::cross_check();
     crate::task::init(MAIN_PRIORITY);
     crate::process::init();

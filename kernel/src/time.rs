@@ -88,10 +88,12 @@ const TICKS_PER_NS: u64 = ((BOARD.periph_clock_hz as u64) << 32) / 1_000_000_000
 /// Nanoseconds since boot.
 pub type Instant = u64;
 
-/// Maps the timers and starts the clock. The event timer's interrupt is
-/// registered by the scheduler.
-pub fn init() {
-    let hz = crate::clocks::periph_hz() as u64;
+/// Maps the timers and starts the clock, which runs at `periph_hz`
+/// (PERIPHCLK, as `clocks` learnt it: passed in, so that `clocks`, which
+/// cross-checks this clock, sits above this module). The event timer's
+/// interrupt is registered by the scheduler.
+pub fn init(periph_hz: u32) {
+    let hz = periph_hz as u64;
     let g = crate::mm::ioremap(BOARD.global_timer_base(), 0x100).expect("ioremap global timer");
     let p = crate::mm::ioremap(BOARD.private_timer_base(), 0x100).expect("ioremap private timer");
     // SAFETY: the ioremaps map this CPU's A9 timers; only instances.
