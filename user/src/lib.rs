@@ -438,10 +438,25 @@ pub fn call(
     send: usize,
     timeout_us: u32,
 ) -> Result<Msg, Errno> {
+    send_then_receive(abi::CALL, ep, words, buf, send, timeout_us)
+}
+
+/// `call` or `reply_recv` (`nr`): sends `words` and the first `send` bytes
+/// of `buf`, then waits for a message into `buf`. Inlined: the IPC
+/// benchmarks time these calls.
+#[inline(always)]
+fn send_then_receive(
+    nr: u32,
+    ep: Handle,
+    words: [u32; 4],
+    buf: &mut [u8],
+    send: usize,
+    timeout_us: u32,
+) -> Result<Msg, Errno> {
     let cap = buf.len().min(abi::MSG_MAX as usize) as u32;
     let len = send.min(buf.len()) as u32;
     let (r, m) = ipc_syscall(
-        abi::CALL,
+        nr,
         ep.0,
         words,
         buf.as_mut_ptr() as u32,
@@ -511,18 +526,7 @@ pub fn reply_recv(
     send: usize,
     timeout_us: u32,
 ) -> Result<Msg, Errno> {
-    let cap = buf.len().min(abi::MSG_MAX as usize) as u32;
-    let len = send.min(buf.len()) as u32;
-    let (r, m) = ipc_syscall(
-        abi::REPLY_RECV,
-        ep.0,
-        words,
-        buf.as_mut_ptr() as u32,
-        len | cap << 16,
-        timeout_us,
-        0,
-    );
-    check(r).map(|_| m)
+    send_then_receive(abi::REPLY_RECV, ep, words, buf, send, timeout_us)
 }
 
 /// A new endpoint (soft processes), with every right.
