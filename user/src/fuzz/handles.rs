@@ -327,10 +327,17 @@ impl Fuzzer {
         }
     }
 
-    /// `notify_create`: `Perm` for a hard process, `NoMem` when the table
-    /// is full, else the next free slot's handle (`SIGNAL`, `WAIT`,
-    /// `TRANSFER`), no bits pending.
+    /// `notify_create`: the next free slot's handle (`SIGNAL`, `WAIT`,
+    /// `TRANSFER`), no bits pending (see [`create`](Self::create)).
     pub(super) fn notify_create(&mut self) {
+        let rights = RIGHT_SIGNAL | RIGHT_WAIT | RIGHT_TRANSFER;
+        self.create(abi::NOTIFY_CREATE, Handles::new_notify, rights);
+    }
+
+    /// A `*_create` call `nr` (soft processes only): `Perm` for a hard
+    /// process, `NoMem` when the table is full, else the next free slot's
+    /// handle to an object made by `make`, with `rights`.
+    pub(super) fn create(&mut self, nr: u32, make: fn(&Handles) -> Obj, rights: u32) {
         if self.crowded() {
             return self.close_one();
         }
@@ -342,10 +349,9 @@ impl Fuzzer {
                 .map_or(Want::Error(Errno::NoMem), Want::Value)
         };
         let args = [self.rng.bits(), self.rng.bits(), 0, 0];
-        self.expect(abi::NOTIFY_CREATE, args, want);
+        self.expect(nr, args, want);
         if let Want::Value(_) = want {
-            let obj = self.handles.new_notify();
-            let rights = RIGHT_SIGNAL | RIGHT_WAIT | RIGHT_TRANSFER;
+            let obj = make(&self.handles);
             self.handles.insert(obj, rights);
         }
     }

@@ -25,7 +25,7 @@
 //! `exit`); thread entries or stacks inside user space that are not the
 //! fuzzer's own (the thread would fault and the process with it).
 
-use super::handles::{ENDPOINT_RIGHTS, Obj, THREAD_RIGHTS, endpoint, thread};
+use super::handles::{ENDPOINT_RIGHTS, Handles, Obj, THREAD_RIGHTS, endpoint, thread};
 use super::{Fuzzer, Want};
 use crate::abi::{self, Errno, MSG_MAX, RIGHT_MANAGE, RIGHT_RECEIVE, RIGHT_SEND, RIGHT_TRANSFER};
 use crate::{Msg, ipc_syscall, println, syscall};
@@ -539,25 +539,10 @@ impl Fuzzer {
         self.expect_ipc(abi::REPLY_RECV, ep, words, buf, r6, timeout, h, want);
     }
 
-    /// `endpoint_create`: `Perm` for a hard process, `NoMem` when the
-    /// table is full, else the next free slot's handle.
+    /// `endpoint_create`: the next free slot's handle, every right (see
+    /// `create`).
     pub(super) fn endpoint_create(&mut self) {
-        if self.crowded() {
-            return self.close_one();
-        }
-        let want = if self.hard {
-            Want::Error(Errno::Perm)
-        } else {
-            self.handles
-                .next()
-                .map_or(Want::Error(Errno::NoMem), Want::Value)
-        };
-        let args = [self.rng.bits(), self.rng.bits(), 0, 0];
-        self.expect(abi::ENDPOINT_CREATE, args, want);
-        if let Want::Value(_) = want {
-            let obj = self.handles.new_endpoint();
-            self.handles.insert(obj, ENDPOINT_RIGHTS);
-        }
+        self.create(abi::ENDPOINT_CREATE, Handles::new_endpoint, ENDPOINT_RIGHTS);
     }
 
     /// Makes an IPC call (registers r0-r6, r8, r9) and compares `r0` with
