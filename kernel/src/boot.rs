@@ -163,13 +163,13 @@ extern "C" fn kernel_entry(info: &BootInfo) -> ! {
     crate::irq::init();
     crate::time::init(crate::clocks::periph_hz());
     crate::clocks::cross_check();
-    crate::task::init(MAIN_PRIORITY);
+    crate::thread::init(MAIN_PRIORITY);
     crate::process::init();
     console::start();
     // The scheduler runs: from here on masked stretches are profiled.
     crate::irqsoff::start();
     arch::cpu::interrupts_enable();
-    crate::task::boot_finished();
+    crate::thread::boot_finished();
     __kernel_main();
     exit(ExitCode::Success)
 }

@@ -30,7 +30,7 @@ pub mod object;
 #[cfg(target_os = "none")]
 pub mod process;
 pub mod syscall;
-pub mod task;
+pub mod thread;
 
 #[cfg(target_os = "none")]
 mod user_images {

@@ -17,7 +17,7 @@ use kernel::handle::Rights;
 use kernel::object::Object;
 use kernel::process::{self, Class, Grant, Spec};
 use kernel::sync::IrqLock;
-use kernel::task::{self, Periodic, sync::Semaphore};
+use kernel::thread::{self, Periodic, sync::Semaphore};
 use kernel::{BOARD, irq, println, time};
 
 kernel::entry!(main);
@@ -89,13 +89,13 @@ fn on_sp804(_irq: u32) {
 }
 
 /// Starts a thread woken by the SP804 every 2 ms, if the board has one.
-fn start_irq_thread() -> Option<task::ThreadId> {
+fn start_irq_thread() -> Option<thread::ThreadId> {
     let sp = BOARD.sp804?;
     let va = kernel::mm::ioremap(sp.base, 0x1000).expect("ioremap SP804");
     // SAFETY: va maps the SP804 registers; this is the only instance.
     *TIMER.lock() = Some(unsafe { Sp804::new(va) });
     irq::register(sp.irq, Trigger::Level, on_sp804).expect("SP804 IRQ");
-    let t = task::spawn("sp804-driven", 2, || {
+    let t = thread::spawn("sp804-driven", 2, || {
         let end = time::now() + RUN_MS as u64 * 1_000_000;
         while time::now() < end {
             TICK.take();
@@ -190,11 +190,11 @@ fn main() {
     let irq_thread = start_irq_thread();
     let cooperating = start_cooperating(&spec);
 
-    task::sleep(RUN_MS as u64 * 1_000_000);
+    thread::sleep(RUN_MS as u64 * 1_000_000);
     println!("demo: tasks after {RUN_MS} ms");
     process::print_status();
     println!("demo: threads");
-    task::print_status();
+    thread::print_status();
     kernel::console::print_status();
     // The run's exit status is its tasks' results: a task that exited
     // non-zero (the hard isolated task exits with its late count, the
@@ -215,7 +215,7 @@ fn main() {
         failed += (late != 0) as u32;
     }
     if let Some(t) = irq_thread {
-        let _ = task::join(t);
+        let _ = thread::join(t);
         let ticks = TICKS.load(Relaxed);
         println!("demo: {ticks} SP804 interrupts woke sp804-driven");
         failed += (ticks == 0) as u32;

@@ -29,12 +29,12 @@ fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame {
     match kind {
         TrapKind::Irq => {
             crate::context::as_irq_handler(crate::irq::dispatch);
-            crate::task::after_irq(frame)
+            crate::thread::after_irq(frame)
         }
         TrapKind::SupervisorCall
             if !frame.from_user() && svc_immediate(frame) == arch::trap::RESCHEDULE_SVC =>
         {
-            crate::task::on_reschedule(frame)
+            crate::thread::on_reschedule(frame)
         }
         TrapKind::SupervisorCall if !frame.from_user() => {
             let imm = svc_immediate(frame);
@@ -72,7 +72,7 @@ fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame {
         // first, or its first since a switch): the unit is turned on for it
         // and the instruction retried.
         TrapKind::Undefined
-            if frame.from_user() && crate::vfp::trap(crate::task::current().index()) =>
+            if frame.from_user() && crate::vfp::trap(crate::thread::current().index()) =>
         {
             frame
         }
@@ -119,7 +119,7 @@ pub fn report(kind: TrapKind, frame: &TrapFrame) {
         frame.lr(),
         frame.cpsr
     ));
-    if let Some((name, pid)) = crate::task::try_current() {
+    if let Some((name, pid)) = crate::thread::try_current() {
         match pid {
             Some(pid) => p(format_args!("    thread {name} of task {pid}\n")),
             None => p(format_args!("    thread {name}\n")),

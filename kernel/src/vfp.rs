@@ -36,8 +36,8 @@ use arch::vfp::VfpState;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
 
-const THREADS: usize = crate::task::MAX_THREADS;
-const PROCS: usize = crate::process::MAX_TASKS;
+const THREADS: usize = crate::thread::MAX_THREADS;
+const PROCS: usize = crate::process::MAX_PROCESSES;
 const NONE: usize = usize::MAX;
 
 /// Each thread slot's saved registers.
@@ -154,7 +154,7 @@ pub fn switch_in(fpexc: u32) {
 /// A hard task's thread is switched in: its registers go into the unit.
 #[inline(never)]
 fn take_eager() {
-    take(crate::task::current_unlocked().index())
+    take(crate::thread::current_unlocked().index())
 }
 
 /// An undefined instruction in user thread `slot`, with IRQs masked (the

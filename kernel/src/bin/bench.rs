@@ -92,7 +92,7 @@ use kernel::mm::{alloc_frames, free_frames, ioremap, ioremap_quiet, iounmap, map
 use kernel::object::Object;
 use kernel::process::{self, Backing, Class, Device, Grant, Spec};
 use kernel::sync::IrqLock;
-use kernel::task::{self, Periodic};
+use kernel::thread::{self, Periodic};
 use kernel::{BOARD, irq, irqsoff, print, println, time};
 
 kernel::entry!(main);
@@ -512,7 +512,7 @@ fn thread_switch() {
                 return;
             }
             YIELDED_AT.store(time::ticks(), Ordering::Relaxed);
-            task::yield_now();
+            thread::yield_now();
             let now = time::ticks();
             // The partner finished: this was not a switch from it.
             if LEN.load(Ordering::Relaxed) >= SAMPLES {
@@ -524,10 +524,10 @@ fn thread_switch() {
             ));
         }
     }
-    let a = task::spawn("switch-a", 10, ping_pong).expect("spawn");
-    let b = task::spawn("switch-b", 10, ping_pong).expect("spawn");
-    task::join(a).expect("join");
-    task::join(b).expect("join");
+    let a = thread::spawn("switch-a", 10, ping_pong).expect("spawn");
+    let b = thread::spawn("switch-b", 10, ping_pong).expect("spawn");
+    thread::join(a).expect("join");
+    thread::join(b).expect("join");
     report("thread_switch", false);
 }
 
@@ -680,7 +680,7 @@ impl Mailbox {
     /// Maps the mailbox of process `pid` (its only `mmap` region, made
     /// before it first sleeps) at the `slot`-th 8 KiB of [`MAILBOX_VA`].
     fn pin(pid: u16, slot: u32) -> Self {
-        let start = process::with_task(pid, |t| {
+        let start = process::with_process(pid, |t| {
             t.regions()
                 .iter()
                 .find(|r| r.backing == Backing::Anon)
@@ -692,7 +692,7 @@ impl Mailbox {
         let mut phys = [0; (MAILBOX_LEN / 4096) as usize];
         for (k, pa) in phys.iter_mut().enumerate() {
             let off = k as u32 * 4096;
-            *pa = process::with_task(pid, |t| t.translate(start + off))
+            *pa = process::with_process(pid, |t| t.translate(start + off))
                 .flatten()
                 .expect("a mailbox page")
                 .phys;
@@ -1240,7 +1240,7 @@ fn first_task() -> u32 {
         threads: 0,
     };
     let pid = process::spawn_process(&spec, elf("bench_boot")).expect("start the first task");
-    let mapped = process::with_task(pid, |t| t.map_device(0)).expect("the first task");
+    let mapped = process::with_process(pid, |t| t.map_device(0)).expect("the first task");
     assert_eq!(
         mapped,
         Ok(va),
@@ -1323,7 +1323,7 @@ fn busy() {
         for _ in 0..BUSY_CHUNK {
             n = core::hint::black_box(n.wrapping_add(1));
         }
-        task::yield_now();
+        thread::yield_now();
     }
 }
 
@@ -1332,7 +1332,7 @@ fn busy() {
 /// yields, forever) and a kernel thread that computes and yields (see
 /// [`busy`]), both at [`LOAD_PRIORITY`]. Returns the mapper's pid and the
 /// busy thread. They run until the end.
-fn start_load() -> (u16, task::ThreadId) {
+fn start_load() -> (u16, thread::ThreadId) {
     let spec = Spec {
         name: "load-mapper",
         class: Class::SoftIsolated,
@@ -1344,16 +1344,16 @@ fn start_load() -> (u16, task::ThreadId) {
         threads: 0,
     };
     let mapper = process::spawn_process(&spec, elf("mapper")).expect("start the mapper");
-    let busy = task::spawn("load-busy", LOAD_PRIORITY, busy).expect("start the busy thread");
+    let busy = thread::spawn("load-busy", LOAD_PRIORITY, busy).expect("start the busy thread");
     (mapper, busy)
 }
 
 /// Checks that both load tasks took turns and the mapper is still running,
 /// and prints the `load` record: how often each was switched in.
-fn end_load(mapper: u16, busy: task::ThreadId) {
-    let (exit, thread) = process::with_task(mapper, |t| (t.exit, t.thread)).expect("the mapper");
+fn end_load(mapper: u16, busy: thread::ThreadId) {
+    let (exit, thread) = process::with_process(mapper, |t| (t.exit, t.thread)).expect("the mapper");
     assert_eq!(exit, None, "the memory load ran to the end");
-    let switches = |id| task::info(id).map_or(0, |i| i.4.switches);
+    let switches = |id| thread::info(id).map_or(0, |i| i.4.switches);
     let (m, b) = (switches(thread), switches(busy));
     assert!(m >= 1000 && b >= 1000, "both load tasks had the CPU");
     println!("BENCH load mapper_switches={m} busy_switches={b}");
@@ -1371,7 +1371,7 @@ const KERNEL_SETTLE_NS: u64 = 50_000_000;
 /// the global-timer read in the first `ticks()` call after `Periodic::wait`
 /// returns.
 fn periodic(_memory: &'static mut [u8]) {
-    task::sleep_until(KERNEL_START.load(Ordering::Relaxed));
+    thread::sleep_until(KERNEL_START.load(Ordering::Relaxed));
     let mut p = Periodic::new(PERIOD_NS);
     for _ in 0..SAMPLES {
         let release = ns_to_ticks(p.next_release());
@@ -1495,7 +1495,7 @@ fn wakeup_latency_crash() -> u32 {
         threads: 0,
     };
     let mut kills = 0u32;
-    while process::with_task(hard, |t| t.exit)
+    while process::with_process(hard, |t| t.exit)
         .expect("the hard task")
         .is_none()
     {
@@ -1540,7 +1540,7 @@ fn main() {
     let first_task_ticks = first_task();
     // The hard programs read the global timer, in the MPCore private MiB.
     process::trust_shared_device_sections();
-    task::spawn("background", task::IDLE_PRIORITY - 1, background).expect("background thread");
+    thread::spawn("background", thread::IDLE_PRIORITY - 1, background).expect("background thread");
     println!(
         "BENCH begin version=3 board={} clock_hz={} icount_shift={ICOUNT_SHIFT} irqsoff={} \
          ram_mib={} boot_only={}",

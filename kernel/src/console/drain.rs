@@ -33,7 +33,7 @@
 //! as IRQs are unmasked.
 
 use super::ring::Ring;
-use crate::task::{self, sync::Semaphore};
+use crate::thread::{self, sync::Semaphore};
 use drivers::cadence_uart::CadenceUart;
 use drivers::pl011::Pl011;
 use drivers::{BurstTx, SerialOut};
@@ -51,7 +51,7 @@ pub const BURST: usize = 16;
 const LOW_WATER: usize = RING_BYTES / 2;
 
 /// Priority of the drain thread: the lowest above idle.
-const DRAIN_PRIORITY: u8 = task::IDLE_PRIORITY - 1;
+const DRAIN_PRIORITY: u8 = thread::IDLE_PRIORITY - 1;
 
 /// The console's UART, whichever model the board has.
 pub enum Uart {
@@ -133,7 +133,7 @@ impl Wake {
 /// Whether this context may give a semaphore now (ask before taking the
 /// console lock, which masks IRQs).
 pub fn may_signal() -> bool {
-    !task::SCHED.is_locked()
+    !thread::SCHED.is_locked()
         && (crate::context::in_irq_handler() || arch::cpu::interrupts_enabled())
 }
 
@@ -262,5 +262,5 @@ pub fn drain_thread() {
 
 /// Starts the drain thread.
 pub fn spawn_drain_thread() {
-    task::spawn("console", DRAIN_PRIORITY, drain_thread).expect("console drain thread");
+    thread::spawn("console", DRAIN_PRIORITY, drain_thread).expect("console drain thread");
 }

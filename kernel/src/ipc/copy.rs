@@ -26,7 +26,7 @@ fn with_page(
     write: bool,
     f: impl FnOnce(&mut [u8]),
 ) -> Result<(), Errno> {
-    process::with_task(pid, |t| {
+    process::with_process(pid, |t| {
         let mut tr = t.translate(va).ok_or(Errno::Fault)?;
         // A copy-on-write page gets its private copy first: the kernel
         // writes through the linear map, which would bypass the fault.

@@ -7,8 +7,8 @@ use crate::handle::{Handle, Rights};
 use crate::object::Object;
 use crate::process;
 use crate::syscall::abi::{Errno, MSG_MAX};
-use crate::task::sync::effective_prio;
-use crate::task::{MAX_THREADS, NO_DONATION, Sched, ThreadId};
+use crate::thread::sync::effective_prio;
+use crate::thread::{MAX_THREADS, NO_DONATION, Sched, ThreadId};
 use crate::time;
 use arch::trap::TrapFrame;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -195,8 +195,8 @@ pub struct IpcState {
 /// Per task: the endpoints it serves (owns), bit = endpoint index. Written
 /// under the scheduler lock; atomics so that the trap killing a process
 /// can see without that lock that it served nothing ([`serves_nothing`]).
-static SERVED: [AtomicU32; crate::process::MAX_TASKS] =
-    [const { AtomicU32::new(0) }; crate::process::MAX_TASKS];
+static SERVED: [AtomicU32; crate::process::MAX_PROCESSES] =
+    [const { AtomicU32::new(0) }; crate::process::MAX_PROCESSES];
 
 /// Whether task `pid` serves no endpoint (then its end closes none).
 #[inline]
@@ -248,10 +248,10 @@ impl IpcState {
 #[inline(always)]
 #[cfg_attr(feature = "irqsoff", track_caller)]
 fn with<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
-    crate::task::with(f)
+    crate::thread::with(f)
 }
 
-/// Task `pid` has ended: the endpoints it served close (see [`close`]).
+/// Process `pid` has ended: the endpoints it served close (see [`close`]).
 /// Called under the scheduler lock as the end is recorded.
 /// Bounded by the endpoints it served (one bit each in `served`): this
 /// runs in the trap that kills a process, with IRQs masked.
@@ -389,7 +389,7 @@ fn downstream(s: &mut Sched, t: ThreadId) -> Option<ThreadId> {
             let blocked_on = s.tcb(t).blocked_on?;
             // SAFETY: a thread blocked on a mutex borrows it for the whole
             // wait; the mutex outlives its waiters.
-            let owner = unsafe { crate::task::sync::owner_of(blocked_on) }?;
+            let owner = unsafe { crate::thread::sync::owner_of(blocked_on) }?;
             let prio = s.tcb(t).prio;
             if s.tcb(owner).prio > prio {
                 s.set_prio(owner, prio);
@@ -400,7 +400,7 @@ fn downstream(s: &mut Sched, t: ThreadId) -> Option<ThreadId> {
 }
 
 /// The mutex chain reached `owner`, which waits for nothing but may be
-/// blocked in an IPC call: lends on to its server (from `task::sync`).
+/// blocked in an IPC call: lends on to its server (from `thread::sync`).
 pub(crate) fn pass_on(s: &mut Sched, owner: ThreadId) {
     if let Some(server) = match s.ipc.parties[owner.index()].wait {
         Wait::Call(e) => s.ipc.endpoints[e as usize].server,
@@ -952,7 +952,7 @@ fn resume_locked(s: &mut Sched, frame: &mut TrapFrame, step: Step) -> *mut TrapF
 
 /// The running thread.
 fn me() -> ThreadId {
-    crate::task::current_unlocked()
+    crate::thread::current_unlocked()
 }
 
 /// Moves handle `h` from process `src`'s table to process `dst`'s (with
@@ -960,9 +960,9 @@ fn me() -> ThreadId {
 /// tables are never locked together; if the insert fails nothing changed.
 fn move_handle(src: u16, h: u32, dst: u16) -> Result<u32, Errno> {
     let h = Handle::from_raw(h);
-    let (object, rights) = process::with_task(src, |t| t.handles.duplicate(h, Rights::all()))
+    let (object, rights) = process::with_process(src, |t| t.handles.duplicate(h, Rights::all()))
         .ok_or(Errno::PeerGone)??;
-    let inserted = process::with_task(dst, |t| t.handles.insert(object, rights));
+    let inserted = process::with_process(dst, |t| t.handles.insert(object, rights));
     let new = match inserted {
         Some(Ok(new)) => new,
         Some(Err((e, object))) => {
@@ -972,7 +972,7 @@ fn move_handle(src: u16, h: u32, dst: u16) -> Result<u32, Errno> {
         None => return Err(Errno::PeerGone),
     };
     // The sender's reference goes (dropped outside its lock).
-    let old = process::with_task(src, |t| t.handles.close(h));
+    let old = process::with_process(src, |t| t.handles.close(h));
     drop(old);
     Ok(new.raw())
 }

@@ -32,7 +32,7 @@
 //!   transitively: a server that calls another server, or blocks on a
 //!   kernel mutex, lends on what it was lent. It drops back when it
 //!   replies. The donation is a field of the thread (`Tcb::donated`) that
-//!   the priority-inheritance code of `task::sync` folds in with its own,
+//!   the priority-inheritance code of `thread::sync` folds in with its own,
 //!   so the two compose.
 //!
 //!   **The rule for hard clients of soft servers:** a server process whose
@@ -53,7 +53,7 @@
 //! (`endpoint::fast`): IRQs stay masked from the trap, the handle is read
 //! without the process's lock, the words go straight into the other
 //! side's saved registers, and the switch skips the ready queue, the clock
-//! and the timer (`task::Sched::switch_ipc`). It declines anything else,
+//! and the timer (`thread::Sched::switch_ipc`). It declines anything else,
 //! untouched, for the general path.
 //!
 //! **Naming.** A process reaches an endpoint through a handle

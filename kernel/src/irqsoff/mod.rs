@@ -21,8 +21,8 @@
 //! - `interrupts_disable` / `interrupts_enable`, which [`IrqLock`] and every
 //!   explicit caller use. They are `#[track_caller]`, as are
 //!   [`IrqLock::lock`], `try_lock`, the kernel's small `with(...)` wrappers
-//!   (`task::with`, `mm::with`, `process::with_task`) and
-//!   `task::sync::Mutex::lock`, so a window's site is the real caller
+//!   (`thread::with`, `mm::with`, `process::with_process`) and
+//!   `thread::sync::Mutex::lock`, so a window's site is the real caller
 //!   (`file:line`), not the lock's own code.
 //! - Exceptions: the hardware masks IRQs on entry. A window opens in
 //!   `arch_trap` when the interrupted code had IRQs enabled ([`Site`]

@@ -19,7 +19,7 @@
 use super::frames::PAGE_SIZE;
 use crate::layout::{HEAP_END, HEAP_START};
 use crate::println;
-use crate::task::sync::Mutex;
+use crate::thread::sync::Mutex;
 use arch::mmu::descriptor::Attrs;
 use arch::mmu::pmap::Size;
 use core::alloc::{GlobalAlloc, Layout};

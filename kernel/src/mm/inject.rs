@@ -48,7 +48,7 @@ pub fn arm(n: u64) -> bool {
     if !cfg!(feature = "fault-inject") {
         return false;
     }
-    THREAD.store(crate::task::current_unlocked().index() as u16, Relaxed);
+    THREAD.store(crate::thread::current_unlocked().index() as u16, Relaxed);
     TARGET.store(n, Relaxed);
     SEEN.store(0, Relaxed);
     FAILED.store(0, Relaxed);
@@ -76,7 +76,7 @@ pub fn disarm() -> Report {
 /// allocators at their start; cheap when disarmed (one load).
 pub fn should_fail(site: Site) -> bool {
     if !ARMED.load(Relaxed)
-        || crate::task::current_unlocked().index() as u16 != THREAD.load(Relaxed)
+        || crate::thread::current_unlocked().index() as u16 != THREAD.load(Relaxed)
     {
         return false;
     }

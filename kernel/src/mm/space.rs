@@ -8,7 +8,7 @@
 //! take [`MM`] for the duration of one operation.
 //!
 //! [`MM`] is a sleeping lock with priority inheritance
-//! ([`task::sync::Mutex`](crate::task::sync::Mutex)), not an IRQ-masking
+//! ([`thread::sync::Mutex`](crate::thread::sync::Mutex)), not an IRQ-masking
 //! one: a page map (600-700 instructions) runs with interrupts enabled, and
 //! a hard thread that needs the lock while a soft one holds it lends the
 //! holder its priority for that one bounded operation. So the rules of a
@@ -16,7 +16,7 @@
 //! calls them): thread context only. **Interrupt handlers never call
 //! `kernel::mm` or allocate**, and nothing calls them under the scheduler
 //! lock or another `IrqLock`; both are kernel bugs that panic at once (see
-//! `task::sync`). Before the scheduler starts the lock is uncontended and
+//! `thread::sync`). Before the scheduler starts the lock is uncontended and
 //! works without it.
 
 use super::frames::{FrameAllocator, FrameError, MAX_ORDER, PAGE_SIZE, PageDesc};
@@ -24,7 +24,7 @@ use super::l2pool::{self, L2Pool};
 use crate::boot::BootInfo;
 use crate::layout::phys_to_virt;
 use crate::layout::{EARLY_UART_VBASE, IOREMAP_END, IOREMAP_START, KTASK_END, KTASK_START};
-use crate::task::sync::Mutex;
+use crate::thread::sync::Mutex;
 use crate::{BOARD, println};
 use arch::mmu::descriptor::{Attrs, L1Entry};
 use arch::mmu::ioremap::{IoError, IoRemap};

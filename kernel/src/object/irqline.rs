@@ -27,7 +27,7 @@ use super::KRef;
 use super::notify::Notification;
 use crate::irq::{self, IrqError, MAX_IRQS};
 use crate::sync::IrqLock;
-use crate::task;
+use crate::thread;
 
 /// What a line is bound to: a notification and the bits it gets.
 type Binding = (KRef<Notification>, u32);
@@ -121,6 +121,6 @@ fn on_irq(irq: u32) {
     irq::disable(irq);
     let bound = BOUND.lock();
     if let Some((notification, bits)) = &bound[irq as usize] {
-        task::with(|s| notification.signal_locked(s, *bits, true));
+        thread::with(|s| notification.signal_locked(s, *bits, true));
     }
 }

@@ -10,10 +10,10 @@
 //! not how many of each.
 //!
 //! All state is touched only under the scheduler lock (as
-//! [`Semaphore`](crate::task::sync::Semaphore)'s is): waking a thread
+//! [`Semaphore`](crate::thread::sync::Semaphore)'s is): waking a thread
 //! needs it anyway, and the critical sections are a few instructions.
 
-use crate::task::{self, ThreadId};
+use crate::thread::{self, ThreadId};
 use crate::time::Instant;
 use core::cell::Cell;
 
@@ -50,18 +50,18 @@ impl Notification {
     /// woken waiter of higher priority runs before this returns.
     #[inline]
     pub fn signal(&self, bits: u32) {
-        if task::with(|s| self.signal_locked(s, bits, false)) {
-            task::preempt_point();
+        if thread::with(|s| self.signal_locked(s, bits, false)) {
+            thread::preempt_point();
         }
     }
 
     /// [`Notification::signal`] with the scheduler locked by the caller;
     /// true if a thread was woken and the caller is a thread (it should then
     /// offer a preemption point). `switching`: the caller switches as soon
-    /// as this returns, without unmasking IRQs (`task::trap_then_preempt`),
+    /// as this returns, without unmasking IRQs (`thread::trap_then_preempt`),
     /// so a waiter that outranks everyone is handed the CPU directly.
     #[inline]
-    pub fn signal_locked(&self, s: &mut task::Sched, bits: u32, switching: bool) -> bool {
+    pub fn signal_locked(&self, s: &mut thread::Sched, bits: u32, switching: bool) -> bool {
         if bits == 0 {
             return false;
         }
@@ -82,7 +82,7 @@ impl Notification {
 
     /// The pending bits, cleared; 0 if none.
     pub fn poll(&self) -> u32 {
-        task::with(|_| self.bits.replace(0))
+        thread::with(|_| self.bits.replace(0))
     }
 
     /// Blocks until some bit is pending, then returns the pending bits and
@@ -91,10 +91,10 @@ impl Notification {
     pub fn wait(&self, until: Option<Instant>) -> u32 {
         let irqs = arch::cpu::interrupts_disable();
         let bits = loop {
-            let got = task::with(|s| {
+            let got = thread::with(|s| {
                 let me = s.current();
                 let b = self.bits.replace(0);
-                // A thread whose process ended gives up (see `task::doom`).
+                // A thread whose process ended gives up (see `thread::doom`).
                 let doomed = s.is_doomed(me);
                 if b != 0 || doomed || until.is_some_and(|at| crate::time::now() >= at) {
                     s.end_interruptible();
@@ -122,13 +122,13 @@ impl Notification {
 
     /// Threads waiting now (for tests).
     pub fn waiting(&self) -> u32 {
-        task::with(|_| self.waiters.get().count_ones())
+        thread::with(|_| self.waiters.get().count_ones())
     }
 }
 
 /// The highest-priority thread in a non-empty waiter mask.
 #[inline]
-fn best_waiter(s: &mut task::Sched, mask: u64) -> ThreadId {
+fn best_waiter(s: &mut thread::Sched, mask: u64) -> ThreadId {
     let first = ThreadId::new(mask.trailing_zeros() as u16);
     if mask & (mask - 1) == 0 {
         return first; // one waiter, the usual case

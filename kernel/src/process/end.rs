@@ -19,8 +19,8 @@
 //! report is printed by whichever of them starts the teardown. `wait`
 //! returns only once every frame is back.
 
-use super::{Entry, KILLED, ProcError, TASKS, TaskRef, drop_own, get, with_own};
-use crate::{println, task};
+use super::{Entry, KILLED, PROCESSES, ProcError, ProcessRef, drop_own, get, with_own};
+use crate::{println, thread};
 use arch::fault::FaultStatus;
 use arch::trap::{TrapFrame, TrapKind};
 use core::fmt;
@@ -92,7 +92,7 @@ impl End {
 /// Records how the running task ended,
 /// through the thread's own cached reference (no table look-up, no count
 /// taken), which is dropped here as the thread ends; the task's other
-/// threads are ended too ([`task::doom`]).
+/// threads are ended too ([`thread::doom`]).
 fn record_end(end: End) {
     with_own(|entry| {
         // The usual end (one thread, no endpoint served) is the only end
@@ -116,31 +116,31 @@ fn record_end(end: End) {
 #[cold]
 fn end_others(entry: &Entry, end: End) {
     entry.end.lock().get_or_insert(end);
-    task::doom(entry.threads.load(Ordering::Relaxed), die, Some(entry.pid));
+    thread::doom(entry.threads.load(Ordering::Relaxed), die, Some(entry.pid));
 }
 
 /// Where a thread of an ended process goes instead of back to user mode
-/// (see [`task::doom`]): on its own kernel stack, it drops its reference
+/// (see [`thread::doom`]): on its own kernel stack, it drops its reference
 /// to the task and exits.
 pub(super) extern "C" fn die(_: usize, _: usize) -> ! {
     drop_own();
-    task::exit()
+    thread::exit()
 }
 
 /// The running thread's process has ended while it was in a system call:
-/// it ends here instead of returning to user mode (see [`task::doom`]).
+/// it ends here instead of returning to user mode (see [`thread::doom`]).
 pub fn die_in_syscall(frame: &mut TrapFrame) -> *mut TrapFrame {
     drop_own();
-    task::syscall_exit(frame)
+    thread::syscall_exit(frame)
 }
 
 /// Ends the running process with `code` (the `exit` system call); its
 /// memory is given back later by the reaper or its waiter. The end is
 /// recorded with IRQs still enabled (nothing acts on it before the thread
-/// has exited), then the thread exits (`task::syscall_exit`).
+/// has exited), then the thread exits (`thread::syscall_exit`).
 pub fn exit_current(frame: &mut TrapFrame, code: i32) -> *mut TrapFrame {
     record_end(End::Exited(code));
-    task::syscall_exit(frame)
+    thread::syscall_exit(frame)
 }
 
 /// Kills the running process for a fault it took (from the abort or
@@ -149,7 +149,7 @@ pub fn exit_current(frame: &mut TrapFrame, code: i32) -> *mut TrapFrame {
 /// the waiter) prints the report and gives back the memory.
 pub fn kill_current(frame: &mut TrapFrame, why: Death) -> *mut TrapFrame {
     record_end(End::Killed(why));
-    task::trap_exit(frame)
+    thread::trap_exit(frame)
 }
 
 /// A kernel-bound task's function returned: record it (its thread then
@@ -166,7 +166,7 @@ fn finish(entry: &Entry, steps: u32) -> bool {
     let Some(end) = *entry.end.lock() else {
         return true;
     };
-    let mut t = entry.task.lock();
+    let mut t = entry.process.lock();
     if t.exit.is_none() {
         t.exit = Some(end.code());
         if let End::Killed(why) = end {
@@ -176,14 +176,14 @@ fn finish(entry: &Entry, steps: u32) -> bool {
     t.teardown_steps(steps)
 }
 
-/// The reaper's step for task `pid` (see [`task::set_task_reaper`]).
+/// The reaper's step for task `pid` (see [`thread::set_process_reaper`]).
 fn reap_step(pid: u16) -> bool {
     get(pid).is_none_or(|entry| finish(&entry, REAP_BATCH))
 }
 
-/// Hands task teardown to the reaper (once, at boot, after `task::init`).
+/// Hands task teardown to the reaper (once, at boot, after `thread::init`).
 pub fn init() {
-    task::set_task_reaper(reap_step);
+    thread::set_process_reaper(reap_step);
 }
 
 /// Waits for task `pid` to end, gives back whatever of it the reaper has not
@@ -192,8 +192,8 @@ pub fn init() {
 /// held is free when this returns.
 pub fn wait(pid: u16) -> Result<i32, ProcError> {
     let entry = get(pid).ok_or(ProcError::NoSuchTask)?;
-    let thread = entry.task.lock().thread;
-    task::join(thread).map_err(ProcError::Task)?;
+    let thread = entry.process.lock().thread;
+    thread::join(thread).map_err(ProcError::Process)?;
     // Its thread is gone for good: it has ended, whatever it recorded.
     let end = *entry.end.lock().get_or_insert(End::Exited(0));
     // Its other threads end too (each at its next return to user mode):
@@ -201,14 +201,14 @@ pub fn wait(pid: u16) -> Result<i32, ProcError> {
     entry.others.store(0, Ordering::Relaxed);
     let mut others = entry.threads.swap(0, Ordering::Relaxed) & !(1 << thread.index());
     while others != 0 {
-        let id = task::ThreadId::new(others.trailing_zeros() as u16);
+        let id = thread::ThreadId::new(others.trailing_zeros() as u16);
         others &= others - 1;
-        let _ = task::join(id);
+        let _ = thread::join(id);
     }
     while !finish(&entry, u32::MAX) {}
-    let mut tasks = TASKS.lock();
+    let mut tasks = PROCESSES.lock();
     if let Some(slot) = tasks.get_mut(pid as usize)
-        && slot.as_ref().is_some_and(|e| TaskRef::ptr_eq(e, &entry))
+        && slot.as_ref().is_some_and(|e| ProcessRef::ptr_eq(e, &entry))
     {
         *slot = None;
     }

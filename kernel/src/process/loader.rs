@@ -7,7 +7,7 @@
 //! their whole budget is reserved before anything is mapped, so admission
 //! either takes everything the task will ever need or fails cleanly.
 
-use super::{Backing, PAGE, ProcError, SECTION, SOFT_STACK, Spec, Task};
+use super::{Backing, PAGE, ProcError, Process, SECTION, SOFT_STACK, Spec};
 use crate::layout::phys_to_virt;
 use crate::layout::{USER_END, USER_START};
 use crate::loader::elf::ElfImage;
@@ -18,7 +18,7 @@ use arch::mmu::pmap::Pmap;
 /// Reserves `sections` 1 MiB blocks for a hard task, zeroed here (at
 /// admission, in the creator's time, IRQs enabled) so that the task's own
 /// `mmap` never zeroes; on failure gives back what it took.
-pub(super) fn reserve(t: &mut Task, sections: u32) -> Result<(), ProcError> {
+pub(super) fn reserve(t: &mut Process, sections: u32) -> Result<(), ProcError> {
     let mut blocks = Vec::new();
     blocks
         .try_reserve_exact(sections as usize)
@@ -45,7 +45,11 @@ pub(super) fn reserve(t: &mut Task, sections: u32) -> Result<(), ProcError> {
 
 /// Lays out and maps the program; returns (entry, initial sp). On error the
 /// caller tears the task down (everything made so far is recorded in it).
-pub(super) fn build(t: &mut Task, image: &ElfImage, spec: &Spec) -> Result<(u32, u32), ProcError> {
+pub(super) fn build(
+    t: &mut Process,
+    image: &ElfImage,
+    spec: &Spec,
+) -> Result<(u32, u32), ProcError> {
     let g = t.class.granule();
     // Segments as granule-aligned ranges, checked for sharing a granule
     // (a hard program must keep its segments in separate sections).
@@ -151,7 +155,7 @@ fn image_key(image: &ElfImage, _spec: &Spec) -> Option<u64> {
 
 /// A process's address space: an 8 KiB block holding its 4 KiB L1 table
 /// (TTBCR.N = 2) and the pmap's 2 KiB of per-slot counters.
-fn new_space(t: &mut Task) -> Result<Pmap<1024>, ProcError> {
+fn new_space(t: &mut Process) -> Result<Pmap<1024>, ProcError> {
     let block = crate::mm::alloc_task_frames(1)?;
     let va = phys_to_virt(block);
     // SAFETY: a fresh 8 KiB block in the linear map, ours alone.

@@ -37,7 +37,7 @@
 //! tables, images, hard reserves) never take the last
 //! [`KERNEL_RESERVE_PAGES`](crate::mm::KERNEL_RESERVE_PAGES): those stay
 //! for the kernel heap and thread stacks. Kernel objects a task causes (the
-//! `Task`, its reference count, region and device lists, its thread's TCB,
+//! `Process`, its reference count, region and device lists, its thread's TCB,
 //! stack and start closure) come from fallible allocations: when the heap
 //! is exhausted creation fails with [`ProcError::NoMemory`], never a panic.
 
@@ -58,8 +58,8 @@ use crate::mm::frames::FrameError;
 use crate::object::{Handles, Object};
 use crate::sync::IrqLock;
 use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
-use crate::task::sync::Mutex;
-use crate::task::{self, MAX_THREADS, Space, TaskError, ThreadId};
+use crate::thread::sync::Mutex;
+use crate::thread::{self, MAX_THREADS, Space, ThreadError, ThreadId};
 use crate::{layout::phys_to_virt, println};
 use alloc::vec::Vec;
 use arch::mmu::asid::AsidTag;
@@ -70,7 +70,7 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 /// The most tasks that can exist at once.
-pub const MAX_TASKS: usize = 32;
+pub const MAX_PROCESSES: usize = 32;
 /// Regions one task may have (image segments, stack, mappings, devices).
 pub const MAX_REGIONS: usize = 16;
 /// Stack of a soft isolated process.
@@ -198,7 +198,7 @@ pub enum ProcError {
     /// Out of memory: frames (soft tasks), the budget of a soft isolated
     /// task, or the kernel heap for the objects a new task needs.
     NoMemory,
-    /// [`MAX_TASKS`] tasks exist, or [`MAX_REGIONS`] regions.
+    /// [`MAX_PROCESSES`] tasks exist, or [`MAX_REGIONS`] regions.
     TooMany,
     /// No such task.
     NoSuchTask,
@@ -207,7 +207,7 @@ pub enum ProcError {
     /// The range is (partly) mapped already.
     Exists,
     /// The thread could not be created.
-    Task(TaskError),
+    Process(ThreadError),
     /// A hard task was to be granted the device at `phys`, but the board
     /// does not mark the MiB around it as that device's alone
     /// ([`Board::device_sections`](crate::board::Board::device_sections)):
@@ -272,9 +272,11 @@ pub struct Region {
     pub backing: Backing,
 }
 
-/// A task: a process (isolated classes) or a kernel-bound task.
-pub struct Task {
-    /// Task id (index in the task table).
+/// A process: what a task owns and is accounted by. An isolated task's
+/// process has its own address space; a kernel-bound task's has a window
+/// in the kernel's space.
+pub struct Process {
+    /// Process id (index in the process table).
     pub pid: u16,
     /// Name.
     pub name: &'static str,
@@ -288,7 +290,7 @@ pub struct Task {
     /// Most threads it may have at once, its first included.
     max_threads: u8,
     /// Hard processes: kernel stacks taken at admission for the threads it
-    /// may create (frames of `task::alloc_stack_frames`), lent to each.
+    /// may create (frames of `thread::alloc_stack_frames`), lent to each.
     kstacks: Vec<u32>,
     /// Isolated tasks: the address space (pmap over the task's L1 table).
     space: Option<Pmap<1024>>,
@@ -326,7 +328,7 @@ pub struct Task {
 /// The exit code of a process killed for a fault.
 pub const KILLED: i32 = -1000;
 
-/// A task table entry: the task behind its own lock, a blocking mutex with
+/// A process table entry: the task behind its own lock, a blocking mutex with
 /// priority inheritance, so work on one task (a soft task's `mmap` zeroing
 /// pages, say) runs with interrupts enabled and never delays another task's
 /// system calls; and beside it how the task ended, which the trap path
@@ -340,45 +342,45 @@ struct Entry {
     /// How many of them are not its first, counting one being created: 0
     /// lets the trap that kills a one-thread process skip the others.
     others: core::sync::atomic::AtomicU32,
-    task: Mutex<Task>,
+    process: Mutex<Process>,
     end: IrqLock<Option<End>>,
 }
 
 /// A counted reference to an [`Entry`], like `Arc<Entry>`, but created
 /// fallibly (`Arc::try_new` is not stable): creating a task when the kernel
 /// heap is exhausted is [`ProcError::NoMemory`], not a panic.
-struct TaskRef(NonNull<TaskCell>);
+struct ProcessRef(NonNull<ProcessCell>);
 
-struct TaskCell {
+struct ProcessCell {
     refs: AtomicUsize,
     entry: Entry,
 }
 
-// SAFETY: a TaskRef is a shared reference to a TaskCell, whose count is
+// SAFETY: a ProcessRef is a shared reference to a ProcessCell, whose count is
 // atomic and whose task and end are behind locks (Send + Sync for a Send
-// Task).
-unsafe impl Send for TaskRef {}
+// Process).
+unsafe impl Send for ProcessRef {}
 // SAFETY: as above.
-unsafe impl Sync for TaskRef {}
+unsafe impl Sync for ProcessRef {}
 
-impl TaskRef {
+impl ProcessRef {
     /// Puts `task` in a new cell, or hands it back if the heap has no room.
     // The task comes back whole so that the caller can tear it down; this
     // happens once per creation, so moving ~1 KiB then costs nothing.
     #[allow(clippy::result_large_err)]
-    fn try_new(task: Task) -> Result<Self, Task> {
-        let cell = TaskCell {
+    fn try_new(task: Process) -> Result<Self, Process> {
+        let cell = ProcessCell {
             refs: AtomicUsize::new(1),
             entry: Entry {
                 pid: task.pid,
                 threads: AtomicU64::new(0),
                 others: core::sync::atomic::AtomicU32::new(0),
-                task: Mutex::new(task),
+                process: Mutex::new(task),
                 end: IrqLock::new(None),
             },
         };
-        let boxed = crate::mm::heap::try_box(cell).map_err(|c| c.entry.task.into_inner())?;
-        Ok(TaskRef(NonNull::from(alloc::boxed::Box::leak(boxed))))
+        let boxed = crate::mm::heap::try_box(cell).map_err(|c| c.entry.process.into_inner())?;
+        Ok(ProcessRef(NonNull::from(alloc::boxed::Box::leak(boxed))))
     }
 
     /// Whether two references name the same task.
@@ -386,33 +388,33 @@ impl TaskRef {
         a.0 == b.0
     }
 
-    /// The reference as a pointer, still counted ([`TaskRef::from_raw`]
+    /// The reference as a pointer, still counted ([`ProcessRef::from_raw`]
     /// takes it back).
-    fn into_raw(self) -> *mut TaskCell {
+    fn into_raw(self) -> *mut ProcessCell {
         core::mem::ManuallyDrop::new(self).0.as_ptr()
     }
 
-    /// Takes back a reference [`TaskRef::into_raw`] made.
+    /// Takes back a reference [`ProcessRef::into_raw`] made.
     ///
     /// # Safety
     /// `cell` came from `into_raw` and is taken back once.
-    unsafe fn from_raw(cell: *mut TaskCell) -> Self {
+    unsafe fn from_raw(cell: *mut ProcessCell) -> Self {
         // SAFETY: the caller's duty: a live, counted cell (not null).
-        TaskRef(unsafe { NonNull::new_unchecked(cell) })
+        ProcessRef(unsafe { NonNull::new_unchecked(cell) })
     }
 }
 
-impl Clone for TaskRef {
+impl Clone for ProcessRef {
     fn clone(&self) -> Self {
         // SAFETY: the cell lives while any reference (this one) does.
         unsafe { self.0.as_ref() }
             .refs
             .fetch_add(1, Ordering::Relaxed);
-        TaskRef(self.0)
+        ProcessRef(self.0)
     }
 }
 
-impl Drop for TaskRef {
+impl Drop for ProcessRef {
     fn drop(&mut self) {
         // SAFETY: the cell lives while any reference (this one) does.
         if unsafe { self.0.as_ref() }
@@ -428,7 +430,7 @@ impl Drop for TaskRef {
     }
 }
 
-impl core::ops::Deref for TaskRef {
+impl core::ops::Deref for ProcessRef {
     type Target = Entry;
     fn deref(&self) -> &Entry {
         // SAFETY: the cell lives while any reference (this one) does.
@@ -436,12 +438,13 @@ impl core::ops::Deref for TaskRef {
     }
 }
 
-/// The task table. Its own lock is held only to look a task up.
-static TASKS: IrqLock<[Option<TaskRef>; MAX_TASKS]> = IrqLock::new([const { None }; MAX_TASKS]);
+/// The process table. Its own lock is held only to look a task up.
+static PROCESSES: IrqLock<[Option<ProcessRef>; MAX_PROCESSES]> =
+    IrqLock::new([const { None }; MAX_PROCESSES]);
 
 #[cfg_attr(feature = "irqsoff", track_caller)]
-fn get(pid: u16) -> Option<TaskRef> {
-    TASKS.lock().get(pid as usize)?.clone()
+fn get(pid: u16) -> Option<ProcessRef> {
+    PROCESSES.lock().get(pid as usize)?.clone()
 }
 
 /// Each thread's own task, by thread index, once the thread has asked for
@@ -450,17 +453,17 @@ fn get(pid: u16) -> Option<TaskRef> {
 /// table's locks. Only the thread itself reads or writes its slot; a task's
 /// thread ends only through `end.rs`, which drops the reference there
 /// ([`drop_own`]), before the thread's index can be reused.
-static OWN: [AtomicPtr<TaskCell>; MAX_THREADS] =
+static OWN: [AtomicPtr<ProcessCell>; MAX_THREADS] =
     [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_THREADS];
 
 /// Runs `f` on the running thread's own task entry (none for a thread that
 /// belongs to no task).
 #[inline(always)]
 fn with_own<R>(f: impl FnOnce(&Entry) -> R) -> Option<R> {
-    let slot = &OWN[task::current_unlocked().index()];
+    let slot = &OWN[thread::current_unlocked().index()];
     let mut cell = slot.load(Ordering::Relaxed);
     if cell.is_null() {
-        cell = get(task::current_pid()?)?.into_raw();
+        cell = get(thread::current_pid()?)?.into_raw();
         slot.store(cell, Ordering::Relaxed);
     }
     // SAFETY: the slot's counted reference keeps the cell alive until this
@@ -469,14 +472,15 @@ fn with_own<R>(f: impl FnOnce(&Entry) -> R) -> Option<R> {
 }
 
 /// Drops the running thread's cached reference to its task, if any (as it
-/// ends: see [`OWN`]). Never the last reference: the task table holds one
+/// ends: see [`OWN`]). Never the last reference: the process table holds one
 /// until `wait` has joined this thread.
 fn drop_own() {
-    let cell = OWN[task::current_unlocked().index()].swap(core::ptr::null_mut(), Ordering::Relaxed);
+    let cell =
+        OWN[thread::current_unlocked().index()].swap(core::ptr::null_mut(), Ordering::Relaxed);
     if !cell.is_null() {
         // SAFETY: the slot held a reference made by into_raw, taken once
         // (swapped out).
-        drop(unsafe { TaskRef::from_raw(cell) });
+        drop(unsafe { ProcessRef::from_raw(cell) });
     }
 }
 
@@ -486,17 +490,17 @@ pub fn current_pid() -> Option<u16> {
 }
 
 /// Runs `f` on the running thread's own task, holding its lock (this may
-/// block): [`with_task`] for the caller's task, without looking it up.
-pub fn with_current<R>(f: impl FnOnce(&mut Task) -> R) -> Option<R> {
-    with_own(|e| f(&mut e.task.lock()))
+/// block): [`with_process`] for the caller's task, without looking it up.
+pub fn with_current<R>(f: impl FnOnce(&mut Process) -> R) -> Option<R> {
+    with_own(|e| f(&mut e.process.lock()))
 }
 
 /// Runs `f` on the running thread's own task without taking its lock, if
-/// no thread holds it (see [`crate::task::sync::Mutex::peek`]: IRQs must be
+/// no thread holds it (see [`crate::thread::sync::Mutex::peek`]: IRQs must be
 /// masked). None: no task, or its lock is held.
 #[inline]
-pub fn peek_current<R>(f: impl FnOnce(&Task) -> R) -> Option<R> {
-    with_own(|e| e.task.peek(f)).flatten()
+pub fn peek_current<R>(f: impl FnOnce(&Process) -> R) -> Option<R> {
+    with_own(|e| e.process.peek(f)).flatten()
 }
 
 /// A write fault at `va` in the running process: true if it was a
@@ -511,9 +515,9 @@ pub fn resolve_cow(va: u32) -> bool {
 
 /// Runs `f` on task `pid`, holding that task's lock (this may block).
 #[cfg_attr(feature = "irqsoff", track_caller)]
-pub fn with_task<R>(pid: u16, f: impl FnOnce(&mut Task) -> R) -> Option<R> {
+pub fn with_process<R>(pid: u16, f: impl FnOnce(&mut Process) -> R) -> Option<R> {
     let entry = get(pid)?;
-    let mut guard = entry.task.lock();
+    let mut guard = entry.process.lock();
     Some(f(&mut guard))
 }
 
@@ -536,14 +540,14 @@ fn kernel_attrs() -> Attrs {
     Attrs::KERNEL_DATA
 }
 
-impl Task {
+impl Process {
     /// A new, empty task; its region list is allocated fallibly (NoMemory).
     fn new(pid: u16, name: &'static str, class: Class) -> Result<Self, ProcError> {
         let mut regions = Vec::new();
         regions
             .try_reserve_exact(MAX_REGIONS)
             .map_err(|_| ProcError::NoMemory)?;
-        Ok(Task {
+        Ok(Process {
             pid,
             name,
             class,
@@ -587,7 +591,7 @@ impl Task {
             .try_reserve_exact(n as usize)
             .map_err(|_| ProcError::NoMemory)?;
         for _ in 0..n {
-            let stack = task::alloc_stack_frames().map_err(|_| ProcError::NoMemory)?;
+            let stack = thread::alloc_stack_frames().map_err(|_| ProcError::NoMemory)?;
             self.kstacks.push(stack);
         }
         Ok(())
@@ -769,7 +773,7 @@ impl Task {
     }
 
     /// Unmaps the granule at `va` and gives back the frame behind it (RAM
-    /// regions): [`Task::unmap_one`] then [`Task::release_frame`], but for a
+    /// regions): [`Process::unmap_one`] then [`Process::release_frame`], but for a
     /// soft isolated task's page both under one hold of the memory
     /// manager's lock (one round trip, not two).
     fn unmap_release(&mut self, va: u32, backing: Backing) {
@@ -810,7 +814,7 @@ impl Task {
     }
 
     /// Gives back at most `steps` granules (or reserve blocks) of what
-    /// [`Task::teardown`] gives back, highest region first; returns true once
+    /// [`Process::teardown`] gives back, highest region first; returns true once
     /// everything is back. Each step is one unmap and one free, each a
     /// short hold of the memory manager's lock. The task records where it
     /// got to, so a later call (by anyone holding the task's lock)
@@ -852,7 +856,7 @@ impl Task {
                 return false;
             }
             steps -= 1;
-            task::free_stack_frames(stack);
+            thread::free_stack_frames(stack);
         }
         if self.space.take().is_some() {
             let _ = crate::mm::free_frames(self.l1_block, 1);
@@ -861,7 +865,7 @@ impl Task {
     }
 
     /// Adds a region (there is room: callers check), keeping the list sorted
-    /// by address so that [`Task::find_gap`] needs one pass.
+    /// by address so that [`Process::find_gap`] needs one pass.
     fn add_region(&mut self, r: Region) {
         match self.regions.last() {
             Some(last) if last.start > r.start => {
@@ -1084,8 +1088,8 @@ fn zero_section(block: u32) {
 
 /// Puts a task in its table slot `pid`, or hands it back if the slot was
 /// taken meanwhile. Nothing is allocated or freed under the table's lock.
-fn insert(pid: u16, task: TaskRef) -> Result<u16, TaskRef> {
-    let mut tasks = TASKS.lock();
+fn insert(pid: u16, task: ProcessRef) -> Result<u16, ProcessRef> {
+    let mut tasks = PROCESSES.lock();
     let slot = &mut tasks[pid as usize];
     if slot.is_some() {
         return Err(task);
@@ -1098,11 +1102,11 @@ fn insert(pid: u16, task: TaskRef) -> Result<u16, TaskRef> {
 /// in the table before its thread can run (it may look itself up at once).
 /// On failure the task is torn down and nothing stays allocated.
 fn start(
-    task: Task,
-    start: impl FnOnce(u16) -> Result<ThreadId, TaskError>,
+    task: Process,
+    start: impl FnOnce(u16) -> Result<ThreadId, ThreadError>,
 ) -> Result<u16, ProcError> {
     let pid = task.pid;
-    let task = match TaskRef::try_new(task) {
+    let task = match ProcessRef::try_new(task) {
         Ok(t) => t,
         Err(mut t) => {
             t.teardown();
@@ -1112,7 +1116,7 @@ fn start(
     let pid = match insert(pid, task) {
         Ok(pid) => pid,
         Err(t) => {
-            t.task.lock().teardown();
+            t.process.lock().teardown();
             return Err(ProcError::TooMany);
         }
     };
@@ -1121,23 +1125,23 @@ fn start(
             if let Some(e) = get(pid) {
                 e.threads.fetch_or(1 << thread.index(), Ordering::Relaxed);
             }
-            with_task(pid, |t| t.thread = thread);
+            with_process(pid, |t| t.thread = thread);
             // A task of higher priority than its creator runs at once.
-            task::preempt_point();
+            thread::preempt_point();
             Ok(pid)
         }
         Err(e) => {
-            let t = TASKS.lock()[pid as usize].take();
+            let t = PROCESSES.lock()[pid as usize].take();
             if let Some(t) = t {
-                t.task.lock().teardown();
+                t.process.lock().teardown();
             }
-            Err(ProcError::Task(e))
+            Err(ProcError::Process(e))
         }
     }
 }
 
 fn free_slot() -> Result<u16, ProcError> {
-    let tasks = TASKS.lock();
+    let tasks = PROCESSES.lock();
     tasks
         .iter()
         .position(Option::is_none)
@@ -1191,11 +1195,11 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
     let image = ElfImage::parse(elf, &limits).map_err(ProcError::BadElf)?;
     let pid = free_slot()?;
     check_devices(spec)?;
-    let mut t = Task::new(pid, spec.name, spec.class)?;
+    let mut t = Process::new(pid, spec.name, spec.class)?;
     t.max_prio = spec.priority;
     t.max_threads = 1 + match (spec.class, spec.threads) {
         (Class::SoftIsolated, 0) => DEFAULT_SOFT_THREADS,
-        (_, n) => n.min(task::MAX_THREADS as u8 / 2),
+        (_, n) => n.min(thread::MAX_THREADS as u8 / 2),
     };
     t.grant(spec.handles)?;
     t.devices
@@ -1236,7 +1240,7 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
     // they must never trap for it (kernel::vfp).
     crate::vfp::set_eager(pid, spec.class.is_hard());
     start(t, |pid| {
-        task::spawn_frame(spec.name, spec.priority, frame, Some(space), Some(pid))
+        thread::spawn_frame(spec.name, spec.priority, frame, Some(space), Some(pid))
     })
 }
 
@@ -1248,7 +1252,7 @@ pub fn spawn_kernel_task(spec: &Spec, f: fn(&'static mut [u8])) -> Result<u16, P
         return Err(ProcError::ClassViolation);
     }
     let pid = free_slot()?;
-    let mut t = Task::new(pid, spec.name, spec.class)?;
+    let mut t = Process::new(pid, spec.name, spec.class)?;
     t.grant(spec.handles)?;
     let g = spec.class.granule();
     let len = spec.budget.next_multiple_of(g).max(g);
@@ -1271,7 +1275,7 @@ pub fn spawn_kernel_task(spec: &Spec, f: fn(&'static mut [u8])) -> Result<u16, P
         end::end_kernel_task();
     };
     start(t, |pid| {
-        task::spawn_in(spec.name, spec.priority, Some(pid), frame_fn)
+        thread::spawn_in(spec.name, spec.priority, Some(pid), frame_fn)
     })
 }
 
@@ -1279,7 +1283,7 @@ pub fn spawn_kernel_task(spec: &Spec, f: fn(&'static mut [u8])) -> Result<u16, P
 /// one `size` granule of fresh memory at `va`. Refuses granularities the
 /// class does not allow.
 pub fn map_granule(pid: u16, va: u32, size: Size) -> Result<(), ProcError> {
-    with_task(pid, |t| {
+    with_process(pid, |t| {
         if size != t.class.size() {
             return Err(ProcError::ClassViolation);
         }
@@ -1296,13 +1300,13 @@ pub fn print_status() {
         "  pid name            class          asid  sections  pages  L2 tables  shared  cow  misses  state"
     );
     // Cloned under the table's lock without allocating; listed after.
-    let tasks: [Option<TaskRef>; MAX_TASKS] = TASKS.lock().clone();
+    let tasks: [Option<ProcessRef>; MAX_PROCESSES] = PROCESSES.lock().clone();
     let rows: Vec<_> = tasks
         .iter()
         .flatten()
         .map(|e| {
             let end = *e.end.lock();
-            let t = e.task.lock();
+            let t = e.process.lock();
             (
                 t.pid,
                 t.name,
@@ -1315,7 +1319,7 @@ pub fn print_status() {
         })
         .collect();
     for (pid, name, class, thread, stats, (shared, cow), exit) in rows {
-        let info = task::info(thread);
+        let info = thread::info(thread);
         let misses = info.map_or(0, |i| i.4.deadline_misses);
         let state = match exit {
             Some(KILLED) => alloc::string::String::from("killed"),
@@ -1329,7 +1333,7 @@ pub fn print_status() {
             pid,
             name,
             class.name(),
-            task::asid_of(thread),
+            thread::asid_of(thread),
             stats.sections,
             stats.pages,
             stats.l2_tables,

@@ -2,7 +2,7 @@
 //! object ([`Backing::Shared`]), mapped and unmapped page by page, and the
 //! copy-on-write fault that gives a process its own copy of a page.
 
-use super::{Backing, PAGE, ProcError, Region, Task, user_attrs};
+use super::{Backing, PAGE, ProcError, Process, Region, user_attrs};
 use crate::layout::phys_to_virt;
 use crate::mm::object::book::{Book, MapId};
 use crate::mm::object::{BOOK, give_back};
@@ -22,7 +22,7 @@ pub enum Share {
     Uncached,
 }
 
-impl Task {
+impl Process {
     /// Maps object `id` (`pages` pages) with `prot` at `at` (or the first
     /// free range) as a [`Backing::Shared`] region; returns its address. On
     /// failure nothing stays mapped or recorded.
@@ -38,7 +38,7 @@ impl Task {
         self.map_in(&mut BOOK.lock(), id, pages, prot, share, at, image)
     }
 
-    /// [`Task::map_object`] with the book held by the caller (the loader
+    /// [`Process::map_object`] with the book held by the caller (the loader
     /// finds or records an image segment and maps it under one hold).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn map_in(
@@ -223,7 +223,7 @@ impl Task {
 
     /// `mprotect` of an image segment (mapping `map` at `addr`): each page
     /// gets `prot`, less `PROT_WRITE` where it still shows the image's own
-    /// frame, so a write there copies it first ([`Task::cow_fault`] goes by
+    /// frame, so a write there copies it first ([`Process::cow_fault`] goes by
     /// the region's rights).
     pub(super) fn protect_image(
         &mut self,
@@ -252,7 +252,7 @@ impl Task {
     }
 }
 
-impl Task {
+impl Process {
     /// Admission of a hard process: every memory object in its handle
     /// table with a map right is mapped now, as whole sections, with the
     /// rights its handle gives (its `mem_map` later returns this address:
@@ -286,7 +286,7 @@ impl Task {
     }
 }
 
-impl Task {
+impl Process {
     /// Maps one segment of a program image from the image's memory object,
     /// found by `key` if another process of the image has it, else made
     /// from `pages` pages filled by `fill`.

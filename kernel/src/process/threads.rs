@@ -18,7 +18,7 @@ use crate::handle::{Handle, Rights};
 use crate::layout::{USER_END, USER_START};
 use crate::object::{self, KRef, Object};
 use crate::syscall::abi::Errno;
-use crate::task::{self, IDLE_PRIORITY};
+use crate::thread::{self, IDLE_PRIORITY};
 use arch::trap::TrapFrame;
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -27,7 +27,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 pub const DEFAULT_SOFT_THREADS: u8 = 7;
 
 /// A thread as a kernel object: what a thread handle names. It holds the
-/// thread's id with its slot's generation ([`task::user_tid`]), so a
+/// thread's id with its slot's generation ([`thread::user_tid`]), so a
 /// handle kept past the join names nothing.
 #[derive(Debug)]
 pub struct Thread {
@@ -52,7 +52,7 @@ pub fn thread_create(entry: u32, stack: u32, arg: u32, priority: u32) -> Result<
     if !in_user(entry & !1) || !in_user(stack.wrapping_sub(8)) || !stack.is_multiple_of(8) {
         return Err(Errno::Fault);
     }
-    let space = task::current_space().ok_or(Errno::Perm)?;
+    let space = thread::current_space().ok_or(Errno::Perm)?;
     let thread = KRef::try_new(Thread {
         tid: AtomicU32::new(0),
     })
@@ -60,7 +60,7 @@ pub fn thread_create(entry: u32, stack: u32, arg: u32, priority: u32) -> Result<
     // Counted, given its handle and started under the process's own lock,
     // so two threads creating at once cannot both take the last one.
     let r = with_own(|e| {
-        let mut t = e.task.lock();
+        let mut t = e.process.lock();
         if !t.class.is_isolated() || t.exit.is_some() {
             return Err(Errno::Perm);
         }
@@ -93,10 +93,10 @@ pub fn thread_create(entry: u32, stack: u32, arg: u32, priority: u32) -> Result<
         let (name, pid) = (t.name, Some(e.pid));
         let spawned = match lent {
             Some(kstack) => {
-                task::spawn_frame_on(name, priority as u8, frame, Some(space), pid, kstack)
+                thread::spawn_frame_on(name, priority as u8, frame, Some(space), pid, kstack)
             }
-            None if t.class.is_hard() => Err(task::TaskError::NoMemory),
-            None => task::spawn_frame(name, priority as u8, frame, Some(space), pid),
+            None if t.class.is_hard() => Err(thread::ThreadError::NoMemory),
+            None => thread::spawn_frame(name, priority as u8, frame, Some(space), pid),
         };
         let id = match spawned {
             Ok(id) => id,
@@ -108,18 +108,18 @@ pub fn thread_create(entry: u32, stack: u32, arg: u32, priority: u32) -> Result<
                 return Err(Errno::NoMem);
             }
         };
-        thread.tid.store(task::user_tid(id), Ordering::Relaxed);
+        thread.tid.store(thread::user_tid(id), Ordering::Relaxed);
         e.threads.fetch_or(1 << id.index(), Ordering::Relaxed);
         // Ended meanwhile (another thread's fault, say) after the ending
         // had doomed the threads it knew of: this one goes too.
         if e.end.lock().is_some() {
-            task::doom(1 << id.index(), die, None);
+            thread::doom(1 << id.index(), die, None);
         }
         Ok(h.raw())
     })
     .ok_or(Errno::Perm)?;
     if r.is_ok() {
-        task::preempt_point();
+        thread::preempt_point();
     }
     r
 }
@@ -128,12 +128,12 @@ pub fn thread_create(entry: u32, stack: u32, arg: u32, priority: u32) -> Result<
 /// joiner. From the process's first thread it ends the process (as
 /// `exit(code)`): that thread is the one the process's parent waits for.
 pub fn thread_exit(frame: &mut TrapFrame, code: i32) -> *mut TrapFrame {
-    let first = with_own(|e| e.task.lock().thread == task::current_unlocked()).unwrap_or(true);
+    let first = with_own(|e| e.process.lock().thread == thread::current_unlocked()).unwrap_or(true);
     if first {
         return super::exit_current(frame, code);
     }
     drop_own();
-    task::syscall_thread_exit(frame, code)
+    thread::syscall_thread_exit(frame, code)
 }
 
 /// `thread_join(h)`: waits for the thread handle `h` names (a thread of
@@ -149,23 +149,23 @@ pub fn thread_join(h: u32) -> Result<u32, Errno> {
     let thread = with_current(|t| object::lookup(&t.handles, h, Rights::MANAGE, Object::thread))
         .ok_or(Errno::Perm)?
         .map_err(Errno::from)?;
-    let id = task::from_user_tid(thread.tid.load(Ordering::Relaxed)).ok_or(Errno::BadHandle)?;
+    let id = thread::from_user_tid(thread.tid.load(Ordering::Relaxed)).ok_or(Errno::BadHandle)?;
     let ours =
         with_own(|e| e.threads.load(Ordering::Relaxed) & 1 << id.index() != 0).unwrap_or(false);
     if !ours {
         return Err(Errno::BadHandle);
     }
-    if id == task::current_unlocked() {
+    if id == thread::current_unlocked() {
         return Err(Errno::Inval);
     }
-    let (code, lent) = task::join_lent(id).map_err(|_| Errno::Inval)?;
+    let (code, lent) = thread::join_lent(id).map_err(|_| Errno::Inval)?;
     with_own(|e| {
         e.threads.fetch_and(!(1 << id.index()), Ordering::Relaxed);
         e.others.fetch_sub(1, Ordering::Relaxed);
         // A hard process's kernel stack goes back to its reserve, for its
         // next thread.
         if let Some(stack) = lent {
-            e.task.lock().kstacks.push(stack);
+            e.process.lock().kstacks.push(stack);
         }
     });
     // The handle is used up (its object dropped here, unlocked).

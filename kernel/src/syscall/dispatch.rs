@@ -7,7 +7,7 @@ use crate::object::irqline::{ClaimError, IrqLine};
 use crate::object::notify::Notification;
 use crate::object::{self, KRef, Object};
 use crate::process::{self, ProcError};
-use crate::{task, time};
+use crate::{thread, time};
 use arch::mmu::descriptor::MemType;
 use arch::trap::TrapFrame;
 
@@ -45,7 +45,7 @@ pub fn copy_from_user(pid: u16, addr: u32, out: &mut [u8]) -> Result<(), Errno> 
     while done < len {
         let va = addr + done;
         let chunk = (4096 - (va & 0xFFF)).min(len - done);
-        let t = process::with_task(pid, |t| t.translate(va))
+        let t = process::with_process(pid, |t| t.translate(va))
             .flatten()
             .ok_or(Errno::Fault)?;
         if !t.attrs.access.user_readable() || t.attrs.mem != MemType::Normal {
@@ -138,7 +138,7 @@ fn write(pid: u16, addr: u32, len: u32) -> Result<u32, Errno> {
     if len > abi::WRITE_MAX {
         return Err(Errno::Inval);
     }
-    let may_block = !process::with_task(pid, |t| t.class.is_hard()).unwrap_or(false);
+    let may_block = !process::with_process(pid, |t| t.class.is_hard()).unwrap_or(false);
     let mut buf = [0u8; crate::console::CHUNK];
     let mut done = 0;
     while done < len {
@@ -170,7 +170,7 @@ pub fn handle(frame: &mut TrapFrame) -> *mut TrapFrame {
         }
         abi::YIELD if process::current_pid().is_some() => {
             frame.r[0] = 0;
-            return task::trap_yield(frame);
+            return thread::trap_yield(frame);
         }
         // The IPC fast path (short messages to a waiting peer); anything
         // else it declines, untouched, for `dispatch`.
@@ -185,7 +185,7 @@ pub fn handle(frame: &mut TrapFrame) -> *mut TrapFrame {
     let next = dispatch(frame);
     arch::cpu::interrupts_disable();
     // Its process ended while it was in the call: it ends here.
-    if core::ptr::eq(next, frame) && task::current_doomed() {
+    if core::ptr::eq(next, frame) && thread::current_doomed() {
         return process::die_in_syscall(frame);
     }
     next
@@ -196,7 +196,7 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
         return ret(frame, Err(Errno::Perm));
     };
     let [a0, a1, a2, ..] = [frame.r[0], frame.r[1], frame.r[2], frame.r[3]];
-    let on = |f: &mut dyn FnMut(&mut process::Task) -> Result<u32, ProcError>| {
+    let on = |f: &mut dyn FnMut(&mut process::Process) -> Result<u32, ProcError>| {
         process::with_current(|t| f(t))
             .unwrap_or(Err(ProcError::NoSuchTask))
             .map_err(Errno::from)
@@ -211,12 +211,12 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
         abi::YIELD => {
             frame.r[0] = 0;
             arch::cpu::interrupts_disable();
-            task::trap_yield(frame)
+            thread::trap_yield(frame)
         }
         abi::SLEEP_UNTIL => {
             frame.r[0] = 0;
             arch::cpu::interrupts_disable();
-            task::trap_sleep_until(frame, (a1 as u64) << 32 | a0 as u64)
+            thread::trap_sleep_until(frame, (a1 as u64) << 32 | a0 as u64)
         }
         abi::EXIT => process::exit_current(frame, a0 as i32),
         abi::TIME => {
@@ -251,7 +251,7 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
             ret(frame, r)
         }
         abi::SET_TLS => {
-            task::set_tls(a0);
+            thread::set_tls(a0);
             ret(frame, Ok(0))
         }
         abi::CALL => crate::ipc::sys_call(frame),
@@ -299,7 +299,7 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
             Ok(n) => {
                 frame.r[0] = 0;
                 arch::cpu::interrupts_disable();
-                task::trap_then_preempt(frame, |s| {
+                thread::trap_then_preempt(frame, |s| {
                     n.signal_locked(s, a1, true);
                 })
             }

@@ -1,5 +1,5 @@
 //! The memory-object calls: `mem_create`, `mem_map`, `mem_revoke`
-//! (`mem_unmap` is the process's own `Task::mem_unmap`).
+//! (`mem_unmap` is the process's own `Process::mem_unmap`).
 
 use super::abi::{self, Errno, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::handle::{Handle, Rights};

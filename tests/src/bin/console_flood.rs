@@ -24,7 +24,7 @@
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::SeqCst};
 use drivers::gic::Trigger;
 use kernel::process::{self, Class, Spec};
-use kernel::{BOARD, console, irq, println, task, time};
+use kernel::{BOARD, console, irq, println, thread, time};
 use ktests::{check, finish, program};
 
 kernel::entry!(main);
@@ -46,7 +46,7 @@ static WAITER_DONE: AtomicBool = AtomicBool::new(false);
 /// The hard task: `RELEASES` releases of 1 ms, each recording how late it
 /// woke.
 fn hard_body(_mem: &'static mut [u8]) {
-    let mut p = task::Periodic::new(PERIOD);
+    let mut p = thread::Periodic::new(PERIOD);
     for _ in 0..RELEASES {
         let release = p.next_release();
         p.wait();
@@ -102,7 +102,7 @@ fn main() {
     )
     .unwrap();
     FLOOD_END.store(time::now() + flood_ms as u64 * 1_000_000, SeqCst);
-    let k = task::spawn("kflood", 12, || {
+    let k = thread::spawn("kflood", 12, || {
         let mut n = 0u64;
         while time::now() < FLOOD_END.load(SeqCst) {
             println!("kflood {n:6}: {:=<290}", "");
@@ -116,7 +116,7 @@ fn main() {
     let flooded = WORST.load(SeqCst);
     let releases = RELEASED.load(SeqCst);
     let lines = process::wait(f);
-    task::join(k).unwrap();
+    thread::join(k).unwrap();
     console::flush();
     let after = console::stats();
     let klines = KLINES.load(SeqCst);
@@ -183,23 +183,23 @@ fn main() {
         arch::cpu::interrupts_enable();
     }
     let before = console::stats();
-    let w = task::spawn("waiter", 5, || {
+    let w = thread::spawn("waiter", 5, || {
         println!("waiter: {:#<100}", "");
         WAITER_DONE.store(true, SeqCst);
     })
     .unwrap();
     // Let it run: it finds no room and blocks. (We must not print either
     // until the interrupt is back: we would block too.)
-    task::sleep(1_000_000);
-    let state = task::info(w).map(|(_, _, _, state, _)| state);
-    let blocked = state == Some(task::State::Blocked) && !WAITER_DONE.load(SeqCst);
+    thread::sleep(1_000_000);
+    let state = thread::info(w).map(|(_, _, _, state, _)| state);
+    let blocked = state == Some(thread::State::Blocked) && !WAITER_DONE.load(SeqCst);
     irq::register(BOARD.console.irq, Trigger::Level, console::drain::on_irq).unwrap();
     println!("waiter state with the interrupt held back: {state:?}");
     check(
         "a thread finding the ring full blocks while the interrupt is due",
         blocked,
     );
-    task::join(w).unwrap();
+    thread::join(w).unwrap();
     let after = console::stats();
     check(
         "the interrupt woke it and its line went out whole",

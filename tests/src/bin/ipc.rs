@@ -18,7 +18,7 @@ use kernel::handle::{Handle, Rights};
 use kernel::ipc;
 use kernel::object::Object;
 use kernel::process::{self, Class, Grant, Spec};
-use kernel::{println, task, time};
+use kernel::{println, thread, time};
 use ktests::{check, finish, program, spec};
 
 kernel::entry!(main);
@@ -46,13 +46,13 @@ fn send(e: &Object) -> [Grant<'_>; 1] {
     [grant(e, Rights::SEND)]
 }
 
-fn first_thread(pid: u16) -> task::ThreadId {
-    process::with_task(pid, |t| t.thread).unwrap()
+fn first_thread(pid: u16) -> thread::ThreadId {
+    process::with_process(pid, |t| t.thread).unwrap()
 }
 
 /// (base, effective) priority of a process's first thread.
 fn prios(pid: u16) -> (u8, u8) {
-    task::info(first_thread(pid)).map_or((0, 0), |i| (i.1, i.2))
+    thread::info(first_thread(pid)).map_or((0, 0), |i| (i.1, i.2))
 }
 
 static KERNEL_REPLY: AtomicU32 = AtomicU32::new(0);
@@ -66,8 +66,8 @@ fn kernel_client(_: &'static mut [u8]) {
 }
 
 /// A kernel thread at priority 10 that spins for `ms`: the middle load.
-fn middle(ms: u64) -> task::ThreadId {
-    task::spawn("middle", 10, move || {
+fn middle(ms: u64) -> thread::ThreadId {
+    thread::spawn("middle", 10, move || {
         let end = time::now() + ms * 1_000_000;
         while time::now() < end {}
     })
@@ -207,7 +207,7 @@ fn main() {
         20,
         &[grant(&slow, Rights::RECEIVE)],
     );
-    task::sleep(10_000_000); // it reaches recv
+    thread::sleep(10_000_000); // it reaches recv
     let m = middle(100);
     let c = run("high", "ipc_client", 1, 5, &send(&slow));
     let rtt = process::wait(c);
@@ -216,7 +216,7 @@ fn main() {
         "a high client's call to a low server preempts a middle thread",
         rtt.is_ok_and(|us| us < 20_000),
     );
-    task::join(m).unwrap();
+    thread::join(m).unwrap();
     check(
         "the server dropped back after replying",
         prios(s_slow) == (20, 20),
@@ -238,7 +238,7 @@ fn main() {
         20,
         &[grant(&front, Rights::RECEIVE), grant(&back, Rights::SEND)],
     );
-    task::sleep(10_000_000);
+    thread::sleep(10_000_000);
     let m = middle(100);
     let c = run("high-2", "ipc_client", 1, 5, &send(&front));
     let rtt = process::wait(c);
@@ -247,7 +247,7 @@ fn main() {
         "donation passes through two servers",
         rtt.is_ok_and(|us| us < 20_000),
     );
-    task::join(m).unwrap();
+    thread::join(m).unwrap();
     check(
         "both servers dropped back",
         prios(f) == (20, 20) && prios(w) == (25, 25),
@@ -262,7 +262,7 @@ fn main() {
         20,
         &[grant(&busy, Rights::RECEIVE)],
     );
-    task::sleep(10_000_000);
+    thread::sleep(10_000_000);
     let hard = Spec {
         class: Class::HardIsolated,
         priority: 3,

@@ -16,7 +16,7 @@ use drivers::cadence_ttc::CadenceTtc;
 use drivers::gic::Trigger;
 use drivers::sp804::Sp804;
 use kernel::sync::IrqLock;
-use kernel::task::{self, sync::Semaphore};
+use kernel::thread::{self, sync::Semaphore};
 use kernel::{BOARD, irq};
 use ktests::{check, finish};
 
@@ -78,7 +78,7 @@ fn timer_handler(_irq: u32) {
 
 fn main() {
     irq::register(SOFT_IRQ, Trigger::Edge, soft_handler).unwrap();
-    let waiter = task::spawn("soft-waiter", 6, || {
+    let waiter = thread::spawn("soft-waiter", 6, || {
         for _ in 0..5 {
             SOFT.take();
         }
@@ -86,11 +86,11 @@ fn main() {
     .unwrap();
     for _ in 0..5 {
         irq::trigger(SOFT_IRQ).unwrap();
-        task::sleep(200_000);
+        thread::sleep(200_000);
     }
     check(
         "waiter woken 5 times by the IRQ handler",
-        task::join(waiter).is_ok(),
+        thread::join(waiter).is_ok(),
     );
     check("handler ran 5 times", SOFT_HANDLED.load(SeqCst) == 5);
     check("nothing left in the semaphore", SOFT.count() == 0);
@@ -115,7 +115,7 @@ fn main() {
     };
     *HW_TIMER.lock() = Some(timer);
     irq::register(timer_irq, Trigger::Level, timer_handler).unwrap();
-    let ticker = task::spawn("timer-waiter", 6, || {
+    let ticker = thread::spawn("timer-waiter", 6, || {
         for _ in 0..10 {
             TIMER.take();
             TIMER_TICKS.fetch_add(1, SeqCst);
@@ -127,7 +127,7 @@ fn main() {
     if !started {
         finish()
     }
-    check("timer thread woken 10 times", task::join(ticker).is_ok());
+    check("timer thread woken 10 times", thread::join(ticker).is_ok());
     check("10 ticks counted", TIMER_TICKS.load(SeqCst) == 10);
     HW_TIMER.lock().as_ref().unwrap().stop();
     irq::unregister(timer_irq);

@@ -5,7 +5,7 @@
 #![no_std]
 #![no_main]
 
-use kernel::{irq, task};
+use kernel::{irq, thread};
 use ktests::{check, finish};
 
 kernel::entry!(main);
@@ -14,7 +14,7 @@ fn main() {
     let (_, unexpected_before) = irq::counters();
     irq::enable(85).unwrap();
     irq::trigger(85).unwrap();
-    task::sleep(1_000_000);
+    thread::sleep(1_000_000);
     let (_, unexpected) = irq::counters();
     check(
         "the unexpected interrupt was seen once",
@@ -22,7 +22,7 @@ fn main() {
     );
     check("and masked at the distributor", !irq::is_enabled(85));
     irq::trigger(85).unwrap();
-    task::sleep(1_000_000);
+    thread::sleep(1_000_000);
     check(
         "a masked one is not delivered again",
         irq::counters().1 == unexpected,
@@ -31,7 +31,7 @@ fn main() {
         "registering an ID beyond the GIC is an error",
         irq::register(4000, drivers::gic::Trigger::Edge, |_| {}).is_err(),
     );
-    let t = task::spawn("after", 10, || {}).unwrap();
-    check("scheduling still works", task::join(t).is_ok());
+    let t = thread::spawn("after", 10, || {}).unwrap();
+    check("scheduling still works", thread::join(t).is_ok());
     finish()
 }

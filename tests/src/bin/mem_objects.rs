@@ -24,7 +24,7 @@ const SETTLE_NS: u64 = 20_000_000;
 
 /// The first region of `pid` whose rights include `prot`, from an image.
 fn image_region(pid: u16, exec: bool) -> Option<(u32, u32)> {
-    process::with_task(pid, |t| {
+    process::with_process(pid, |t| {
         t.regions().iter().find_map(|r| match r.backing {
             Backing::Shared { image: true, .. }
                 if (r.prot & kernel::syscall::abi::PROT_EXEC != 0) == exec
@@ -39,7 +39,7 @@ fn image_region(pid: u16, exec: bool) -> Option<(u32, u32)> {
 }
 
 fn phys(pid: u16, va: u32) -> Option<u32> {
-    process::with_task(pid, |t| t.translate(va))
+    process::with_process(pid, |t| t.translate(va))
         .flatten()
         .map(|t| t.phys)
 }
@@ -66,7 +66,7 @@ fn images() {
         program("mem_image"),
     )
     .unwrap();
-    kernel::task::sleep(SETTLE_NS);
+    kernel::thread::sleep(SETTLE_NS);
     let b = process::spawn_process(
         &Spec {
             priority: 5,
@@ -76,7 +76,7 @@ fn images() {
         program("mem_image"),
     )
     .unwrap();
-    kernel::task::sleep(SETTLE_NS);
+    kernel::thread::sleep(SETTLE_NS);
     let (text, _) = image_region(a, true).expect("a shared text region");
     let (data, data_len) = image_region(a, false).expect("a copy-on-write data region");
     let (ta, tb) = (phys(a, text), phys(b, text));
@@ -100,8 +100,8 @@ fn images() {
             private += 1;
         }
     }
-    let (sa, cow_a) = process::with_task(a, |t| t.sharing()).unwrap();
-    let (_, cow_b) = process::with_task(b, |t| t.sharing()).unwrap();
+    let (sa, cow_a) = process::with_process(a, |t| t.sharing()).unwrap();
+    let (_, cow_b) = process::with_process(b, |t| t.sharing()).unwrap();
     kernel::println!(
         "a: shared pages {sa}, cow faults {cow_a}; b: cow faults {cow_b}; private data pages {private}"
     );
@@ -172,7 +172,7 @@ fn shared_memory() {
         program("shm"),
     )
     .unwrap();
-    kernel::task::sleep(SETTLE_NS);
+    kernel::thread::sleep(SETTLE_NS);
     let r = process::spawn_process(
         &Spec {
             arg: 2,
@@ -193,7 +193,7 @@ fn shared_memory() {
         program("shm"),
     )
     .unwrap();
-    kernel::task::sleep(SETTLE_NS);
+    kernel::thread::sleep(SETTLE_NS);
     let m = mem.memory().unwrap();
     check("writer and holder map it", m.users().1 == 2);
     // A read-only duplicate sent over IPC cannot be widened by its receiver.
@@ -242,7 +242,7 @@ fn shared_memory() {
     check("their mappings and handles are gone", m.users().1 == 2);
     // The DMA buffer: its physical address (word 1 of the shared page)
     // is what the writer's mapping of it shows, and that is non-cacheable.
-    let word1 = process::with_task(w, |t| {
+    let word1 = process::with_process(w, |t| {
         let r = t
             .regions()
             .iter()
@@ -255,7 +255,7 @@ fn shared_memory() {
         })
     })
     .flatten();
-    let dma = process::with_task(w, |t| {
+    let dma = process::with_process(w, |t| {
         let r = t.regions().iter().find(|r| {
             matches!(r.backing, Backing::Shared { image: false, .. }) && r.len == 16384
         })?;
@@ -320,7 +320,7 @@ fn hard_sections() {
         program("hard_shm"),
     )
     .unwrap();
-    let mapped = process::with_task(h, |t| {
+    let mapped = process::with_process(h, |t| {
         let r = t
             .regions()
             .iter()

@@ -17,7 +17,7 @@
 use kernel::mm::inject::{self, Report};
 use kernel::process::{self, Class, Spec};
 use kernel::syscall::abi::{PROT_READ, PROT_WRITE};
-use kernel::{println, task};
+use kernel::{println, thread};
 use ktests::{check, finish, program, spec};
 
 kernel::entry!(main);
@@ -36,11 +36,11 @@ fn counters() -> Counters {
     Counters {
         mem: kernel::mm::stats(),
         heap: kernel::mm::heap::usage(),
-        threads: (0..task::MAX_THREADS)
-            .filter(|&i| task::info(task::ThreadId::new(i as u16)).is_some())
+        threads: (0..thread::MAX_THREADS)
+            .filter(|&i| thread::info(thread::ThreadId::new(i as u16)).is_some())
             .count(),
-        tasks: (0..process::MAX_TASKS as u16)
-            .filter(|&pid| process::with_task(pid, |_| ()).is_some())
+        tasks: (0..process::MAX_PROCESSES as u16)
+            .filter(|&pid| process::with_process(pid, |_| ()).is_some())
             .count(),
     }
 }
@@ -61,9 +61,9 @@ enum Op {
 
 /// What a successful attempt made, to be undone.
 enum Made {
-    Task(u16),
+    Process(u16),
     Mapping(u16, u32, u32),
-    Thread(task::ThreadId),
+    Thread(thread::ThreadId),
 }
 
 fn kbody(mem: &'static mut [u8]) {
@@ -78,7 +78,7 @@ fn attempt(op: Op) -> Option<Made> {
             let s = low(spec("quiet", Class::SoftIsolated, 0));
             process::spawn_process(&s, program("quiet"))
                 .ok()
-                .map(Made::Task)
+                .map(Made::Process)
         }
         Op::SpawnHard => {
             let s = Spec {
@@ -87,7 +87,7 @@ fn attempt(op: Op) -> Option<Made> {
             };
             process::spawn_process(&s, program("hard_fuzz"))
                 .ok()
-                .map(Made::Task)
+                .map(Made::Process)
         }
         Op::MmapSoft(pid) | Op::MmapHard(pid) => {
             let len = if matches!(op, Op::MmapSoft(_)) {
@@ -95,10 +95,10 @@ fn attempt(op: Op) -> Option<Made> {
             } else {
                 1 << 20
             };
-            let addr = process::with_task(pid, |t| t.mmap(len, rw))?.ok()?;
+            let addr = process::with_process(pid, |t| t.mmap(len, rw))?.ok()?;
             Some(Made::Mapping(pid, addr, len))
         }
-        Op::Thread => task::spawn("short", 20, || {}).ok().map(Made::Thread),
+        Op::Thread => thread::spawn("short", 20, || {}).ok().map(Made::Thread),
         Op::KernelSoft | Op::KernelHard => {
             let (class, budget) = match op {
                 Op::KernelSoft => (Class::SoftKernel, 16 * 1024),
@@ -108,18 +108,20 @@ fn attempt(op: Op) -> Option<Made> {
                 budget,
                 ..low(spec("kbound", class, 0))
             };
-            process::spawn_kernel_task(&s, kbody).ok().map(Made::Task)
+            process::spawn_kernel_task(&s, kbody)
+                .ok()
+                .map(Made::Process)
         }
     }
 }
 
 fn undo(made: Made) -> bool {
     match made {
-        Made::Task(pid) => process::wait(pid).is_ok(),
+        Made::Process(pid) => process::wait(pid).is_ok(),
         Made::Mapping(pid, addr, len) => {
-            process::with_task(pid, |t| t.munmap(addr, len)) == Some(Ok(()))
+            process::with_process(pid, |t| t.munmap(addr, len)) == Some(Ok(()))
         }
-        Made::Thread(t) => task::join(t).is_ok(),
+        Made::Thread(t) => thread::join(t).is_ok(),
     }
 }
 

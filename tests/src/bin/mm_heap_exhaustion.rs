@@ -24,7 +24,7 @@ use core::alloc::Layout;
 use kernel::boot::phys_to_virt;
 use kernel::mm::{KERNEL_RESERVE_PAGES, alloc_frames, free_frames, stats};
 use kernel::process::{self, Class, DEFAULT_SOFT_BUDGET, ProcError, Spec};
-use kernel::task::{self, TaskError};
+use kernel::thread::{self, ThreadError};
 use ktests::{check, finish, program};
 
 kernel::entry!(main);
@@ -76,7 +76,7 @@ fn task_side() {
                 n += 1;
                 // The hog (priority 10) maps until NoMem before main (16)
                 // runs again.
-                task::sleep(1_000_000);
+                thread::sleep(1_000_000);
             }
             Err(e) => {
                 refused = Some(e);
@@ -111,10 +111,10 @@ fn task_side() {
         v.iter().all(|&b| b == 7),
     );
     drop(v);
-    let t = task::spawn("still-alive", 8, || {});
+    let t = thread::spawn("still-alive", 8, || {});
     check(
         "a kernel thread still starts and ends",
-        t.is_ok_and(|t| task::join(t).is_ok()),
+        t.is_ok_and(|t| thread::join(t).is_ok()),
     );
     let mut total = 0;
     let mut all_ok = true;
@@ -210,7 +210,7 @@ fn kernel_heap() {
         },
         |_| {},
     );
-    let t = task::spawn("no-heap-t", 8, || {});
+    let t = thread::spawn("no-heap-t", 8, || {});
     kernel::println!("spawns: process {p:?}, kernel task {k:?}, thread {t:?}");
     check(
         "with the heap exhausted a process spawn is NoMemory",
@@ -220,7 +220,7 @@ fn kernel_heap() {
         "so is a kernel-bound task spawn",
         k == Err(ProcError::NoMemory),
     );
-    check("and a thread spawn", t == Err(TaskError::NoMemory));
+    check("and a thread spawn", t == Err(ThreadError::NoMemory));
     give_back(taken);
     check(
         "with the memory back a spawn works",

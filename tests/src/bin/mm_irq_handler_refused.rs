@@ -23,6 +23,6 @@ fn main() {
     let _ = kernel::mm::stats(); // from a thread: fine
     irq::register(SOFT_IRQ, Trigger::Edge, bad_handler).unwrap();
     irq::trigger(SOFT_IRQ).unwrap();
-    kernel::task::sleep(1_000_000);
+    kernel::thread::sleep(1_000_000);
     kernel::println!("the handler's mm call was not refused");
 }

@@ -10,7 +10,7 @@
 #![no_main]
 
 use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
-use kernel::{task, time};
+use kernel::{thread, time};
 use ktests::{check, finish};
 
 kernel::entry!(main);
@@ -28,23 +28,23 @@ fn spin_until(t: u64) {
 fn main() {
     let base = time::now() + 2 * MS;
     BASE.store(base, SeqCst);
-    let h = task::spawn("high", 2, || {
+    let h = thread::spawn("high", 2, || {
         let base = BASE.load(SeqCst);
-        task::sleep_until(base + MS);
+        thread::sleep_until(base + MS);
         H_LATE.store(time::now() - (base + MS), SeqCst);
         let _ = kernel::mm::stats();
         H_GOT_MM.store(time::now() - base, SeqCst);
     })
     .unwrap();
-    let m = task::spawn("middle", 10, || {
+    let m = thread::spawn("middle", 10, || {
         let base = BASE.load(SeqCst);
-        task::sleep_until(base + 3 * MS / 2);
+        thread::sleep_until(base + 3 * MS / 2);
         spin_until(base + 8 * MS);
     })
     .unwrap();
-    let l = task::spawn("low", 20, || {
+    let l = thread::spawn("low", 20, || {
         let base = BASE.load(SeqCst);
-        task::sleep_until(base);
+        thread::sleep_until(base);
         kernel::mm::with(|_| {
             L_HELD.store(time::now() - base, SeqCst);
             spin_until(base + 3 * MS);
@@ -52,7 +52,7 @@ fn main() {
     })
     .unwrap();
     for t in [h, m, l] {
-        task::join(t).unwrap();
+        thread::join(t).unwrap();
     }
     let (late, got, held) = (
         H_LATE.load(SeqCst),

@@ -19,7 +19,7 @@ use arch::mmu::descriptor::Attrs;
 use arch::mmu::pmap::Size;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
 use kernel::mm::{alloc_frames, free_frames, map, stats, unmap};
-use kernel::{task, time};
+use kernel::{thread, time};
 use ktests::{check, finish};
 
 kernel::entry!(main);
@@ -58,8 +58,8 @@ fn main() {
     let start = stats();
     let heap_start = kernel::mm::heap::usage();
     let until = time::now() + 60 * MS;
-    let high = task::spawn("high", 3, move || {
-        let mut p = task::Periodic::new(MS);
+    let high = thread::spawn("high", 3, move || {
+        let mut p = thread::Periodic::new(MS);
         while p.next_release() < until {
             p.wait();
             HIGH_LATE.fetch_max(time::now() - (p.next_release() - MS), SeqCst);
@@ -73,12 +73,12 @@ fn main() {
     })
     .unwrap();
     let workers: [_; 4] = core::array::from_fn(|k| {
-        task::spawn("worker", 10, move || worker(k as u32, until)).unwrap()
+        thread::spawn("worker", 10, move || worker(k as u32, until)).unwrap()
     });
     for t in workers {
-        task::join(t).unwrap();
+        thread::join(t).unwrap();
     }
-    task::join(high).unwrap();
+    thread::join(high).unwrap();
     let late = HIGH_LATE.load(SeqCst);
     kernel::println!(
         "{} worker rounds, {} high rounds, high at most {} us late, {} errors",

@@ -44,7 +44,7 @@ fn main() {
         ..spec("mapper", Class::SoftIsolated, 50)
     };
     let p = process::spawn_process(&low, program("mapper")).unwrap();
-    let text = process::with_task(p, |t| t.translate(0x0001_0000))
+    let text = process::with_process(p, |t| t.translate(0x0001_0000))
         .flatten()
         .unwrap();
     let desc = page_info(text.phys & !0xFFF).unwrap();
@@ -52,7 +52,7 @@ fn main() {
     // the same program): owned by no process; its stack is its own.
     check("a text page is owned by no process", desc.owner() == 0);
     check("and mapped once", desc.map_count() == 1);
-    let stack = process::with_task(p, |t| {
+    let stack = process::with_process(p, |t| {
         let r = t
             .regions()
             .iter()

@@ -70,16 +70,16 @@ fn main() {
     check("no page leaked", kernel::mm::stats().free_pages == free);
     // The kernel signals; a kernel thread waits with a deadline.
     let n2 = n.clone();
-    let t = kernel::task::spawn("kwaiter", 3, move || {
+    let t = kernel::thread::spawn("kwaiter", 3, move || {
         let got = n2.wait(None);
         kernel::println!("kwaiter got {got:#x}");
         assert_eq!(got, 0x30);
     })
     .unwrap();
-    kernel::task::sleep(1_000_000);
+    kernel::thread::sleep(1_000_000);
     check("the kernel thread waits", n.waiting() == 1);
     n.signal(0x30);
     check("signal woke it", n.waiting() == 0);
-    check("and it ran", kernel::task::join(t).is_ok());
+    check("and it ran", kernel::thread::join(t).is_ok());
     finish()
 }

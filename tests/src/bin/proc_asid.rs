@@ -6,7 +6,7 @@
 #![no_main]
 
 use kernel::process::{self, Class, Spec};
-use kernel::task;
+use kernel::thread;
 use ktests::{check, finish, program, spec};
 
 kernel::entry!(main);
@@ -34,12 +34,12 @@ fn main() {
         program("same_va"),
     )
     .unwrap();
-    task::sleep(1_000_000);
-    let ta = process::with_task(a, |t| t.thread).unwrap();
-    let tb = process::with_task(b, |t| t.thread).unwrap();
-    let (asid_a, asid_b) = (task::asid_of(ta), task::asid_of(tb));
+    thread::sleep(1_000_000);
+    let ta = process::with_process(a, |t| t.thread).unwrap();
+    let tb = process::with_process(b, |t| t.thread).unwrap();
+    let (asid_a, asid_b) = (thread::asid_of(ta), thread::asid_of(tb));
     kernel::println!("ASIDs {asid_a} and {asid_b}");
-    let switches_a = task::info(ta).map_or(0, |i| i.4.switches);
+    let switches_a = thread::info(ta).map_or(0, |i| i.4.switches);
     check("both have a non-zero ASID", asid_a != 0 && asid_b != 0);
     check("different ASIDs", asid_a != asid_b);
     check("a isolated", process::wait(a) == Ok(0));

@@ -13,7 +13,7 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
 use kernel::process::{self, Class, KILLED};
-use kernel::task;
+use kernel::thread;
 use ktests::{check, finish, program, spec};
 
 kernel::entry!(main);
@@ -25,10 +25,10 @@ fn main() {
     let warm =
         process::spawn_process(&spec("warm-up", Class::SoftIsolated, 0), program("quiet")).unwrap();
     process::wait(warm).unwrap();
-    let bystander = task::spawn("bystander", 12, || {
+    let bystander = thread::spawn("bystander", 12, || {
         while !STOP.load(SeqCst) {
             TICKS.fetch_add(1, SeqCst);
-            task::sleep(200_000);
+            thread::sleep(200_000);
         }
     })
     .unwrap();
@@ -47,7 +47,7 @@ fn main() {
         let p = process::spawn_process(&spec("crash", Class::SoftIsolated, how), program("crash"))
             .unwrap();
         let code = process::wait(p);
-        task::sleep(1_000_000);
+        thread::sleep(1_000_000);
         check(&alloc_msg("killed for", what), code == Ok(KILLED));
         check(
             &alloc_msg("kernel thread kept running after", what),
@@ -77,7 +77,7 @@ fn main() {
         );
     }
     STOP.store(true, SeqCst);
-    task::join(bystander).unwrap();
+    thread::join(bystander).unwrap();
     finish()
 }
 

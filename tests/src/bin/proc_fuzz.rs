@@ -48,7 +48,7 @@ fn run_seed(master: u64, i: u64) -> u32 {
 /// The bystander's patterned memory (its second anonymous region) as a
 /// checksum, read through the kernel's linear map; and its flag page.
 fn holder_view(pid: u16) -> Option<(u32, u32)> {
-    process::with_task(pid, |t| {
+    process::with_process(pid, |t| {
         let mut anon = t.regions().iter().filter(|r| r.backing == Backing::Anon);
         let (flag, data) = (*anon.next()?, *anon.next()?);
         let mut h = 0x811C_9DC5u32;
@@ -65,7 +65,7 @@ fn holder_view(pid: u16) -> Option<(u32, u32)> {
 
 /// Sets the bystander's flag (its first word), through the linear map.
 fn stop_holder(pid: u16, flag: u32) -> bool {
-    process::with_task(pid, |t| {
+    process::with_process(pid, |t| {
         let phys = t.translate(flag)?.phys;
         // SAFETY: the flag page is the bystander's RW anonymous memory,
         // mapped while it lives (it is waiting for this store).

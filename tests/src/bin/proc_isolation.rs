@@ -8,7 +8,7 @@
 #![no_main]
 
 use kernel::process::{self, Class, KILLED};
-use kernel::task;
+use kernel::thread;
 use ktests::{check, finish, program, spec};
 
 kernel::entry!(main);
@@ -30,7 +30,7 @@ fn main() {
         program("same_va"),
     )
     .unwrap();
-    let va = process::with_task(a, |t| {
+    let va = process::with_process(a, |t| {
         t.regions()
             .iter()
             .find(|r| r.prot & 2 != 0)
@@ -38,10 +38,10 @@ fn main() {
     })
     .flatten()
     .unwrap();
-    let pa_a = process::with_task(a, |t| t.translate(va))
+    let pa_a = process::with_process(a, |t| t.translate(va))
         .flatten()
         .map(|t| t.phys);
-    let pa_b = process::with_task(b, |t| t.translate(va))
+    let pa_b = process::with_process(b, |t| t.translate(va))
         .flatten()
         .map(|t| t.phys);
     check(
@@ -69,13 +69,13 @@ fn main() {
     )
     .unwrap();
     let held = || {
-        process::with_task(victim, |t| t.translate(0x1000_0000))
+        process::with_process(victim, |t| t.translate(0x1000_0000))
             .flatten()
             .is_some()
     };
     let mut waited = 0;
     while !held() && waited < 10 {
-        task::sleep(1_000_000);
+        thread::sleep(1_000_000);
         waited += 1;
     }
     check("the victim has 0x1000_0000 mapped before the spy", held());

@@ -14,7 +14,7 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::SeqCst};
 use kernel::process::{self, Class, KILLED, Spec};
-use kernel::{println, task, time};
+use kernel::{println, thread, time};
 use ktests::{check, finish, program, spec};
 
 kernel::entry!(main);
@@ -35,7 +35,7 @@ static RELEASES: [AtomicU32; 4] = [const { AtomicU32::new(0) }; 4];
 static STOP: AtomicBool = AtomicBool::new(false);
 
 fn hard() {
-    let mut p = task::Periodic::new(PERIOD);
+    let mut p = thread::Periodic::new(PERIOD);
     while !STOP.load(SeqCst) {
         let release = p.next_release();
         p.wait();
@@ -51,8 +51,8 @@ fn main() {
         process::spawn_process(&spec("warm-up", Class::SoftIsolated, 0), program("quiet")).unwrap();
     process::wait(warm).unwrap();
     let free = kernel::mm::stats().free_pages;
-    let h = task::spawn("hard", 2, hard).unwrap();
-    task::sleep(200 * PERIOD);
+    let h = thread::spawn("hard", 2, hard).unwrap();
+    thread::sleep(200 * PERIOD);
 
     PHASE.store(1, SeqCst);
     // 16 MiB, then 5 ms asleep (so the phase below starts before the fault),
@@ -70,14 +70,14 @@ fn main() {
     while kernel::mm::stats().free_pages + (MIB * 256) as usize > free
         && time::now() - t0 < 5_000_000_000
     {
-        task::sleep(PERIOD / 4);
+        thread::sleep(PERIOD / 4);
     }
     PHASE.store(2, SeqCst);
     let code = process::wait(hog);
-    task::sleep(5 * PERIOD);
+    thread::sleep(5 * PERIOD);
     PHASE.store(3, SeqCst);
     STOP.store(true, SeqCst);
-    task::join(h).unwrap();
+    thread::join(h).unwrap();
 
     let us = |p: usize| WORST[p].load(SeqCst) as f64 / 1000.0;
     let n = |p: usize| RELEASES[p].load(SeqCst);

@@ -11,7 +11,7 @@
 #![no_main]
 
 use kernel::process::{self, Class, KILLED, Spec};
-use kernel::{println, task, time};
+use kernel::{println, thread, time};
 use ktests::{check, finish, program, spec};
 
 kernel::entry!(main);
@@ -31,7 +31,7 @@ fn settles_at(want: usize) -> bool {
             println!("free pages {} (want {want})", free());
             return false;
         }
-        task::sleep(1_000_000);
+        thread::sleep(1_000_000);
     }
     true
 }
@@ -98,17 +98,17 @@ fn main() {
     // Kernel threads that end without being joined yet: the reaper frees
     // their stacks (their control blocks stay, in a zone page that has
     // room); join frees the control block.
-    let threads: [_; 4] = core::array::from_fn(|_| task::spawn("short", 12, || {}).unwrap());
+    let threads: [_; 4] = core::array::from_fn(|_| thread::spawn("short", 12, || {}).unwrap());
     check(
         "the reaper frees exited threads' stacks before any join",
         settles_at(base),
     );
     for t in threads {
-        task::join(t).unwrap();
+        thread::join(t).unwrap();
     }
     check("join then frees the rest", free() == base);
-    let t = task::spawn("short", 20, || {}).unwrap();
-    task::join(t).unwrap();
+    let t = thread::spawn("short", 20, || {}).unwrap();
+    thread::join(t).unwrap();
     check("join (first) frees the stack", free() == base);
     finish()
 }

@@ -50,7 +50,7 @@ fn main() {
     };
     let q = process::spawn_process(&idle, program("quiet")).unwrap();
     let rw = kernel::syscall::abi::PROT_READ | kernel::syscall::abi::PROT_WRITE;
-    let reuse = process::with_task(q, |t| {
+    let reuse = process::with_process(q, |t| {
         let a = t.mmap(4096, rw)?;
         let b = t.mmap(4096, rw)?;
         t.munmap(a, 4096)?;

@@ -11,14 +11,14 @@
 #![no_main]
 
 use kernel::process::{self, Class, Spec};
-use kernel::task::{self, MAX_THREADS, ThreadId};
+use kernel::thread::{self, MAX_THREADS, ThreadId};
 use ktests::{check, finish, program, spec};
 
 kernel::entry!(main);
 
 fn live_threads() -> usize {
     (0..MAX_THREADS)
-        .filter(|&i| task::info(ThreadId::new(i as u16)).is_some())
+        .filter(|&i| thread::info(ThreadId::new(i as u16)).is_some())
         .count()
 }
 
@@ -50,14 +50,14 @@ fn main() {
         ..spec("hard-threads", Class::HardIsolated, 3)
     };
     let p = process::spawn_process(&hard, program("hard_threads")).unwrap();
-    let stacks = process::with_task(p, |t| t.reserved_thread_stacks());
+    let stacks = process::with_process(p, |t| t.reserved_thread_stacks());
     let admitted = kernel::mm::stats().free_pages;
     check(
         "admission took a kernel stack for each thread it allows",
         stacks == Some(3),
     );
     // It runs, creates its three threads and parks them.
-    task::sleep(10_000_000);
+    thread::sleep(10_000_000);
     let after = kernel::mm::stats().free_pages;
     kernel::println!(
         "hard threads: {} pages taken by creating 3 threads",

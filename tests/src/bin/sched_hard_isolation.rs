@@ -23,7 +23,7 @@ extern crate alloc;
 
 use kernel::handle::Rights;
 use kernel::process::{self, Class, Spec};
-use kernel::{irqsoff, println, task};
+use kernel::{irqsoff, println, thread};
 use ktests::{check, finish, program};
 
 kernel::entry!(main);
@@ -104,7 +104,7 @@ fn ipc_load() {
 }
 
 fn running(pid: u16) -> bool {
-    process::with_task(pid, |t| t.exit.is_none()).unwrap_or(false)
+    process::with_process(pid, |t| t.exit.is_none()).unwrap_or(false)
 }
 
 /// Runs the hard task beside load `what` (None: idle) and returns its worst
@@ -127,7 +127,7 @@ fn run(what: Option<u32>) -> (u64, u32) {
                 }
                 Err(e) => {
                     println!("soft-load spawn refused: {e:?}");
-                    task::sleep(1_000_000);
+                    thread::sleep(1_000_000);
                 }
             }
             if !running(hard) {

@@ -22,7 +22,7 @@
 use core::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use kernel::irqsoff::{self, Site};
 use kernel::println;
-use kernel::task::{self, sync::Mutex};
+use kernel::thread::{self, sync::Mutex};
 use ktests::{check, finish};
 
 kernel::entry!(main);
@@ -44,7 +44,7 @@ static LATE: AtomicU32 = AtomicU32::new(0);
 fn low() {
     for round in 1..=ROUNDS {
         while GO.load(SeqCst) < round {
-            task::sleep(50_000);
+            thread::sleep(50_000);
         }
         let mut g = LOCK.lock(); // blocks: main holds it
         *g += 1;
@@ -54,14 +54,14 @@ fn low() {
 }
 
 fn main() {
-    let l = task::spawn("low", 20, low).expect("low thread");
+    let l = thread::spawn("low", 20, low).expect("low thread");
     let (mut block, mut handover) = (0u64, 0u64);
     for round in 1..=ROUNDS {
         let g = LOCK.lock();
         GO.store(round, SeqCst);
         // The low thread wakes and blocks on the mutex we hold.
-        while task::info(l).is_some_and(|(.., state, _)| state != task::State::Blocked) {
-            task::sleep(20_000);
+        while thread::info(l).is_some_and(|(.., state, _)| state != thread::State::Blocked) {
+            thread::sleep(20_000);
         }
         drop(g); // to the low thread, which does not preempt us
         irqsoff::reset();
@@ -77,16 +77,16 @@ fn main() {
             if here(w.start) {
                 block = block.max(w.insns());
             } else if here(w.end)
-                && matches!(w.start, Site::Code(l) if l.file().ends_with("task/sync.rs"))
+                && matches!(w.start, Site::Code(l) if l.file().ends_with("thread/sync.rs"))
             {
                 handover = handover.max(w.insns());
             }
         }
         while DONE.load(SeqCst) < round {
-            task::sleep(20_000);
+            thread::sleep(20_000);
         }
     }
-    task::join(l).expect("join low");
+    thread::join(l).expect("join low");
     println!(
         "contended lock: longest blocking window {block}, hand-over window {handover} instructions"
     );

@@ -8,8 +8,8 @@
 #![no_main]
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
-use kernel::task::sync::Semaphore;
-use kernel::{task, time};
+use kernel::thread::sync::Semaphore;
+use kernel::{thread, time};
 use ktests::{check, finish};
 
 kernel::entry!(main);
@@ -32,9 +32,9 @@ static KEPT_UP: Semaphore = Semaphore::new(0);
 static GO_ON: Semaphore = Semaphore::new(0);
 
 fn main() {
-    let t = task::spawn("periodic", 8, || {
+    let t = thread::spawn("periodic", 8, || {
         START.store(time::now(), SeqCst);
-        let mut p = task::Periodic::new(PERIOD);
+        let mut p = thread::Periodic::new(PERIOD);
         for i in 0..N {
             RELEASE[i].store(p.next_release(), SeqCst);
             p.wait();
@@ -50,14 +50,14 @@ fn main() {
     })
     .unwrap();
     KEPT_UP.take();
-    let (.., kept_up) = task::info(t).unwrap();
+    let (.., kept_up) = thread::info(t).unwrap();
     GO_ON.give();
     // Still alive after its overrun (joining would remove its record).
     while !OVERRUN_DONE.load(SeqCst) {
-        task::sleep(PERIOD);
+        thread::sleep(PERIOD);
     }
-    let (.., overran) = task::info(t).unwrap();
-    task::join(t).unwrap();
+    let (.., overran) = thread::info(t).unwrap();
+    thread::join(t).unwrap();
 
     let start = START.load(SeqCst);
     let first = RELEASE[0].load(SeqCst);

@@ -5,7 +5,7 @@
 #![no_main]
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::SeqCst};
-use kernel::{task, time};
+use kernel::{thread, time};
 use ktests::{check, finish};
 
 kernel::entry!(main);
@@ -21,20 +21,20 @@ static WOKE_AT: AtomicU64 = AtomicU64::new(0);
 const TOLERANCE: u64 = 40_000;
 
 fn main() {
-    let low = task::spawn("low-busy", 20, || {
+    let low = thread::spawn("low-busy", 20, || {
         while !STOP.load(SeqCst) {
             SPINS.fetch_add(1, SeqCst);
         }
     })
     .unwrap();
     let target = time::now() + 3_000_000;
-    let high = task::spawn("high", 5, move || {
-        task::sleep_until(target);
+    let high = thread::spawn("high", 5, move || {
+        thread::sleep_until(target);
         WOKE_AT.store(time::now(), SeqCst);
         SPINS_AT_WAKE.store(SPINS.load(SeqCst), SeqCst);
     })
     .unwrap();
-    check("join high", task::join(high).is_ok());
+    check("join high", thread::join(high).is_ok());
     let woke = WOKE_AT.load(SeqCst);
     kernel::println!(
         "high woke {} ns after its target",
@@ -50,15 +50,15 @@ fn main() {
         SPINS_AT_WAKE.load(SeqCst) > 1000,
     );
     STOP.store(true, SeqCst);
-    check("join low", task::join(low).is_ok());
-    check("joined thread is gone", task::info(low).is_none());
+    check("join low", thread::join(low).is_ok());
+    check("joined thread is gone", thread::info(low).is_none());
     check(
         "join of a gone thread is an error",
-        task::join(low).is_err(),
+        thread::join(low).is_err(),
     );
     check(
         "bad priority refused",
-        task::spawn("bad", 40, || {}).is_err(),
+        thread::spawn("bad", 40, || {}).is_err(),
     );
     finish()
 }

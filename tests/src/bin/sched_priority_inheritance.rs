@@ -6,7 +6,7 @@
 #![no_main]
 
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
-use kernel::task::{self, sync::Mutex};
+use kernel::thread::{self, sync::Mutex};
 use kernel::time;
 use ktests::{check, finish};
 
@@ -21,41 +21,41 @@ static H_GOT: AtomicBool = AtomicBool::new(false);
 static L_PRIO_AFTER: AtomicU32 = AtomicU32::new(0);
 
 fn main() {
-    let l = task::spawn("low", 20, || {
+    let l = thread::spawn("low", 20, || {
         let mut g = LOCK.lock();
         L_HOLDS.store(true, SeqCst);
-        let me = task::current();
+        let me = thread::current();
         let end = time::now() + 6_000_000;
         while time::now() < end {
-            let (_, _, prio, ..) = task::info(me).unwrap();
+            let (_, _, prio, ..) = thread::info(me).unwrap();
             L_PRIO_SEEN.fetch_min(prio as u32, SeqCst);
         }
         *g += 1;
         drop(g);
-        let (_, _, prio, ..) = task::info(me).unwrap();
+        let (_, _, prio, ..) = thread::info(me).unwrap();
         L_PRIO_AFTER.store(prio as u32, SeqCst);
     })
     .unwrap();
     while !L_HOLDS.load(SeqCst) {
-        task::sleep(100_000);
+        thread::sleep(100_000);
     }
-    let h = task::spawn("high", 5, || {
-        task::sleep(2_000_000);
+    let h = thread::spawn("high", 5, || {
+        thread::sleep(2_000_000);
         let mut g = LOCK.lock();
         M_DONE_WHEN_H_GOT.store(M_DONE.load(SeqCst), SeqCst);
         H_GOT.store(true, SeqCst);
         *g += 10;
     })
     .unwrap();
-    let m = task::spawn("middle-busy", 10, || {
+    let m = thread::spawn("middle-busy", 10, || {
         let end = time::now() + 40_000_000;
         while time::now() < end {}
         M_DONE.store(true, SeqCst);
     })
     .unwrap();
-    task::join(h).unwrap();
-    task::join(m).unwrap();
-    task::join(l).unwrap();
+    thread::join(h).unwrap();
+    thread::join(m).unwrap();
+    thread::join(l).unwrap();
     check("high got the mutex", H_GOT.load(SeqCst));
     check(
         "high got it before the middle thread finished (no starvation)",

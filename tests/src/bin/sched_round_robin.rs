@@ -7,7 +7,7 @@
 #![no_main]
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
-use kernel::{task, time};
+use kernel::{thread, time};
 use ktests::{check, finish};
 
 kernel::entry!(main);
@@ -36,18 +36,18 @@ fn spin(me: u32, until: u64) {
 
 fn main() {
     let until = time::now() + 80_000_000;
-    let ticker = task::spawn("ticker-1ms", 5, move || {
-        let mut p = task::Periodic::new(1_000_000);
+    let ticker = thread::spawn("ticker-1ms", 5, move || {
+        let mut p = thread::Periodic::new(1_000_000);
         while p.next_release() < until {
             p.wait();
         }
     })
     .unwrap();
-    let a = task::spawn("rr-a", 10, move || spin(0, until)).unwrap();
-    let b = task::spawn("rr-b", 10, move || spin(1, until)).unwrap();
-    task::join(a).unwrap();
-    task::join(b).unwrap();
-    task::join(ticker).unwrap();
+    let a = thread::spawn("rr-a", 10, move || spin(0, until)).unwrap();
+    let b = thread::spawn("rr-b", 10, move || spin(1, until)).unwrap();
+    thread::join(a).unwrap();
+    thread::join(b).unwrap();
+    thread::join(ticker).unwrap();
     let turns = TURNS.load(SeqCst);
     let longest = LONGEST.load(SeqCst);
     kernel::println!(
@@ -64,7 +64,7 @@ fn main() {
     check("they alternated at least 4 times", turns >= 4);
     check(
         "no turn lasted more than 2.5 slices",
-        longest <= task::SLICE_NS * 5 / 2,
+        longest <= thread::SLICE_NS * 5 / 2,
     );
     finish()
 }

@@ -14,7 +14,7 @@
 #![no_main]
 
 use core::sync::atomic::{AtomicU32, Ordering::SeqCst};
-use kernel::{task, time};
+use kernel::{thread, time};
 use ktests::{check, finish};
 
 kernel::entry!(main);
@@ -32,25 +32,25 @@ fn worker(me: usize) {
             ALTERNATED.fetch_add(1, SeqCst);
         }
         TURNS[me].fetch_add(1, SeqCst);
-        task::yield_now();
+        thread::yield_now();
     }
 }
 
 fn main() {
     // A sleeper above the workers, due while they run.
-    let sleeper = task::spawn("sleeper", 5, || {
+    let sleeper = thread::spawn("sleeper", 5, || {
         let at = time::now() + 1_000_000;
-        task::sleep_until(at);
+        thread::sleep_until(at);
         assert!(time::now() >= at);
     })
     .unwrap();
     let before = time::events_armed();
-    let a = task::spawn("a", 10, || worker(0)).unwrap();
-    let b = task::spawn("b", 10, || worker(1)).unwrap();
-    task::join(a).unwrap();
-    task::join(b).unwrap();
+    let a = thread::spawn("a", 10, || worker(0)).unwrap();
+    let b = thread::spawn("b", 10, || worker(1)).unwrap();
+    thread::join(a).unwrap();
+    thread::join(b).unwrap();
     let armed = time::events_armed() - before;
-    task::join(sleeper).unwrap();
+    thread::join(sleeper).unwrap();
     kernel::println!(
         "{} switches between equals armed the event timer {armed} times",
         ALTERNATED.load(SeqCst)

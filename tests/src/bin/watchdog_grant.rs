@@ -9,7 +9,7 @@
 
 use kernel::process::{self, Class, Spec};
 use kernel::watchdog::{self, WatchdogError};
-use kernel::{println, task};
+use kernel::{println, thread};
 
 kernel::entry!(main);
 
@@ -21,7 +21,7 @@ fn body(_mem: &'static mut [u8]) {
     wd.arm(50_000_000).expect("arm");
     let start = wd.remaining();
     assert!(start <= 5_000_000 && start > 4_000_000, "counter {start}");
-    task::sleep(10_000_000);
+    thread::sleep(10_000_000);
     let later = wd.remaining();
     assert!(
         later < start - 500_000,

@@ -30,7 +30,7 @@ mod kernel_side {
     use crate::layout::phys_to_virt;
     use crate::mm::frames::FrameError;
     use crate::object::KRef;
-    use crate::task::sync::Mutex;
+    use crate::thread::sync::Mutex;
     use alloc::vec::Vec;
 
     /// Every memory object and mapping, behind one sleeping lock (taken
@@ -127,7 +127,7 @@ mod kernel_side {
             };
             let mut n = 0;
             for (m, space, _) in maps {
-                if crate::process::with_task(space, |t| t.unmap_object(m)) == Some(true) {
+                if crate::process::with_process(space, |t| t.unmap_object(m)) == Some(true) {
                     n += 1;
                 }
             }
@@ -253,7 +253,7 @@ mod kernel_side {
     }
 
     /// Frames for a new program-image segment (the loader records and maps
-    /// them under one hold of the book: `Task::map_image_segment`): `pages`
+    /// them under one hold of the book: `Process::map_image_segment`): `pages`
     /// zeroed pages filled by `fill(page index, page)`.
     pub fn image_frames(pages: u32, fill: &dyn Fn(u32, &mut [u8])) -> Result<Frames, ObjectError> {
         alloc_pages(pages, fill)

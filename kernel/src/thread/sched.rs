@@ -48,7 +48,7 @@ pub enum State {
 
 /// Why a thread operation was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TaskError {
+pub enum ThreadError {
     /// [`MAX_THREADS`] threads exist already.
     TooManyThreads,
     /// No memory for the control block or the stack.
@@ -199,7 +199,7 @@ pub(crate) fn current_unlocked() -> ThreadId {
 static BOOTED: AtomicBool = AtomicBool::new(false);
 
 /// Boot is over: IRQs are on and the kernel's `main` is about to run. From
-/// now on code that masks IRQs must be short (see `task::sync::Mutex`).
+/// now on code that masks IRQs must be short (see `thread::sync::Mutex`).
 pub fn boot_finished() {
     BOOTED.store(true, Ordering::Release);
 }
@@ -214,12 +214,12 @@ pub fn booted() -> bool {
 /// released once its stack is unmapped and its control block freed.
 static SLOTS: AtomicU64 = AtomicU64::new(0);
 
-fn claim_slot() -> Result<ThreadId, TaskError> {
+fn claim_slot() -> Result<ThreadId, ThreadError> {
     let mut cur = SLOTS.load(Ordering::Relaxed);
     loop {
         let free = !cur & (u64::MAX >> (64 - MAX_THREADS));
         if free == 0 {
-            return Err(TaskError::TooManyThreads);
+            return Err(ThreadError::TooManyThreads);
         }
         let bit = free.trailing_zeros();
         match SLOTS.compare_exchange(cur, cur | 1 << bit, Ordering::AcqRel, Ordering::Relaxed) {
@@ -266,12 +266,12 @@ unsafe impl Send for TcbZone {}
 static TCBS: sync::Mutex<TcbZone> = sync::Mutex::new(TcbZone(None));
 
 /// A control block for a new thread, filled in and not yet visible.
-fn alloc_tcb(tcb: Tcb) -> Result<NonNull<Tcb>, TaskError> {
+fn alloc_tcb(tcb: Tcb) -> Result<NonNull<Tcb>, ThreadError> {
     let mut zone = TCBS.lock();
-    let zone = zone.0.as_mut().expect("task::init has run");
+    let zone = zone.0.as_mut().expect("thread::init has run");
     let mem = zone
         .alloc(&mut Frames)
-        .map_err(|_| TaskError::NoMemory)?
+        .map_err(|_| ThreadError::NoMemory)?
         .cast::<Tcb>();
     // SAFETY: the zone handed out an object sized and aligned for Tcb.
     unsafe { mem.as_ptr().write(tcb) };
@@ -281,7 +281,7 @@ fn alloc_tcb(tcb: Tcb) -> Result<NonNull<Tcb>, TaskError> {
 /// Gives back a control block no thread table refers to any more.
 fn free_tcb(tcb: NonNull<Tcb>) {
     let mut zone = TCBS.lock();
-    let zone = zone.0.as_mut().expect("task::init has run");
+    let zone = zone.0.as_mut().expect("thread::init has run");
     // SAFETY: tcb came from this zone and is no longer referenced.
     let _ = unsafe { zone.free(tcb.cast(), &mut Frames) };
 }
@@ -323,8 +323,8 @@ fn stack_base(id: ThreadId) -> u32 {
 
 /// Allocates a kernel stack and maps it at `base`; returns its physical
 /// address. Called without the scheduler lock; on failure nothing stays.
-fn map_stack(base: u32) -> Result<u32, TaskError> {
-    let phys = crate::mm::alloc_frames(2).map_err(|_| TaskError::NoMemory)?;
+fn map_stack(base: u32) -> Result<u32, ThreadError> {
+    let phys = crate::mm::alloc_frames(2).map_err(|_| ThreadError::NoMemory)?;
     map_stack_at(base, phys).inspect_err(|_| {
         let _ = crate::mm::free_frames(phys, 2);
     })
@@ -332,14 +332,14 @@ fn map_stack(base: u32) -> Result<u32, TaskError> {
 
 /// Maps the 16 KiB of frames at `phys` as the kernel stack at `base`; on
 /// failure nothing stays mapped (the frames stay the caller's).
-fn map_stack_at(base: u32, phys: u32) -> Result<u32, TaskError> {
+fn map_stack_at(base: u32, phys: u32) -> Result<u32, ThreadError> {
     for page in 0..STACK_SIZE / 4096 {
         let (va, pa) = (base + page * 4096, phys + page * 4096);
         if crate::mm::map(va, pa, Size::Page, Attrs::KERNEL_DATA).is_err() {
             for undo in 0..page {
                 let _ = crate::mm::unmap(base + undo * 4096, Size::Page);
             }
-            return Err(TaskError::NoMemory);
+            return Err(ThreadError::NoMemory);
         }
     }
     Ok(phys)
@@ -361,8 +361,8 @@ fn unmap_stack_only(base: u32) {
 /// Frames for one kernel stack ([`STACK_SIZE`]), for a task to hold and
 /// lend to its threads ([`spawn_frame_on`]): taken at admission, so that
 /// creating a thread later allocates no stack.
-pub fn alloc_stack_frames() -> Result<u32, TaskError> {
-    crate::mm::alloc_frames(2).map_err(|_| TaskError::NoMemory)
+pub fn alloc_stack_frames() -> Result<u32, ThreadError> {
+    crate::mm::alloc_frames(2).map_err(|_| ThreadError::NoMemory)
 }
 
 /// Gives back frames of [`alloc_stack_frames`].
@@ -407,10 +407,10 @@ impl Sched {
     }
 
     /// Installs control block `tcb` as thread `id` (a claimed slot).
-    fn insert_tcb(&mut self, id: ThreadId, tcb: NonNull<Tcb>) -> Result<(), TaskError> {
+    fn insert_tcb(&mut self, id: ThreadId, tcb: NonNull<Tcb>) -> Result<(), ThreadError> {
         let slot = &mut self.threads[id.index()];
         if slot.is_some() {
-            return Err(TaskError::TooManyThreads);
+            return Err(ThreadError::TooManyThreads);
         }
         *slot = Some(tcb);
         Ok(())
@@ -934,7 +934,7 @@ fn on_timer(_irq: u32) {
 #[inline]
 #[cfg_attr(feature = "irqsoff", track_caller)]
 pub fn with<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
-    f(SCHED.lock().as_mut().expect("task::init has run"))
+    f(SCHED.lock().as_mut().expect("thread::init has run"))
 }
 
 /// Called by the trap path after an IRQ: switches if a higher-priority thread
@@ -1022,7 +1022,7 @@ pub fn spawn<F: FnOnce() + Send + 'static>(
     name: &'static str,
     prio: u8,
     f: F,
-) -> Result<ThreadId, TaskError> {
+) -> Result<ThreadId, ThreadError> {
     spawn_in(name, prio, None, f)
 }
 
@@ -1032,11 +1032,11 @@ pub fn spawn_in<F: FnOnce() + Send + 'static>(
     prio: u8,
     pid: Option<u16>,
     f: F,
-) -> Result<ThreadId, TaskError> {
+) -> Result<ThreadId, ThreadError> {
     // Fallible boxes: a spawn when the heap is exhausted is NoMemory.
     let inner: Box<dyn FnOnce() + Send> =
-        crate::mm::heap::try_box(f).map_err(|_| TaskError::NoMemory)?;
-    let closure = crate::mm::heap::try_box(inner).map_err(|_| TaskError::NoMemory)?;
+        crate::mm::heap::try_box(f).map_err(|_| ThreadError::NoMemory)?;
+    let closure = crate::mm::heap::try_box(inner).map_err(|_| ThreadError::NoMemory)?;
     let closure = Box::into_raw(closure);
     let start = thread_start as *const () as usize;
     let frame = TrapFrame::kernel_thread(start, closure as usize, 0);
@@ -1061,7 +1061,7 @@ pub fn spawn_frame(
     frame: TrapFrame,
     space: Option<Space>,
     pid: Option<u16>,
-) -> Result<ThreadId, TaskError> {
+) -> Result<ThreadId, ThreadError> {
     spawn_with(name, prio, frame, space, pid, None)
 }
 
@@ -1076,7 +1076,7 @@ pub fn spawn_frame_on(
     space: Option<Space>,
     pid: Option<u16>,
     stack: u32,
-) -> Result<ThreadId, TaskError> {
+) -> Result<ThreadId, ThreadError> {
     spawn_with(name, prio, frame, space, pid, Some(stack))
 }
 
@@ -1087,9 +1087,9 @@ fn spawn_with(
     space: Option<Space>,
     pid: Option<u16>,
     lent: Option<u32>,
-) -> Result<ThreadId, TaskError> {
+) -> Result<ThreadId, ThreadError> {
     if prio > IDLE_PRIORITY || (prio == IDLE_PRIORITY && name != "idle") {
-        return Err(TaskError::BadPriority);
+        return Err(ThreadError::BadPriority);
     }
     let id = claim_slot()?;
     let fpexc = crate::vfp::reset(id.index(), pid);
@@ -1194,13 +1194,13 @@ fn retire_current() {
 /// stack (unless the reaper has already) and its control block. The thread
 /// of a task is joined by `process::wait`, which also gives back the task's
 /// memory; joining it here instead leaves that memory to `wait` alone.
-pub fn join(id: ThreadId) -> Result<(), TaskError> {
+pub fn join(id: ThreadId) -> Result<(), ThreadError> {
     join_code(id).map(|_| ())
 }
 
 /// [`join`], returning the code the thread gave [`syscall_thread_exit`]
 /// (0 if it ended otherwise).
-pub fn join_code(id: ThreadId) -> Result<i32, TaskError> {
+pub fn join_code(id: ThreadId) -> Result<i32, ThreadError> {
     join_lent(id).map(|(code, lent)| {
         if let Some(phys) = lent {
             free_stack_frames(phys);
@@ -1211,13 +1211,13 @@ pub fn join_code(id: ThreadId) -> Result<i32, TaskError> {
 
 /// [`join_code`], handing back the frames of a stack the thread was lent
 /// ([`spawn_frame_on`]) instead of freeing them.
-pub fn join_lent(id: ThreadId) -> Result<(i32, Option<u32>), TaskError> {
+pub fn join_lent(id: ThreadId) -> Result<(i32, Option<u32>), ThreadError> {
     let irqs = arch::cpu::interrupts_disable();
     let r = with(|s| {
         let cur = s.current;
-        let t = s.try_tcb(id).ok_or(TaskError::NoSuchThread)?;
+        let t = s.try_tcb(id).ok_or(ThreadError::NoSuchThread)?;
         if id == cur || t.joiner.is_some_and(|j| j != cur) {
-            return Err(TaskError::NotJoinable);
+            return Err(ThreadError::NotJoinable);
         }
         // Ours from now on: a second joiner is refused.
         t.joiner = Some(cur);
@@ -1303,7 +1303,7 @@ struct ReapJob {
 }
 
 /// The task layer's teardown, one bounded batch per call (see
-/// [`set_task_reaper`]).
+/// [`set_process_reaper`]).
 static TASK_REAPER: spin::Once<fn(u16) -> bool> = spin::Once::new();
 
 /// Registers the task layer's teardown with the reaper: `step(pid)` gives
@@ -1312,7 +1312,7 @@ static TASK_REAPER: spin::Once<fn(u16) -> bool> = spin::Once::new();
 /// reaper calls it when a task's thread has exited, at that thread's
 /// priority, until it returns true; between calls it may turn to a job of
 /// higher priority. Set once, at boot.
-pub fn set_task_reaper(step: fn(u16) -> bool) {
+pub fn set_process_reaper(step: fn(u16) -> bool) {
     TASK_REAPER.call_once(|| step);
 }
 
