@@ -190,3 +190,53 @@ pub fn usage() -> (usize, usize) {
     let heap = HEAP.heap.lock();
     (heap.size(), heap.used())
 }
+
+/// Fault injection: the chain of blocks [`hold_free`] took (each starts
+/// with the next block's address and its own size); 0 when empty.
+#[cfg(feature = "fault-inject")]
+static HELD: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// Takes every free byte of the heap without growing it, so that the next
+/// allocation must grow the heap's window (`kernel::mm::inject`). Returns
+/// the bytes taken. Holes of any size are taken, largest first; the smallest
+/// a hole can be is two words, the smallest allocation.
+#[cfg(feature = "fault-inject")]
+pub fn hold_free() -> usize {
+    const MIN: usize = 2 * size_of::<usize>();
+    let mut heap = HEAP.heap.lock();
+    let mut taken = 0;
+    let mut want = heap.free() & !(MIN - 1);
+    while want >= MIN {
+        let layout = Layout::from_size_align(want, MIN).expect("valid layout");
+        match heap.allocate_first_fit(layout) {
+            Ok(p) => {
+                let block = p.as_ptr().cast::<[usize; 2]>();
+                // SAFETY: a fresh block of at least two words, ours.
+                unsafe { block.write([HELD.load(Ordering::Relaxed), want]) };
+                HELD.store(block as usize, Ordering::Relaxed);
+                taken += want;
+                want = want.min(heap.free() & !(MIN - 1));
+            }
+            Err(()) => want = (want / 2) & !(MIN - 1),
+        }
+    }
+    taken
+}
+
+/// Gives back what [`hold_free`] took.
+#[cfg(feature = "fault-inject")]
+pub fn release_held() {
+    const MIN: usize = 2 * size_of::<usize>();
+    let mut heap = HEAP.heap.lock();
+    let mut block = HELD.swap(0, Ordering::Relaxed) as *mut [usize; 2];
+    while let Some(p) = NonNull::new(block) {
+        // SAFETY: a block of the chain hold_free built: its first two words
+        // are the next block and its size, its layout (size, MIN).
+        unsafe {
+            let [next, size] = p.as_ptr().read();
+            let layout = Layout::from_size_align(size, MIN).expect("valid layout");
+            heap.deallocate(p.cast(), layout);
+            block = next as *mut [usize; 2];
+        }
+    }
+}

@@ -6,9 +6,16 @@
 //! Four allocators ask [`should_fail`] first: the frame allocator (every
 //! block, L2-pool and heap-growth frames included), the L2 table pool, the
 //! zones (thread control blocks) and the kernel heap. Only allocations made
-//! by the thread that armed the injection count, so a test walks N over
-//! exactly the allocations of one operation (see
+//! by the armed thread count (the caller of [`arm`], or a process's thread
+//! named to [`arm_thread`], whose system call is the operation), so a test
+//! walks N over exactly the allocations of one operation (see
 //! `tests/src/bin/mm_fault_inject.rs`).
+//!
+//! Heap growth and the L2 pool's refill are walked too: [`hold_heap`] and
+//! [`hold_l2`] take every free byte of the heap and every free table of
+//! the pool (without growing either), so that the operation's first heap
+//! allocation must grow the heap's window and its first new table must
+//! refill the pool; [`release`] gives both back.
 
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU16, AtomicU64, Ordering::Relaxed};
 
@@ -45,10 +52,16 @@ static FAILED: AtomicU8 = AtomicU8::new(0);
 /// now fails (`n` = 0: none fails, they are only counted). False when the
 /// kernel was built without the `fault-inject` feature.
 pub fn arm(n: u64) -> bool {
+    arm_thread(crate::thread::current_unlocked(), n)
+}
+
+/// [`arm`] for another thread (a process's, whose next system call is the
+/// operation walked): its `n`-th allocation from now fails.
+pub fn arm_thread(thread: crate::thread::ThreadId, n: u64) -> bool {
     if !cfg!(feature = "fault-inject") {
         return false;
     }
-    THREAD.store(crate::thread::current_unlocked().index() as u16, Relaxed);
+    THREAD.store(thread.index() as u16, Relaxed);
     TARGET.store(n, Relaxed);
     SEEN.store(0, Relaxed);
     FAILED.store(0, Relaxed);
@@ -86,4 +99,33 @@ pub fn should_fail(site: Site) -> bool {
         return true;
     }
     false
+}
+
+/// Takes every free byte of the kernel heap without growing it (see the
+/// module docs); [`release`] gives them back. Returns the bytes taken.
+/// Nothing without the `fault-inject` feature.
+pub fn hold_heap() -> usize {
+    #[cfg(feature = "fault-inject")]
+    return super::heap::hold_free();
+    #[cfg(not(feature = "fault-inject"))]
+    0
+}
+
+/// Takes every free table of the L2 pool (see the module docs); [`release`]
+/// gives them back. Returns how many it took. Nothing without the
+/// `fault-inject` feature.
+pub fn hold_l2() -> usize {
+    #[cfg(feature = "fault-inject")]
+    return super::hold_free_l2();
+    #[cfg(not(feature = "fault-inject"))]
+    0
+}
+
+/// Gives back what [`hold_heap`] and [`hold_l2`] took.
+pub fn release() {
+    #[cfg(feature = "fault-inject")]
+    {
+        super::release_held_l2();
+        super::heap::release_held();
+    }
 }

@@ -49,6 +49,14 @@ pub struct L2Pool {
     head: u32,
     free_slots: usize,
     frames: usize,
+    /// A frame [`L2Pool::add_zeroed_frame`] added ahead of a map that
+    /// needed a table, none of whose tables is in use yet ([`NIL`]: none).
+    /// If the map failed or did not need it after all, [`L2Pool::trim`]
+    /// gives it back, so that the pool never keeps a whole free frame.
+    spare: u32,
+    /// The spare was added in the current hold of the MM lock: it is kept
+    /// past that hold's end, for the map in the next one.
+    spare_new: bool,
 }
 
 fn link(slot: u32) -> *mut [u32; 2] {
@@ -66,6 +74,8 @@ impl L2Pool {
             head: NIL,
             free_slots: 0,
             frames: 0,
+            spare: NIL,
+            spare_new: false,
         }
     }
 
@@ -126,6 +136,33 @@ impl L2Pool {
         for k in (0..4).rev() {
             self.push(frame + k * SLOT); // MARK stays 0: the frame is zero
         }
+        if self.spare == NIL {
+            self.spare = frame;
+            self.spare_new = true;
+        }
+    }
+
+    /// Called at the end of every hold of the MM lock: gives back the spare
+    /// frame (field `spare`) if none of its tables was taken by the end
+    /// of the hold after the one that added it (the map it was prepared
+    /// for failed, needed no table, or another table served it).
+    #[inline]
+    pub fn trim(&mut self, frames: &mut FrameAllocator) {
+        if self.spare == NIL {
+            return;
+        }
+        if core::mem::replace(&mut self.spare_new, false) {
+            return;
+        }
+        let frame = core::mem::replace(&mut self.spare, NIL);
+        for k in 0..4 {
+            self.unlink(frame + k * SLOT);
+        }
+        let _ = frames.set_owner(frame, 0);
+        frames
+            .free(frame, 0)
+            .expect("L2 pool frame was allocated by the pool");
+        self.frames -= 1;
     }
 
     /// A zeroed L2 table, or None when no frame is left.
@@ -149,6 +186,9 @@ impl L2Pool {
         let slot = self.head;
         self.unlink(slot);
         let frame = slot & !0xFFF;
+        if frame == self.spare {
+            self.spare = NIL;
+        }
         let mask = frames.desc(frame)?.owner() | 1 << ((slot >> 10) & 3);
         frames.set_owner(frame, mask).ok()?;
         // SAFETY: the slot is ours now: every entry must become a fault. A

@@ -139,7 +139,12 @@ impl Mm {
 #[cfg_attr(feature = "irqsoff", track_caller)]
 pub fn with<R>(f: impl FnOnce(&mut Mm) -> R) -> R {
     let mut guard = MM.lock();
-    f(guard.as_mut().expect("mm::init has run"))
+    let mm = guard.as_mut().expect("mm::init has run");
+    let r = f(mm);
+    // A pool frame prepared for a map that did not use it goes back (see
+    // `prepare_table`).
+    mm.l2.trim(&mut mm.frames);
+    r
 }
 
 /// Brings up physical memory and the kernel address space (once, at boot).
@@ -305,7 +310,10 @@ fn check_ktask(va: u32, size: Size) -> Result<(), PmapError> {
 /// it with IRQs enabled and no lock held (nothing else can reach the frame
 /// yet: it is in no table and no list), and gives it to the pool as four
 /// zeroed tables; if the pool got a free table meanwhile, the frame goes
-/// back. `needs` says, under the lock, whether the map needs a new table.
+/// back. If the map that follows takes none of the four (it failed, or
+/// needed no table after all), the frame goes back at the end of that
+/// hold of [`MM`] ([`with`]), so the pool never keeps a whole free frame
+/// (`mm_fault_inject` found one kept when a map failed). `needs` says, under the lock, whether the map needs a new table.
 ///
 /// It does nothing when IRQs are masked (boot): there zeroing 4 KiB here
 /// would only lengthen the masked section, and the map zeroes just the 1 KiB
@@ -467,5 +475,58 @@ pub fn stats() -> MemStats {
             s.used_blocks[o as usize] = mm.frames.used_blocks(o);
         }
         s
+    })
+}
+
+/// Fault injection: the L2 tables [`hold_free_l2`] took, chained through
+/// their first word; [`HELD_END`] when empty.
+#[cfg(feature = "fault-inject")]
+static HELD_L2: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(HELD_END);
+
+/// The end of the held chain: no table (tables are 1 KiB aligned; 0 is one
+/// on boards with RAM at 0).
+#[cfg(feature = "fault-inject")]
+const HELD_END: u32 = 1;
+
+/// Takes every free table of the L2 pool, so that the next new table must
+/// refill it (`kernel::mm::inject`). Returns how many it took.
+#[cfg(feature = "fault-inject")]
+pub fn hold_free_l2() -> usize {
+    use core::sync::atomic::Ordering::Relaxed;
+    with(|mm| {
+        let mut n = 0;
+        while mm.l2.free_slots() > 0 {
+            let Some(slot) = mm.l2.alloc(&mut mm.frames) else {
+                break;
+            };
+            // SAFETY: a table just handed out, ours: its first word links
+            // the chain (and is zeroed again before it goes back).
+            unsafe { (phys_to_virt(slot) as *mut u32).write(HELD_L2.load(Relaxed)) };
+            HELD_L2.store(slot, Relaxed);
+            n += 1;
+        }
+        n
+    })
+}
+
+/// Gives back the tables [`hold_free_l2`] took.
+#[cfg(feature = "fault-inject")]
+pub fn release_held_l2() {
+    use core::sync::atomic::Ordering::Relaxed;
+    with(|mm| {
+        let mut slot = HELD_L2.swap(HELD_END, Relaxed);
+        while slot != HELD_END {
+            let word = phys_to_virt(slot) as *mut u32;
+            // SAFETY: a held table: its first word is the chain's link, the
+            // rest zero; with that word zeroed it is an empty table again,
+            // which the pool takes back.
+            let next = unsafe {
+                let next = word.read();
+                word.write(0);
+                next
+            };
+            mm.l2.free(slot, &mut mm.frames);
+            slot = next;
+        }
     })
 }

@@ -286,6 +286,14 @@ fn free_tcb(tcb: NonNull<Tcb>) {
     let _ = unsafe { zone.free(tcb.cast(), &mut Frames) };
 }
 
+/// The TCB zone: control blocks in use and slabs (pages) it holds (tests:
+/// what a failed creation must leave as it was).
+pub fn tcb_zone() -> (usize, usize) {
+    let zone = TCBS.lock();
+    let zone = zone.0.as_ref().expect("thread::init has run");
+    (zone.in_use(), zone.slabs())
+}
+
 impl Tcb {
     /// A fresh control block: ready, at `prio`, no stack or space yet.
     fn new(name: &'static str, prio: u8) -> Self {
