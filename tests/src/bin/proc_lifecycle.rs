@@ -3,7 +3,8 @@
 //! stack, an undefined instruction) and that are killed holding 1 MiB;
 //! hard isolated processes that exit after 100 fuzzer calls and that kill
 //! themselves at once (see `user::fuzz`). Every exit status must be the
-//! expected one, and free pages and heap use identical at the end.
+//! expected one, heap use back to the start the moment each `wait`
+//! returns, and free pages and heap use identical at the end.
 //!
 //! Counts from the semihosting command line: `lifecycle.soft=N` and
 //! `lifecycle.hard=N` (`cargo xtask soak` runs 10,000 and 1,000); the
@@ -46,8 +47,13 @@ fn hard(i: u32) -> (&'static str, u32, i32) {
     }
 }
 
-fn cycle(class: Class, (name, arg, want): (&'static str, u32, i32)) -> bool {
+/// One lifecycle: spawn, wait, check the exit status; then (with `heap`,
+/// the baseline) that heap use is back to it the moment `wait` returns.
+fn cycle(class: Class, (name, arg, want): (&'static str, u32, i32), heap: Option<usize>) -> bool {
+    // Below this thread's priority, as a supervisor's children are: the
+    // reaper tears them down at theirs, and `wait` preempts it.
     let s = Spec {
+        priority: 14,
         budget: if class == Class::HardIsolated {
             HARD_BUDGET
         } else {
@@ -59,24 +65,32 @@ fn cycle(class: Class, (name, arg, want): (&'static str, u32, i32)) -> bool {
     if got != Ok(want) {
         println!("lifecycle: {name} arg {arg:#x}: {got:?}, want {want}");
     }
-    got == Ok(want)
+    let used = kernel::mm::heap::usage().1;
+    let heap_back = heap.is_none_or(|h| h == used);
+    if !heap_back {
+        println!(
+            "lifecycle: {name} arg {arg:#x}: heap bytes in use {used} after wait, {} before",
+            heap.unwrap_or(0)
+        );
+    }
+    got == Ok(want) && heap_back
 }
 
 fn main() {
     let n_soft = param("lifecycle.soft").unwrap_or(DEFAULT_SOFT) as u32;
     let n_hard = param("lifecycle.hard").unwrap_or(DEFAULT_HARD) as u32;
     // One of each first: the heap and the L2 pool reach their steady size.
-    let mut ok = (0..6).all(|i| cycle(Class::SoftIsolated, soft(i)))
-        & (0..2).all(|i| cycle(Class::HardIsolated, hard(i)));
+    let mut ok = (0..6).all(|i| cycle(Class::SoftIsolated, soft(i), None))
+        & (0..2).all(|i| cycle(Class::HardIsolated, hard(i), None));
     let free = kernel::mm::free_pages();
     let heap = kernel::mm::heap::usage().1;
     let t0 = time::now();
     let mut bad = 0;
     for i in 0..n_soft.max(n_hard) {
-        if i < n_soft && !cycle(Class::SoftIsolated, soft(i)) {
+        if i < n_soft && !cycle(Class::SoftIsolated, soft(i), Some(heap)) {
             bad += 1;
         }
-        if i < n_hard && !cycle(Class::HardIsolated, hard(i)) {
+        if i < n_hard && !cycle(Class::HardIsolated, hard(i), Some(heap)) {
             bad += 1;
         }
     }
