@@ -221,6 +221,11 @@ pub const CALLS: &[Call] = &[
         run: Fuzzer::irq_ack,
     },
     Call {
+        nr: abi::PROCESS_KILL,
+        name: "process_kill",
+        run: Fuzzer::process_kill,
+    },
+    Call {
         nr: abi::THREAD_CREATE,
         name: "thread_create",
         run: Fuzzer::thread_create,

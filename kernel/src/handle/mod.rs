@@ -45,7 +45,7 @@ bitflags! {
         /// Reply capability: `reply` through it (IPC, one-shot).
         const REPLY = 1 << 6;
         /// Thread: control it (join, ...). Memory object: revoke it (unmap
-        /// it from every process).
+        /// it from every process). Process: end it (`process_kill`).
         const MANAGE = 1 << 7;
         /// Memory object: map it readable (`mem_map` with `PROT_READ`).
         const MAP_READ = 1 << 8;

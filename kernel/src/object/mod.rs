@@ -33,7 +33,7 @@ mod kernel_objects {
     use crate::handle::{Handle, HandleError, HandleTable, Rights};
     use crate::ipc::Endpoint;
     use crate::mm::object::MemObject;
-    use crate::process::Thread;
+    use crate::process::{Control, ProcError, Thread};
 
     /// Handles one process may hold at once.
     pub const MAX_HANDLES: usize = 32;
@@ -54,6 +54,8 @@ mod kernel_objects {
         Thread(KRef<Thread>),
         /// Shared memory or a DMA buffer ([`MemObject`]).
         Memory(KRef<MemObject>),
+        /// Another process, to control (end) it ([`Control`]).
+        Process(KRef<Control>),
     }
 
     /// The kinds of [`Object`], for messages and reports.
@@ -69,6 +71,8 @@ mod kernel_objects {
         Thread,
         /// [`Object::Memory`].
         Memory,
+        /// [`Object::Process`].
+        Process,
     }
 
     impl Object {
@@ -98,6 +102,7 @@ mod kernel_objects {
                 Object::Endpoint(_) => Kind::Endpoint,
                 Object::Thread(_) => Kind::Thread,
                 Object::Memory(_) => Kind::Memory,
+                Object::Process(_) => Kind::Process,
             }
         }
 
@@ -139,6 +144,24 @@ mod kernel_objects {
             }
         }
 
+        /// A handle's object for isolated process `pid` (see
+        /// [`Control::new`]): grant it with [`Rights::MANAGE`] to a
+        /// supervisor, which may then end it (`process_kill`).
+        pub fn new_process(pid: u16) -> Result<Object, ProcError> {
+            let c = Control::new(pid)?;
+            KRef::try_new(c)
+                .map(Object::Process)
+                .map_err(|_| ProcError::NoMemory)
+        }
+
+        /// The process this names, if it is a process object.
+        pub fn process(&self) -> Option<&KRef<Control>> {
+            match self {
+                Object::Process(p) => Some(p),
+                _ => None,
+            }
+        }
+
         /// The endpoint this is, if it is one.
         pub fn endpoint(&self) -> Option<&KRef<Endpoint>> {
             match self {
@@ -155,6 +178,7 @@ mod kernel_objects {
                 (Object::Endpoint(a), Object::Endpoint(b)) => KRef::ptr_eq(a, b),
                 (Object::Thread(a), Object::Thread(b)) => KRef::ptr_eq(a, b),
                 (Object::Memory(a), Object::Memory(b)) => KRef::ptr_eq(a, b),
+                (Object::Process(a), Object::Process(b)) => KRef::ptr_eq(a, b),
                 _ => false,
             }
         }

@@ -55,6 +55,12 @@ pub enum Death {
         /// Its address.
         pc: u32,
     },
+    /// Another process ended it (`process_kill`), or the kernel
+    /// (`process::kill_pid`).
+    Killed {
+        /// That process's pid (`u16::MAX`: the kernel).
+        by: u16,
+    },
 }
 
 impl fmt::Display for Death {
@@ -71,6 +77,8 @@ impl fmt::Display for Death {
                 kind.name()
             ),
             Death::Undefined { pc } => write!(f, "undefined instruction at pc {pc:#010x}"),
+            Death::Killed { by: u16::MAX } => write!(f, "by the kernel"),
+            Death::Killed { by } => write!(f, "process_kill by process {by}"),
         }
     }
 }
@@ -100,11 +108,12 @@ impl End {
 /// threads are ended too ([`thread::doom`]).
 fn record_end(end: End) {
     with_own(|entry| {
-        // The usual end (one thread, no endpoint served) is the only end
-        // the process can record: a plain store. This runs in the trap that
-        // kills a process, with IRQs masked, so it stays this short.
+        // The usual end (one thread, no endpoint served): only a
+        // `process_kill` from outside may have come first (and wins). This
+        // runs in the trap that kills a process, with IRQs masked, so it
+        // stays this short.
         if entry.others.load(Ordering::Relaxed) == 0 && crate::ipc::serves_nothing(entry.pid) {
-            *entry.end.lock() = Some(end);
+            entry.end.lock().get_or_insert(end);
         } else {
             end_others(entry, end);
         }
@@ -122,6 +131,22 @@ fn record_end(end: End) {
 fn end_others(entry: &Entry, end: End) {
     entry.end.lock().get_or_insert(end);
     thread::doom(entry.threads.load(Ordering::Relaxed), die, Some(entry.pid));
+}
+
+/// Ends process `entry` from outside (`process_kill`): records `why`
+/// unless it has ended already, and ends its threads ([`thread::doom`]:
+/// each where it stands at the user boundary, or as its system call
+/// returns). True if this call ended it.
+pub(super) fn kill(entry: &Entry, why: Death) -> bool {
+    {
+        let mut end = entry.end.lock();
+        if end.is_some() {
+            return false;
+        }
+        *end = Some(End::Killed(why));
+    }
+    thread::doom(entry.threads.load(Ordering::Relaxed), die, Some(entry.pid));
+    true
 }
 
 /// Where a thread of an ended process goes instead of back to user mode

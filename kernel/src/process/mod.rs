@@ -41,6 +41,7 @@
 //! stack and start closure) come from fallible allocations: when the heap
 //! is exhausted creation fails with [`ProcError::NoMemory`], never a panic.
 
+mod control;
 mod end;
 mod loader;
 mod shared;
@@ -48,6 +49,7 @@ mod threads;
 
 pub use shared::Share;
 
+pub use control::{Control, kill_pid, process_kill};
 pub use end::{Death, End, die_in_syscall, exit_current, init, kill_current, wait};
 pub use threads::{DEFAULT_SOFT_THREADS, Thread, thread_create, thread_exit, thread_join};
 

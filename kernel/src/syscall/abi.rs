@@ -29,6 +29,7 @@
 //! | 21 | `NOTIFY_POLL` | r0 = handle (`WAIT`) | r0 = 0, r1 = the pending bits, now cleared (may be 0) |
 //! | 22 | `IRQ_BIND` | r0 = IRQ line handle (`ACK`), r1 = notification handle (`SIGNAL`), r2 = bits (not 0) | 0; the line is unmasked |
 //! | 23 | `IRQ_ACK` | r0 = IRQ line handle (`ACK`) | 0; the line is unmasked again |
+//! | 24 | `PROCESS_KILL` | r0 = process handle (`MANAGE`; granted at creation) | 1: it ended it, 0: it had ended already |
 //! | 32 | `THREAD_CREATE` | r0 = entry, r1 = stack top, r2 = argument, r3 = priority | a handle to the thread (`MANAGE`) |
 //! | 33 | `THREAD_EXIT` | r0 = exit code | does not return |
 //! | 34 | `THREAD_JOIN` | r0 = thread handle (`MANAGE`; used up) | its exit code |
@@ -141,6 +142,11 @@ pub const NOTIFY_POLL: u32 = 21;
 pub const IRQ_BIND: u32 = 22;
 /// `irq_ack(line)`: the device is handled: unmask the line.
 pub const IRQ_ACK: u32 = 23;
+/// `process_kill(h)`: ends the process that handle `h` (`MANAGE`) names,
+/// as a fault would (exit status `KILLED`); 1 if this call ended it, 0 if
+/// it had ended already. `BadHandle` for anything but a process handle
+/// with `MANAGE`, `Inval` for the caller itself.
+pub const PROCESS_KILL: u32 = 24;
 
 /// Handle right: `call` / `send` on an endpoint.
 pub const RIGHT_SEND: u32 = 1 << 0;

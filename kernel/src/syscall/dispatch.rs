@@ -327,6 +327,10 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
             let r = irq_line(a0).and_then(|l| l.ack().map(|_| 0).map_err(Errno::from));
             ret(frame, r)
         }
+        abi::PROCESS_KILL => {
+            let r = process::process_kill(a0);
+            ret(frame, r)
+        }
         abi::CACHE_CLEAN | abi::CACHE_INVALIDATE => {
             let invalidate = frame.r[7] == abi::CACHE_INVALIDATE;
             let r = process::with_current(|t| t.cache_op(a0, a1, invalidate))

@@ -2,7 +2,10 @@
 //! killed for each kind of fault (NULL read, write to text, executing the
 //! stack, an undefined instruction) and that are killed holding 1 MiB;
 //! hard isolated processes that exit after 100 fuzzer calls and that kill
-//! themselves at once (see `user::fuzz`). Every exit status must be the
+//! themselves at once (see `user::fuzz`); and soft and hard processes
+//! killed by another (a `supervisor` with a handle to them,
+//! `process_kill`) while spinning, yielding, asleep, blocked or with a
+//! second thread, before or after they first ran. Every exit status must be the
 //! expected one, heap use back to the start the moment each `wait`
 //! returns, and free pages and heap use identical at the end.
 //!
@@ -14,7 +17,9 @@
 #![no_std]
 #![no_main]
 
-use kernel::process::{self, Class, KILLED, Spec};
+use kernel::handle::Rights;
+use kernel::object::Object;
+use kernel::process::{self, Class, Grant, KILLED, Spec};
 use kernel::{println, time};
 use ktests::{check, finish, param, program, spec};
 
@@ -50,8 +55,8 @@ fn hard(i: u32) -> (&'static str, u32, i32) {
 /// One lifecycle: spawn, wait, check the exit status; then (with `heap`,
 /// the baseline) that heap use is back to it the moment `wait` returns.
 fn cycle(class: Class, (name, arg, want): (&'static str, u32, i32), heap: Option<usize>) -> bool {
-    // Below this thread's priority, as a supervisor's children are: the
-    // reaper tears them down at theirs, and `wait` preempts it.
+    // At the fuzz test's priority (14), where `wait` once returned before a
+    // reaper step had let go of the process's entry (see `process::wait`).
     let s = Spec {
         priority: 14,
         budget: if class == Class::HardIsolated {
@@ -76,12 +81,77 @@ fn cycle(class: Class, (name, arg, want): (&'static str, u32, i32), heap: Option
     got == Ok(want) && heap_back
 }
 
+/// A killed lifecycle: a `victim` of `class` in state `i % modes` (see
+/// `user/src/bin/victim.rs`) is ended by a `supervisor` holding a handle
+/// to it (granted with `MANAGE`, and one without); the supervisor must get
+/// every answer right and exit 0, the victim's status must be `KILLED`;
+/// then, as for every cycle, heap use is back to `heap`.
+fn kill_cycle(class: Class, i: u32, heap: Option<usize>) -> bool {
+    let hard = class == Class::HardIsolated;
+    let mode = if hard { i % 3 } else { i % 5 | 1 << 8 };
+    // Both below this thread's priority (16), so neither runs before it
+    // waits: the victim spins.
+    let v = Spec {
+        priority: 20,
+        budget: if hard { HARD_BUDGET } else { 0 },
+        threads: if hard { 0 } else { 1 },
+        ..spec(if hard { "hard_victim" } else { "victim" }, class, mode)
+    };
+    let victim = match process::spawn_process(&v, program(v.name)) {
+        Ok(pid) => pid,
+        Err(e) => {
+            println!("lifecycle: {} (mode {mode:#x}) not created: {e:?}", v.name);
+            return false;
+        }
+    };
+    let Ok(handle) = Object::new_process(victim) else {
+        println!("lifecycle: no process object for the victim");
+        return false;
+    };
+    let grants = [
+        Grant {
+            object: &handle,
+            rights: Rights::MANAGE,
+        },
+        Grant {
+            object: &handle,
+            rights: Rights::TRANSFER,
+        },
+    ];
+    // Every other time it sleeps first, so the victim has run (spinning,
+    // asleep, blocked) when the kill comes; else it has not started.
+    let nap_us = if i % 2 == 0 { 500 } else { 0 };
+    let s = Spec {
+        priority: 18,
+        handles: &grants,
+        ..spec("supervisor", Class::SoftIsolated, nap_us)
+    };
+    let sup = process::spawn_process(&s, program("supervisor")).and_then(process::wait);
+    drop(handle);
+    // A supervisor that failed may have left it running: the kernel ends
+    // it then (and the cycle fails), so the run goes on.
+    let late = process::kill_pid(victim);
+    let got = process::wait(victim);
+    let used = kernel::mm::heap::usage().1;
+    let heap_back = heap.is_none_or(|h| h == used);
+    let ok = sup == Ok(0) && !late && got == Ok(KILLED) && heap_back;
+    if !ok {
+        println!(
+            "lifecycle: kill of victim mode {mode:#x}: supervisor {sup:?}, victim {got:?} \
+             (the kernel had to kill it: {late}), heap bytes in use {used} (want {heap:?})"
+        );
+    }
+    ok
+}
+
 fn main() {
     let n_soft = param("lifecycle.soft").unwrap_or(DEFAULT_SOFT) as u32;
     let n_hard = param("lifecycle.hard").unwrap_or(DEFAULT_HARD) as u32;
     // One of each first: the heap and the L2 pool reach their steady size.
     let mut ok = (0..6).all(|i| cycle(Class::SoftIsolated, soft(i), None))
-        & (0..2).all(|i| cycle(Class::HardIsolated, hard(i), None));
+        & (0..2).all(|i| cycle(Class::HardIsolated, hard(i), None))
+        & (0..10).all(|i| kill_cycle(Class::SoftIsolated, i, None))
+        & (0..6).all(|i| kill_cycle(Class::HardIsolated, i, None));
     let free = kernel::mm::free_pages();
     let heap = kernel::mm::heap::usage().1;
     let t0 = time::now();
@@ -93,12 +163,22 @@ fn main() {
         if i < n_hard && !cycle(Class::HardIsolated, hard(i), Some(heap)) {
             bad += 1;
         }
+        // Every fifth soft and every second hard lifecycle, one more: a
+        // process killed by another.
+        if i < n_soft && i % 5 == 0 && !kill_cycle(Class::SoftIsolated, i / 5, Some(heap)) {
+            bad += 1;
+        }
+        if i < n_hard && i % 2 == 0 && !kill_cycle(Class::HardIsolated, i / 2, Some(heap)) {
+            bad += 1;
+        }
     }
     ok &= bad == 0;
     let ms = (time::now() - t0) / 1_000_000;
     let (free_now, heap_now) = (kernel::mm::free_pages(), kernel::mm::heap::usage().1);
+    let (k_soft, k_hard) = (n_soft.div_ceil(5), n_hard.div_ceil(2));
     println!(
-        "lifecycle: {n_soft} soft and {n_hard} hard in {ms} ms of guest time, {bad} wrong; \
+        "lifecycle: {n_soft} soft and {n_hard} hard, plus {k_soft} soft and {k_hard} hard \
+         killed by a supervisor, in {ms} ms of guest time, {bad} wrong; \
          free pages {free} -> {free_now}, heap bytes in use {heap} -> {heap_now}"
     );
     check("every process ended with the expected status", ok);

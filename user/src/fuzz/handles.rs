@@ -430,6 +430,19 @@ impl Fuzzer {
         self.expect(abi::IRQ_BIND, args, Want::Error(Errno::BadHandle));
     }
 
+    /// `process_kill(h)`: `BadHandle` whatever `h` is, the fuzzer's own
+    /// handles included (a thread's has `MANAGE` too, but is no process
+    /// handle): it is granted none.
+    pub(super) fn process_kill(&mut self) {
+        let args = [
+            self.pick_handle(|o, _| thread(o).is_some()),
+            self.rng.bits(),
+            0,
+            0,
+        ];
+        self.expect(abi::PROCESS_KILL, args, Want::Error(Errno::BadHandle));
+    }
+
     /// `irq_ack(line)`: `BadHandle` (no IRQ line is granted).
     pub(super) fn irq_ack(&mut self) {
         let args = [self.pick_handle(|_, _| true), self.rng.bits(), 0, 0];
