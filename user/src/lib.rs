@@ -342,7 +342,8 @@ pub fn thread_exit(code: i32) -> ! {
 /// Waits for the thread `h` names (one of this process's) to end; returns
 /// its exit code. The handle is used up.
 pub fn thread_join(h: Handle) -> Result<i32, Errno> {
-    check(syscall(abi::THREAD_JOIN, [h.0, 0, 0, 0]).0).map(|c| c as i32)
+    let (r0, r1) = syscall(abi::THREAD_JOIN, [h.0, 0, 0, 0]);
+    check(r0).map(|_| r1 as i32)
 }
 
 /// Sets the calling thread's TLS pointer (the TPIDRURO register).

@@ -34,8 +34,9 @@ cargo xtask soak [--board NAME] [--seed S] [--calls N] [--duration SECS]
                no kernel fault, the oracle's exact error codes, fresh
                memory zero, the bystander's memory and the kernel's text
                and rodata unchanged, free pages and heap use back
-    lifecycle  process lifecycles ending by exit and by each fault
-               (proc_lifecycle): free pages and heap use identical
+    lifecycle  process lifecycles ending by exit, by each fault and by
+               a supervisor's process_kill (proc_lifecycle): heap use
+               back after every wait, free pages and heap identical
     elf        mutated ELF images (bit flips, truncations, field
                overwrites) into the kernel's parser on the host: no panic
     --board NAME      board for the QEMU parts (default: vexpress-a9)

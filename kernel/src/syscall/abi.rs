@@ -32,7 +32,7 @@
 //! | 24 | `PROCESS_KILL` | r0 = process handle (`MANAGE`; granted at creation) | 1: it ended it, 0: it had ended already |
 //! | 32 | `THREAD_CREATE` | r0 = entry, r1 = stack top, r2 = argument, r3 = priority | a handle to the thread (`MANAGE`) |
 //! | 33 | `THREAD_EXIT` | r0 = exit code | does not return |
-//! | 34 | `THREAD_JOIN` | r0 = thread handle (`MANAGE`; used up) | its exit code |
+//! | 34 | `THREAD_JOIN` | r0 = thread handle (`MANAGE`; used up) | r0 = 0, r1 = its exit code (any `i32`) |
 //! | 35 | `SET_TLS` | r0 = value for TPIDRURO | 0 |
 //! | 36 | `CALL` | r0 = endpoint, r1-r4 = words, r5 = buffer, r6 = length \| capacity << 16, r8 = timeout (µs, 0 = none) | r0 = reply length, r1-r4 = reply words |
 //! | 37 | `RECV` | r0 = endpoint, r5 = buffer, r6 = capacity, r8 = timeout | r0 = length, r1-r4 = words, r6 = sender's pid |
@@ -83,7 +83,9 @@ pub const THREAD_CREATE: u32 = 32;
 /// `thread_exit(code)`: ends the calling thread (the first thread: the
 /// process).
 pub const THREAD_EXIT: u32 = 33;
-/// `thread_join(h) -> code`: waits for a thread of the process to end.
+/// `thread_join(h) -> (0, code)`: waits for a thread of the process to
+/// end; its exit code comes in `r1` (`r0` is 0 or an error), so every
+/// `i32` is a code and none is mistaken for an error.
 pub const THREAD_JOIN: u32 = 34;
 /// `set_tls(value)`: the calling thread's TPIDRURO.
 pub const SET_TLS: u32 = 35;

@@ -246,9 +246,14 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
             ret(frame, r)
         }
         abi::THREAD_EXIT => process::thread_exit(frame, a0 as i32),
+        // The exit code goes in r1, r0 is 0: any i32 is a code, and none
+        // can be read as an error.
         abi::THREAD_JOIN => {
             let r = process::thread_join(a0);
-            ret(frame, r)
+            if let Ok(code) = r {
+                frame.r[1] = code;
+            }
+            ret(frame, r.map(|_| 0))
         }
         abi::SET_TLS => {
             thread::set_tls(a0);

@@ -88,7 +88,7 @@ fn cycle(class: Class, (name, arg, want): (&'static str, u32, i32), heap: Option
 /// then, as for every cycle, heap use is back to `heap`.
 fn kill_cycle(class: Class, i: u32, heap: Option<usize>) -> bool {
     let hard = class == Class::HardIsolated;
-    let mode = if hard { i % 3 } else { i % 5 | 1 << 8 };
+    let mode = if hard { i % 3 } else { (i % 5) | 1 << 8 };
     // Both below this thread's priority (16), so neither runs before it
     // waits: the victim spins.
     let v = Spec {
@@ -120,7 +120,7 @@ fn kill_cycle(class: Class, i: u32, heap: Option<usize>) -> bool {
     ];
     // Every other time it sleeps first, so the victim has run (spinning,
     // asleep, blocked) when the kill comes; else it has not started.
-    let nap_us = if i % 2 == 0 { 500 } else { 0 };
+    let nap_us = if i.is_multiple_of(2) { 500 } else { 0 };
     let s = Spec {
         priority: 18,
         handles: &grants,

@@ -1,6 +1,6 @@
 //! Threads of one process: they share its memory, keep their own TLS
-//! pointer and are joined with their exit codes (four threads add into one
-//! shared counter). Exit code 0 when everything held, else the number of
+//! pointer and are joined with their exit codes, those that read like
+//! error codes included (four threads add into one shared counter). Exit code 0 when everything held, else the number of
 //! the first check that failed.
 
 #![no_std]
@@ -31,6 +31,10 @@ extern "C" fn adder(id: u32) -> ! {
         -1
     };
     user::thread_exit(code)
+}
+
+extern "C" fn quick(code: u32) -> ! {
+    user::thread_exit(code as i32)
 }
 
 extern "C" fn parked(_: u32) -> ! {
@@ -77,6 +81,12 @@ fn soft() -> i32 {
     }
     if user::thread_create(adder, 0x10 as *mut u8, 0, 12) != Err(Errno::Fault) {
         return 8;
+    }
+    // An exit code that reads like an error code (-3, NoMem's) comes
+    // back as a code: `thread_join` returns it apart from its status.
+    match user::thread_create(quick, top, -3i32 as u32, 12) {
+        Ok(t) if user::thread_join(t) == Ok(-3) => {}
+        _ => return 10,
     }
     // A thread left running ends with the process.
     if user::thread_create(parked, top, 0, 12).is_err() {

@@ -167,9 +167,9 @@ impl Fuzzer {
                 Err(Errno::Perm) => continue,
                 Ok(h) => {
                     let want = self.handles.insert(Obj::Thread(0), THREAD_RIGHTS);
-                    let (code, _) = syscall(abi::THREAD_JOIN, [h, 0, 0, 0]);
+                    let (status, code) = syscall(abi::THREAD_JOIN, [h, 0, 0, 0]);
                     self.handles.close(h);
-                    if want != Some(h) || code != 0 {
+                    if want != Some(h) || status != 0 || code != 0 {
                         self.wrong(
                             "probe",
                             abi::THREAD_CREATE,
@@ -226,7 +226,13 @@ impl Fuzzer {
         let prio = self.priority();
         let mut entry = quick_exit as *const () as u32;
         let mut stack = stack_top(slot.unwrap_or(0));
-        let mut arg = self.rng.below(0x4000_0000);
+        // A quick thread's exit code: any i32, those that read like error
+        // codes (-64..=-1) included (`thread_join` returns it in r1).
+        let mut arg = match self.rng.below(4) {
+            0 => (-1 - self.rng.below(64) as i32) as u32,
+            1 => self.rng.pick(&[0, u32::MAX, 0x8000_0000, 0x7FFF_FFFF]),
+            _ => self.rng.below(0x4000_0000),
+        };
         let mut server = None;
         match self.rng.below(6) {
             0 => entry = self.outside_user() | self.rng.below(2),
@@ -284,7 +290,9 @@ impl Fuzzer {
     }
 
     /// `thread_join(h)`: `BadHandle` unless a live thread handle with
-    /// `MANAGE`, else the thread's exit code, and the handle is used up.
+    /// `MANAGE`, else 0 with the thread's exit code in r1 (any i32: quick
+    /// threads end with codes that read like errors too), and the handle
+    /// is used up.
     /// A join aimed at the echo server while it serves is a `STOP` call
     /// instead (the join comes at a later step).
     pub(super) fn thread_join(&mut self) {
@@ -296,12 +304,26 @@ impl Fuzzer {
         {
             return self.call_with(s.ep, [STOP, 0, 0, 0], 0, 0, 0, 0);
         }
-        let want = match t.and_then(|t| self.threads[t as usize]) {
-            Some(m) => Want::Value(m.code),
+        let model = t.and_then(|t| self.threads[t as usize]);
+        let want = match model {
+            Some(_) => Want::Value(0),
             None => Want::Error(Errno::BadHandle),
         };
         let junk = self.rng.bits();
-        self.expect(abi::THREAD_JOIN, [h, junk, 0, 0], want);
+        let args = [h, junk, 0, 0];
+        let (r0, code) = self.expect(abi::THREAD_JOIN, args, want);
+        if let Some(m) = model
+            && r0 == 0
+            && code != m.code
+        {
+            self.wrong(
+                "exit code",
+                abi::THREAD_JOIN,
+                args,
+                code,
+                Want::Value(m.code),
+            );
+        }
         if let Some(t) = t {
             self.threads[t as usize] = None;
             self.handles.close(h);
