@@ -83,8 +83,8 @@ fn cycle(class: Class, (name, arg, want): (&'static str, u32, i32), heap: Option
 
 /// A killed lifecycle: a `victim` of `class` in state `i % modes` (see
 /// `user/src/bin/victim.rs`) is ended by a `supervisor` holding a handle
-/// to it (granted with `MANAGE`, and one without); the supervisor must get
-/// every answer right and exit 0, the victim's status must be `KILLED`;
+/// to it (granted with `MANAGE`, and one without, and one to itself); the
+/// supervisor must get every answer right and exit 0, the victim's status must be `KILLED`;
 /// then, as for every cycle, heap use is back to `heap`.
 fn kill_cycle(class: Class, i: u32, heap: Option<usize>) -> bool {
     let hard = class == Class::HardIsolated;
@@ -126,7 +126,15 @@ fn kill_cycle(class: Class, i: u32, heap: Option<usize>) -> bool {
         handles: &grants,
         ..spec("supervisor", Class::SoftIsolated, nap_us)
     };
-    let sup = process::spawn_process(&s, program("supervisor")).and_then(process::wait);
+    // A handle to itself in its next slot (2): its kill must be `Inval`.
+    // It has not run yet (below this thread's priority).
+    let sup = process::spawn_process(&s, program("supervisor")).and_then(|pid| {
+        let own = Object::new_process(pid)?;
+        process::with_process(pid, |p| p.handles.insert(own, Rights::MANAGE).is_ok())
+            .filter(|&inserted| inserted)
+            .ok_or(process::ProcError::Invalid)?;
+        process::wait(pid)
+    });
     drop(handle);
     // A supervisor that failed may have left it running: the kernel ends
     // it then (and the cycle fails), so the run goes on.
