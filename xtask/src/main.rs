@@ -23,6 +23,7 @@
 #[path = "../../kernel/src/board/mod.rs"]
 mod board;
 
+mod args;
 mod bench;
 mod cargo;
 mod cli;
