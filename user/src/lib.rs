@@ -12,6 +12,7 @@
 #[path = "../../kernel/src/syscall/abi.rs"]
 pub mod abi;
 pub mod bench;
+pub mod control;
 pub mod fuzz;
 
 pub use abi::{Errno, PROT_EXEC, PROT_READ, PROT_WRITE};
@@ -177,6 +178,25 @@ pub fn vfp_check_across(seed: u64, rounds: u32, mut switch: impl FnMut() -> bool
         }
     }
     bad
+}
+
+/// Runs the PID law of [`control`] in `f32` and `f64` for
+/// [`control::STEPS`] periods each, calling `between` after every period,
+/// and compares the results with the host's bits: 0 when both match, else
+/// prints what `who` got and returns 1 (`f32` wrong), 2 (`f64`) or 3.
+pub fn pid_check(who: &str, mut between: impl FnMut()) -> i32 {
+    let single = control::pid_f32(control::STEPS, &mut between).to_bits();
+    let double = control::pid_f64(control::STEPS, &mut between).to_bits();
+    let wrong = i32::from(single != control::PID_F32_BITS)
+        | i32::from(double != control::PID_F64_BITS) << 1;
+    if wrong != 0 {
+        println!(
+            "{who}: f32 {single:#010x} (want {:#010x}), f64 {double:#018x} (want {:#018x})",
+            control::PID_F32_BITS,
+            control::PID_F64_BITS
+        );
+    }
+    wrong
 }
 
 /// Maps the registers of the `index`-th device this task was granted.

@@ -26,6 +26,7 @@ mod board;
 mod bench;
 mod cargo;
 mod cli;
+mod hardfloat;
 mod image;
 mod miri;
 mod qemu;
