@@ -216,6 +216,31 @@ impl Handle {
     }
 }
 
+/// Arms the A9 private watchdog that the granted handle `h` (`MANAGE`)
+/// names: the board resets unless [`watchdog_kick`] comes within
+/// `timeout_ns` from now and from every kick.
+pub fn watchdog_start(h: Handle, timeout_ns: u64) -> Result<(), Errno> {
+    let args = [h.0, timeout_ns as u32, (timeout_ns >> 32) as u32, 0];
+    check(syscall(abi::WATCHDOG_START, args).0).map(|_| ())
+}
+
+/// Restarts the watchdog's countdown (`h` needs `SIGNAL`).
+pub fn watchdog_kick(h: Handle) -> Result<(), Errno> {
+    check(syscall(abi::WATCHDOG_KICK, [h.0, 0, 0, 0]).0).map(|_| ())
+}
+
+/// Stops the watchdog (`h` needs `MANAGE`).
+pub fn watchdog_stop(h: Handle) -> Result<(), Errno> {
+    check(syscall(abi::WATCHDOG_STOP, [h.0, 0, 0, 0]).0).map(|_| ())
+}
+
+/// The time left before the watchdog resets the board, in µs (`h` needs
+/// `SIGNAL`).
+pub fn watchdog_remaining(h: Handle) -> Result<u32, Errno> {
+    let (r0, r1) = syscall(abi::WATCHDOG_REMAINING, [h.0, 0, 0, 0]);
+    check(r0).map(|_| r1)
+}
+
 /// Closes a handle; the object lives on while other handles to it do.
 pub fn handle_close(h: Handle) -> Result<(), Errno> {
     check(syscall(abi::HANDLE_CLOSE, [h.0, 0, 0, 0]).0).map(|_| ())
