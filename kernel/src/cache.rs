@@ -141,6 +141,12 @@ pub fn reserve_hard_ways(ways: u32) -> Result<u32, L2LockError> {
     Ok(ways)
 }
 
+/// What CPU 0's data-side lockdown register reads (`None`: no L2). On
+/// silicon the ways locked; QEMU's model ignores the register (reads 0).
+pub fn lockdown_register() -> Option<u32> {
+    L2.lock().as_ref().map(Pl310::locked_ways)
+}
+
 /// The ways reserved for hard tasks and those of them holding a range.
 pub fn hard_ways() -> (u32, u32) {
     let locks = LOCKS.lock();

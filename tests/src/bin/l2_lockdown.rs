@@ -80,6 +80,10 @@ fn main() {
         cache::lock_hard(hard, TEXT + 2 * WAY, 32) == Err(L2LockError::NoWays),
     );
     check("both ways in use", cache::hard_ways() == (0xC0, 0xC0));
+    println!(
+        "l2_lockdown: the lockdown register reads {:x?} (silicon: Some(c0))",
+        cache::lockdown_register()
+    );
     check("two ranges locked", cache::hard_locks() - locks == 2);
     for (what, va, len) in [
         ("an empty range", TEXT, 0),
