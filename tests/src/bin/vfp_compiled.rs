@@ -10,6 +10,7 @@
 //! the hard task takes none.
 //!
 //! expect-output: vfp-compiled: 1 first-use trap
+//! expect-output: 32 double registers, NEON; for tasks
 
 #![no_std]
 #![no_main]
