@@ -207,7 +207,7 @@ fn build_user_programs(board: &Board) -> Result<()> {
                     format!(
                         "the hard-float program {name} holds no VFP or NEON instruction: \
                          the compiler did not honour `{}`",
-                        hardfloat::RUSTFLAGS
+                        hardfloat::FEATURES
                     ),
                 ));
             }

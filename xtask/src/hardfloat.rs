@@ -6,7 +6,7 @@
 //! `//!` lines at the top of its `user/src/bin/NAME.rs`. It is then built a
 //! second time, apart from the others (its own target directory,
 //! `target/<board>/hard-float/`), for the same `armv7a-none-eabi` target
-//! with [`RUSTFLAGS`]: the compiler keeps floats in d0-d31 and emits VFPv3
+//! with [`FEATURES`]: the compiler keeps floats in d0-d31 and emits VFPv3
 //! and NEON instructions, while calls still pass floats in core registers
 //! (the target's soft-float calling convention), so the prebuilt soft-float
 //! `core` links unchanged. The `armv7a-none-eabihf` target would need a
@@ -20,13 +20,20 @@ use std::path::Path;
 /// The `//!` line that makes a user program hard-float.
 pub const MARKER: &str = "build: hard-float";
 
-/// The rustc flags of a hard-float program (one argument, as
-/// `CARGO_ENCODED_RUSTFLAGS` takes it): turn the target's `soft-float`
+/// The rustc flag of a hard-float program: turn the target's `soft-float`
 /// off and the Cortex-A9's VFPv3 with 32 double registers and NEON on.
-/// rustc 1.95 warns that these features are not stable (`unstable feature
-/// specified for -Ctarget-feature`): the toolchain is pinned, and
-/// [`vfp_instructions`] catches a compiler that stops honouring them.
-pub const RUSTFLAGS: &str = "-Ctarget-feature=-soft-float,+vfp3,+d32,+neon";
+/// rustc 1.95 calls these features unstable (it would warn `unstable
+/// feature specified for -Ctarget-feature` for every crate): the toolchain
+/// is pinned, and [`vfp_instructions`] catches a compiler that stops
+/// honouring them.
+pub const FEATURES: &str = "-Ctarget-feature=-soft-float,+vfp3,+d32,+neon";
+
+/// The rustflags of the hard-float build, as `CARGO_ENCODED_RUSTFLAGS`
+/// takes them (separated by 0x1F): [`FEATURES`], and warnings off, since
+/// the same sources are built (and linted by clippy) soft-float too, and
+/// the only new warning would be the one about the features, once per
+/// crate.
+pub const RUSTFLAGS: &str = "-Ctarget-feature=-soft-float,+vfp3,+d32,+neon\x1f-Awarnings";
 
 /// Whether a program's source asks to be built hard-float: [`MARKER`] on
 /// one of the `//!` lines it starts with.
@@ -123,6 +130,12 @@ mod tests {
         let f64_bits = control::pid_f64(control::STEPS, || ()).to_bits();
         assert_eq!(f32_bits, control::PID_F32_BITS, "{f32_bits:#x}");
         assert_eq!(f64_bits, control::PID_F64_BITS, "{f64_bits:#x}");
+    }
+
+    #[test]
+    fn the_encoded_flags_are_the_features_and_warnings_off() {
+        let flags: Vec<&str> = RUSTFLAGS.split('\x1f').collect();
+        assert_eq!(flags, [FEATURES, "-Awarnings"]);
     }
 
     #[test]
