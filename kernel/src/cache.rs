@@ -211,6 +211,7 @@ pub fn lock_hard(pid: u16, va: u32, len: u32) -> Result<u32, L2LockError> {
         }
     });
     locks.held[slot] = Some(Held { pid, ways, pa, len });
+    HELD.fetch_add(1, Ordering::Release);
     LOCKED.fetch_add(1, Ordering::Relaxed);
     Ok(ways)
 }
@@ -218,6 +219,10 @@ pub fn lock_hard(pid: u16, va: u32, len: u32) -> Result<u32, L2LockError> {
 /// Gives back the ways holding ranges of `pid` (their lines are flushed
 /// out of the L2); returns them. The process's teardown calls it.
 pub fn unlock_hard(pid: u16) -> u32 {
+    // Every teardown step comes here: without locks held, one load.
+    if HELD.load(Ordering::Acquire) == 0 {
+        return 0;
+    }
     let l2 = L2.lock();
     let mut locks = LOCKS.lock();
     let mut freed = 0;
@@ -228,10 +233,14 @@ pub fn unlock_hard(pid: u16) -> u32 {
             }
             freed |= h.ways;
             *slot = None;
+            HELD.fetch_sub(1, Ordering::Release);
         }
     }
     freed
 }
+
+/// How many ranges are locked now (a shortcut for [`unlock_hard`]).
+static HELD: AtomicU32 = AtomicU32::new(0);
 
 static LOCKED: AtomicU32 = AtomicU32::new(0);
 
