@@ -27,6 +27,7 @@ mod args;
 mod bench;
 mod cargo;
 mod cli;
+mod hardfloat;
 mod image;
 mod miri;
 mod qemu;
