@@ -105,15 +105,21 @@ impl End {
 /// Records how the running task ended,
 /// through the thread's own cached reference (no table look-up, no count
 /// taken), which is dropped here as the thread ends; the task's other
-/// threads are ended too ([`thread::doom`]).
-fn record_end(end: End) {
+/// threads are ended too ([`thread::doom`]). `FIRST_WINS`: an end recorded
+/// before (a `process_kill` from outside, while this thread was in its
+/// `exit` call) stands; the fault path, which no ended process can reach,
+/// stores without looking.
+fn record_end<const FIRST_WINS: bool>(end: End) {
     with_own(|entry| {
-        // The usual end (one thread, no endpoint served): only a
-        // `process_kill` from outside may have come first (and wins). This
-        // runs in the trap that kills a process, with IRQs masked, so it
-        // stays this short.
+        // The usual end (one thread, no endpoint served) is a plain
+        // store. The fault path runs in the trap that kills a process,
+        // with IRQs masked, so it stays this short.
         if entry.others.load(Ordering::Relaxed) == 0 && crate::ipc::serves_nothing(entry.pid) {
-            entry.end.lock().get_or_insert(end);
+            if FIRST_WINS {
+                entry.end.lock().get_or_insert(end);
+            } else {
+                *entry.end.lock() = Some(end);
+            }
         } else {
             end_others(entry, end);
         }
@@ -169,7 +175,7 @@ pub fn die_in_syscall(frame: &mut TrapFrame) -> *mut TrapFrame {
 /// recorded with IRQs still enabled (nothing acts on it before the thread
 /// has exited), then the thread exits (`thread::syscall_exit`).
 pub fn exit_current(frame: &mut TrapFrame, code: i32) -> *mut TrapFrame {
-    record_end(End::Exited(code));
+    record_end::<true>(End::Exited(code));
     thread::syscall_exit(frame)
 }
 
@@ -178,14 +184,14 @@ pub fn exit_current(frame: &mut TrapFrame, code: i32) -> *mut TrapFrame {
 /// away, in bounded time. No teardown and no printing here; the reaper (or
 /// the waiter) prints the report and gives back the memory.
 pub fn kill_current(frame: &mut TrapFrame, why: Death) -> *mut TrapFrame {
-    record_end(End::Killed(why));
+    record_end::<false>(End::Killed(why));
     thread::trap_exit(frame)
 }
 
 /// A kernel-bound task's function returned: record it (its thread then
 /// exits and the reaper takes over).
 pub(super) fn end_kernel_task() {
-    record_end(End::Exited(0));
+    record_end::<true>(End::Exited(0));
 }
 
 /// Moves the teardown of `entry`'s task on by up to `steps` granules if the
