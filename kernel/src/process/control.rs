@@ -18,7 +18,7 @@
 //! memory is given back later by the reaper or the parent's `wait`, in
 //! bounded steps.
 
-use super::end::{Death, kill};
+use super::end::kill;
 use super::{ProcError, get, with_current};
 use crate::handle::{Handle, Rights};
 use crate::object::{self, Object};
@@ -87,12 +87,12 @@ pub fn process_kill(h: u32) -> Result<u32, Errno> {
     if thread::user_tid(entry.process.lock().thread) != c.first {
         return Ok(0);
     }
-    Ok(u32::from(kill(&entry, Death::Killed { by: me })))
+    Ok(u32::from(kill(&entry, me)))
 }
 
 /// Ends process `pid` from the kernel, as `process_kill` does (the kernel
 /// is its supervisor: a test's, or a system's last resort). True if this
 /// call ended it; false if it had ended already or there is none.
 pub fn kill_pid(pid: u16) -> bool {
-    get(pid).is_some_and(|entry| kill(&entry, Death::Killed { by: u16::MAX }))
+    get(pid).is_some_and(|entry| kill(&entry, u16::MAX))
 }

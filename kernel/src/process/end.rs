@@ -55,12 +55,6 @@ pub enum Death {
         /// Its address.
         pc: u32,
     },
-    /// Another process ended it (`process_kill`), or the kernel
-    /// (`process::kill_pid`).
-    Killed {
-        /// That process's pid (`u16::MAX`: the kernel).
-        by: u16,
-    },
 }
 
 impl fmt::Display for Death {
@@ -77,8 +71,6 @@ impl fmt::Display for Death {
                 kind.name()
             ),
             Death::Undefined { pc } => write!(f, "undefined instruction at pc {pc:#010x}"),
-            Death::Killed { by: u16::MAX } => write!(f, "by the kernel"),
-            Death::Killed { by } => write!(f, "process_kill by process {by}"),
         }
     }
 }
@@ -90,6 +82,11 @@ pub enum End {
     Exited(i32),
     /// A fault killed it.
     Killed(Death),
+    /// Another process ended it (`process_kill`), or the kernel
+    /// (`process::kill_pid`): that process's pid (`u16::MAX`: the
+    /// kernel). Kept apart from [`Death`], the faults, whose recording
+    /// in the trap path stays as short as it was.
+    KilledBy(u16),
 }
 
 impl End {
@@ -97,7 +94,7 @@ impl End {
     pub fn code(self) -> i32 {
         match self {
             End::Exited(code) => code,
-            End::Killed(_) => KILLED,
+            End::Killed(_) | End::KilledBy(_) => KILLED,
         }
     }
 }
@@ -139,17 +136,17 @@ fn end_others(entry: &Entry, end: End) {
     thread::doom(entry.threads.load(Ordering::Relaxed), die, Some(entry.pid));
 }
 
-/// Ends process `entry` from outside (`process_kill`): records `why`
-/// unless it has ended already, and ends its threads ([`thread::doom`]:
+/// Ends process `entry` from outside (`process_kill` by process `by`,
+/// `u16::MAX` for the kernel): records that unless it has ended already, and ends its threads ([`thread::doom`]:
 /// each where it stands at the user boundary, or as its system call
 /// returns). True if this call ended it.
-pub(super) fn kill(entry: &Entry, why: Death) -> bool {
+pub(super) fn kill(entry: &Entry, by: u16) -> bool {
     {
         let mut end = entry.end.lock();
         if end.is_some() {
             return false;
         }
-        *end = Some(End::Killed(why));
+        *end = Some(End::KilledBy(by));
     }
     thread::doom(entry.threads.load(Ordering::Relaxed), die, Some(entry.pid));
     true
@@ -205,8 +202,16 @@ fn finish(entry: &Entry, steps: u32) -> bool {
     let mut t = entry.process.lock();
     if t.exit.is_none() {
         t.exit = Some(end.code());
-        if let End::Killed(why) = end {
-            println!("process {} ({}) killed: {why}", t.pid, t.name);
+        match end {
+            End::Killed(why) => println!("process {} ({}) killed: {why}", t.pid, t.name),
+            End::KilledBy(u16::MAX) => {
+                println!("process {} ({}) killed by the kernel", t.pid, t.name)
+            }
+            End::KilledBy(by) => println!(
+                "process {} ({}) killed: process_kill by process {by}",
+                t.pid, t.name
+            ),
+            End::Exited(_) => {}
         }
     }
     t.teardown_steps(steps)

@@ -475,7 +475,9 @@ fn with_own<R>(f: impl FnOnce(&Entry) -> R) -> Option<R> {
 
 /// Drops the running thread's cached reference to its task, if any (as it
 /// ends: see [`OWN`]). Never the last reference: the process table holds one
-/// until `wait` has joined this thread.
+/// until `wait` has joined this thread. Inlined: it is on the path of the
+/// trap that kills a process, with IRQs masked.
+#[inline(always)]
 fn drop_own() {
     let cell =
         OWN[thread::current_unlocked().index()].swap(core::ptr::null_mut(), Ordering::Relaxed);
