@@ -681,7 +681,8 @@ impl Mailbox {
     /// before it first sleeps) at the `slot`-th 8 KiB of [`MAILBOX_VA`].
     fn pin(pid: u16, slot: u32) -> Self {
         let start = process::with_process(pid, |t| {
-            t.regions()
+            t.space
+                .regions()
                 .iter()
                 .find(|r| r.backing == Backing::Anon)
                 .map(|r| r.start)
@@ -692,7 +693,7 @@ impl Mailbox {
         let mut phys = [0; (MAILBOX_LEN / 4096) as usize];
         for (k, pa) in phys.iter_mut().enumerate() {
             let off = k as u32 * 4096;
-            *pa = process::with_process(pid, |t| t.translate(start + off))
+            *pa = process::with_process(pid, |t| t.space.translate(start + off))
                 .flatten()
                 .expect("a mailbox page")
                 .phys;
@@ -1240,7 +1241,7 @@ fn first_task() -> u32 {
         threads: 0,
     };
     let pid = process::spawn_process(&spec, elf("bench_boot")).expect("start the first task");
-    let mapped = process::with_process(pid, |t| t.map_device(0)).expect("the first task");
+    let mapped = process::with_process(pid, |t| t.space.map_device(0)).expect("the first task");
     assert_eq!(
         mapped,
         Ok(va),

@@ -8,40 +8,10 @@
 //! either takes everything the task will ever need or fails cleanly.
 
 use super::{Backing, PAGE, ProcError, Process, SECTION, SOFT_STACK, Spec};
-use crate::layout::phys_to_virt;
 use crate::layout::{USER_END, USER_START};
 use crate::loader::elf::ElfImage;
 use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use alloc::vec::Vec;
-use arch::mmu::pmap::Pmap;
-
-/// Reserves `sections` 1 MiB blocks for a hard task, zeroed here (at
-/// admission, in the creator's time, IRQs enabled) so that the task's own
-/// `mmap` never zeroes; on failure gives back what it took.
-pub(super) fn reserve(t: &mut Process, sections: u32) -> Result<(), ProcError> {
-    let mut blocks = Vec::new();
-    blocks
-        .try_reserve_exact(sections as usize)
-        .map_err(|_| ProcError::NoMemory)?;
-    for _ in 0..sections {
-        match crate::mm::alloc_task_frames(8) {
-            Ok(b) => blocks.push(b),
-            Err(_) => {
-                for b in blocks {
-                    let _ = crate::mm::free_frames(b, 8);
-                }
-                return Err(ProcError::BudgetUnavailable { needed: sections });
-            }
-        }
-    }
-    // Zeroed only once the whole budget is secured: a refused admission
-    // costs no megabytes of stores.
-    for &b in &blocks {
-        super::zero_section(b);
-    }
-    t.reserve = blocks;
-    Ok(())
-}
 
 /// Lays out and maps the program; returns (entry, initial sp). On error the
 /// caller tears the task down (everything made so far is recorded in it).
@@ -85,10 +55,10 @@ pub(super) fn build(
         let image_sections: u32 = segs.iter().map(|(s, e, _)| (e - s) / SECTION).sum();
         let budget = spec.budget.div_ceil(SECTION);
         // The L1 table's 8 KiB block is taken first, inside the admission.
-        t.space = Some(new_space(t)?);
-        reserve(t, image_sections + 1 + budget)?;
+        t.space.new_table()?;
+        t.space.reserve(image_sections + 1 + budget)?;
     } else {
-        t.space = Some(new_space(t)?);
+        t.space.new_table()?;
     }
 
     let key = image_key(image, spec);
@@ -119,7 +89,7 @@ pub(super) fn build(
         match key {
             Some(key) if !t.class.is_hard() => {
                 let fill_page = |p: u32, mem: &mut [u8]| fill(p * PAGE, mem);
-                t.map_image_segment(
+                t.space.map_image_segment(
                     key << 4 | i as u64,
                     start,
                     (end - start) / PAGE,
@@ -127,17 +97,19 @@ pub(super) fn build(
                     &fill_page,
                 )?
             }
-            _ => t.map_region(start, end - start, prot, Backing::Image, &fill)?,
+            _ => t
+                .space
+                .map_region(start, end - start, prot, Backing::Image, &fill)?,
         }
     }
-    t.map_region(
+    t.space.map_region(
         stack_start,
         stack_len,
         PROT_READ | PROT_WRITE,
         Backing::Stack,
         &|_, _| {},
     )?;
-    t.next_va = t.next_va.max(stack_end.next_multiple_of(g.max(PAGE)));
+    t.space.mmap_above(stack_end.next_multiple_of(g.max(PAGE)));
     Ok((image.entry(), stack_end))
 }
 
@@ -151,19 +123,4 @@ fn image_key(image: &ElfImage, _spec: &Spec) -> Option<u64> {
         .iter()
         .position(|(_, elf)| core::ptr::eq(elf.as_ptr(), at) && elf.len() == image.bytes().len())
         .map(|i| i as u64 + 1)
-}
-
-/// A process's address space: an 8 KiB block holding its 4 KiB L1 table
-/// (TTBCR.N = 2) and the pmap's 2 KiB of per-slot counters.
-fn new_space(t: &mut Process) -> Result<Pmap<1024>, ProcError> {
-    let block = crate::mm::alloc_task_frames(1)?;
-    let va = phys_to_virt(block);
-    // SAFETY: a fresh 8 KiB block in the linear map, ours alone.
-    unsafe { arch::mem::zero_raw(va as *mut u8, 8192) };
-    t.l1_block = block;
-    let l1 = va as *mut u32;
-    let live = (va + 4096) as *mut [u16; 1024];
-    // SAFETY: l1 is the zeroed table and `live` the zeroed counters, owned by
-    // this pmap until the task is torn down.
-    Ok(unsafe { Pmap::new(l1, live, USER_START..USER_END, false) })
 }

@@ -14,7 +14,7 @@
 use arch::mmu::descriptor::MemType;
 use kernel::handle::Rights;
 use kernel::mm::object;
-use kernel::object::Object;
+use kernel::object::{KRef, Object};
 use kernel::process::{self, Backing, Class, Grant, KILLED, Spec};
 use ktests::{check, finish, program, spec};
 
@@ -25,7 +25,7 @@ const SETTLE_NS: u64 = 20_000_000;
 /// The first region of `pid` whose rights include `prot`, from an image.
 fn image_region(pid: u16, exec: bool) -> Option<(u32, u32)> {
     process::with_process(pid, |t| {
-        t.regions().iter().find_map(|r| match r.backing {
+        t.space.regions().iter().find_map(|r| match r.backing {
             Backing::Shared { image: true, .. }
                 if (r.prot & kernel::syscall::abi::PROT_EXEC != 0) == exec
                     && (exec || r.prot & kernel::syscall::abi::PROT_WRITE != 0) =>
@@ -39,7 +39,7 @@ fn image_region(pid: u16, exec: bool) -> Option<(u32, u32)> {
 }
 
 fn phys(pid: u16, va: u32) -> Option<u32> {
-    process::with_process(pid, |t| t.translate(va))
+    process::with_process(pid, |t| t.space.translate(va))
         .flatten()
         .map(|t| t.phys)
 }
@@ -100,8 +100,8 @@ fn images() {
             private += 1;
         }
     }
-    let (sa, cow_a) = process::with_process(a, |t| t.sharing()).unwrap();
-    let (_, cow_b) = process::with_process(b, |t| t.sharing()).unwrap();
+    let (sa, cow_a) = process::with_process(a, |t| t.space.sharing()).unwrap();
+    let (_, cow_b) = process::with_process(b, |t| t.space.sharing()).unwrap();
     kernel::println!(
         "a: shared pages {sa}, cow faults {cow_a}; b: cow faults {cow_b}; private data pages {private}"
     );
@@ -125,7 +125,9 @@ fn images() {
 fn shared_memory() {
     let free = kernel::mm::stats().free_pages;
     let objects = object::live_objects();
-    let mem = Object::Memory(object::create_shared(8192).expect("8 KiB"));
+    let mem = Object::Memory(
+        KRef::try_new(object::create_shared(8192).expect("8 KiB")).expect("heap room"),
+    );
     let go = Object::new_notification().expect("heap room");
     let go2 = Object::new_notification().expect("heap room");
     let all = Rights::MAP_READ | Rights::MAP_WRITE | Rights::TRANSFER | Rights::MANAGE;
@@ -243,11 +245,11 @@ fn shared_memory() {
     // The DMA buffer: its physical address (word 1 of the shared page)
     // is what the writer's mapping of it shows, and that is non-cacheable.
     let word1 = process::with_process(w, |t| {
-        let r = t
-            .regions()
-            .iter()
-            .find(|r| matches!(r.backing, Backing::Shared { image: false, .. }) && r.len == 8192)?;
-        let p = t.translate(r.start)?.phys;
+        let r =
+            t.space.regions().iter().find(|r| {
+                matches!(r.backing, Backing::Shared { image: false, .. }) && r.len == 8192
+            })?;
+        let p = t.space.translate(r.start)?.phys;
         // SAFETY: a frame of the shared object, alive (mapped by w), read
         // through the linear map.
         Some(unsafe {
@@ -256,11 +258,11 @@ fn shared_memory() {
     })
     .flatten();
     let dma = process::with_process(w, |t| {
-        let r = t.regions().iter().find(|r| {
+        let r = t.space.regions().iter().find(|r| {
             matches!(r.backing, Backing::Shared { image: false, .. }) && r.len == 16384
         })?;
-        let first = t.translate(r.start)?;
-        let last = t.translate(r.start + 12288)?;
+        let first = t.space.translate(r.start)?;
+        let last = t.space.translate(r.start + 12288)?;
         Some((first.phys, last.phys, first.attrs.mem))
     })
     .flatten();
@@ -271,7 +273,7 @@ fn shared_memory() {
     );
     check(
         "revocation unmapped it from both",
-        m.revoke() == 2 && m.users().1 == 0,
+        process::revoke(m) == 2 && m.users().1 == 0,
     );
     go.notification().unwrap().signal(1);
     go2.notification().unwrap().signal(1);
@@ -298,7 +300,7 @@ fn shared_memory() {
 /// admission, uses it, and never faults (no copy-on-write for it).
 fn hard_sections() {
     let free = kernel::mm::stats().free_pages;
-    let k = object::create_sections(1 << 20).expect("1 MiB");
+    let k = KRef::try_new(object::create_sections(1 << 20).expect("1 MiB")).expect("heap room");
     let mem = Object::Memory(k);
     let m = mem.memory().unwrap();
     let grants = [Grant {
@@ -322,10 +324,15 @@ fn hard_sections() {
     .unwrap();
     let mapped = process::with_process(h, |t| {
         let r = t
+            .space
             .regions()
             .iter()
             .find(|r| matches!(r.backing, Backing::Shared { image: false, .. }))?;
-        Some((r.len, t.translate(r.start)?.phys, t.stats().sections))
+        Some((
+            r.len,
+            t.space.translate(r.start)?.phys,
+            t.space.stats().sections,
+        ))
     })
     .flatten();
     kernel::println!("hard shm: {mapped:x?}");
