@@ -72,11 +72,10 @@ pub fn mem_map(h: u32, prot: u32) -> Result<u32, Errno> {
         };
         let pages = obj.len() / object::book::PAGE;
         // A hard process's objects were mapped at its admission: it gets
-        // that mapping (it allocates nothing after).
+        // that mapping, shown again if it unmapped it (it allocates nothing
+        // after admission).
         let r = if t.class.is_hard() {
-            t.space
-                .mapped_at(obj.id())
-                .ok_or(process::MapError::ClassViolation)
+            t.space.show_object(obj.id(), prot, share)
         } else {
             t.space
                 .map_object(obj.id(), pages, prot, share, None, false)

@@ -297,7 +297,8 @@ fn shared_memory() {
 }
 
 /// A hard process granted a 1 MiB object gets it mapped as a section at
-/// admission, uses it, and never faults (no copy-on-write for it).
+/// admission, uses it, and never faults (no copy-on-write for it); its
+/// `mem_unmap` and `mem_map` again allocate nothing.
 fn hard_sections() {
     let free = kernel::mm::stats().free_pages;
     let k = KRef::try_new(object::create_sections(1 << 20).expect("1 MiB")).expect("heap room");
@@ -340,7 +341,18 @@ fn hard_sections() {
         "mapped as a section at admission, before it ran",
         matches!(mapped, Some((0x10_0000, p, _)) if p == pa),
     );
-    check("the hard process used it", process::wait(h) == Ok(0));
+    let before = kernel::mm::alloc_counts();
+    let code = process::wait(h);
+    let after = kernel::mm::alloc_counts();
+    kernel::println!("hard shm: exit {code:?}, allocation counters {before:?} -> {after:?}");
+    check(
+        "the hard process used it, unmapped and mapped it again 100 times",
+        code == Ok(0),
+    );
+    check(
+        "no frame or heap allocation while it ran (100 mem_unmap + mem_map)",
+        before == after,
+    );
     // SAFETY: as above.
     let (w1, last) = unsafe {
         (

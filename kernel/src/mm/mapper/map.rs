@@ -158,6 +158,7 @@ impl AddressSpace {
             len,
             prot,
             backing,
+            parked: false,
         });
         Ok(())
     }
@@ -417,6 +418,7 @@ impl AddressSpace {
             len: done,
             prot: PROT_READ | PROT_WRITE,
             backing: Backing::Device,
+            parked: false,
         });
         let va = base + (dev.phys - first);
         self.devices[index as usize].1 = Some(va);

@@ -154,6 +154,10 @@ pub struct Region {
     pub prot: u32,
     /// What backs it.
     pub backing: Backing,
+    /// A hard space's shared-memory region that `mem_unmap` took out of
+    /// the table: its range, its book record and its charge stay (so
+    /// `mem_map` shows it again without allocating).
+    pub parked: bool,
 }
 
 /// The memory one process maps: its pmap or kernel window, its regions,

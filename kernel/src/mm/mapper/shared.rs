@@ -111,6 +111,7 @@ impl AddressSpace {
             len,
             prot,
             backing: Backing::Shared { map, image },
+            parked: false,
         });
         Ok(va)
     }
@@ -134,29 +135,85 @@ impl AddressSpace {
         true
     }
 
-    /// Where object `id` is mapped in this process already (not as part of
-    /// an image): a hard process's `mem_map` answers with the mapping made
-    /// at its admission.
-    pub fn mapped_at(&self, id: crate::mm::object::book::ObjId) -> Option<u32> {
+    /// `mem_map` in a hard space: object `id` was mapped at admission
+    /// (charged to its reserved budget); this answers with its address,
+    /// showing its sections again with `prot` and `share` if `mem_unmap`
+    /// parked them: one L1 entry per section, no allocation (the region and
+    /// the book's record stayed). [`MapError::ClassViolation`] if it was
+    /// not granted at admission.
+    pub fn show_object(
+        &mut self,
+        id: crate::mm::object::book::ObjId,
+        prot: u32,
+        share: Share,
+    ) -> Result<u32, MapError> {
         let book = BOOK.lock();
-        self.regions.iter().find_map(|r| match r.backing {
-            Backing::Shared { map, image: false } if book.mapping(map).map(|m| m.0) == Some(id) => {
-                Some(r.start)
+        let i = self
+            .regions
+            .iter()
+            .position(|r| match r.backing {
+                Backing::Shared { map, image: false } => book.mapping(map).map(|m| m.0) == Some(id),
+                _ => false,
+            })
+            .ok_or(MapError::ClassViolation)?;
+        let r = self.regions[i];
+        if !r.parked {
+            return Ok(r.start);
+        }
+        let Backing::Shared { map, .. } = r.backing else {
+            return Err(MapError::ClassViolation);
+        };
+        let mut attrs = user_attrs(prot)?;
+        if share == Share::Uncached {
+            attrs.mem = MemType::NormalUncached;
+        }
+        let g = self.kind.granule();
+        let step = g / PAGE;
+        let mut done = 0;
+        while done < r.len / PAGE {
+            let res = match book.frame_at(map, done) {
+                Some((pa, _)) => self.map_one(r.start + done * PAGE, pa, attrs, false),
+                None => Err(MapError::Invalid),
+            };
+            if let Err(e) = res {
+                for k in (0..done).step_by(step as usize) {
+                    self.unmap_release(r.start + k * PAGE, r.backing);
+                }
+                return Err(e);
             }
-            _ => None,
-        })
+            self.shared_pages += step;
+            done += step;
+        }
+        self.regions[i].parked = false;
+        self.regions[i].prot = prot;
+        Ok(r.start)
     }
 
     /// `mem_unmap`: removes the shared-memory mapping that starts at `addr`.
+    /// A hard space keeps the range, the book's record and the charge
+    /// (the region is parked), so that its next `mem_map` of the object
+    /// allocates nothing ([`Self::show_object`]).
     pub fn mem_unmap(&mut self, addr: u32) -> Result<(), MapError> {
-        let map = self
+        let (i, map) = self
             .regions
             .iter()
-            .find_map(|r| match r.backing {
-                Backing::Shared { map, image: false } if r.start == addr => Some(map),
+            .enumerate()
+            .find_map(|(i, r)| match r.backing {
+                Backing::Shared { map, image: false } if r.start == addr && !r.parked => {
+                    Some((i, map))
+                }
                 _ => None,
             })
             .ok_or(MapError::Invalid)?;
+        if self.kind.hard {
+            let r = self.regions[i];
+            let g = self.kind.granule();
+            for va in (r.start..r.start + r.len).step_by(g as usize) {
+                self.unmap_release(va, r.backing);
+            }
+            self.regions[i].parked = true;
+            return Ok(());
+        }
         self.unmap_object(map);
         Ok(())
     }
