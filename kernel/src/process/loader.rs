@@ -102,13 +102,7 @@ pub(super) fn build(
                 .map_region(start, end - start, prot, Backing::Image, &fill)?,
         }
     }
-    t.space.map_region(
-        stack_start,
-        stack_len,
-        PROT_READ | PROT_WRITE,
-        Backing::Stack,
-        &|_, _| {},
-    )?;
+    t.space.map_stack(stack_start, stack_len)?;
     t.space.mmap_above(stack_end.next_multiple_of(g.max(PAGE)));
     Ok((image.entry(), stack_end))
 }

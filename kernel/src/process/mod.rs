@@ -52,7 +52,9 @@ pub use end::{Death, End, die_in_syscall, exit_current, init, kill_current, wait
 pub use shared::revoke;
 pub use spawn::{map_granule, spawn_kernel_task, spawn_process, trust_shared_device_sections};
 use table::{Entry, PROCESSES, ProcessRef, drop_own, get, with_own};
-pub use table::{current_pid, peek_current, resolve_cow, with_current, with_process};
+pub use table::{
+    current_pid, peek_current, resolve_cow, resolve_untouched, with_current, with_process,
+};
 pub use threads::{DEFAULT_SOFT_THREADS, thread_create, thread_exit, thread_join};
 
 use crate::handle::Rights;

@@ -196,6 +196,16 @@ pub fn resolve_cow(va: u32) -> bool {
     done
 }
 
+/// A translation fault at `va` in the running process: true if it fell in
+/// an untouched page of its stack, now mapped (the trap path then retries
+/// the access). Runs with IRQs enabled for the zeroing, like a system call.
+pub fn resolve_untouched(va: u32) -> bool {
+    arch::cpu::interrupts_enable();
+    let done = with_current(|t| t.space.fault_in(va)).unwrap_or(false);
+    arch::cpu::interrupts_disable();
+    done
+}
+
 /// Runs `f` on task `pid`, holding that task's lock (this may block).
 #[cfg_attr(feature = "irqsoff", track_caller)]
 pub fn with_process<R>(pid: u16, f: impl FnOnce(&mut Process) -> R) -> Option<R> {

@@ -51,7 +51,7 @@ pub fn copy_from_user(pid: u16, addr: u32, out: &mut [u8]) -> Result<(), Errno> 
     while done < len {
         let va = addr + done;
         let chunk = (4096 - (va & 0xFFF)).min(len - done);
-        let t = process::with_process(pid, |t| t.space.translate(va))
+        let t = process::with_process(pid, |t| t.space.translate_touch(va))
             .flatten()
             .ok_or(Errno::Fault)?;
         if !t.attrs.access.user_readable() || t.attrs.mem != MemType::Normal {

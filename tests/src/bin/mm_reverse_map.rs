@@ -58,7 +58,8 @@ fn main() {
             .regions()
             .iter()
             .find(|r| r.backing == process::Backing::Stack)?;
-        t.space.translate(r.start)
+        // Its top page: the only one mapped before the process runs.
+        t.space.translate(r.start + r.len - 4096)
     })
     .flatten()
     .unwrap();

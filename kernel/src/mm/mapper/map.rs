@@ -163,6 +163,82 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Maps a stack, `[start, start + len)`, read/write: a hard space's
+    /// whole (it must never fault), a soft one's top granule only. The
+    /// pages below are taken, zeroed and mapped when first touched
+    /// ([`Self::fault_in`]), so a process pays for the stack it uses. If
+    /// RAM is out then, the touch cannot be met and the process is killed,
+    /// as for a copy-on-write fault.
+    pub fn map_stack(&mut self, start: u32, len: u32) -> Result<(), MapError> {
+        let g = self.kind.granule();
+        let prot = PROT_READ | PROT_WRITE;
+        if self.kind.hard || len == g {
+            return self.map_region(start, len, prot, Backing::Stack, &|_, _| {});
+        }
+        if !start.is_multiple_of(g) || len == 0 || !len.is_multiple_of(g) {
+            return Err(MapError::Invalid);
+        }
+        let top = start + len - g;
+        // The untouched range below must be free: the region will cover it.
+        if self
+            .regions
+            .iter()
+            .any(|r| r.start < top && start < r.start + r.len)
+        {
+            return Err(MapError::Exists);
+        }
+        self.map_region(top, g, prot, Backing::Stack, &|_, _| {})?;
+        if let Some(r) = self.regions.iter_mut().find(|r| r.start == top) {
+            r.start = start;
+            r.len = len;
+        }
+        Ok(())
+    }
+
+    /// A soft space's first touch of a stack page not mapped yet (a
+    /// translation fault at `va`, or the kernel reaching it for a system
+    /// call): a fresh zeroed page is mapped there with the region's rights.
+    /// False if `va` is in no stack region, or no frame is left.
+    pub fn fault_in(&mut self, va: u32) -> bool {
+        if self.kind.hard {
+            return false;
+        }
+        let Some(prot) = self
+            .regions
+            .iter()
+            .find(|r| r.backing == Backing::Stack && va >= r.start && va - r.start < r.len)
+            .map(|r| r.prot)
+        else {
+            return false;
+        };
+        let page = va & !(PAGE - 1);
+        if self.translate(page).is_some() {
+            // Another thread of the process touched it first.
+            return true;
+        }
+        let Ok(attrs) = user_attrs(prot) else {
+            return false;
+        };
+        let Ok(pa) = self.take_frame() else {
+            return false;
+        };
+        // SAFETY: a fresh page of ours in the linear map, not mapped yet.
+        unsafe { arch::mem::zero_raw(phys_to_virt(pa) as *mut u8, PAGE as usize) };
+        if self.map_one(page, pa, attrs, true).is_err() {
+            self.release_frame(pa);
+            return false;
+        }
+        true
+    }
+
+    /// [`Self::translate`] for the kernel reaching into the space on a
+    /// system call's behalf: an untouched stack page is faulted in first,
+    /// as the process's own access would.
+    pub fn translate_touch(&mut self, va: u32) -> Option<arch::mmu::pmap::Translation> {
+        self.translate(va)
+            .or_else(|| self.fault_in(va).then(|| self.translate(va)).flatten())
+    }
+
     fn unmap_range(&mut self, start: u32, len: u32, backing: Backing) {
         let g = self.kind.granule();
         for va in (start..start + len).step_by(g as usize) {
@@ -324,6 +400,7 @@ impl AddressSpace {
             return Ok(());
         }
         let size = self.kind.size();
+        let lazy = self.regions[i].backing == Backing::Stack && !self.kind.hard;
         let space = self.pmap.as_mut().ok_or(MapError::ClassViolation)?;
         for va in (addr..addr + len).step_by(g as usize) {
             crate::mm::with(|mm| {
@@ -336,7 +413,12 @@ impl AddressSpace {
                         arch::cache::sync_icache(phys_to_virt(t.phys) as usize, g as usize);
                     }
                 }
-                space.protect(va, size, attrs, &mut mm.tables())
+                match space.protect(va, size, attrs, &mut mm.tables()) {
+                    // An untouched stack page gets the new rights when it
+                    // is faulted in (from the region).
+                    Err(PmapError::NotMapped) if lazy => Ok(()),
+                    r => r,
+                }
             })?;
         }
         self.regions[i].prot = prot;
@@ -359,16 +441,24 @@ impl AddressSpace {
         if invalidate && !(addr.is_multiple_of(LINE) && len.is_multiple_of(LINE)) {
             return Err(CacheOpError::Invalid);
         }
-        self.regions
+        let backing = self
+            .regions
             .iter()
             .find(|r| r.start <= addr && end <= r.start + r.len && r.backing != Backing::Device)
-            .ok_or(CacheOpError::NotOwned)?;
+            .ok_or(CacheOpError::NotOwned)?
+            .backing;
         let space = self.pmap.as_ref().ok_or(CacheOpError::NotOwned)?;
         let mut va = addr;
         while va < end {
             let n = (end.min((va | (PAGE - 1)) + 1)) - va;
-            let t = crate::mm::with(|mm| space.extract(va, &mm.tables()))
-                .ok_or(CacheOpError::NotOwned)?;
+            let Some(t) = crate::mm::with(|mm| space.extract(va, &mm.tables())) else {
+                // An untouched stack page: nothing of it is in any cache.
+                if backing == Backing::Stack {
+                    va += n;
+                    continue;
+                }
+                return Err(CacheOpError::NotOwned);
+            };
             let linear = phys_to_virt(t.phys) as usize;
             if invalidate {
                 crate::cache::invalidate(linear, t.phys, n);
