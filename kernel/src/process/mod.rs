@@ -258,9 +258,10 @@ pub struct Process {
 pub const KILLED: i32 = -1000;
 
 impl Process {
-    /// A new, empty task; its region list is allocated fallibly (NoMemory).
-    fn new(pid: u16, name: &'static str, class: Class) -> Result<Self, ProcError> {
-        Ok(Process {
+    /// A new, empty process over `space` (see [`ProcessRef::try_new`], which
+    /// makes it in place).
+    fn with_space(pid: u16, name: &'static str, class: Class, space: AddressSpace) -> Self {
+        Process {
             pid,
             name,
             class,
@@ -268,10 +269,10 @@ impl Process {
             max_prio: 0,
             max_threads: 1,
             kstacks: Vec::new(),
-            space: AddressSpace::new(pid, class.space_kind())?,
+            space,
             handles: Handles::new(),
             exit: None,
-        })
+        }
     }
 
     /// Puts `grants` in the task's handle table, in order (grant `i`

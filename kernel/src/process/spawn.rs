@@ -18,25 +18,18 @@ use arch::mmu::pmap::Size;
 use arch::trap::TrapFrame;
 use core::sync::atomic::Ordering;
 
-/// Registers a built task, then starts its thread with `start`; the task is
-/// in the table before its thread can run (it may look itself up at once).
-/// On failure the task is torn down and nothing stays allocated.
+/// Registers a built process (`cell`, its only reference), then starts its
+/// thread with `start`; the process is in the table before its thread can
+/// run (it may look itself up at once). On failure it is torn down and
+/// nothing stays allocated.
 fn start(
-    task: Process,
+    cell: ProcessRef,
     start: impl FnOnce(u16) -> Result<ThreadId, ThreadError>,
 ) -> Result<u16, ProcError> {
-    let pid = task.pid;
-    let task = match ProcessRef::try_new(task) {
-        Ok(t) => t,
-        Err(mut t) => {
-            t.teardown();
-            return Err(ProcError::NoMemory);
-        }
-    };
-    let pid = match insert(pid, task) {
+    let pid = match insert(cell.pid, cell) {
         Ok(pid) => pid,
-        Err(t) => {
-            t.process.lock().teardown();
+        Err(mut t) => {
+            teardown(&mut t);
             return Err(ProcError::TooMany);
         }
     };
@@ -58,6 +51,29 @@ fn start(
             Err(ProcError::Process(e))
         }
     }
+}
+
+/// Tears down a process being built (its only reference).
+fn teardown(cell: &mut ProcessRef) {
+    if let Some(t) = cell.get_mut() {
+        t.teardown();
+    }
+}
+
+/// Runs the creation step `f` on the process being built; on failure tears
+/// it down (the cell goes with the caller's return).
+fn step<R>(
+    cell: &mut ProcessRef,
+    f: impl FnOnce(&mut Process) -> Result<R, ProcError>,
+) -> Result<R, ProcError> {
+    let Some(t) = cell.get_mut() else {
+        return Err(ProcError::NoMemory);
+    };
+    let r = f(t);
+    if r.is_err() {
+        t.teardown();
+    }
+    r
 }
 
 /// Set by [`trust_shared_device_sections`].
@@ -106,48 +122,39 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
     let image = ElfImage::parse(elf, &limits).map_err(ProcError::BadElf)?;
     let pid = free_slot()?;
     check_devices(spec)?;
-    let mut t = Process::new(pid, spec.name, spec.class)?;
-    t.max_prio = spec.priority;
-    t.max_threads = 1 + match (spec.class, spec.threads) {
-        (Class::SoftIsolated, 0) => DEFAULT_SOFT_THREADS,
-        (_, n) => n.min(thread::MAX_THREADS as u8 / 2),
-    };
-    t.grant(spec.handles)?;
-    t.space.grant_devices(spec.devices)?;
-    if spec.class == Class::SoftIsolated {
-        t.space.set_budget(match spec.budget {
-            0 => DEFAULT_SOFT_BUDGET,
-            b => b,
-        });
-    }
-    if spec.class.is_hard()
-        && let Err(e) = t.reserve_thread_stacks(t.max_threads - 1)
-    {
-        t.teardown();
-        return Err(e);
-    }
-    let (entry, sp) = match loader::build(&mut t, &image, spec) {
-        Ok(v) => v,
-        Err(e) => {
-            t.teardown();
-            return Err(e);
+    let mut cell = ProcessRef::try_new(pid, spec.name, spec.class)?;
+    let (entry, sp, ttbr0) = step(&mut cell, |t| {
+        t.max_prio = spec.priority;
+        t.max_threads = 1 + match (spec.class, spec.threads) {
+            (Class::SoftIsolated, 0) => DEFAULT_SOFT_THREADS,
+            (_, n) => n.min(thread::MAX_THREADS as u8 / 2),
+        };
+        t.grant(spec.handles)?;
+        t.space.grant_devices(spec.devices)?;
+        if spec.class == Class::SoftIsolated {
+            t.space.set_budget(match spec.budget {
+                0 => DEFAULT_SOFT_BUDGET,
+                b => b,
+            });
         }
-    };
-    if spec.class.is_hard()
-        && let Err(e) = t.map_granted_objects()
-    {
-        t.teardown();
-        return Err(e);
-    }
+        if spec.class.is_hard() {
+            t.reserve_thread_stacks(t.max_threads - 1)?;
+        }
+        let (entry, sp) = loader::build(t, &image, spec)?;
+        if spec.class.is_hard() {
+            t.map_granted_objects()?;
+        }
+        Ok((entry, sp, t.space.ttbr0()))
+    })?;
     let space = Space {
-        ttbr0: t.space.ttbr0(),
+        ttbr0,
         tag: AsidTag::default(),
     };
     let frame = TrapFrame::user_thread(entry, sp, spec.arg);
     // A hard task's threads get the floating-point unit before they run:
     // they must never trap for it (kernel::vfp).
     crate::vfp::set_eager(pid, spec.class.is_hard());
-    start(t, |pid| {
+    start(cell, |pid| {
         thread::spawn_frame(spec.name, spec.priority, frame, Some(space), Some(pid))
     })
 }
@@ -160,21 +167,19 @@ pub fn spawn_kernel_task(spec: &Spec, f: fn(&'static mut [u8])) -> Result<u16, P
         return Err(ProcError::ClassViolation);
     }
     let pid = free_slot()?;
-    let mut t = Process::new(pid, spec.name, spec.class)?;
-    t.grant(spec.handles)?;
     let g = spec.class.granule();
     let len = spec.budget.next_multiple_of(g).max(g);
     if len > KTASK_WINDOW {
         return Err(ProcError::Invalid);
     }
-    if spec.class.is_hard() {
-        t.space.reserve(len / SECTION)?;
-    }
-    if let Err(e) = t.space.mmap(len, PROT_READ | PROT_WRITE) {
-        t.teardown();
-        return Err(e.into());
-    }
-    let base = t.space.regions()[0].start;
+    let mut cell = ProcessRef::try_new(pid, spec.name, spec.class)?;
+    let base = step(&mut cell, |t| {
+        t.grant(spec.handles)?;
+        if spec.class.is_hard() {
+            t.space.reserve(len / SECTION)?;
+        }
+        Ok(t.space.mmap(len, PROT_READ | PROT_WRITE)?)
+    })?;
     let frame_fn = move || {
         // SAFETY: [base, base + len) is this task's memory, mapped RW for as
         // long as the task exists, used by nothing else.
@@ -182,7 +187,7 @@ pub fn spawn_kernel_task(spec: &Spec, f: fn(&'static mut [u8])) -> Result<u16, P
         f(mem);
         end::end_kernel_task();
     };
-    start(t, |pid| {
+    start(cell, |pid| {
         thread::spawn_in(spec.name, spec.priority, Some(pid), frame_fn)
     })
 }

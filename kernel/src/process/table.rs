@@ -3,7 +3,7 @@
 //! system call finds its process without the scheduler's and the table's
 //! locks.
 
-use super::{End, ProcError, Process};
+use super::{AddressSpace, Class, End, ProcError, Process};
 use crate::layout::MAX_PROCESSES;
 use crate::sync::IrqLock;
 use crate::thread::sync::Mutex;
@@ -47,23 +47,40 @@ unsafe impl Send for ProcessRef {}
 unsafe impl Sync for ProcessRef {}
 
 impl ProcessRef {
-    /// Puts `task` in a new cell, or hands it back if the heap has no room.
-    // The task comes back whole so that the caller can tear it down; this
-    // happens once per creation, so moving ~1 KiB then costs nothing.
-    #[allow(clippy::result_large_err)]
-    pub(super) fn try_new(task: Process) -> Result<Self, Process> {
-        let cell = ProcessCell {
-            refs: AtomicUsize::new(1),
-            entry: Entry {
-                pid: task.pid,
-                threads: AtomicU64::new(0),
-                others: core::sync::atomic::AtomicU32::new(0),
-                process: Mutex::new(task),
-                end: IrqLock::new(None),
-            },
+    /// A new, empty process `pid` in a new cell on the heap, made there:
+    /// a `Process` is about 800 bytes (its handle table), and building it
+    /// elsewhere cost a copy at each move (spawn, cell, box). `NoMemory` if
+    /// the heap has no room.
+    pub(super) fn try_new(pid: u16, name: &'static str, class: Class) -> Result<Self, ProcError> {
+        let space = AddressSpace::new(pid, class.space_kind())?;
+        let layout = core::alloc::Layout::new::<ProcessCell>();
+        // SAFETY: a ProcessCell is not zero-sized.
+        let cell = unsafe { alloc::alloc::alloc(layout) }.cast::<ProcessCell>();
+        let cell = NonNull::new(cell).ok_or(ProcError::NoMemory)?;
+        // SAFETY: fresh memory with the cell's layout, written before use;
+        // Drop frees it as a Box, which is how the global allocator's
+        // memory of that layout is freed.
+        unsafe {
+            cell.as_ptr().write(ProcessCell {
+                refs: AtomicUsize::new(1),
+                entry: Entry {
+                    pid,
+                    threads: AtomicU64::new(0),
+                    others: core::sync::atomic::AtomicU32::new(0),
+                    process: Mutex::new(Process::with_space(pid, name, class, space)),
+                    end: IrqLock::new(None),
+                },
+            })
         };
-        let boxed = crate::mm::heap::try_box(cell).map_err(|c| c.entry.process.into_inner())?;
-        Ok(ProcessRef(NonNull::from(alloc::boxed::Box::leak(boxed))))
+        Ok(ProcessRef(cell))
+    }
+
+    /// The process, while this is its only reference (being built, before
+    /// it is in the table): no lock needed.
+    pub(super) fn get_mut(&mut self) -> Option<&mut Process> {
+        // SAFETY: the cell lives while any reference (this one) does.
+        let cell = unsafe { self.0.as_mut() };
+        (cell.refs.load(Ordering::Acquire) == 1).then(|| cell.entry.process.get_mut())
     }
 
     /// Whether two references name the same task.
