@@ -53,7 +53,13 @@ pub(super) fn build(
 
     if t.class.is_hard() {
         let image_sections: u32 = segs.iter().map(|(s, e, _)| (e - s) / SECTION).sum();
-        let budget = spec.budget.div_ceil(SECTION);
+        // Shared objects it is granted are mapped from its budget: a hard
+        // process cannot hold more than it declared by being granted them.
+        let budget = spec
+            .budget
+            .div_ceil(SECTION)
+            .checked_sub(t.granted_sections())
+            .ok_or(ProcError::NoMemory)?;
         // The L1 table's 8 KiB block is taken first, inside the admission.
         t.space.new_table()?;
         t.space.reserve(image_sections + 1 + budget)?;

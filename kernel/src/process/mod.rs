@@ -136,10 +136,12 @@ pub struct Spec<'a> {
     pub class: Class,
     /// Scheduling priority (0 highest, 30 lowest).
     pub priority: u8,
-    /// Anonymous memory the task may map besides its image and stack
-    /// (hard: reserved at admission; soft kernel-bound: mapped at creation;
-    /// soft isolated: an upper limit on what it holds at once, 0 = the
-    /// default, [`DEFAULT_SOFT_BUDGET`]; there is no unlimited).
+    /// Memory the task may map besides its image and stack: anonymous
+    /// memory and memory objects together (hard: reserved at admission, the
+    /// objects it is granted mapped from it, [`ProcError::NoMemory`] if they
+    /// do not fit; soft kernel-bound: mapped at creation; soft isolated: an
+    /// upper limit on what it holds at once, 0 = the default,
+    /// [`DEFAULT_SOFT_BUDGET`]; there is no unlimited).
     pub budget: u32,
     /// Devices the task may map.
     pub devices: &'a [Device],

@@ -10,6 +10,17 @@ use crate::syscall::abi::{PROT_READ, PROT_WRITE};
 use alloc::vec::Vec;
 
 impl Process {
+    /// Sections of memory objects its handles let it map (a hard process
+    /// maps them at admission, charged to its budget).
+    pub(super) fn granted_sections(&self) -> u32 {
+        self.handles
+            .iter()
+            .filter(|(_, rights)| rights.contains(Rights::MAP_READ))
+            .filter_map(|(object, _)| object.memory())
+            .map(|m| m.len().div_ceil(1 << 20))
+            .sum()
+    }
+
     /// Admission of a hard process: every memory object in its handle
     /// table with a map right is mapped now, as whole sections, with the
     /// rights its handle gives (its `mem_map` later returns this address:

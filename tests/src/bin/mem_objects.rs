@@ -313,16 +313,22 @@ fn hard_sections() {
     let words = kernel::layout::phys_to_virt(pa) as *mut u32;
     // SAFETY: the object's 1 MiB block, alive (we hold it), in the linear map.
     unsafe { words.write_volatile(0x00C0_FFEE) };
-    let h = process::spawn_process(
-        &Spec {
-            priority: 20,
-            handles: &grants,
-            budget: 0,
-            ..spec("hard shm", Class::HardIsolated, 0)
-        },
-        program("hard_shm"),
-    )
-    .unwrap();
+    let hard = |budget| Spec {
+        priority: 20,
+        handles: &grants,
+        budget,
+        ..spec("hard shm", Class::HardIsolated, 0)
+    };
+    check(
+        "a hard process whose budget cannot hold its granted object is refused",
+        process::spawn_process(&hard(0), program("hard_shm")) == Err(process::ProcError::NoMemory),
+    );
+    // Two sections of budget: one for the object, one left in its reserve.
+    let h = process::spawn_process(&hard(2 << 20), program("hard_shm")).unwrap();
+    check(
+        "the object is mapped from its budget: one section left in its reserve",
+        process::with_process(h, |t| t.space.reserved_sections()) == Some(1),
+    );
     let mapped = process::with_process(h, |t| {
         let r = t
             .space
@@ -372,9 +378,70 @@ fn hard_sections() {
     );
 }
 
+/// A soft process's budget holds its anonymous memory and the memory
+/// objects it maps together: neither is a way around the other.
+fn budget_charging() {
+    let free = kernel::mm::stats().free_pages;
+    let k = KRef::try_new(object::create_shared(64 << 10).expect("64 KiB")).expect("heap room");
+    let id = k.id();
+    let rw = kernel::syscall::abi::PROT_READ | kernel::syscall::abi::PROT_WRITE;
+    // Below main's priority: it runs (and exits) once main waits.
+    let p = process::spawn_process(
+        &Spec {
+            priority: 20,
+            budget: 96 << 10,
+            ..spec("budgeted", Class::SoftIsolated, 0)
+        },
+        program("quiet"),
+    )
+    .unwrap();
+    let steps = process::with_process(p, |t| {
+        let s = &mut t.space;
+        let map = |s: &mut process::AddressSpace| {
+            s.map_object(id, 16, rw, process::Share::Direct, None, false)
+        };
+        let a = s.mmap(64 << 10, rw);
+        let over_object = map(s);
+        let a = a.and_then(|a| s.munmap(a, 64 << 10));
+        let o = map(s);
+        let over_anon = s.mmap(64 << 10, rw);
+        let fits = s.mmap(32 << 10, rw);
+        let charged = s.charged();
+        let unmapped = o.and_then(|o| s.mem_unmap(o));
+        let after = s.mmap(64 << 10, rw);
+        (a, over_object, o, over_anon, fits, charged, unmapped, after)
+    })
+    .unwrap();
+    kernel::println!("budget steps: {steps:x?}");
+    let (a, over_object, o, over_anon, fits, charged, unmapped, after) = steps;
+    check(
+        "mapping an object past the budget (64 KiB anonymous held) is NoMemory",
+        a.is_ok() && over_object == Err(process::MapError::NoMemory),
+    );
+    check(
+        "anonymous memory past the budget (64 KiB object mapped) is NoMemory",
+        o.is_ok() && over_anon == Err(process::MapError::NoMemory),
+    );
+    check(
+        "up to the budget both fit, charged together",
+        fits.is_ok() && charged == 96 << 10,
+    );
+    check(
+        "unmapping the object gives its charge back",
+        unmapped.is_ok() && after.is_ok(),
+    );
+    check("the process ran and exited", process::wait(p) == Ok(0));
+    drop(k);
+    check(
+        "no page leaked (budget)",
+        kernel::mm::stats().free_pages == free,
+    );
+}
+
 fn main() {
     images();
     shared_memory();
     hard_sections();
+    budget_charging();
     finish()
 }

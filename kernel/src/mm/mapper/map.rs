@@ -334,10 +334,8 @@ impl AddressSpace {
             .checked_next_multiple_of(g)
             .filter(|&l| l > 0 && l <= USER_END - USER_START)
             .ok_or(MapError::Invalid)?;
+        self.charge(len)?;
         if !self.kind.hard {
-            if self.anon.saturating_add(len) > self.budget {
-                return Err(MapError::NoMemory);
-            }
             // A request the free frames cannot meet fails at once, rather
             // than after zeroing and mapping what there is and undoing it.
             let left = crate::mm::free_pages().saturating_sub(crate::mm::KERNEL_RESERVE_PAGES);

@@ -23,7 +23,10 @@
 //! the reverse map) for a few hundred instructions.
 //!
 //! A soft isolated space holds at most its budget of anonymous memory and
-//! gets [`MapError::NoMemory`] past it. Frames for process memory never take
+//! mapped memory objects together, and gets [`MapError::NoMemory`] past it:
+//! mapping shared memory is no way around the budget (a hard space's shared
+//! objects are charged to its reserve at admission instead). Image segments
+//! and the stack are not charged. Frames for process memory never take
 //! the last [`KERNEL_RESERVE_PAGES`](crate::mm::KERNEL_RESERVE_PAGES).
 //!
 //! Lock order: the owning process's lock (which guards its space), then the
@@ -183,10 +186,15 @@ pub struct AddressSpace {
     devices: Vec<(Device, Option<u32>)>,
     /// Kernel-bound spaces: what they map (the kernel pmap counts for all).
     kstats: PmapStats,
-    /// Soft isolated spaces: most anonymous memory they may hold at once.
+    /// Soft isolated spaces: most memory they may hold at once, anonymous
+    /// and mapped memory objects together (a hard space's budget is its
+    /// reserve, charged at admission).
     budget: u32,
     /// Anonymous memory held now.
     anon: u32,
+    /// Memory objects mapped now (shared memory, DMA buffers; not image
+    /// segments), charged to the budget like anonymous memory.
+    objects: u32,
     /// Pages it maps from memory objects (shared image text, shared memory).
     shared_pages: u32,
     /// Copy-on-write faults taken (each made one private copy).
@@ -243,6 +251,7 @@ impl AddressSpace {
             kstats: PmapStats::default(),
             budget: u32::MAX,
             anon: 0,
+            objects: 0,
             shared_pages: 0,
             cow_faults: 0,
         })
@@ -302,9 +311,27 @@ impl AddressSpace {
         Ok(())
     }
 
-    /// Soft isolated spaces: the most anonymous memory held at once.
+    /// Soft isolated spaces: the most memory held at once, anonymous and
+    /// mapped memory objects together.
     pub fn set_budget(&mut self, budget: u32) {
         self.budget = budget;
+    }
+
+    /// Charges `len` more bytes to a soft space's budget, or refuses with
+    /// [`MapError::NoMemory`] if that would pass it (a hard space's memory
+    /// was charged to its reserve at admission).
+    fn charge(&self, len: u32) -> Result<(), MapError> {
+        let held = self.anon.saturating_add(self.objects);
+        if !self.kind.hard && held.saturating_add(len) > self.budget {
+            return Err(MapError::NoMemory);
+        }
+        Ok(())
+    }
+
+    /// Bytes charged to the budget now: anonymous memory and mapped memory
+    /// objects.
+    pub fn charged(&self) -> u32 {
+        self.anon + self.objects
     }
 
     /// The devices this space may map ([`Self::map_device`] by index).

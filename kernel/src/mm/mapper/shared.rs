@@ -79,6 +79,9 @@ impl AddressSpace {
             return Err(MapError::TooMany);
         }
         let len = pages * PAGE;
+        if !image {
+            self.charge(len)?;
+        }
         let va = match at {
             Some(va) => va,
             None => self.find_gap(len).ok_or(MapError::NoMemory)?,
@@ -106,6 +109,9 @@ impl AddressSpace {
             self.shared_pages += step;
             done += step;
         }
+        if !image {
+            self.objects += len;
+        }
         self.add_region(Region {
             start: va,
             len,
@@ -127,6 +133,9 @@ impl AddressSpace {
             return false;
         };
         let r = self.regions.remove(i);
+        if let Backing::Shared { image: false, .. } = r.backing {
+            self.objects -= r.len;
+        }
         let g = self.kind.granule();
         for va in (r.start..r.start + r.len).step_by(g as usize) {
             self.unmap_release(va, r.backing);
