@@ -9,8 +9,7 @@ use super::{
     SECTION, Spec,
 };
 use super::{end, loader, with_process};
-use crate::layout::{KTASK_WINDOW, USER_END, USER_START};
-use crate::loader::elf::{ElfImage, Limits};
+use crate::layout::KTASK_WINDOW;
 use crate::syscall::abi::{PROT_READ, PROT_WRITE};
 use crate::thread::{self, Space, ThreadError, ThreadId};
 use arch::mmu::asid::AsidTag;
@@ -114,12 +113,7 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
     if !spec.class.is_isolated() {
         return Err(ProcError::ClassViolation);
     }
-    let limits = Limits {
-        user_start: USER_START,
-        user_end: USER_END,
-        max_segments: 8,
-    };
-    let image = ElfImage::parse(elf, &limits).map_err(ProcError::BadElf)?;
+    let program = loader::program(elf)?;
     let pid = free_slot()?;
     check_devices(spec)?;
     let mut cell = ProcessRef::try_new(pid, spec.name, spec.class)?;
@@ -140,7 +134,7 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
         if spec.class.is_hard() {
             t.reserve_thread_stacks(t.max_threads - 1)?;
         }
-        let (entry, sp) = loader::build(t, &image, spec)?;
+        let (entry, sp) = loader::build(t, &program, spec)?;
         if spec.class.is_hard() {
             t.map_granted_objects()?;
         }
