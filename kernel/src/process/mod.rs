@@ -48,7 +48,7 @@ pub use crate::mm::mapper::{
 };
 
 pub use crate::object::thread::Thread;
-pub use end::{Death, End, die_in_syscall, exit_current, init, kill_current, wait};
+pub use end::{Death, End, die_in_syscall, exit_current, kill_current, wait};
 pub use shared::revoke;
 pub use spawn::{map_granule, spawn_kernel_task, spawn_process, trust_shared_device_sections};
 use table::{Entry, PROCESSES, ProcessRef, drop_own, get, with_own};
@@ -389,6 +389,12 @@ pub fn print_status() {
             state
         );
     }
+}
+
+/// Boot: the reaper, and the mapper's spare translation tables.
+pub fn init() {
+    end::init();
+    crate::mm::mapper::init();
 }
 
 /// A user program embedded in the kernel by `cargo xtask`, by name.

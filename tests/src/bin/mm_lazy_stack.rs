@@ -1,7 +1,8 @@
 //! A soft process's stack: only its top page is mapped at creation, the
 //! others on first touch (by the process, or by the kernel reaching into it
 //! for a system call), zeroed; every page comes back at its end. The guard
-//! page below the stack still kills.
+//! page below the stack still kills. The translation tables the processes
+//! leave behind are kept as spares, all zero.
 
 #![no_std]
 #![no_main]
@@ -70,6 +71,12 @@ fn main() {
     check(
         "a touch of the guard page below the stack still kills",
         process::wait(p) == Ok(KILLED),
+    );
+    let spares = kernel::mm::mapper::spare_tables();
+    kernel::println!("spare tables (kept, all zero): {spares:?}");
+    check(
+        "the tables they left are kept as spares, every byte zero",
+        spares == (kernel::mm::mapper::SPARE_TABLES, true),
     );
     finish();
 }

@@ -322,8 +322,12 @@ impl AddressSpace {
 
     /// Frees the translation table, once [`Self::teardown_steps`] is done.
     pub fn free_table(&mut self) {
-        if self.pmap.take().is_some() {
-            let _ = crate::mm::free_frames(self.l1_block, 1);
+        if let Some(p) = self.pmap.take() {
+            let s = p.stats();
+            let empty = s.sections == 0 && s.pages == 0 && s.l2_tables == 0;
+            if !(empty && super::keep_spare(self.l1_block)) {
+                let _ = crate::mm::free_frames(self.l1_block, 1);
+            }
         }
     }
 

@@ -40,6 +40,7 @@ pub use shared::Share;
 
 use crate::layout::{KTASK_START, KTASK_WINDOW, USER_END, USER_START, phys_to_virt};
 use crate::mm::frames::FrameError;
+use crate::sync::IrqLock;
 use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use alloc::vec::Vec;
 use arch::mmu::descriptor::{Access, Attrs};
@@ -221,6 +222,63 @@ fn kernel_attrs() -> Attrs {
     Attrs::KERNEL_DATA
 }
 
+/// Empty translation-table blocks (8 KiB: L1 table and counters, all zero)
+/// kept for new spaces, so that creating a process neither allocates nor
+/// zeroes one: filled at boot ([`init`]), refilled by each space whose
+/// teardown leaves its table empty (the pmap clears every entry and count
+/// it unmaps, so an empty table is all zero again). At rest the spares are
+/// always [`SPARE_TABLES`] blocks, so the free page count a test compares
+/// before and after a process's life is not moved by them.
+static SPARES: IrqLock<([u32; SPARE_TABLES], usize)> = IrqLock::new(([0; SPARE_TABLES], 0));
+/// Spare translation-table blocks kept.
+pub const SPARE_TABLES: usize = 4;
+
+/// Boot: takes the spare translation-table blocks (zeroed).
+pub fn init() {
+    for _ in 0..SPARE_TABLES {
+        let Ok(block) = crate::mm::alloc_task_frames(1) else {
+            return;
+        };
+        // SAFETY: a fresh 8 KiB block in the linear map, ours alone.
+        unsafe { arch::mem::zero_raw(phys_to_virt(block) as *mut u8, 8192) };
+        if !keep_spare(block) {
+            let _ = crate::mm::free_frames(block, 1);
+        }
+    }
+}
+
+/// Keeps an all-zero table block as a spare, if there is room.
+fn keep_spare(block: u32) -> bool {
+    let mut spares = SPARES.lock();
+    let (blocks, n) = &mut *spares;
+    if *n == SPARE_TABLES {
+        return false;
+    }
+    blocks[*n] = block;
+    *n += 1;
+    true
+}
+
+/// The spare table blocks kept now, and whether every byte of them is zero
+/// (tests: what a new space would get).
+pub fn spare_tables() -> (usize, bool) {
+    let (blocks, n) = *SPARES.lock();
+    let zero = blocks[..n].iter().all(|&b| {
+        let words = phys_to_virt(b) as *const u32;
+        // SAFETY: a spare block: 8 KiB of RAM kept here, in the linear map.
+        (0..2048).all(|i| unsafe { words.add(i).read_volatile() } == 0)
+    });
+    (n, zero)
+}
+
+/// A spare table block, if one is left.
+fn take_spare() -> Option<u32> {
+    let mut spares = SPARES.lock();
+    let (blocks, n) = &mut *spares;
+    *n = n.checked_sub(1)?;
+    Some(blocks[*n])
+}
+
 /// Zeroes a 1 MiB block of a hard space's reserve (IRQs enabled, through
 /// the linear map).
 fn zero_section(block: u32) {
@@ -265,10 +323,16 @@ impl AddressSpace {
     /// An isolated space's translation table: an 8 KiB block holding its
     /// 4 KiB L1 table and the pmap's 2 KiB of per-slot counters.
     pub fn new_table(&mut self) -> Result<(), MapError> {
-        let block = crate::mm::alloc_task_frames(1)?;
+        let block = match take_spare() {
+            Some(block) => block,
+            None => {
+                let block = crate::mm::alloc_task_frames(1)?;
+                // SAFETY: a fresh 8 KiB block in the linear map, ours alone.
+                unsafe { arch::mem::zero_raw(phys_to_virt(block) as *mut u8, 8192) };
+                block
+            }
+        };
         let va = phys_to_virt(block);
-        // SAFETY: a fresh 8 KiB block in the linear map, ours alone.
-        unsafe { arch::mem::zero_raw(va as *mut u8, 8192) };
         self.l1_block = block;
         let l1 = va as *mut u32;
         let live = (va + 4096) as *mut [u16; 1024];
