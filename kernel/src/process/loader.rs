@@ -91,9 +91,10 @@ pub(super) fn build(
     let g = t.class.granule();
     // Segments as granule-aligned ranges, checked for sharing a granule
     // (a hard program must keep its segments in separate sections).
+    // (The granule is a power of two: masks, not a division, round.)
     let range = |s: &Segment| {
         let start = s.vaddr & !(g - 1);
-        let end = (s.vaddr + s.mem_size).next_multiple_of(g);
+        let end = (s.vaddr + s.mem_size + (g - 1)) & !(g - 1);
         (start, end)
     };
     let mut ranges = program.segments().map(|s| range(&s));
