@@ -1255,7 +1255,7 @@ fn mem_objects() {
 // Boot.
 
 /// Where `map_device` puts a small soft process's first device: the start
-/// of its mmap area (`MMAP_BASE` in kernel/src/process/mod.rs), plus the
+/// of its mmap area (`MMAP_BASE` in kernel/src/mm/mapper/mod.rs), plus the
 /// device's offset in its page. Checked when the first task is set up.
 const USER_MMAP_BASE: u32 = 0x1000_0000;
 

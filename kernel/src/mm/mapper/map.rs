@@ -158,7 +158,6 @@ impl AddressSpace {
             len,
             prot,
             backing,
-            parked: false,
         });
         Ok(())
     }
@@ -234,9 +233,22 @@ impl AddressSpace {
     /// [`Self::translate`] for the kernel reaching into the space on a
     /// system call's behalf: an untouched stack page is faulted in first,
     /// as the process's own access would.
+    #[inline]
     pub fn translate_touch(&mut self, va: u32) -> Option<arch::mmu::pmap::Translation> {
-        self.translate(va)
-            .or_else(|| self.fault_in(va).then(|| self.translate(va)).flatten())
+        match self.translate(va) {
+            Some(t) => Some(t),
+            None => self.touch(va),
+        }
+    }
+
+    /// [`Self::translate_touch`]'s cold half: faults `va` in and translates.
+    #[inline(never)]
+    fn touch(&mut self, va: u32) -> Option<arch::mmu::pmap::Translation> {
+        if self.fault_in(va) {
+            self.translate(va)
+        } else {
+            None
+        }
     }
 
     fn unmap_range(&mut self, start: u32, len: u32, backing: Backing) {
@@ -510,7 +522,6 @@ impl AddressSpace {
             len: done,
             prot: PROT_READ | PROT_WRITE,
             backing: Backing::Device,
-            parked: false,
         });
         let va = base + (dev.phys - first);
         self.devices[index as usize].1 = Some(va);

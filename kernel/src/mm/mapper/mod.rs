@@ -144,6 +144,10 @@ pub enum Backing {
         map: crate::mm::object::book::MapId,
         /// A program segment (not `mem_unmap`-able).
         image: bool,
+        /// A hard space's shared-memory region that `mem_unmap` took out
+        /// of the table: its range, its book record and its charge stay
+        /// (so `mem_map` shows it again without allocating).
+        parked: bool,
     },
 }
 
@@ -158,10 +162,6 @@ pub struct Region {
     pub prot: u32,
     /// What backs it.
     pub backing: Backing,
-    /// A hard space's shared-memory region that `mem_unmap` took out of
-    /// the table: its range, its book record and its charge stay (so
-    /// `mem_map` shows it again without allocating).
-    pub parked: bool,
 }
 
 /// The memory one process maps: its pmap or kernel window, its regions,
@@ -436,6 +436,7 @@ impl AddressSpace {
     }
 
     /// Translates a user address of this space.
+    #[inline]
     pub fn translate(&self, va: u32) -> Option<arch::mmu::pmap::Translation> {
         let p = self.pmap.as_ref()?;
         crate::mm::with(|mm| p.extract(va, &mm.tables()))

@@ -116,8 +116,11 @@ impl AddressSpace {
             start: va,
             len,
             prot,
-            backing: Backing::Shared { map, image },
-            parked: false,
+            backing: Backing::Shared {
+                map,
+                image,
+                parked: false,
+            },
         });
         Ok(va)
     }
@@ -161,16 +164,18 @@ impl AddressSpace {
             .regions
             .iter()
             .position(|r| match r.backing {
-                Backing::Shared { map, image: false } => book.mapping(map).map(|m| m.0) == Some(id),
+                Backing::Shared {
+                    map, image: false, ..
+                } => book.mapping(map).map(|m| m.0) == Some(id),
                 _ => false,
             })
             .ok_or(MapError::ClassViolation)?;
         let r = self.regions[i];
-        if !r.parked {
+        let Backing::Shared {
+            map, parked: true, ..
+        } = r.backing
+        else {
             return Ok(r.start);
-        }
-        let Backing::Shared { map, .. } = r.backing else {
-            return Err(MapError::ClassViolation);
         };
         let mut attrs = user_attrs(prot)?;
         if share == Share::Uncached {
@@ -193,7 +198,11 @@ impl AddressSpace {
             self.shared_pages += step;
             done += step;
         }
-        self.regions[i].parked = false;
+        self.regions[i].backing = Backing::Shared {
+            map,
+            image: false,
+            parked: false,
+        };
         self.regions[i].prot = prot;
         Ok(r.start)
     }
@@ -208,9 +217,11 @@ impl AddressSpace {
             .iter()
             .enumerate()
             .find_map(|(i, r)| match r.backing {
-                Backing::Shared { map, image: false } if r.start == addr && !r.parked => {
-                    Some((i, map))
-                }
+                Backing::Shared {
+                    map,
+                    image: false,
+                    parked: false,
+                } if r.start == addr => Some((i, map)),
                 _ => None,
             })
             .ok_or(MapError::Invalid)?;
@@ -220,7 +231,11 @@ impl AddressSpace {
             for va in (r.start..r.start + r.len).step_by(g as usize) {
                 self.unmap_release(va, r.backing);
             }
-            self.regions[i].parked = true;
+            self.regions[i].backing = Backing::Shared {
+                map,
+                image: false,
+                parked: true,
+            };
             return Ok(());
         }
         self.unmap_object(map);
@@ -233,9 +248,9 @@ impl AddressSpace {
     /// Bounded: one page allocated, 4 KiB copied, two table edits.
     pub fn cow_fault(&mut self, va: u32) -> bool {
         let Some((start, prot, map)) = self.regions.iter().find_map(|r| match r.backing {
-            Backing::Shared { map, image: true }
-                if va >= r.start && va - r.start < r.len && r.prot & PROT_WRITE != 0 =>
-            {
+            Backing::Shared {
+                map, image: true, ..
+            } if va >= r.start && va - r.start < r.len && r.prot & PROT_WRITE != 0 => {
                 Some((r.start, r.prot, map))
             }
             _ => None,
