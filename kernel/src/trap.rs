@@ -52,11 +52,18 @@ fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame {
         TrapKind::SupervisorCall => crate::syscall::handle(frame),
         TrapKind::DataAbort | TrapKind::PrefetchAbort if frame.from_user() => {
             let f = read_fault(kind, frame);
-            // A write to a copy-on-write page: copied, and the write retried.
+            // A write to a copy-on-write page: copied, and the write retried;
+            // the first touch of a stack page: mapped, and the access retried.
             if kind == TrapKind::DataAbort
-                && f.status.write
-                && matches!(f.status.kind, arch::fault::FaultKind::Permission(_))
-                && crate::process::resolve_cow(f.addr)
+                && match f.status.kind {
+                    arch::fault::FaultKind::Permission(_) => {
+                        f.status.write && crate::process::resolve_cow(f.addr)
+                    }
+                    arch::fault::FaultKind::Translation(_) => {
+                        crate::process::resolve_untouched(f.addr)
+                    }
+                    _ => false,
+                }
             {
                 return frame;
             }

@@ -16,23 +16,16 @@
 use super::{drop_own, end::die, with_current, with_own};
 use crate::handle::{Handle, Rights};
 use crate::layout::{USER_END, USER_START};
+use crate::object::thread::Thread;
 use crate::object::{self, KRef, Object};
 use crate::syscall::abi::Errno;
 use crate::thread::{self, IDLE_PRIORITY};
 use arch::trap::TrapFrame;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::Ordering;
 
 /// Threads a soft isolated process may create besides its first when its
 /// spec says 0.
 pub const DEFAULT_SOFT_THREADS: u8 = 7;
-
-/// A thread as a kernel object: what a thread handle names. It holds the
-/// thread's id with its slot's generation ([`thread::user_tid`]), so a
-/// handle kept past the join names nothing.
-#[derive(Debug)]
-pub struct Thread {
-    tid: AtomicU32,
-}
 
 /// `thread_create(entry, stack, arg, priority)`: a new thread of the
 /// calling process, entering `entry` (Thumb if bit 0 is set) in user mode
@@ -53,10 +46,7 @@ pub fn thread_create(entry: u32, stack: u32, arg: u32, priority: u32) -> Result<
         return Err(Errno::Fault);
     }
     let space = thread::current_space().ok_or(Errno::Perm)?;
-    let thread = KRef::try_new(Thread {
-        tid: AtomicU32::new(0),
-    })
-    .map_err(|_| Errno::NoMem)?;
+    let thread = KRef::try_new(Thread::new()).map_err(|_| Errno::NoMem)?;
     // Counted, given its handle and started under the process's own lock,
     // so two threads creating at once cannot both take the last one.
     let r = with_own(|e| {
@@ -108,7 +98,7 @@ pub fn thread_create(entry: u32, stack: u32, arg: u32, priority: u32) -> Result<
                 return Err(Errno::NoMem);
             }
         };
-        thread.tid.store(thread::user_tid(id), Ordering::Relaxed);
+        thread.set_tid(thread::user_tid(id));
         e.threads.fetch_or(1 << id.index(), Ordering::Relaxed);
         // Ended meanwhile (another thread's fault, say) after the ending
         // had doomed the threads it knew of: this one goes too.
@@ -149,7 +139,7 @@ pub fn thread_join(h: u32) -> Result<u32, Errno> {
     let thread = with_current(|t| object::lookup(&t.handles, h, Rights::MANAGE, Object::thread))
         .ok_or(Errno::Perm)?
         .map_err(Errno::from)?;
-    let id = thread::from_user_tid(thread.tid.load(Ordering::Relaxed)).ok_or(Errno::BadHandle)?;
+    let id = thread::from_user_tid(thread.tid()).ok_or(Errno::BadHandle)?;
     let ours =
         with_own(|e| e.threads.load(Ordering::Relaxed) & 1 << id.index() != 0).unwrap_or(false);
     if !ours {

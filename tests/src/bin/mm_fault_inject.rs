@@ -95,7 +95,7 @@ fn attempt(op: Op) -> Option<Made> {
             } else {
                 1 << 20
             };
-            let addr = process::with_process(pid, |t| t.mmap(len, rw))?.ok()?;
+            let addr = process::with_process(pid, |t| t.space.mmap(len, rw))?.ok()?;
             Some(Made::Mapping(pid, addr, len))
         }
         Op::Thread => thread::spawn("short", 20, || {}).ok().map(Made::Thread),
@@ -119,7 +119,7 @@ fn undo(made: Made) -> bool {
     match made {
         Made::Process(pid) => process::wait(pid).is_ok(),
         Made::Mapping(pid, addr, len) => {
-            process::with_process(pid, |t| t.munmap(addr, len)) == Some(Ok(()))
+            process::with_process(pid, |t| t.space.munmap(addr, len)) == Some(Ok(()))
         }
         Made::Thread(t) => thread::join(t).is_ok(),
     }
