@@ -26,19 +26,12 @@ kernel::entry!(main);
 
 /// The timer: its registers, its IRQ, the driver's `arg` for 1 ms periods.
 fn timer() -> Option<(Device, u32, u32)> {
-    if let Some(sp) = BOARD.sp804 {
-        let dev = Device {
-            phys: sp.base,
-            len: 0x20,
-        };
-        return Some((dev, sp.irq, sp.clock_hz / 1000));
-    }
-    let ttc = BOARD.ttc?;
+    let t = BOARD.user_timer()?;
     let dev = Device {
-        phys: ttc.base,
-        len: 0x64,
+        phys: t.base,
+        len: t.len,
     };
-    Some((dev, ttc.irq, (1 << 28) | (ttc.clock_hz / 1000)))
+    Some((dev, t.irq, t.driver_arg(1000)))
 }
 
 /// Starts the driver with `line`, which it then owns alone (ours is
@@ -104,6 +97,11 @@ fn main() {
     check(
         "the driver handled 20 interrupts",
         process::wait(p) == Ok(20),
+    );
+    // Its 20, and the one after its last ack, which it waited for.
+    check(
+        "the kernel counted 21 delivered",
+        kernel::object::irqline::delivered(irq) == 21,
     );
 
     check(
