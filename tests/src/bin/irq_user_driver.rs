@@ -6,10 +6,9 @@
 //! claimed; and a driver that dies with its line bound and unacked leaves
 //! the line masked and free to claim again.
 //!
-//! Without `-icount`: under it QEMU 7.2's model of the Zynq's TTC stops
-//! QEMU itself a few interrupts in (as for `irq_semaphore`); the checks
-//! here are counts and loose lower bounds on time, which hold either way.
-//! icount: off
+//! Under `-icount`, as every test: the Zynq's TTC is restarted as its
+//! interrupt is cleared (`user::timer`), which keeps QEMU's model of it
+//! from stopping virtual time.
 //! expect-output: timer_driver: 20 interrupts
 
 #![no_std]
