@@ -289,9 +289,9 @@ pub struct Process {
     max_prio: u8,
     /// Most threads it may have at once, its first included.
     max_threads: u8,
-    /// Hard processes: kernel stacks taken at admission for the threads it
-    /// may create (frames of `thread::alloc_stack_frames`), lent to each.
-    kstacks: Vec<u32>,
+    /// Hard processes: what each thread it may create needs (kernel stack,
+    /// control block, thread object), taken at admission and lent to each.
+    kstacks: Vec<threads::Reserved>,
     /// Isolated tasks: the address space (pmap over the task's L1 table).
     space: Option<Pmap<1024>>,
     /// Physical address of the 8 KiB block holding the L1 table (first 4 KiB)
@@ -584,15 +584,14 @@ impl Process {
         Ok(())
     }
 
-    /// Takes `n` kernel stacks for the threads a hard process may create
-    /// (admission: its `thread_create` then allocates no stack).
+    /// Takes what `n` threads of a hard process need (admission: its
+    /// `thread_create` then allocates nothing).
     fn reserve_thread_stacks(&mut self, n: u8) -> Result<(), ProcError> {
         self.kstacks
             .try_reserve_exact(n as usize)
             .map_err(|_| ProcError::NoMemory)?;
         for _ in 0..n {
-            let stack = thread::alloc_stack_frames().map_err(|_| ProcError::NoMemory)?;
-            self.kstacks.push(stack);
+            self.kstacks.push(threads::Reserved::take()?);
         }
         Ok(())
     }
@@ -850,13 +849,13 @@ impl Process {
                 let _ = crate::mm::free_frames(block, 8);
             }
         }
-        while let Some(stack) = self.kstacks.pop() {
+        while let Some(reserved) = self.kstacks.pop() {
             if steps == 0 {
-                self.kstacks.push(stack);
+                self.kstacks.push(reserved);
                 return false;
             }
             steps -= 1;
-            thread::free_stack_frames(stack);
+            reserved.give_back();
         }
         if self.space.take().is_some() {
             let _ = crate::mm::free_frames(self.l1_block, 1);
