@@ -1,7 +1,8 @@
 //! The demo kernel that `cargo xtask run` boots: a self-check of what the
 //! boot sequence promises, then one task of each real-time class running at
-//! once (a hard isolated periodic process, a soft isolated process that maps
-//! and unmaps memory, a hard and a soft kernel-bound periodic task) beside
+//! once (a hard isolated periodic process, two soft isolated processes of
+//! one program that map and unmap memory, sharing their text, a hard and a
+//! soft kernel-bound periodic task) beside
 //! three processes that cooperate: a sensor driver that owns the board's
 //! hardware timer and samples on its interrupt (in user space: the line
 //! bound to a notification, acked after each sample), a hard control loop
@@ -9,7 +10,8 @@
 //! signals (a notification) and shares its sample ring with (a memory
 //! object, read-only); then the status tables, and checks of what the
 //! processes did: their exit codes, the driver's interrupt count against
-//! the kernel's, and the ring's one frame in both processes.
+//! the kernel's, and the one frame of shared text and of the ring, each in
+//! two processes.
 
 #![no_std]
 #![no_main]
@@ -19,12 +21,16 @@ use kernel::handle::Rights;
 use kernel::mm::object;
 use kernel::object::{Object, irqline};
 use kernel::process::{self, Backing, Class, Device, Grant, Spec};
+use kernel::syscall::abi::PROT_EXEC;
 use kernel::thread::{self, Periodic};
 use kernel::{BOARD, println, time};
 
 kernel::entry!(main);
 
 const RUN_MS: u32 = 200;
+/// The two workers' priority: below this thread's (16), since between
+/// them they keep the CPU busy and it must print the tables on time.
+const WORKER_PRIORITY: u8 = 20;
 
 fn self_check() {
     println!("demo: self-check");
@@ -156,12 +162,17 @@ fn start_cooperating(
     }
 }
 
-/// The physical frame of the first shared-memory mapping (not a program
-/// image) of `pid`.
-fn shared_frame(pid: u16) -> Option<u32> {
+/// The physical frame at the start of the first region of `pid` that
+/// maps a memory object: a program image's text (`text`), else shared
+/// memory.
+fn object_frame(pid: u16, text: bool) -> Option<u32> {
     process::with_process(pid, |p| {
         let start = p.regions().iter().find_map(|r| match r.backing {
-            Backing::Shared { image: false, .. } => Some(r.start),
+            Backing::Shared { image, .. }
+                if image == text && (!text || r.prot & PROT_EXEC != 0) =>
+            {
+                Some(r.start)
+            }
             _ => None,
         })?;
         p.translate(start).map(|t| t.phys & !0xFFF)
@@ -169,27 +180,38 @@ fn shared_frame(pid: u16) -> Option<u32> {
     .flatten()
 }
 
-/// What the status table shows of sharing, checked while the cooperating
-/// processes live: the driver's sample ring is one frame mapped by the
-/// driver and the logger (the reverse map lists both), and both count
-/// shared pages; the driver took copy-on-write faults (its `.data` and
-/// `.bss` are private copies of its image's). Returns the failures.
-fn check_sharing(c: &Cooperating) -> u32 {
-    let frame = shared_frame(c.driver);
+/// Whether `frame` is mapped by exactly the processes `a` and `b` (the
+/// reverse map of memory objects), and by how many.
+fn shared_by(frame: Option<u32>, a: u16, b: u16) -> (bool, usize) {
     let users = frame.map(object::users_of).unwrap_or_default();
-    let both = frame.is_some()
-        && frame == shared_frame(c.logger)
-        && users.len() == 2
-        && users.iter().any(|u| u.0 == c.driver)
-        && users.iter().any(|u| u.0 == c.logger);
+    let both = users.len() == 2 && [a, b].iter().all(|&p| users.iter().any(|u| u.0 == p));
+    (both, users.len())
+}
+
+/// What the status table shows of sharing, checked while the processes
+/// live: the two workers run one copy of their program's text (one frame,
+/// two mappings in the reverse map); the driver's sample ring is one frame
+/// mapped by the driver and the logger, and both count shared pages; the
+/// driver took copy-on-write faults (its `.data` and `.bss` are private
+/// copies of its image's). Returns the failures.
+fn check_sharing(c: &Cooperating, workers: [u16; 2]) -> u32 {
+    let text = object_frame(workers[0], true);
+    let (text_ok, text_users) = shared_by(text, workers[0], workers[1]);
+    let text_ok = text_ok && text == object_frame(workers[1], true);
+    println!(
+        "demo: both workers run one copy of their text: frame {:#x} in {text_users} processes",
+        text.unwrap_or(0)
+    );
+    let ring = object_frame(c.driver, false);
+    let (ring_ok, ring_users) = shared_by(ring, c.driver, c.logger);
+    let ring_ok = ring_ok && ring == object_frame(c.logger, false);
     let sharing = |pid| process::with_process(pid, |p| p.sharing()).unwrap_or((0, 0));
     let ((d_shared, d_cow), (l_shared, _)) = (sharing(c.driver), sharing(c.logger));
     println!(
-        "demo: the driver's sample ring is frame {:#x} in {} processes; shared pages: driver {d_shared}, logger {l_shared}; driver copy-on-write faults {d_cow}",
-        frame.unwrap_or(0),
-        users.len()
+        "demo: the driver's sample ring is frame {:#x} in {ring_users} processes; shared pages: driver {d_shared}, logger {l_shared}; driver copy-on-write faults {d_cow}",
+        ring.unwrap_or(0),
     );
-    let ok = both && d_shared >= 1 && l_shared >= 1 && d_cow >= 1;
+    let ok = text_ok && ring_ok && d_shared >= 1 && l_shared >= 1 && d_cow >= 1;
     if !ok {
         println!("demo: sharing is not as expected");
     }
@@ -218,7 +240,19 @@ fn main() {
         &spec(
             "soft-mapper",
             Class::SoftIsolated,
-            12,
+            WORKER_PRIORITY,
+            1 << 20,
+            RUN_MS + 100,
+        ),
+        process::program("worker").expect("embedded by cargo xtask"),
+    )
+    .expect("soft isolated task");
+    // A second process of the same program: its text is the first one's.
+    let soft_iso2 = process::spawn_process(
+        &spec(
+            "soft-mapper-2",
+            Class::SoftIsolated,
+            WORKER_PRIORITY,
             1 << 20,
             RUN_MS + 100,
         ),
@@ -240,7 +274,7 @@ fn main() {
     thread::sleep(RUN_MS as u64 * 1_000_000);
     println!("demo: tasks after {RUN_MS} ms");
     process::print_status();
-    let mut failed = check_sharing(&coop);
+    let mut failed = check_sharing(&coop, [soft_iso, soft_iso2]);
     println!("demo: threads");
     thread::print_status();
     kernel::console::print_status();
@@ -253,6 +287,7 @@ fn main() {
     for pid in [
         hard_iso,
         soft_iso,
+        soft_iso2,
         hard_k,
         soft_k,
         coop.control,

@@ -226,8 +226,10 @@ fn uimage_directives(board: &Board) -> Directives {
             // The cooperating processes (the demo checks the figures and
             // exits 1 when they are wrong; these say it got that far): the
             // driver's interrupts, fresh samples for every control release,
-            // the ring's frame shared by two processes.
+            // the workers' text and the ring each one frame in two
+            // processes.
             "control: 125 releases, 0 late, 0 stale samples".to_string(),
+            "demo: both workers run one copy of their text".to_string(),
             "demo: the driver's sample ring is frame".to_string(),
             "in 2 processes; shared pages: driver".to_string(),
             "demo: driver, control loop and logger cooperated:".to_string(),
