@@ -17,15 +17,15 @@
 //! of the latest sample, then `RING` entries `seq << 16 | sample` at
 //! `1 + seq % RING`.
 //!
-//! A call whose first word is `u32::MAX` ends it: the interrupt thread
-//! stops the timer at its next interrupt, and the reply is `[interrupts
-//! handled, reads served]`. `arg`: the timer, as `user::timer` reads it.
+//! A call whose first word is `u32::MAX` ends it: the serving thread
+//! signals the interrupt thread to stop the timer and end, joins it, and
+//! replies `[interrupts handled, reads served]`. `arg`: the timer, as `user::timer` reads it.
 //! Exit code: the interrupts it handled, or a negative step that failed.
 
 #![no_std]
 #![no_main]
 
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed, Ordering::Release};
+use core::sync::atomic::{AtomicU32, Ordering::Relaxed, Ordering::Release};
 use user::abi::RIGHT_MAP_READ;
 use user::timer::Timer;
 use user::{Handle, PROT_READ, PROT_WRITE, println};
@@ -42,6 +42,8 @@ const ALARM_LEVEL: u32 = 900;
 const RING: u32 = 1000;
 /// The bit the IRQ line signals on the driver's own notification.
 const IRQ_BIT: u32 = 1 << 4;
+/// The bit the serving thread signals there to stop the interrupt thread.
+const STOP_BIT: u32 = 1 << 5;
 /// Told to the logger with the ring's handle.
 const RING_TAG: u32 = 0x5249_4E47;
 
@@ -49,7 +51,6 @@ const RING_TAG: u32 = 0x5249_4E47;
 static SAMPLE: AtomicU32 = AtomicU32::new(0);
 static SEQ: AtomicU32 = AtomicU32::new(0);
 static ALARMS: AtomicU32 = AtomicU32::new(0);
-static STOP: AtomicBool = AtomicBool::new(false);
 
 /// The simulated sensor: 0..1000..0 over 50 samples.
 fn sample(seq: u32) -> u32 {
@@ -71,42 +72,46 @@ extern "C" fn on_interrupts(irq: u32) -> ! {
     // thread (main joins it).
     let irq = unsafe { &*(irq as *const Irq) };
     loop {
-        // A deadline, so that a timer that stopped interrupting cannot keep
-        // this thread (and the stop request) waiting for ever.
-        match user::notify_wait_until(irq.events, user::now() + 5_000_000) {
-            Ok(bits) if bits & IRQ_BIT != 0 => {}
-            Ok(_) if STOP.load(Relaxed) => {
-                irq.timer.stop();
-                user::thread_exit(0);
-            }
-            Ok(_) => continue,
-            Err(_) => user::thread_exit(-10),
+        let Ok(bits) = user::notify_wait(irq.events) else {
+            user::thread_exit(-10)
+        };
+        if bits & IRQ_BIT != 0 {
+            take_sample(irq);
         }
-        irq.timer.clear();
-        let seq = SEQ.load(Relaxed) + 1;
-        let v = sample(seq);
-        // SAFETY: the ring is our read-write mapping of 1 + RING words.
-        unsafe {
-            irq.ring
-                .add(1 + (seq % RING) as usize)
-                .write_volatile(seq << 16 | v);
-            irq.ring.write_volatile(seq);
-        }
-        SAMPLE.store(v, Relaxed);
-        SEQ.store(seq, Release);
-        if v > ALARM_LEVEL {
-            ALARMS.fetch_add(1, Relaxed);
-            if user::notify_signal(ALARM, 1).is_err() {
-                user::thread_exit(-11);
-            }
-        }
-        if STOP.load(Relaxed) {
-            // The line stays masked: no interrupt comes after this one.
+        if bits & STOP_BIT != 0 {
+            // Stopped and cleared, nothing interrupts after this; one that
+            // came meanwhile (its bit pending) was serviced by the stop.
             irq.timer.stop();
+            if user::notify_poll(irq.events).is_ok_and(|b| b & IRQ_BIT != 0) {
+                SEQ.fetch_add(1, Relaxed);
+            }
             user::thread_exit(0);
         }
-        if user::irq_ack(LINE).is_err() {
+        if bits & IRQ_BIT != 0 && user::irq_ack(LINE).is_err() {
             user::thread_exit(-12);
+        }
+    }
+}
+
+/// Handles one interrupt: clears the timer, takes and publishes a sample,
+/// raises the alarm if it is high.
+fn take_sample(irq: &Irq) {
+    irq.timer.clear();
+    let seq = SEQ.load(Relaxed) + 1;
+    let v = sample(seq);
+    // SAFETY: the ring is our read-write mapping of 1 + RING words.
+    unsafe {
+        irq.ring
+            .add(1 + (seq % RING) as usize)
+            .write_volatile(seq << 16 | v);
+        irq.ring.write_volatile(seq);
+    }
+    SAMPLE.store(v, Relaxed);
+    SEQ.store(seq, Release);
+    if v > ALARM_LEVEL {
+        ALARMS.fetch_add(1, Relaxed);
+        if user::notify_signal(ALARM, 1).is_err() {
+            user::thread_exit(-11);
         }
     }
 }
@@ -170,7 +175,9 @@ fn main(arg: u32) -> i32 {
             Err(_) => return -14,
         };
     }
-    STOP.store(true, Relaxed);
+    if user::notify_signal(irq.events, STOP_BIT).is_err() {
+        return -15;
+    }
     let r = user::thread_join(irq_thread);
     let handled = SEQ.load(Relaxed);
     let _ = user::reply([handled, reads, 0, 0], &[]);
@@ -181,6 +188,6 @@ fn main(arg: u32) -> i32 {
     match r {
         Ok(0) => handled as i32,
         Ok(e) => e,
-        Err(_) => -15,
+        Err(_) => -16,
     }
 }
