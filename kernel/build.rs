@@ -89,8 +89,11 @@ fn user_images(out: &std::path::Path) {
         let list = PathBuf::from(&dir).join("programs.txt");
         println!("cargo:rerun-if-changed={}", list.display());
         let names = fs::read_to_string(&list).unwrap_or_default();
-        for name in names.lines().map(str::trim).filter(|n| !n.is_empty()) {
-            let path = PathBuf::from(&dir).join(name);
+        // A line is a program's file name in that directory or, for a
+        // hard-float program built apart, its full path.
+        for line in names.lines().map(str::trim).filter(|n| !n.is_empty()) {
+            let path = PathBuf::from(&dir).join(line);
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or(line);
             println!("cargo:rerun-if-changed={}", path.display());
             code.push_str(&format!(
                 "    ({name:?}, include_bytes!({:?})),\n",

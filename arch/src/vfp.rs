@@ -63,6 +63,26 @@ mod imp {
         disable();
     }
 
+    /// The unit's ID registers: FPSID, MVFR0, MVFR1 (readable with the
+    /// unit off once [`init`] has granted access).
+    pub fn id() -> (u32, u32, u32) {
+        let (fpsid, mvfr0, mvfr1): (u32, u32, u32);
+        // SAFETY: reads three ID registers; no state changes.
+        unsafe {
+            core::arch::asm!(
+                ".fpu neon",
+                "vmrs {a}, fpsid",
+                "vmrs {b}, mvfr0",
+                "vmrs {c}, mvfr1",
+                a = out(reg) fpsid,
+                b = out(reg) mvfr0,
+                c = out(reg) mvfr1,
+                options(nostack, nomem)
+            )
+        };
+        (fpsid, mvfr0, mvfr1)
+    }
+
     /// Writes FPEXC: [`FPEXC_EN`] or 0. Inlined: it is on every context
     /// switch, with IRQs masked.
     #[inline(always)]

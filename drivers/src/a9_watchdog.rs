@@ -76,6 +76,14 @@ pub fn timeout(clock_hz: u32, timeout_ns: u64) -> Option<Timeout> {
     })
 }
 
+/// `ticks` of a counter armed with `prescaler` at `clock_hz`, in ns
+/// (rounded down).
+pub fn ticks_to_ns(clock_hz: u32, prescaler: u8, ticks: u32) -> u64 {
+    let ns = u128::from(ticks) * (u128::from(prescaler) + 1) * 1_000_000_000
+        / u128::from(clock_hz.max(1));
+    ns as u64
+}
+
 /// The calling CPU's private watchdog.
 pub struct A9Watchdog {
     regs: &'static WatchdogRegisters,
@@ -103,6 +111,8 @@ impl A9Watchdog {
     /// Arms the watchdog: the board resets unless [`kick`](Self::kick) comes
     /// within `t` from now (and from every kick).
     pub fn arm(&self, t: Timeout) {
+        // A fresh countdown: no event left from an earlier one.
+        self.regs.int_status.set(1);
         self.regs.load.set(t.load);
         self.regs.control.write(
             WD_CONTROL::PRESCALER.val(t.prescaler.into())
@@ -127,6 +137,15 @@ impl A9Watchdog {
     /// The counter now (ticks left before the reset).
     pub fn counter(&self) -> u32 {
         self.regs.counter.get()
+    }
+
+    /// Whether the counter has reached zero since it was armed: the
+    /// Interrupt Status event flag, which QEMU sets at zero in either mode
+    /// (it has no watchdog mode), or the Reset Status flag. On silicon in
+    /// watchdog mode zero resets the board at once, so this reads true
+    /// only under QEMU, or after the reset (Reset Status survives it).
+    pub fn reached_zero(&self) -> bool {
+        self.regs.int_status.get() & 1 != 0 || self.regs.reset_status.get() & 1 != 0
     }
 
     /// Whether the last reset came from this watchdog (Reset Status bit 0,
@@ -165,6 +184,15 @@ mod tests {
     }
 
     #[test]
+    fn ticks_convert_back_to_ns() {
+        assert_eq!(ticks_to_ns(100_000_000, 0, 5_000_000), 50_000_000);
+        assert_eq!(ticks_to_ns(333_333_333, 1, 3_333_333_330), 20_000_000_000);
+        let t = timeout(333_333_333, 20_000_000_000).unwrap();
+        assert!(ticks_to_ns(333_333_333, t.prescaler, t.load) <= 20_000_000_000);
+        assert_eq!(ticks_to_ns(0, 0, 7), 7_000_000_000, "no division by zero");
+    }
+
+    #[test]
     fn arm_kick_disarm_register_sequence() {
         let f = Fake::new(0x18);
         // SAFETY: f is a host block the size of the registers.
@@ -175,6 +203,13 @@ mod tests {
         });
         assert_eq!(f.word(0x00), 1000);
         assert_eq!(f.word(0x08), (3 << 8) | (1 << 3) | 1);
+        // Arming clears the event flag (write one to clear).
+        assert_eq!(f.word(0x0C), 1);
+        f.set(0x0C, 0);
+        assert!(!wd.reached_zero());
+        f.set(0x0C, 1);
+        assert!(wd.reached_zero());
+        f.set(0x0C, 0);
         f.set(0x00, 1000);
         wd.kick();
         assert_eq!(f.word(0x00), 1000);

@@ -242,6 +242,54 @@ impl Pl310 {
     pub fn locked_ways(&self) -> u32 {
         self.regs.lockdown[0].get()
     }
+
+    /// The size of one way in bytes, from AUX_CTRL bits 19:17 (TRM 3.3.4:
+    /// 16 KiB for 0b000 and 0b001, doubling up to 512 KiB for 0b110 and
+    /// 0b111). A contiguous way-sized range maps to every set once.
+    pub fn way_size(&self) -> u32 {
+        let field = (self.regs.aux_ctrl.get() & AUX_WAY_SIZE_MASK) >> 17;
+        (8 << 10) << field.clamp(1, 6)
+    }
+
+    /// Loads physical `[pa, pa + len)` into the ways `into` and leaves
+    /// `keep_locked` locked against allocation, the lockdown-by-way
+    /// recipe: flush the range out of every way, then for each way in
+    /// `into`, lowest first, lock every other way and let `touch(pa, len)`
+    /// read the next way-sized chunk of the range (each of its lines is a
+    /// miss that can only allocate into that way; a chunk of at most a way
+    /// covers each set once, so no line of it evicts another); then lock
+    /// `keep_locked`, which must include `into`: the lines stay, hits
+    /// still hit, nobody allocates over them. `into` needs at least
+    /// `len / way_size` rounded up ways; extra ones are not touched.
+    ///
+    /// The caller masks interrupts (an interrupt handler's misses would
+    /// allocate into the open way) and makes sure the inner cache misses
+    /// on the range (clean and invalidate it first), so the reads reach
+    /// this controller.
+    pub fn preload_locked(
+        &self,
+        pa: u32,
+        len: u32,
+        into: u32,
+        keep_locked: u32,
+        mut touch: impl FnMut(u32, u32),
+    ) {
+        let all = self.ways();
+        self.flush_range(pa, len);
+        let (way_size, end) = (self.way_size(), pa.saturating_add(len));
+        let mut at = pa;
+        let mut ways = into & all;
+        while at < end && ways != 0 {
+            let way = ways & ways.wrapping_neg();
+            ways &= !way;
+            self.lock_ways(all & !way);
+            let chunk = way_size.min(end - at);
+            touch(at, chunk);
+            at += chunk;
+        }
+        self.sync();
+        self.lock_ways(keep_locked);
+    }
 }
 
 #[cfg(test)]
@@ -314,6 +362,64 @@ mod tests {
         let (f, p) = pl310();
         p.clean_range(0x1000, 0);
         assert_eq!(f.word(0x7B0), 0);
+    }
+
+    #[test]
+    fn way_size_from_aux_ctrl() {
+        let (f, p) = pl310();
+        for (field, size) in [
+            (0, 16),
+            (1, 16),
+            (2, 32),
+            (3, 64),
+            (5, 256),
+            (6, 512),
+            (7, 512),
+        ] {
+            f.set(0x104, field << 17);
+            assert_eq!(p.way_size(), size << 10, "field {field}");
+        }
+        // QEMU's reset AUX_CTRL: 16 KiB ways; Zynq's: 64 KiB.
+        f.set(0x104, 0x0202_0000);
+        assert_eq!(p.way_size(), 16 << 10);
+        f.set(0x104, 0x7276_0000);
+        assert_eq!(p.way_size(), 64 << 10);
+    }
+
+    #[test]
+    fn preload_opens_one_way_per_chunk_then_locks() {
+        let (f, p) = pl310();
+        f.set(0x104, 0x7276_0000); // 8 ways of 64 KiB
+        let mut seen = std::vec::Vec::new();
+        // 100 KiB into ways 6 and 7 (two chunks), with ways 5-7 reserved.
+        p.preload_locked(0x0030_0000, 100 << 10, 0xC0, 0xE0, |pa, len| {
+            // While a chunk is read, every master may allocate only into
+            // its one way, and the range is out of the cache already.
+            for i in 0..16 {
+                assert_eq!(f.word(0x900 + 4 * i), f.word(0x900));
+            }
+            assert_eq!(
+                f.word(0x7F0),
+                0x0030_0000 + (100 << 10) - 32,
+                "flushed first"
+            );
+            seen.push((pa, len, !f.word(0x900) & 0xFF));
+        });
+        assert_eq!(
+            seen,
+            [(0x0030_0000, 64 << 10, 0x40), (0x0031_0000, 36 << 10, 0x80)]
+        );
+        for i in 0..16 {
+            assert_eq!(f.word(0x900 + 4 * i), 0xE0, "the reserved ways stay locked");
+        }
+        // A range of one way touches only the lowest way given.
+        let mut n = 0;
+        p.preload_locked(0x1000, 4096, 0x30, 0x30, |pa, len| {
+            assert_eq!((pa, len, !f.word(0x900) & 0xFF), (0x1000, 4096, 0x10));
+            n += 1;
+        });
+        assert_eq!(n, 1);
+        assert_eq!(p.locked_ways(), 0x30);
     }
 
     #[test]

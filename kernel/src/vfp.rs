@@ -61,6 +61,17 @@ static SAVES: AtomicU32 = AtomicU32::new(0);
 /// Grants the coprocessors and turns the unit off (boot).
 pub fn init() {
     arch::vfp::init();
+    let (fpsid, mvfr0, mvfr1) = arch::vfp::id();
+    // MVFR0[3:0]: 2 = 32 double registers; MVFR1[11:8]: NEON integer ops.
+    let (d32, neon) = (mvfr0 & 0xF == 2, (mvfr1 >> 8) & 0xF != 0);
+    crate::println!(
+        "vfp: FPSID {fpsid:#010x}, {} double registers{}; for tasks: soft lazily, hard eagerly",
+        if d32 { 32 } else { 16 },
+        if neon { ", NEON" } else { "" }
+    );
+    if !(d32 && neon) {
+        crate::println!("vfp: WARNING: hard-float programs (built +d32,+neon) would fault here");
+    }
 }
 
 /// How many first-use traps made a thread a floating-point user since boot.

@@ -26,12 +26,12 @@
 //! from `mmap` must read zero; the fuzzer then dirties it, so that a frame
 //! the kernel hands out again unzeroed is caught.
 //!
-//! Handles, notifications, IRQs, threads, IPC, cache maintenance and memory
-//! objects (calls 16-23, 32-40, 48-49, 56-59) are
+//! Handles, notifications, IRQs, threads, IPC, cache maintenance, the
+//! watchdog and memory objects (calls 16-23, 32-40, 48-53, 56-59) are
 //! modelled too: the fuzzer's handle table slot by slot (so it knows every
 //! new handle's value and which old ones are stale), each notification's
 //! pending bits, its threads and an echo server thread of its own (see
-//! the `handles`, `ipc`, `cache` and `memory` submodules).
+//! the `handles`, `ipc`, `cache`, `watchdog` and `memory` submodules).
 //!
 //! Not issued: `exit` and `thread_exit` from the first thread (they end a
 //! run), `sleep_until` far in the future (it would stop the run; times up
@@ -42,6 +42,7 @@ mod cache;
 mod handles;
 mod ipc;
 mod memory;
+mod watchdog;
 
 use crate::abi::{self, Errno, PROT_EXEC, PROT_READ, PROT_WRITE, WRITE_MAX};
 use crate::{println, syscall};
@@ -269,6 +270,26 @@ pub const CALLS: &[Call] = &[
         nr: abi::CACHE_INVALIDATE,
         name: "cache_invalidate",
         run: Fuzzer::cache_invalidate,
+    },
+    Call {
+        nr: abi::WATCHDOG_START,
+        name: "watchdog_start",
+        run: Fuzzer::watchdog_start,
+    },
+    Call {
+        nr: abi::WATCHDOG_KICK,
+        name: "watchdog_kick",
+        run: Fuzzer::watchdog_kick,
+    },
+    Call {
+        nr: abi::WATCHDOG_STOP,
+        name: "watchdog_stop",
+        run: Fuzzer::watchdog_stop,
+    },
+    Call {
+        nr: abi::WATCHDOG_REMAINING,
+        name: "watchdog_remaining",
+        run: Fuzzer::watchdog_remaining,
     },
     Call {
         nr: abi::MEM_CREATE,

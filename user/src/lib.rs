@@ -12,6 +12,7 @@
 #[path = "../../kernel/src/syscall/abi.rs"]
 pub mod abi;
 pub mod bench;
+pub mod control;
 pub mod fuzz;
 pub mod timer;
 
@@ -180,6 +181,25 @@ pub fn vfp_check_across(seed: u64, rounds: u32, mut switch: impl FnMut() -> bool
     bad
 }
 
+/// Runs the PID law of [`control`] in `f32` and `f64` for
+/// [`control::STEPS`] periods each, calling `between` after every period,
+/// and compares the results with the host's bits: 0 when both match, else
+/// prints what `who` got and returns 1 (`f32` wrong), 2 (`f64`) or 3.
+pub fn pid_check(who: &str, mut between: impl FnMut()) -> i32 {
+    let single = control::pid_f32(control::STEPS, &mut between).to_bits();
+    let double = control::pid_f64(control::STEPS, &mut between).to_bits();
+    let wrong = i32::from(single != control::PID_F32_BITS)
+        | i32::from(double != control::PID_F64_BITS) << 1;
+    if wrong != 0 {
+        println!(
+            "{who}: f32 {single:#010x} (want {:#010x}), f64 {double:#018x} (want {:#018x})",
+            control::PID_F32_BITS,
+            control::PID_F64_BITS
+        );
+    }
+    wrong
+}
+
 /// Maps the registers of the `index`-th device this task was granted.
 pub fn map_device(index: u32) -> Result<*mut u32, Errno> {
     check(syscall(abi::MAP_DEVICE, [index, 0, 0, 0]).0).map(|a| a as *mut u32)
@@ -195,6 +215,31 @@ impl Handle {
     pub const fn granted(i: u32) -> Self {
         Handle(abi::granted_handle(i))
     }
+}
+
+/// Arms the A9 private watchdog that the granted handle `h` (`MANAGE`)
+/// names: the board resets unless [`watchdog_kick`] comes within
+/// `timeout_ns` from now and from every kick.
+pub fn watchdog_start(h: Handle, timeout_ns: u64) -> Result<(), Errno> {
+    let args = [h.0, timeout_ns as u32, (timeout_ns >> 32) as u32, 0];
+    check(syscall(abi::WATCHDOG_START, args).0).map(|_| ())
+}
+
+/// Restarts the watchdog's countdown (`h` needs `SIGNAL`).
+pub fn watchdog_kick(h: Handle) -> Result<(), Errno> {
+    check(syscall(abi::WATCHDOG_KICK, [h.0, 0, 0, 0]).0).map(|_| ())
+}
+
+/// Stops the watchdog (`h` needs `MANAGE`).
+pub fn watchdog_stop(h: Handle) -> Result<(), Errno> {
+    check(syscall(abi::WATCHDOG_STOP, [h.0, 0, 0, 0]).0).map(|_| ())
+}
+
+/// The time left before the watchdog resets the board, in µs (`h` needs
+/// `SIGNAL`).
+pub fn watchdog_remaining(h: Handle) -> Result<u32, Errno> {
+    let (r0, r1) = syscall(abi::WATCHDOG_REMAINING, [h.0, 0, 0, 0]);
+    check(r0).map(|_| r1)
 }
 
 /// Closes a handle; the object lives on while other handles to it do.

@@ -51,7 +51,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::board::Board;
-use crate::{Error, Result, cargo, cli, qemu};
+use crate::{Error, Result, args as board_args, cargo, qemu};
 
 /// QEMU's instruction counting: one instruction per 2^4 ns, no real-time
 /// sleeping. The image assumes the same shift (`ICOUNT_SHIFT` in bench.rs).
@@ -353,7 +353,7 @@ struct Args {
 
 /// Parses the arguments of `bench`: `None` asks for the help text.
 fn parse_args(args: &[String]) -> Result<Option<Args>> {
-    let (boards, rest) = cli::take_boards(args)?;
+    let (boards, rest) = board_args::take_boards(args)?;
     let mut compare = None;
     let mut rest = rest.iter();
     while let Some(arg) = rest.next() {
@@ -373,7 +373,7 @@ fn parse_args(args: &[String]) -> Result<Option<Args>> {
         }
     }
     let board = match boards[..] {
-        [] => cli::lookup_board(cli::DEFAULT_BOARD)?,
+        [] => board_args::lookup_board(board_args::DEFAULT_BOARD)?,
         [board] => board,
         _ => return Err(Error::usage("`cargo xtask bench` takes one --board")),
     };
@@ -2055,7 +2055,7 @@ mod tests {
             |line: &str| -> Vec<String> { line.split_whitespace().map(String::from).collect() };
         assert_eq!(
             parse_args(&args("")).unwrap().unwrap().board.name,
-            cli::DEFAULT_BOARD
+            board_args::DEFAULT_BOARD
         );
         assert_eq!(
             parse_args(&args("--board vexpress-a9"))
@@ -2072,7 +2072,7 @@ mod tests {
         assert_eq!(parse_args(&args("fast")).unwrap_err().status, 2);
         let c = parse_args(&args("--compare base.json")).unwrap().unwrap();
         assert_eq!(c.compare, Some(PathBuf::from("base.json")));
-        assert_eq!(c.board.name, cli::DEFAULT_BOARD);
+        assert_eq!(c.board.name, board_args::DEFAULT_BOARD);
         assert!(
             parse_args(&args("--compare"))
                 .unwrap_err()

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 
 use crate::board::Board;
+use crate::hardfloat;
 use crate::{Error, Result};
 
 /// The bare-metal target triple of every kernel image.
@@ -164,11 +165,56 @@ pub fn user_programs() -> Vec<String> {
 /// Builds the user programs the kernel images embed (crate `user`, each
 /// linked at user addresses by `user/build.rs`) and lists them in
 /// `programs.txt` beside them, which the kernel's build script reads.
+///
+/// The hard-float programs (`//! build: hard-float`, [`hardfloat`]) are
+/// built again with the VFP and NEON features in a target directory of
+/// their own, checked to hold floating-point instructions, and listed by
+/// their full path, which the kernel's build script embeds in place of the
+/// soft-float build of the same name.
 fn build_user_programs(board: &Board) -> Result<()> {
     let mut command = image_build(board, "user", false, Target::Board);
     command.arg("--bins");
     run_build(command, "the user programs")?;
-    let list = user_programs().join("\n") + "\n";
+    let names = user_programs();
+    let hard = hardfloat::programs(&workspace_root().join("user/src/bin"), &names);
+    let hard_dir = board_target_dir(board).join("hard-float");
+    if !hard.is_empty() {
+        let mut command = image_build_in(board, "user", false, Target::Board, &hard_dir);
+        // Encoded flags win over RUSTFLAGS and every config file, and with
+        // `--target` they reach only the target's crates, not build scripts.
+        command
+            .env_remove(RAM_ENV)
+            .env("CARGO_ENCODED_RUSTFLAGS", hardfloat::RUSTFLAGS);
+        for name in &hard {
+            command.args(["--bin", name]);
+        }
+        run_build(command, "the hard-float user programs")?;
+    }
+    let mut lines = Vec::new();
+    for name in &names {
+        if !hard.contains(name) {
+            lines.push(name.clone());
+            continue;
+        }
+        let path = hard_dir.join(TARGET).join("release").join(name);
+        let elf = std::fs::read(&path)
+            .map_err(|e| Error::new(1, format!("could not read {}: {e}", path.display())))?;
+        match hardfloat::vfp_instructions(&elf) {
+            Ok(n) if n > 0 => lines.push(path.display().to_string()),
+            Ok(_) => {
+                return Err(Error::new(
+                    1,
+                    format!(
+                        "the hard-float program {name} holds no VFP or NEON instruction: \
+                         the compiler did not honour `{}`",
+                        hardfloat::FEATURES
+                    ),
+                ));
+            }
+            Err(why) => return Err(Error::new(1, format!("{}: {why}", path.display()))),
+        }
+    }
+    let list = lines.join("\n") + "\n";
     let path = image_dir(board).join("programs.txt");
     // Rewritten only when it changes: the kernel's build script watches it,
     // and a new timestamp would relink every image.

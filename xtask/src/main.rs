@@ -23,9 +23,11 @@
 #[path = "../../kernel/src/board/mod.rs"]
 mod board;
 
+mod args;
 mod bench;
 mod cargo;
 mod cli;
+mod hardfloat;
 mod image;
 mod miri;
 mod qemu;

@@ -18,9 +18,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::args::{self, DEFAULT_BOARD};
 use crate::board::Board;
 use crate::cargo::Target;
-use crate::cli::{self, DEFAULT_BOARD};
 use crate::{Error, Result, cargo, qemu};
 
 /// `cargo xtask help`'s text for this command.
@@ -73,9 +73,9 @@ const PARTS: [&str; 3] = ["fuzz", "lifecycle", "elf"];
 
 /// Parses the arguments after `soak`.
 pub fn parse(args: &[String]) -> Result<SoakOptions> {
-    let (boards, rest) = cli::take_boards(args)?;
+    let (boards, rest) = args::take_boards(args)?;
     let board = match boards[..] {
-        [] => cli::lookup_board(DEFAULT_BOARD)?,
+        [] => args::lookup_board(DEFAULT_BOARD)?,
         [board] => board,
         _ => return Err(Error::usage("`cargo xtask soak` takes one --board")),
     };

@@ -58,7 +58,6 @@ use std::time::Duration;
 
 use crate::board::Board;
 use crate::cargo::{self, Target};
-use crate::cli::TestOptions;
 use crate::qemu::{self, Outcome};
 
 /// The directives, as `cargo xtask help` shows them.
@@ -279,6 +278,21 @@ fn discover(dir: &Path) -> io::Result<Vec<TestCase>> {
 struct Tally {
     passed: usize,
     failed: usize,
+}
+
+/// Options of `cargo xtask test`.
+#[derive(Debug)]
+pub struct TestOptions {
+    /// Boards to run the QEMU tests on, in order (every board by default).
+    pub boards: Vec<&'static Board>,
+    /// Run the host unit tests.
+    pub host: bool,
+    /// Run the QEMU integration tests.
+    pub qemu: bool,
+    /// Run the host tests of the `unsafe` code under Miri (`--miri`).
+    pub miri: bool,
+    /// Only tests whose name contains this.
+    pub filter: Option<String>,
 }
 
 /// Runs `cargo xtask test`; returns 1 if anything failed, else 0.

@@ -48,6 +48,7 @@ pub const BOARD: Board = Board {
         aux_set: 0,
         aux_keep: !0,
         latencies: None,
+        hard_ways: 0,
     }),
     reset: Some(SystemReset::VexpressCfg { sysregs: SYSREGS }),
     fatal_end: FatalEnd::Reset,

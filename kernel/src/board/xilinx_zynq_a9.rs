@@ -98,6 +98,7 @@ pub const BOARD: Board = Board {
         aux_set: 0x7276_0000,
         aux_keep: 0,
         latencies: Some((0x111, 0x121)),
+        hard_ways: 0,
     }),
     reset: Some(SystemReset::ZynqSlcr { slcr: SLCR }),
     fatal_end: FatalEnd::Reset,

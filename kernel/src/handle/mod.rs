@@ -33,7 +33,8 @@ bitflags! {
         const SEND = 1 << 0;
         /// Endpoint: `recv` on it (be its server).
         const RECEIVE = 1 << 1;
-        /// Notification: `signal` bits on it.
+        /// Notification: `signal` bits on it. Watchdog: kick it, read
+        /// the time left.
         const SIGNAL = 1 << 2;
         /// Notification: `wait` / `poll` for its bits.
         const WAIT = 1 << 3;
@@ -45,7 +46,7 @@ bitflags! {
         /// Reply capability: `reply` through it (IPC, one-shot).
         const REPLY = 1 << 6;
         /// Thread: control it (join, ...). Memory object: revoke it (unmap
-        /// it from every process).
+        /// it from every process). Watchdog: start and stop it.
         const MANAGE = 1 << 7;
         /// Memory object: map it readable (`mem_map` with `PROT_READ`).
         const MAP_READ = 1 << 8;

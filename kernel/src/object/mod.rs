@@ -34,6 +34,7 @@ mod kernel_objects {
     use crate::ipc::Endpoint;
     use crate::mm::object::MemObject;
     use crate::process::Thread;
+    use crate::watchdog;
 
     /// Handles one process may hold at once.
     pub const MAX_HANDLES: usize = 32;
@@ -54,6 +55,8 @@ mod kernel_objects {
         Thread(KRef<Thread>),
         /// Shared memory or a DMA buffer ([`MemObject`]).
         Memory(KRef<MemObject>),
+        /// The right to the A9 private watchdog ([`watchdog::Grant`]).
+        Watchdog(KRef<watchdog::Grant>),
     }
 
     /// The kinds of [`Object`], for messages and reports.
@@ -69,6 +72,8 @@ mod kernel_objects {
         Thread,
         /// [`Object::Memory`].
         Memory,
+        /// [`Object::Watchdog`].
+        Watchdog,
     }
 
     impl Object {
@@ -98,6 +103,7 @@ mod kernel_objects {
                 Object::Endpoint(_) => Kind::Endpoint,
                 Object::Thread(_) => Kind::Thread,
                 Object::Memory(_) => Kind::Memory,
+                Object::Watchdog(_) => Kind::Watchdog,
             }
         }
 
@@ -139,6 +145,25 @@ mod kernel_objects {
             }
         }
 
+        /// Claims the A9 private watchdog (see [`watchdog::claim`]) for a
+        /// process to be granted; the claim ends with the object's last
+        /// reference, leaving an armed watchdog armed.
+        pub fn new_watchdog() -> Result<Object, watchdog::WatchdogError> {
+            let grant = watchdog::claim()?;
+            // A failed allocation drops the grant: the claim is free again.
+            KRef::try_new(grant)
+                .map(Object::Watchdog)
+                .map_err(|_| watchdog::WatchdogError::NoMemory)
+        }
+
+        /// The watchdog grant this is, if it is one.
+        pub fn watchdog(&self) -> Option<&KRef<watchdog::Grant>> {
+            match self {
+                Object::Watchdog(w) => Some(w),
+                _ => None,
+            }
+        }
+
         /// The endpoint this is, if it is one.
         pub fn endpoint(&self) -> Option<&KRef<Endpoint>> {
             match self {
@@ -155,6 +180,7 @@ mod kernel_objects {
                 (Object::Endpoint(a), Object::Endpoint(b)) => KRef::ptr_eq(a, b),
                 (Object::Thread(a), Object::Thread(b)) => KRef::ptr_eq(a, b),
                 (Object::Memory(a), Object::Memory(b)) => KRef::ptr_eq(a, b),
+                (Object::Watchdog(a), Object::Watchdog(b)) => KRef::ptr_eq(a, b),
                 _ => false,
             }
         }

@@ -822,6 +822,8 @@ impl Process {
         // Handles first (a bounded table): an IRQ line the task owned is
         // masked and freed as its last reference goes.
         self.handles.clear(drop);
+        // L2 ways holding its locked memory go back (nothing if none).
+        crate::cache::unlock_hard(self.pid);
         let g = self.class.granule();
         while let Some(r) = self.regions.last_mut() {
             if steps == 0 {

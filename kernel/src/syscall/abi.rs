@@ -50,6 +50,10 @@
 //! moved to the caller, as its own, in `r5` (0: none).
 //! | 48 | `CACHE_CLEAN` | r0 = address, r1 = length | 0 |
 //! | 49 | `CACHE_INVALIDATE` | r0 = address, r1 = length (both multiples of 32) | 0 |
+//! | 50 | `WATCHDOG_START` | r0 = watchdog handle (`MANAGE`), r1:r2 = timeout in ns (low, high; not 0) | 0; the board resets unless kicked within the timeout |
+//! | 51 | `WATCHDOG_KICK` | r0 = watchdog handle (`SIGNAL`) | 0; the countdown restarts (`Inval` if not started) |
+//! | 52 | `WATCHDOG_STOP` | r0 = watchdog handle (`MANAGE`) | 0 |
+//! | 53 | `WATCHDOG_REMAINING` | r0 = watchdog handle (`SIGNAL`) | r0 = 0, r1 = µs left before the reset (`Inval` if not started) |
 //!
 //! Lengths are rounded up to the caller's granularity: 4 KiB for soft
 //! isolated processes, 1 MiB for hard isolated ones. Every pointer and length
@@ -177,6 +181,17 @@ pub const CACHE_CLEAN: u32 = 48;
 /// range (L2 then L1), before reading what a device wrote (DMA in). Address
 /// and length are multiples of the 32-byte line.
 pub const CACHE_INVALIDATE: u32 = 49;
+/// `watchdog_start(h, timeout_lo, timeout_hi)`: arms the A9 private
+/// watchdog the handle (granted at creation, [`RIGHT_MANAGE`]) names: the
+/// board resets unless kicked within the timeout (ns, not 0).
+pub const WATCHDOG_START: u32 = 50;
+/// `watchdog_kick(h)`: restarts the countdown ([`RIGHT_SIGNAL`]).
+pub const WATCHDOG_KICK: u32 = 51;
+/// `watchdog_stop(h)`: stops the watchdog ([`RIGHT_MANAGE`]).
+pub const WATCHDOG_STOP: u32 = 52;
+/// `watchdog_remaining(h) -> (0, us)`: time left before the reset, in µs
+/// ([`RIGHT_SIGNAL`]).
+pub const WATCHDOG_REMAINING: u32 = 53;
 
 /// Readable.
 pub const PROT_READ: u32 = 1;

@@ -338,6 +338,25 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
                 });
             ret(frame, r)
         }
+        abi::WATCHDOG_START => {
+            let r = super::watchdog::start(a0, (a2 as u64) << 32 | a1 as u64);
+            ret(frame, r)
+        }
+        abi::WATCHDOG_KICK => {
+            let r = super::watchdog::kick(a0);
+            ret(frame, r)
+        }
+        abi::WATCHDOG_STOP => {
+            let r = super::watchdog::stop(a0);
+            ret(frame, r)
+        }
+        abi::WATCHDOG_REMAINING => {
+            let r = super::watchdog::remaining_us(a0);
+            if let Ok(us) = r {
+                frame.r[1] = us;
+            }
+            ret(frame, r.map(|_| 0))
+        }
         abi::MEM_CREATE => {
             let r = super::memory::mem_create(a0, a1);
             if let Ok((_, phys)) = r {

@@ -15,3 +15,5 @@ mod dispatch;
 pub use dispatch::*;
 #[cfg(target_os = "none")]
 mod memory;
+#[cfg(target_os = "none")]
+mod watchdog;

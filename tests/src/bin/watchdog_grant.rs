@@ -17,6 +17,7 @@ fn body(_mem: &'static mut [u8]) {
     let wd = watchdog::claim().expect("the watchdog is free");
     assert_eq!(watchdog::claim().unwrap_err(), WatchdogError::Busy);
     assert_eq!(wd.arm(0).unwrap_err(), WatchdogError::BadTimeout);
+    assert_eq!(wd.kick().unwrap_err(), WatchdogError::NotArmed);
     // 50 ms: 5,000,000 ticks at QEMU's 100 MHz PERIPHCLK.
     wd.arm(50_000_000).expect("arm");
     let start = wd.remaining();
@@ -27,7 +28,7 @@ fn body(_mem: &'static mut [u8]) {
         later < start - 500_000,
         "counter did not run down: {start} -> {later}"
     );
-    wd.kick();
+    wd.kick().expect("armed");
     let kicked = wd.remaining();
     assert!(
         kicked > later + 500_000,
