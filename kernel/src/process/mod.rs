@@ -291,7 +291,7 @@ pub struct Process {
     max_threads: u8,
     /// Hard processes: what each thread it may create needs (kernel stack,
     /// control block, thread object), taken at admission and lent to each.
-    kstacks: Vec<threads::Reserved>,
+    thread_reserve: Vec<threads::Reserved>,
     /// Isolated tasks: the address space (pmap over the task's L1 table).
     space: Option<Pmap<1024>>,
     /// Physical address of the 8 KiB block holding the L1 table (first 4 KiB)
@@ -554,7 +554,7 @@ impl Process {
             thread: ThreadId::new(0),
             max_prio: 0,
             max_threads: 1,
-            kstacks: Vec::new(),
+            thread_reserve: Vec::new(),
             space: None,
             l1_block: 0,
             window: KTASK_START + pid as u32 * KTASK_WINDOW,
@@ -586,19 +586,20 @@ impl Process {
 
     /// Takes what `n` threads of a hard process need (admission: its
     /// `thread_create` then allocates nothing).
-    fn reserve_thread_stacks(&mut self, n: u8) -> Result<(), ProcError> {
-        self.kstacks
+    fn reserve_threads(&mut self, n: u8) -> Result<(), ProcError> {
+        self.thread_reserve
             .try_reserve_exact(n as usize)
             .map_err(|_| ProcError::NoMemory)?;
         for _ in 0..n {
-            self.kstacks.push(threads::Reserved::take()?);
+            self.thread_reserve.push(threads::Reserved::take()?);
         }
         Ok(())
     }
 
-    /// Hard processes: kernel stacks reserved for threads not yet created.
+    /// Hard processes: threads not yet created whose kernel stack (and
+    /// control block and thread object) are reserved.
     pub fn reserved_thread_stacks(&self) -> usize {
-        self.kstacks.len()
+        self.thread_reserve.len()
     }
 
     /// The task's regions, by address.
@@ -851,9 +852,9 @@ impl Process {
                 let _ = crate::mm::free_frames(block, 8);
             }
         }
-        while let Some(reserved) = self.kstacks.pop() {
+        while let Some(reserved) = self.thread_reserve.pop() {
             if steps == 0 {
-                self.kstacks.push(reserved);
+                self.thread_reserve.push(reserved);
                 return false;
             }
             steps -= 1;
@@ -1214,7 +1215,7 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
         };
     }
     if spec.class.is_hard()
-        && let Err(e) = t.reserve_thread_stacks(t.max_threads - 1)
+        && let Err(e) = t.reserve_threads(t.max_threads - 1)
     {
         t.teardown();
         return Err(e);

@@ -110,7 +110,7 @@ pub fn thread_create(entry: u32, stack: u32, arg: u32, priority: u32) -> Result<
         // nothing is allocated for it.
         let (reserved, thread) = match &fresh {
             Some(thread) => (None, thread.clone()),
-            None => match t.kstacks.pop() {
+            None => match t.thread_reserve.pop() {
                 Some(r) => (Some(r.lent), r.object),
                 None => {
                     e.others.fetch_sub(1, Ordering::Relaxed);
@@ -125,7 +125,7 @@ pub fn thread_create(entry: u32, stack: u32, arg: u32, priority: u32) -> Result<
             Ok(h) => h,
             Err(_) => {
                 if let Some(lent) = reserved {
-                    t.kstacks.push(Reserved {
+                    t.thread_reserve.push(Reserved {
                         lent,
                         object: thread,
                     });
@@ -151,7 +151,7 @@ pub fn thread_create(entry: u32, stack: u32, arg: u32, priority: u32) -> Result<
                 // Not the last reference (`thread` is ours): no drop work.
                 let _ = t.handles.close(h);
                 if let Some(lent) = lent {
-                    t.kstacks.push(Reserved {
+                    t.thread_reserve.push(Reserved {
                         lent,
                         object: thread,
                     });
@@ -223,7 +223,7 @@ pub fn thread_join(h: u32) -> Result<u32, Errno> {
         if let Some(lent) = lent {
             let mut t = e.process.lock();
             if KRef::count(&thread) == 1 {
-                t.kstacks.push(Reserved {
+                t.thread_reserve.push(Reserved {
                     lent,
                     object: thread,
                 });
