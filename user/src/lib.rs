@@ -14,6 +14,7 @@ pub mod abi;
 pub mod bench;
 pub mod control;
 pub mod fuzz;
+pub mod timer;
 
 pub use abi::{Errno, PROT_EXEC, PROT_READ, PROT_WRITE};
 use core::fmt;

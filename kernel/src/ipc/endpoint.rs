@@ -420,13 +420,14 @@ fn put(s: &mut Sched, id: ThreadId, r: Result<u32, Errno>, words: [u32; 4], badg
     let p = &mut s.ipc.parties[id.index()];
     p.wait = Wait::None;
     let timed = core::mem::take(&mut p.timed);
-    let got = core::mem::take(&mut p.got);
     if s.is_user(id) {
+        let got = core::mem::take(&mut s.ipc.parties[id.index()].got);
         // SAFETY: `id` is blocked in an IPC system call, so its saved frame
         // is its user frame, not in use until it runs again.
         let f = unsafe { &mut *s.frame_of(id) };
         set_result(f, r, words, badge, got);
     } else {
+        // (`got` stays for the kernel's `recv` to take.)
         let p = &mut s.ipc.parties[id.index()];
         p.result = r;
         p.words = words;
@@ -1450,11 +1451,82 @@ pub fn call(h: u32, words: [u32; 4], timeout_us: u32) -> Result<[u32; 4], Errno>
             }
             arch::trap::reschedule();
             with(|s| {
+                // A handle the server moved with its reply stays in our
+                // table, unnamed (not for a later `recv` to report).
+                s.ipc.parties[me.index()].got = 0;
                 let p = s.ipc.parties[me.index()];
                 p.result.map(|_| p.words)
             })
         }
         _ => Err(Errno::TooBig),
+    };
+    if irqs {
+        arch::cpu::interrupts_enable();
+    }
+    r
+}
+
+/// A call a kernel-bound task received ([`recv`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received {
+    /// The caller's four words.
+    pub words: [u32; 4],
+    /// The caller's pid.
+    pub badge: u32,
+    /// The handle the caller moved into the task's table, if any.
+    pub handle: Option<Handle>,
+}
+
+/// `recv` from a kernel-bound task on its endpoint handle `h` (with
+/// `RECEIVE`): waits at most `timeout_us` (0: no limit) for a call.
+/// Short messages only: a call with a long part gets `TooBig` and the wait
+/// goes on; a handle the caller moves lands in the task's table. The task
+/// then holds the reply capability, for [`reply`].
+pub fn recv(h: u32, timeout_us: u32) -> Result<Received, Errno> {
+    let ep = endpoint_of(h, Rights::RECEIVE)?;
+    let irqs = arch::cpu::interrupts_disable();
+    let me = me();
+    let r = match do_recv(me, ep, 0, 0, timeout_us, None) {
+        Step::Done(r, w, badge) => r.map(|_| (w, badge)),
+        _ => {
+            // Blocked (the only other step: with no buffer nothing is
+            // copied): the caller that came, or the timeout, left the
+            // outcome in our party.
+            arch::trap::reschedule();
+            with(|s| {
+                let p = s.ipc.parties[me.index()];
+                p.result.map(|_| (p.words, p.badge))
+            })
+        }
+    };
+    let got = with(|s| core::mem::take(&mut s.ipc.parties[me.index()].got));
+    if irqs {
+        arch::cpu::interrupts_enable();
+    }
+    r.map(|(words, badge)| Received {
+        words,
+        badge,
+        handle: (got != 0).then(|| Handle::from_raw(got)),
+    })
+}
+
+/// `reply` from a kernel-bound task: answers the call it last received
+/// with `words`, once (`Inval` without a call to answer, `PeerGone` if the
+/// caller went). A caller that now outranks the task runs at once.
+pub fn reply(words: [u32; 4]) -> Result<(), Errno> {
+    let irqs = arch::cpu::interrupts_disable();
+    let me = me();
+    let r = match with(|s| reply_locked(s, me, words, 0, false).map(|c| wake_answered(s, me, c))) {
+        Ok(Step::Switch(direct)) => {
+            if let Some(t) = direct {
+                with(|s| s.hand_off(t));
+            }
+            arch::trap::reschedule();
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(Step::Done(r, ..)) => r.map(|_| ()),
+        Err(_) => Err(Errno::Inval),
     };
     if irqs {
         arch::cpu::interrupts_enable();

@@ -241,9 +241,9 @@ pub struct Process {
     max_prio: u8,
     /// Most threads it may have at once, its first included.
     max_threads: u8,
-    /// Hard processes: kernel stacks taken at admission for the threads it
-    /// may create (frames of `thread::alloc_stack_frames`), lent to each.
-    kstacks: Vec<u32>,
+    /// Hard processes: what each thread it may create needs (kernel stack,
+    /// control block, thread object), taken at admission and lent to each.
+    thread_reserve: Vec<threads::Reserved>,
     /// What it maps: an isolated process's own address space, a
     /// kernel-bound one's window in the kernel's (the mapper's).
     pub space: AddressSpace,
@@ -270,7 +270,7 @@ impl Process {
             thread: ThreadId::new(0),
             max_prio: 0,
             max_threads: 1,
-            kstacks: Vec::new(),
+            thread_reserve: Vec::new(),
             space,
             handles: Handles::new(),
             exit: None,
@@ -289,22 +289,22 @@ impl Process {
         Ok(())
     }
 
-    /// Takes `n` kernel stacks for the threads a hard process may create
-    /// (admission: its `thread_create` then allocates no stack).
-    fn reserve_thread_stacks(&mut self, n: u8) -> Result<(), ProcError> {
-        self.kstacks
+    /// Takes what `n` threads of a hard process need (admission: its
+    /// `thread_create` then allocates nothing).
+    fn reserve_threads(&mut self, n: u8) -> Result<(), ProcError> {
+        self.thread_reserve
             .try_reserve_exact(n as usize)
             .map_err(|_| ProcError::NoMemory)?;
         for _ in 0..n {
-            let stack = thread::alloc_stack_frames().map_err(|_| ProcError::NoMemory)?;
-            self.kstacks.push(stack);
+            self.thread_reserve.push(threads::Reserved::take()?);
         }
         Ok(())
     }
 
-    /// Hard processes: kernel stacks reserved for threads not yet created.
+    /// Hard processes: threads not yet created whose kernel stack (and
+    /// control block and thread object) are reserved.
     pub fn reserved_thread_stacks(&self) -> usize {
-        self.kstacks.len()
+        self.thread_reserve.len()
     }
 
     /// Unmaps everything and frees every frame, table, reserve block and
@@ -328,13 +328,13 @@ impl Process {
         if !self.space.teardown_steps(&mut steps) {
             return false;
         }
-        while let Some(stack) = self.kstacks.pop() {
+        while let Some(reserved) = self.thread_reserve.pop() {
             if steps == 0 {
-                self.kstacks.push(stack);
+                self.thread_reserve.push(reserved);
                 return false;
             }
             steps -= 1;
-            thread::free_stack_frames(stack);
+            reserved.give_back();
         }
         self.space.free_table();
         true

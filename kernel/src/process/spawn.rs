@@ -132,7 +132,7 @@ pub fn spawn_process(spec: &Spec, elf: &[u8]) -> Result<u16, ProcError> {
             });
         }
         if spec.class.is_hard() {
-            t.reserve_thread_stacks(t.max_threads - 1)?;
+            t.reserve_threads(t.max_threads - 1)?;
         }
         let (entry, sp) = loader::build(t, &program, spec)?;
         if spec.class.is_hard() {

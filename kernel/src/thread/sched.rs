@@ -273,6 +273,7 @@ fn alloc_tcb(tcb: Tcb) -> Result<NonNull<Tcb>, ThreadError> {
         .alloc(&mut Frames)
         .map_err(|_| ThreadError::NoMemory)?
         .cast::<Tcb>();
+    TCB_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
     // SAFETY: the zone handed out an object sized and aligned for Tcb.
     unsafe { mem.as_ptr().write(tcb) };
     Ok(mem)
@@ -284,6 +285,63 @@ fn free_tcb(tcb: NonNull<Tcb>) {
     let zone = zone.0.as_mut().expect("thread::init has run");
     // SAFETY: tcb came from this zone and is no longer referenced.
     let _ = unsafe { zone.free(tcb.cast(), &mut Frames) };
+}
+
+/// Control blocks taken from the zone since boot (monotonic): with
+/// `mm::alloc_counts`, what a test reads to see that nothing was
+/// allocated.
+static TCB_ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// Control blocks taken from the zone since boot (never decreases).
+pub fn tcb_allocations() -> u64 {
+    TCB_ALLOCATIONS.load(Ordering::Relaxed)
+}
+
+/// Room for one control block, taken ahead of time ([`reserve_lent`]).
+#[derive(Debug)]
+pub struct TcbBlock(NonNull<Tcb>);
+
+// SAFETY: plain zone memory with nothing in it yet, owned by whoever
+// holds the block.
+unsafe impl Send for TcbBlock {}
+
+/// What a thread can be created with without allocating
+/// ([`spawn_frame_on`]): the frames of a kernel stack and room for its
+/// control block, both taken at a hard process's admission and back with
+/// the process after each join ([`join_lent`]).
+#[derive(Debug)]
+pub struct Lent {
+    /// Frames of [`alloc_stack_frames`].
+    pub stack: u32,
+    /// Room for the control block.
+    pub tcb: TcbBlock,
+}
+
+/// Takes a kernel stack and room for a control block, for a thread to be
+/// created later ([`spawn_frame_on`]).
+pub fn reserve_lent() -> Result<Lent, ThreadError> {
+    let stack = alloc_stack_frames()?;
+    let mut zone = TCBS.lock();
+    let zone = zone.0.as_mut().expect("thread::init has run");
+    match zone.alloc(&mut Frames) {
+        Ok(mem) => {
+            TCB_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            Ok(Lent {
+                stack,
+                tcb: TcbBlock(mem.cast()),
+            })
+        }
+        Err(_) => {
+            free_stack_frames(stack);
+            Err(ThreadError::NoMemory)
+        }
+    }
+}
+
+/// Gives back what [`reserve_lent`] took.
+pub fn free_lent(lent: Lent) {
+    free_stack_frames(lent.stack);
+    free_tcb(lent.tcb.0);
 }
 
 impl Tcb {
@@ -1062,22 +1120,23 @@ pub fn spawn_frame(
     space: Option<Space>,
     pid: Option<u16>,
 ) -> Result<ThreadId, ThreadError> {
-    spawn_with(name, prio, frame, space, pid, None)
+    spawn_with(name, prio, frame, space, pid, None).map_err(|(e, _)| e)
 }
 
-/// [`spawn_frame`] on a kernel stack the caller lends (frames from
-/// [`alloc_stack_frames`]): no stack is allocated. When the thread ends
-/// its stack is unmapped, not freed, and [`join_lent`] hands the frames
-/// back. On failure the frames stay the caller's.
+/// [`spawn_frame`] on a kernel stack and in a control block the caller
+/// lends ([`reserve_lent`]): nothing is allocated. When the thread ends
+/// its stack is unmapped, not freed, and [`join_lent`] hands both back. On
+/// failure they come back with the error.
 pub fn spawn_frame_on(
     name: &'static str,
     prio: u8,
     frame: TrapFrame,
     space: Option<Space>,
     pid: Option<u16>,
-    stack: u32,
-) -> Result<ThreadId, ThreadError> {
-    spawn_with(name, prio, frame, space, pid, Some(stack))
+    lent: Lent,
+) -> Result<ThreadId, (ThreadError, Lent)> {
+    spawn_with(name, prio, frame, space, pid, Some(lent))
+        .map_err(|(e, lent)| (e, lent.expect("handed back")))
 }
 
 fn spawn_with(
@@ -1086,23 +1145,26 @@ fn spawn_with(
     frame: TrapFrame,
     space: Option<Space>,
     pid: Option<u16>,
-    lent: Option<u32>,
-) -> Result<ThreadId, ThreadError> {
+    lent: Option<Lent>,
+) -> Result<ThreadId, (ThreadError, Option<Lent>)> {
     if prio > IDLE_PRIORITY || (prio == IDLE_PRIORITY && name != "idle") {
-        return Err(ThreadError::BadPriority);
+        return Err((ThreadError::BadPriority, lent));
     }
-    let id = claim_slot()?;
+    let id = match claim_slot() {
+        Ok(id) => id,
+        Err(e) => return Err((e, lent)),
+    };
     let fpexc = crate::vfp::reset(id.index(), pid);
     let base = stack_base(id);
-    let mapped = match lent {
-        Some(phys) => map_stack_at(base, phys),
+    let mapped = match &lent {
+        Some(l) => map_stack_at(base, l.stack),
         None => map_stack(base),
     };
     let phys = match mapped {
         Ok(phys) => phys,
         Err(e) => {
             release_slot(id);
-            return Err(e);
+            return Err((e, lent));
         }
     };
     let top = base + STACK_SIZE;
@@ -1116,26 +1178,38 @@ fn spawn_with(
     tcb.space = space;
     tcb.pid = pid;
     tcb.fpexc = fpexc;
-    let r = alloc_tcb(tcb).and_then(|tcb| {
+    let block = match &lent {
+        Some(l) => {
+            // SAFETY: the block is zone memory sized and aligned for a
+            // Tcb, lent to this thread alone.
+            unsafe { l.tcb.0.as_ptr().write(tcb) };
+            Ok(l.tcb.0)
+        }
+        None => alloc_tcb(tcb),
+    };
+    let r = block.and_then(|tcb| {
         // Under the scheduler lock only the insertion: O(1).
         let r = with(|s| {
             s.insert_tcb(id, tcb)?;
             s.make_ready(id);
             Ok(id)
         });
-        if r.is_err() {
+        if r.is_err() && lent.is_none() {
             free_tcb(tcb);
         }
         r
     });
-    if r.is_err() {
-        match lent {
-            Some(_) => unmap_stack_only(base),
-            None => unmap_stack(base, phys),
+    match r {
+        Ok(id) => Ok(id),
+        Err(e) => {
+            match lent {
+                Some(_) => unmap_stack_only(base),
+                None => unmap_stack(base, phys),
+            }
+            release_slot(id);
+            Err((e, lent))
         }
-        release_slot(id);
     }
-    r
 }
 
 /// Runs the scheduler now if a higher-priority thread is ready (after a
@@ -1202,16 +1276,16 @@ pub fn join(id: ThreadId) -> Result<(), ThreadError> {
 /// (0 if it ended otherwise).
 pub fn join_code(id: ThreadId) -> Result<i32, ThreadError> {
     join_lent(id).map(|(code, lent)| {
-        if let Some(phys) = lent {
-            free_stack_frames(phys);
+        if let Some(lent) = lent {
+            free_lent(lent);
         }
         code
     })
 }
 
-/// [`join_code`], handing back the frames of a stack the thread was lent
-/// ([`spawn_frame_on`]) instead of freeing them.
-pub fn join_lent(id: ThreadId) -> Result<(i32, Option<u32>), ThreadError> {
+/// [`join_code`], handing back the stack and control block the thread
+/// was lent ([`spawn_frame_on`]) instead of freeing them.
+pub fn join_lent(id: ThreadId) -> Result<(i32, Option<Lent>), ThreadError> {
     let irqs = arch::cpu::interrupts_disable();
     let r = with(|s| {
         let cur = s.current;
@@ -1241,15 +1315,24 @@ pub fn join_lent(id: ThreadId) -> Result<(i32, Option<u32>), ThreadError> {
         // If the reaper is freeing the stack right now, this waits for it
         // (lending it our priority), so every frame is back on return.
         free_stack(id, None);
-        let (code, lent, tcb) = with(|s| {
-            let (code, lent) = s
+        let (code, stack, tcb) = with(|s| {
+            let (code, stack) = s
                 .try_tcb(id)
                 .map_or((0, None), |t| (t.exit_code, t.returned.take()));
-            (code, lent, s.remove_tcb(id))
+            (code, stack, s.remove_tcb(id))
         });
-        if let Some(tcb) = tcb {
-            free_tcb(tcb);
-        }
+        // A lent stack comes back unmapped (`returned`) with its block.
+        let lent = match (stack, tcb) {
+            (Some(stack), Some(tcb)) => Some(Lent {
+                stack,
+                tcb: TcbBlock(tcb),
+            }),
+            (_, Some(tcb)) => {
+                free_tcb(tcb);
+                None
+            }
+            _ => None,
+        };
         // Only now may the slot (and its stack window) go to a new thread.
         release_slot(id);
         return Ok((code, lent));
