@@ -177,6 +177,10 @@ mod imp {
     unsafe extern "Rust" {
         /// Defined by the kernel: handles a trap, returns the frame to resume.
         safe fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame;
+        /// Defined by the kernel: handles an `svc` (a system call from user
+        /// mode, a reschedule from a kernel thread), returns the frame to
+        /// resume.
+        safe fn kernel_svc(frame: &mut TrapFrame) -> *mut TrapFrame;
     }
 
     /// Points VBAR at this crate's vector table.
@@ -235,6 +239,31 @@ mod imp {
         }
         #[cfg(not(feature = "irqsoff"))]
         trap(frame, kind)
+    }
+
+    /// [`arch_trap`] for the SVC vector: no trap kind to decode and no
+    /// probe to complete (only aborts are probed), so the kernel's
+    /// `kernel_svc` is called straight away. The IRQs-off hooks are those of
+    /// [`arch_trap`].
+    #[unsafe(no_mangle)]
+    extern "C" fn arch_svc(frame: *mut TrapFrame) -> *mut TrapFrame {
+        // SAFETY: the entry code passes the frame it just built on this stack.
+        let frame = unsafe { &mut *frame };
+        #[cfg(feature = "irqsoff")]
+        {
+            use crate::cpu::{CPSR_I, irqs_off};
+            if frame.cpsr & CPSR_I == 0 {
+                irqs_off::masked(irqs_off::Site::TrapEntry(TrapKind::SupervisorCall as u32));
+            }
+            let next = kernel_svc(frame);
+            // SAFETY: the kernel returns a live trap frame to resume.
+            if unsafe { (*next).cpsr } & CPSR_I == 0 {
+                irqs_off::unmasked(irqs_off::Site::TrapReturn);
+            }
+            next
+        }
+        #[cfg(not(feature = "irqsoff"))]
+        kernel_svc(frame)
     }
 
     #[inline(always)]

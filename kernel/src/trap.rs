@@ -24,6 +24,17 @@ use crate::process::Death;
 use arch::cpu::mode_name;
 use arch::trap::{TrapFrame, TrapKind, read_fault};
 
+/// The SVC vector's handler (`arch_svc`): a system call from user mode
+/// goes straight to `syscall::handle`; anything else takes [`kernel_trap`].
+#[unsafe(no_mangle)]
+fn kernel_svc(frame: &mut TrapFrame) -> *mut TrapFrame {
+    if frame.from_user() {
+        crate::syscall::handle(frame)
+    } else {
+        kernel_trap(TrapKind::SupervisorCall, frame)
+    }
+}
+
 #[unsafe(no_mangle)]
 fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame {
     match kind {
