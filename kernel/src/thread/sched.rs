@@ -113,6 +113,11 @@ pub struct Tcb {
     /// doomed ([`Sched::block_current_until`]): [`doom`] wakes it. Cleared
     /// when that wait ends ([`Sched::end_interruptible`]).
     interruptible: bool,
+    /// Waiting for a notification at the user boundary (see
+    /// `object::notify`'s parked waits): the signal that wakes it writes
+    /// the bits into its saved registers; [`doom`] takes it off the
+    /// notification's waiters.
+    pub(crate) parked_on: Option<*const crate::object::notify::Notification>,
     /// FPEXC as it is switched in (`crate::vfp::switch_in`): EN for a hard
     /// task's thread, which gets the floating-point unit eagerly, else 0.
     fpexc: u32,
@@ -311,6 +316,7 @@ impl Tcb {
             exit_code: 0,
             in_ipc: false,
             interruptible: false,
+            parked_on: None,
             fpexc: 0,
         }
     }
@@ -1476,13 +1482,22 @@ pub fn trap_yield(frame: &mut TrapFrame) -> *mut TrapFrame {
 pub fn trap_then_preempt(frame: &mut TrapFrame, f: impl FnOnce(&mut Sched)) -> *mut TrapFrame {
     with(|s| {
         f(s);
-        if core::mem::take(&mut s.need_resched) {
-            let direct = s.handoff.take();
-            s.switch_to(frame, time::now(), direct)
+        s.preempt_now(frame)
+    })
+}
+
+impl Sched {
+    /// The end of [`trap_then_preempt`], the lock held already: a switch if
+    /// something made a thread outrank the running one, else `frame`.
+    #[inline]
+    pub(crate) fn preempt_now(&mut self, frame: &mut TrapFrame) -> *mut TrapFrame {
+        if core::mem::take(&mut self.need_resched) {
+            let direct = self.handoff.take();
+            self.switch_to(frame, time::now(), direct)
         } else {
             frame as *mut TrapFrame
         }
-    })
+    }
 }
 
 /// From the trap path: the running thread sleeps until `at` (a miss if that
@@ -1640,6 +1655,7 @@ pub fn doom(mask: u64, die: extern "C" fn(usize, usize) -> !, ended: Option<u16>
                 }
                 State::Blocked => {
                     crate::ipc::cancel(s, id);
+                    crate::object::notify::unpark(s, id);
                     s.make_ready(id);
                 }
                 _ => {}
