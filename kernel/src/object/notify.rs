@@ -88,13 +88,13 @@ impl Notification {
         }
         let w = best_waiter(s, waiters);
         self.waiters.set(waiters & !(1 << w.index()));
-        if s.tcb(w).parked_on.take().is_some() {
+        if let Some(f) = s.unpark_frame(w) {
             // Parked at the user boundary: it gets the bits now.
             let bits = self.bits.replace(0);
             // SAFETY: a parked thread is blocked in its system call's
             // return: its saved frame is its user frame, unused until it
             // runs again.
-            let f = unsafe { &mut *s.frame_of(w) };
+            let f = unsafe { &mut *f };
             f.r[0] = 0;
             f.r[1] = bits;
         }

@@ -492,18 +492,33 @@ impl Sched {
     /// whose trap ends in [`after_irq`]): if `id` outranks the
     /// running thread and every ready one it is handed the CPU
     /// ([`Sched::hand_off`]) instead of queued.
+    #[inline]
     pub(crate) fn wake_blocked_first(&mut self, id: ThreadId) {
-        if self.tcb(id).state == State::Sleeping {
+        // SAFETY: the only reference to id's control block while used;
+        // `cur`'s is another thread's (the running one is not blocked).
+        let t = unsafe { self.tcb_detached(id) };
+        if t.state == State::Sleeping {
             let _ = self.sleepers.remove(id);
         }
-        let prio = self.tcb(id).prio;
-        let cur = self.current;
-        if self.handoff.is_none() && prio < self.tcb(cur).prio && self.outranks_ready(prio) {
-            self.hand_off(id);
+        let prio = t.prio;
+        // SAFETY: as above; only read.
+        let cur_prio = unsafe { self.tcb_detached(self.current) }.prio;
+        if self.handoff.is_none() && prio < cur_prio && self.outranks_ready(prio) {
+            t.state = State::Ready; // `hand_off`, with the block looked up once
+            self.handoff = Some(id);
             self.need_resched = true;
         } else {
             self.make_ready(id);
         }
+    }
+
+    /// Thread `id`, blocked, stops being parked on a notification (see
+    /// `object::notify`): its saved user frame, if it was parked, for the
+    /// caller to write its result into.
+    #[inline]
+    pub(crate) fn unpark_frame(&mut self, id: ThreadId) -> Option<*mut TrapFrame> {
+        let t = self.tcb(id);
+        t.parked_on.take().map(|_| t.frame)
     }
 
     /// Makes `id`, blocked by [`Sched::block_current_until`], ready: out of
