@@ -123,6 +123,27 @@ pub struct Tcb {
     fpexc: u32,
 }
 
+impl Tcb {
+    /// Whether it runs in user mode (a thread of an isolated process).
+    #[inline(always)]
+    pub(crate) fn is_user(&self) -> bool {
+        self.space.is_some()
+    }
+
+    /// The task it belongs to.
+    #[inline(always)]
+    pub(crate) fn pid(&self) -> Option<u16> {
+        self.pid
+    }
+
+    /// Its saved frame (while it does not run: for a user thread stopped
+    /// at the user boundary, its user registers).
+    #[inline(always)]
+    pub(crate) fn frame(&self) -> *mut TrapFrame {
+        self.frame
+    }
+}
+
 /// [`Tcb::donated`] of a thread no IPC client lends a priority to.
 pub(crate) const NO_DONATION: u8 = PRIORITIES as u8;
 
@@ -394,7 +415,7 @@ impl Sched {
     /// No other reference to that control block may be live while the
     /// returned one is used.
     #[inline(always)]
-    unsafe fn tcb_detached<'a>(&self, id: ThreadId) -> &'a mut Tcb {
+    pub(crate) unsafe fn tcb_detached<'a>(&self, id: ThreadId) -> &'a mut Tcb {
         let p = self.threads[id.index()].expect("live thread id");
         // SAFETY: a live zone object (as in `tcb`); the caller keeps the
         // reference unique.
@@ -759,15 +780,26 @@ impl Sched {
     #[inline(always)]
     pub(crate) fn switch_ipc(&mut self, frame: *mut TrapFrame, next: ThreadId) -> *mut TrapFrame {
         let cur = self.current;
-        // SAFETY: the only reference to cur's control block; `next` is
+        // SAFETY: the only references to the two control blocks; `next` is
         // another thread (blocked, while cur runs).
-        let t = unsafe { self.tcb_detached(cur) };
+        let (t, n) = unsafe { (self.tcb_detached(cur), self.tcb_detached(next)) };
+        self.switch_ipc_to(frame, t, next, n)
+    }
+
+    /// [`Sched::switch_ipc`] for a caller that has the running thread's
+    /// control block `t` and `next`'s, `n`, at hand already.
+    #[inline(always)]
+    pub(crate) fn switch_ipc_to(
+        &mut self,
+        frame: *mut TrapFrame,
+        t: &mut Tcb,
+        next: ThreadId,
+        n: &mut Tcb,
+    ) -> *mut TrapFrame {
         t.frame = frame;
         t.state = State::Blocked;
         t.slice_left = SLICE_NS;
         let slice_end = t.slice_end;
-        // SAFETY: the only reference to next's control block.
-        let n = unsafe { self.tcb_detached(next) };
         n.state = State::Running;
         n.slice_end = slice_end;
         n.timing.switches += 1;
