@@ -846,8 +846,9 @@ impl Sched {
     ///
     /// Returns the joiner instead of queueing it when it outranks every
     /// ready thread and the dead one (so also the reaper, which comes at
-    /// most at the dead thread's priority): the caller must switch to it
-    /// at once or make it ready.
+    /// most at the dead thread's priority), else an idle reaper when it
+    /// outranks every ready thread: the caller must switch to it at once or
+    /// make it ready.
     fn retire(&mut self, id: ThreadId) -> Option<ThreadId> {
         let t = self.tcb(id);
         let in_ipc = t.in_ipc;
@@ -877,7 +878,15 @@ impl Sched {
                 let rt = self.tcb(r);
                 rt.base_prio = prio;
                 rt.prio = prio;
-                self.make_ready(r);
+                if direct.is_none() && self.outranks_ready(prio) {
+                    // The pick the ready queue would make, minus its
+                    // insert and unlink (a killed process's trap switches
+                    // straight to the reaper, with IRQs masked).
+                    self.tcb(r).state = State::Ready;
+                    direct = Some(r);
+                } else {
+                    self.make_ready(r);
+                }
             } else if prio < self.tcb(r).prio {
                 self.tcb(r).base_prio = prio;
                 self.set_prio(r, prio);
