@@ -3,7 +3,10 @@
 //! The assembly in `trap.s` saves a [`TrapFrame`] on the interrupted thread's
 //! SVC stack and calls [`arch_trap`](self) (ARM only), which either completes an
 //! armed [`probe`] or hands the trap to the kernel's `kernel_trap`, whose return
-//! value is the frame to resume (the same one, or another thread's).
+//! value is the frame to resume (the same one, or another thread's). A system
+//! call (`svc` from user mode) goes from the entry code straight to the
+//! kernel's `kernel_syscall` (same contract), the commonest trap without the
+//! decoding of its kind.
 
 /// Registers saved on every exception, in memory order (lowest address first).
 #[repr(C)]
@@ -177,10 +180,6 @@ mod imp {
     unsafe extern "Rust" {
         /// Defined by the kernel: handles a trap, returns the frame to resume.
         safe fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame;
-        /// Defined by the kernel: handles an `svc` (a system call from user
-        /// mode, a reschedule from a kernel thread), returns the frame to
-        /// resume.
-        safe fn kernel_svc(frame: &mut TrapFrame) -> *mut TrapFrame;
     }
 
     /// Points VBAR at this crate's vector table.
@@ -225,45 +224,40 @@ mod imp {
     extern "C" fn arch_trap(frame: *mut TrapFrame, kind: u32) -> *mut TrapFrame {
         #[cfg(feature = "irqsoff")]
         {
-            use crate::cpu::{CPSR_I, irqs_off};
             // SAFETY: the entry code passes the frame it just built.
-            if unsafe { (*frame).cpsr } & CPSR_I == 0 {
-                irqs_off::masked(irqs_off::Site::TrapEntry(kind));
-            }
+            trap_entered(unsafe { &*frame }, kind);
             let next = trap(frame, kind);
             // SAFETY: the kernel returns a live trap frame to resume.
-            if unsafe { (*next).cpsr } & CPSR_I == 0 {
-                irqs_off::unmasked(irqs_off::Site::TrapReturn);
-            }
+            trap_leaving(unsafe { &*next });
             next
         }
         #[cfg(not(feature = "irqsoff"))]
         trap(frame, kind)
     }
 
-    /// [`arch_trap`] for the SVC vector: no trap kind to decode and no
-    /// probe to complete (only aborts are probed), so the kernel's
-    /// `kernel_svc` is called straight away. The IRQs-off hooks are those of
-    /// [`arch_trap`].
-    #[unsafe(no_mangle)]
-    extern "C" fn arch_svc(frame: *mut TrapFrame) -> *mut TrapFrame {
-        // SAFETY: the entry code passes the frame it just built on this stack.
-        let frame = unsafe { &mut *frame };
-        #[cfg(feature = "irqsoff")]
-        {
-            use crate::cpu::{CPSR_I, irqs_off};
-            if frame.cpsr & CPSR_I == 0 {
-                irqs_off::masked(irqs_off::Site::TrapEntry(TrapKind::SupervisorCall as u32));
-            }
-            let next = kernel_svc(frame);
-            // SAFETY: the kernel returns a live trap frame to resume.
-            if unsafe { (*next).cpsr } & CPSR_I == 0 {
-                irqs_off::unmasked(irqs_off::Site::TrapReturn);
-            }
-            next
+    /// For the IRQs-off profiler: a trap of `kind` (`TrapKind as u32`) was
+    /// taken with `frame`; a window opens if the interrupted code had IRQs
+    /// enabled. Called first thing by every trap handler the entry code
+    /// calls ([`arch_trap`], the kernel's system-call entry).
+    #[cfg(feature = "irqsoff")]
+    #[inline(always)]
+    pub fn trap_entered(frame: &TrapFrame, kind: u32) {
+        use crate::cpu::{CPSR_I, irqs_off};
+        if frame.cpsr & CPSR_I == 0 {
+            irqs_off::masked(irqs_off::Site::TrapEntry(kind));
         }
-        #[cfg(not(feature = "irqsoff"))]
-        kernel_svc(frame)
+    }
+
+    /// For the IRQs-off profiler: the trap returns into `next`; the window
+    /// closes if that code runs with IRQs enabled. Last thing of every trap
+    /// handler (see [`trap_entered`]).
+    #[cfg(feature = "irqsoff")]
+    #[inline(always)]
+    pub fn trap_leaving(next: &TrapFrame) {
+        use crate::cpu::{CPSR_I, irqs_off};
+        if next.cpsr & CPSR_I == 0 {
+            irqs_off::unmasked(irqs_off::Site::TrapReturn);
+        }
     }
 
     #[inline(always)]

@@ -47,12 +47,18 @@ __vectors:
 
 vec_reset:  TRAP 0, 4
 vec_undef:  TRAP 1, 4
-@ System calls (and a kernel thread's reschedule) skip arch_trap's decoding
-@ of the trap kind: arch_svc(frame) is their whole dispatch.
+@ A system call (svc from user mode) skips arch_trap and the kernel's
+@ decoding of the trap kind: the kernel's kernel_syscall(frame) is its
+@ whole dispatch. An svc from a privileged mode (a kernel thread's
+@ reschedule) takes the general path.
 vec_svc:
     SAVE    0
+    ldr     r1, [r0, #68]           @ the frame's cpsr
+    tst     r1, #0xF                @ user mode (0x10): low four bits clear
+    movne   r1, #2                  @ TrapKind::SupervisorCall
+    bne     trap_common
     bic     sp, sp, #7              @ AAPCS: 8-byte aligned stack at calls
-    bl      arch_svc                @ r0 = frame to resume
+    bl      kernel_syscall          @ r0 = frame to resume
     mov     sp, r0
     b       __trap_return
 vec_pabt:   TRAP 3, 4
