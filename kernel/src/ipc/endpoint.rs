@@ -1292,7 +1292,7 @@ pub fn fast(frame: &mut TrapFrame) -> Option<*mut TrapFrame> {
         let object = t.handles.get(h, need).ok()?;
         object.endpoint().map(|e| e.id())
     })??;
-    with(|s| {
+    crate::thread::with_masked(|s| {
         if call {
             call_fast(s, frame, ep)
         } else {

@@ -230,7 +230,7 @@ pub fn fast(frame: &mut TrapFrame) -> Option<*mut TrapFrame> {
     // SAFETY: the handle table holds a reference, and nothing can close it
     // while IRQs stay masked (on the one core), which they do until return.
     let n = unsafe { &*n };
-    thread::with(|s| {
+    thread::with_masked(|s| {
         let me = s.current();
         if s.is_doomed(me) {
             return None;

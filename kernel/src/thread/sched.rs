@@ -999,6 +999,13 @@ pub fn with<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
     f(SCHED.lock().as_mut().expect("thread::init has run"))
 }
 
+/// [`with`] for the trap path's fast paths, which run with IRQs masked
+/// since the trap ([`IrqLock::lock_masked`]).
+#[inline(always)]
+pub(crate) fn with_masked<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
+    f(SCHED.lock_masked().as_mut().expect("thread::init has run"))
+}
+
 /// Called by the trap path after an IRQ: switches if a higher-priority thread
 /// became ready or the slice ran out.
 pub fn after_irq(frame: &mut TrapFrame) -> *mut TrapFrame {
