@@ -56,8 +56,5 @@ fn main(arg: u32) -> i32 {
     if user::handle_close(h).is_err() {
         return 12;
     }
-    match user::thread_join(t) {
-        Ok(code) => code,
-        Err(_) => 13,
-    }
+    user::thread_join(t).unwrap_or(13)
 }
