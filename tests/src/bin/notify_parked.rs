@@ -2,7 +2,7 @@
 //! user boundary (`object::notify`). Its process ending takes it off the
 //! notification (a later signal wakes nobody and its bits stay pending);
 //! its notification going (a sibling closes the only handle) wakes it with
-//! `BadHandle` (`notify_parked` exits 0 only then).
+//! `BadHandle` (`parked_waiter` exits 0 only then).
 //! expect-output: check a signal after the end wakes nobody ... ok
 
 #![no_std]
@@ -27,7 +27,7 @@ fn main() {
         handles: &grants,
         ..spec("parked-ending", Class::SoftIsolated, 0)
     };
-    let p = process::spawn_process(&ending, program("notify_parked")).unwrap();
+    let p = process::spawn_process(&ending, program("parked_waiter")).unwrap();
     check(
         "the process ended with its waiter parked",
         process::wait(p) == Ok(0),
@@ -44,7 +44,7 @@ fn main() {
     check("a signal after the end wakes nobody", n.poll() == 0x5);
 
     let closing = spec("parked-closing", Class::SoftIsolated, 1);
-    let p = process::spawn_process(&closing, program("notify_parked")).unwrap();
+    let p = process::spawn_process(&closing, program("parked_waiter")).unwrap();
     check(
         "closing the last handle woke the parked waiter with BadHandle",
         process::wait(p) == Ok(0),

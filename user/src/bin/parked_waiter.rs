@@ -23,11 +23,11 @@ extern "C" fn waiter(h: u32) -> ! {
     let code = match notify_wait(Handle(h)) {
         Err(Errno::BadHandle) => 0,
         Ok(bits) => {
-            println!("notify_parked: woke with bits {bits:#x}");
+            println!("parked_waiter: woke with bits {bits:#x}");
             2
         }
         Err(e) => {
-            println!("notify_parked: woke with {e:?}");
+            println!("parked_waiter: woke with {e:?}");
             3
         }
     };
