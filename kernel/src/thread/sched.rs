@@ -1001,9 +1001,16 @@ pub fn with<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
 
 /// [`with`] for the trap path's fast paths, which run with IRQs masked
 /// since the trap ([`IrqLock::lock_masked`]).
+///
+/// Only from a system call: a user thread exists only once [`init`] has
+/// installed the scheduler, so there is no `None` to check for.
 #[inline(always)]
 pub(crate) fn with_masked<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
-    f(SCHED.lock_masked().as_mut().expect("thread::init has run"))
+    let mut guard = SCHED.lock_masked();
+    debug_assert!(guard.is_some(), "thread::init has run");
+    // SAFETY: a system call comes from a user thread, which runs only after
+    // `init` stored the scheduler (it is never taken out again).
+    f(unsafe { guard.as_mut().unwrap_unchecked() })
 }
 
 /// Called by the trap path after an IRQ: switches if a higher-priority thread
