@@ -163,7 +163,8 @@ fn write(pid: u16, addr: u32, len: u32) -> Result<u32, Errno> {
 /// taken here stacks its frame on this thread's kernel stack, and if the
 /// scheduler switches away it keeps that frame to resume the call later.
 /// Scheduling calls (yield, sleep, exit) mask interrupts again first.
-/// `GET_ID`, `YIELD` and the IPC fast path (`ipc::fast`) never unmask them.
+/// `GET_ID`, `YIELD`, the IPC fast path (`ipc::fast`) and the notification
+/// fast path (`object::notify::fast`) never unmask them.
 pub fn handle(frame: &mut TrapFrame) -> *mut TrapFrame {
     // Fast path: the two calls that neither block nor take long, and the
     // common IPC, run as they came in, with IRQs still masked and without
@@ -182,6 +183,13 @@ pub fn handle(frame: &mut TrapFrame) -> *mut TrapFrame {
         // else it declines, untouched, for `dispatch`.
         abi::CALL | abi::REPLY_RECV => {
             if let Some(next) = crate::ipc::fast(frame) {
+                return next;
+            }
+        }
+        // Likewise a signal, and a wait without deadline, which parks at
+        // the user boundary (`object::notify`).
+        abi::NOTIFY_SIGNAL | abi::NOTIFY_WAIT => {
+            if let Some(next) = crate::object::notify::fast(frame) {
                 return next;
             }
         }

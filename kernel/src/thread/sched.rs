@@ -113,9 +113,35 @@ pub struct Tcb {
     /// doomed ([`Sched::block_current_until`]): [`doom`] wakes it. Cleared
     /// when that wait ends ([`Sched::end_interruptible`]).
     interruptible: bool,
+    /// Waiting for a notification at the user boundary (see
+    /// `object::notify`'s parked waits): the signal that wakes it writes
+    /// the bits into its saved registers; [`doom`] takes it off the
+    /// notification's waiters.
+    pub(crate) parked_on: Option<*const crate::object::notify::Notification>,
     /// FPEXC as it is switched in (`crate::vfp::switch_in`): EN for a hard
     /// task's thread, which gets the floating-point unit eagerly, else 0.
     fpexc: u32,
+}
+
+impl Tcb {
+    /// Whether it runs in user mode (a thread of an isolated process).
+    #[inline(always)]
+    pub(crate) fn is_user(&self) -> bool {
+        self.space.is_some()
+    }
+
+    /// The task it belongs to.
+    #[inline(always)]
+    pub(crate) fn pid(&self) -> Option<u16> {
+        self.pid
+    }
+
+    /// Its saved frame (while it does not run: for a user thread stopped
+    /// at the user boundary, its user registers).
+    #[inline(always)]
+    pub(crate) fn frame(&self) -> *mut TrapFrame {
+        self.frame
+    }
 }
 
 /// [`Tcb::donated`] of a thread no IPC client lends a priority to.
@@ -369,6 +395,7 @@ impl Tcb {
             exit_code: 0,
             in_ipc: false,
             interruptible: false,
+            parked_on: None,
             fpexc: 0,
         }
     }
@@ -445,8 +472,8 @@ impl Sched {
     /// # Safety
     /// No other reference to that control block may be live while the
     /// returned one is used.
-    #[inline]
-    unsafe fn tcb_detached<'a>(&self, id: ThreadId) -> &'a mut Tcb {
+    #[inline(always)]
+    pub(crate) unsafe fn tcb_detached<'a>(&self, id: ThreadId) -> &'a mut Tcb {
         let p = self.threads[id.index()].expect("live thread id");
         // SAFETY: a live zone object (as in `tcb`); the caller keeps the
         // reference unique.
@@ -544,18 +571,33 @@ impl Sched {
     /// whose trap ends in [`after_irq`]): if `id` outranks the
     /// running thread and every ready one it is handed the CPU
     /// ([`Sched::hand_off`]) instead of queued.
+    #[inline]
     pub(crate) fn wake_blocked_first(&mut self, id: ThreadId) {
-        if self.tcb(id).state == State::Sleeping {
+        // SAFETY: the only reference to id's control block while used;
+        // `cur`'s is another thread's (the running one is not blocked).
+        let t = unsafe { self.tcb_detached(id) };
+        if t.state == State::Sleeping {
             let _ = self.sleepers.remove(id);
         }
-        let prio = self.tcb(id).prio;
-        let cur = self.current;
-        if self.handoff.is_none() && prio < self.tcb(cur).prio && self.outranks_ready(prio) {
-            self.hand_off(id);
+        let prio = t.prio;
+        // SAFETY: as above; only read.
+        let cur_prio = unsafe { self.tcb_detached(self.current) }.prio;
+        if self.handoff.is_none() && prio < cur_prio && self.outranks_ready(prio) {
+            t.state = State::Ready; // `hand_off`, with the block looked up once
+            self.handoff = Some(id);
             self.need_resched = true;
         } else {
             self.make_ready(id);
         }
+    }
+
+    /// Thread `id`, blocked, stops being parked on a notification (see
+    /// `object::notify`): its saved user frame, if it was parked, for the
+    /// caller to write its result into.
+    #[inline]
+    pub(crate) fn unpark_frame(&mut self, id: ThreadId) -> Option<*mut TrapFrame> {
+        let t = self.tcb(id);
+        t.parked_on.take().map(|_| t.frame)
     }
 
     /// Makes `id`, blocked by [`Sched::block_current_until`], ready: out of
@@ -796,15 +838,26 @@ impl Sched {
     #[inline(always)]
     pub(crate) fn switch_ipc(&mut self, frame: *mut TrapFrame, next: ThreadId) -> *mut TrapFrame {
         let cur = self.current;
-        // SAFETY: the only reference to cur's control block; `next` is
+        // SAFETY: the only references to the two control blocks; `next` is
         // another thread (blocked, while cur runs).
-        let t = unsafe { self.tcb_detached(cur) };
+        let (t, n) = unsafe { (self.tcb_detached(cur), self.tcb_detached(next)) };
+        self.switch_ipc_to(frame, t, next, n)
+    }
+
+    /// [`Sched::switch_ipc`] for a caller that has the running thread's
+    /// control block `t` and `next`'s, `n`, at hand already.
+    #[inline(always)]
+    pub(crate) fn switch_ipc_to(
+        &mut self,
+        frame: *mut TrapFrame,
+        t: &mut Tcb,
+        next: ThreadId,
+        n: &mut Tcb,
+    ) -> *mut TrapFrame {
         t.frame = frame;
         t.state = State::Blocked;
         t.slice_left = SLICE_NS;
         let slice_end = t.slice_end;
-        // SAFETY: the only reference to next's control block.
-        let n = unsafe { self.tcb_detached(next) };
         n.state = State::Running;
         n.slice_end = slice_end;
         n.timing.switches += 1;
@@ -820,8 +873,8 @@ impl Sched {
     /// empty table, so a stray low address faults in them too), and gives a
     /// user thread the floating-point unit as it should find it. No TLB
     /// flush: the ASID tells spaces apart, and only a generation rollover
-    /// flushes.
-    #[inline]
+    /// flushes. Inlined: it is half of every switch.
+    #[inline(always)]
     fn activate(&mut self, t: &mut Tcb) {
         let want = match t.space.as_mut() {
             Some(sp) => {
@@ -851,8 +904,9 @@ impl Sched {
     ///
     /// Returns the joiner instead of queueing it when it outranks every
     /// ready thread and the dead one (so also the reaper, which comes at
-    /// most at the dead thread's priority): the caller must switch to it
-    /// at once or make it ready.
+    /// most at the dead thread's priority), else an idle reaper when it
+    /// outranks every ready thread: the caller must switch to it at once or
+    /// make it ready.
     fn retire(&mut self, id: ThreadId) -> Option<ThreadId> {
         let t = self.tcb(id);
         let in_ipc = t.in_ipc;
@@ -882,7 +936,15 @@ impl Sched {
                 let rt = self.tcb(r);
                 rt.base_prio = prio;
                 rt.prio = prio;
-                self.make_ready(r);
+                if direct.is_none() && self.outranks_ready(prio) {
+                    // The pick the ready queue would make, minus its
+                    // insert and unlink (a killed process's trap switches
+                    // straight to the reaper, with IRQs masked).
+                    self.tcb(r).state = State::Ready;
+                    direct = Some(r);
+                } else {
+                    self.make_ready(r);
+                }
             } else if prio < self.tcb(r).prio {
                 self.tcb(r).base_prio = prio;
                 self.set_prio(r, prio);
@@ -993,6 +1055,20 @@ fn on_timer(_irq: u32) {
 #[cfg_attr(feature = "irqsoff", track_caller)]
 pub fn with<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
     f(SCHED.lock().as_mut().expect("thread::init has run"))
+}
+
+/// [`with`] for the trap path's fast paths, which run with IRQs masked
+/// since the trap ([`IrqLock::lock_masked`]).
+///
+/// Only from a system call: a user thread exists only once [`init`] has
+/// installed the scheduler, so there is no `None` to check for.
+#[inline(always)]
+pub(crate) fn with_masked<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
+    let mut guard = SCHED.lock_masked();
+    debug_assert!(guard.is_some(), "thread::init has run");
+    // SAFETY: a system call comes from a user thread, which runs only after
+    // `init` stored the scheduler (it is never taken out again).
+    f(unsafe { guard.as_mut().unwrap_unchecked() })
 }
 
 /// Called by the trap path after an IRQ: switches if a higher-priority thread
@@ -1559,13 +1635,22 @@ pub fn trap_yield(frame: &mut TrapFrame) -> *mut TrapFrame {
 pub fn trap_then_preempt(frame: &mut TrapFrame, f: impl FnOnce(&mut Sched)) -> *mut TrapFrame {
     with(|s| {
         f(s);
-        if core::mem::take(&mut s.need_resched) {
-            let direct = s.handoff.take();
-            s.switch_to(frame, time::now(), direct)
+        s.preempt_now(frame)
+    })
+}
+
+impl Sched {
+    /// The end of [`trap_then_preempt`], the lock held already: a switch if
+    /// something made a thread outrank the running one, else `frame`.
+    #[inline]
+    pub(crate) fn preempt_now(&mut self, frame: &mut TrapFrame) -> *mut TrapFrame {
+        if core::mem::take(&mut self.need_resched) {
+            let direct = self.handoff.take();
+            self.switch_to(frame, time::now(), direct)
         } else {
             frame as *mut TrapFrame
         }
-    })
+    }
 }
 
 /// From the trap path: the running thread sleeps until `at` (a miss if that
@@ -1723,6 +1808,7 @@ pub fn doom(mask: u64, die: extern "C" fn(usize, usize) -> !, ended: Option<u16>
                 }
                 State::Blocked => {
                     crate::ipc::cancel(s, id);
+                    crate::object::notify::unpark(s, id);
                     s.make_ready(id);
                 }
                 _ => {}
