@@ -9,7 +9,8 @@
 //!
 //! Dependencies: `aarch32-cpu`, `semihosting` and `bitflags` only. Nothing in
 //! this crate knows about the kernel's policies; it reaches the kernel through
-//! one symbol, `kernel_trap`, that the kernel defines.
+//! two symbols the kernel defines: `kernel_trap`, and `kernel_syscall`, which
+//! the SVC vector calls for a system call from user mode.
 
 #![cfg_attr(not(test), no_std)]
 

@@ -3,7 +3,10 @@
 //! The assembly in `trap.s` saves a [`TrapFrame`] on the interrupted thread's
 //! SVC stack and calls [`arch_trap`](self) (ARM only), which either completes an
 //! armed [`probe`] or hands the trap to the kernel's `kernel_trap`, whose return
-//! value is the frame to resume (the same one, or another thread's).
+//! value is the frame to resume (the same one, or another thread's). A system
+//! call (`svc` from user mode) goes from the entry code straight to the
+//! kernel's `kernel_syscall` (same contract), the commonest trap without the
+//! decoding of its kind.
 
 /// Registers saved on every exception, in memory order (lowest address first).
 #[repr(C)]
@@ -221,20 +224,40 @@ mod imp {
     extern "C" fn arch_trap(frame: *mut TrapFrame, kind: u32) -> *mut TrapFrame {
         #[cfg(feature = "irqsoff")]
         {
-            use crate::cpu::{CPSR_I, irqs_off};
             // SAFETY: the entry code passes the frame it just built.
-            if unsafe { (*frame).cpsr } & CPSR_I == 0 {
-                irqs_off::masked(irqs_off::Site::TrapEntry(kind));
-            }
+            trap_entered(unsafe { &*frame }, kind);
             let next = trap(frame, kind);
             // SAFETY: the kernel returns a live trap frame to resume.
-            if unsafe { (*next).cpsr } & CPSR_I == 0 {
-                irqs_off::unmasked(irqs_off::Site::TrapReturn);
-            }
+            trap_leaving(unsafe { &*next });
             next
         }
         #[cfg(not(feature = "irqsoff"))]
         trap(frame, kind)
+    }
+
+    /// For the IRQs-off profiler: a trap of `kind` (`TrapKind as u32`) was
+    /// taken with `frame`; a window opens if the interrupted code had IRQs
+    /// enabled. Called first thing by every trap handler the entry code
+    /// calls ([`arch_trap`], the kernel's system-call entry).
+    #[cfg(feature = "irqsoff")]
+    #[inline(always)]
+    pub fn trap_entered(frame: &TrapFrame, kind: u32) {
+        use crate::cpu::{CPSR_I, irqs_off};
+        if frame.cpsr & CPSR_I == 0 {
+            irqs_off::masked(irqs_off::Site::TrapEntry(kind));
+        }
+    }
+
+    /// For the IRQs-off profiler: the trap returns into `next`; the window
+    /// closes if that code runs with IRQs enabled. Last thing of every trap
+    /// handler (see [`trap_entered`]).
+    #[cfg(feature = "irqsoff")]
+    #[inline(always)]
+    pub fn trap_leaving(next: &TrapFrame) {
+        use crate::cpu::{CPSR_I, irqs_off};
+        if next.cpsr & CPSR_I == 0 {
+            irqs_off::unmasked(irqs_off::Site::TrapReturn);
+        }
     }
 
     #[inline(always)]

@@ -22,9 +22,10 @@ __vectors:
     b       vec_irq
     b       vec_fiq
 
-@ TRAP kind, lr_adjust: lr - lr_adjust is the frame's pc (the faulting
-@ instruction for aborts and undefined; the return address for SVC and IRQ).
-    .macro TRAP kind, adjust
+@ SAVE lr_adjust: pushes the TrapFrame (lr - lr_adjust is its pc: the
+@ faulting instruction for aborts and undefined; the return address for SVC
+@ and IRQ) and leaves r0 pointing at it, in SVC mode.
+    .macro SAVE adjust
     .if \adjust
     sub     lr, lr, #\adjust
     .endif
@@ -35,13 +36,31 @@ __vectors:
     stmia   sp, {sp, lr}^           @ the user-mode sp and lr
     push    {r0-r12}
     mov     r0, sp
+    .endm
+
+@ TRAP kind, lr_adjust: SAVE, then arch_trap(frame, kind).
+    .macro TRAP kind, adjust
+    SAVE    \adjust
     mov     r1, #\kind
     b       trap_common
     .endm
 
 vec_reset:  TRAP 0, 4
 vec_undef:  TRAP 1, 4
-vec_svc:    TRAP 2, 0
+@ A system call (svc from user mode) skips arch_trap and the kernel's
+@ decoding of the trap kind: the kernel's kernel_syscall(frame) is its
+@ whole dispatch. An svc from a privileged mode (a kernel thread's
+@ reschedule) takes the general path.
+vec_svc:
+    SAVE    0
+    ldr     r1, [r0, #68]           @ the frame's cpsr
+    tst     r1, #0xF                @ user mode (0x10): low four bits clear
+    movne   r1, #2                  @ TrapKind::SupervisorCall
+    bne     trap_common
+    bic     sp, sp, #7              @ AAPCS: 8-byte aligned stack at calls
+    bl      kernel_syscall          @ r0 = frame to resume
+    mov     sp, r0
+    b       __trap_return
 vec_pabt:   TRAP 3, 4
 @ A data abort from SVC mode within a page of the SVC sp is taken for a
 @ kernel stack overflow into its guard page (a frame may be written above

@@ -165,6 +165,14 @@ impl CadenceTtc {
         Some(d.ticks)
     }
 
+    /// Restarts a counter that [`start_periodic`](Self::start_periodic)
+    /// started: it counts its period again from 0, from now.
+    pub fn restart(&self) {
+        self.regs.counter_control.write(
+            COUNTER_CONTROL::INT::SET + COUNTER_CONTROL::RST::SET + COUNTER_CONTROL::WAVE_EN::SET,
+        );
+    }
+
     /// Counts up from 0 at the undivided clock, wrapping at 2^16, with its
     /// interrupts off: a free-running clock to measure another against
     /// (ticks between two [`value`](Self::value)s, modulo 2^16).
@@ -256,6 +264,9 @@ mod tests {
         assert_eq!(fake.word(0x24), 33_249);
         assert_eq!(fake.word(0x60), 1); // interval interrupt on
         assert_eq!(fake.word(0x0C), 0x32); // WAVE_EN, RST, INT; DIS clear
+        fake.set(0x0C, 0);
+        ttc.restart();
+        assert_eq!(fake.word(0x0C), 0x32); // the same, from 0 again
         ttc.stop();
         assert_eq!(fake.word(0x0C), 0x21);
         assert_eq!(fake.word(0x60), 0);

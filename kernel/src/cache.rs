@@ -171,7 +171,7 @@ pub fn lock_hard(pid: u16, va: u32, len: u32) -> Result<u32, L2LockError> {
         if !t.class.is_hard() {
             return Err(L2LockError::NotHard);
         }
-        let t = t.translate(va).ok_or(L2LockError::BadRange)?;
+        let t = t.space.translate(va).ok_or(L2LockError::BadRange)?;
         if t.attrs.mem != arch::mmu::descriptor::MemType::Normal {
             return Err(L2LockError::BadRange);
         }

@@ -38,6 +38,12 @@ pub const USER_END: u32 = 0x4000_0000;
 pub const KTASK_START: u32 = 0x4000_0000;
 /// End (exclusive) of the kernel-bound task area.
 pub const KTASK_END: u32 = 0xC000_0000;
+/// The most processes that can exist at once.
+pub const MAX_PROCESSES: usize = 32;
+/// Each kernel-bound process's window in the kernel-task area (by pid).
+pub const KTASK_WINDOW: u32 = 32 << 20;
+const _: () =
+    assert!(KTASK_START as u64 + MAX_PROCESSES as u64 * KTASK_WINDOW as u64 <= KTASK_END as u64);
 /// Start of the ioremap window.
 pub const IOREMAP_START: u32 = 0xF000_0000;
 /// End (exclusive) of the ioremap window.

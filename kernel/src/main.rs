@@ -1,28 +1,36 @@
 //! The demo kernel that `cargo xtask run` boots: a self-check of what the
 //! boot sequence promises, then one task of each real-time class running at
-//! once (a hard isolated periodic process, a soft isolated process that maps
-//! and unmaps memory, a hard and a soft kernel-bound periodic task) beside a
-//! thread woken by a hardware timer interrupt, and three processes that
-//! cooperate: a sensor driver, a hard control loop that calls it every 2 ms
-//! and a two-thread logger (IPC on endpoints, a notification from the
-//! driver to the logger); then the status tables.
+//! once (a hard isolated periodic process, two soft isolated processes of
+//! one program that map and unmap memory, sharing their text, a hard and a
+//! soft kernel-bound periodic task) beside
+//! three processes that cooperate: a sensor driver that owns the board's
+//! hardware timer and samples on its interrupt (in user space: the line
+//! bound to a notification, acked after each sample), a hard control loop
+//! that calls it every 2 ms, and a two-thread logger that the driver
+//! signals (a notification) and shares its sample ring with (a memory
+//! object, read-only); then the status tables, and checks of what the
+//! processes did: their exit codes, the driver's interrupt count against
+//! the kernel's, and the one frame of shared text and of the ring, each in
+//! two processes.
 
 #![no_std]
 #![no_main]
 
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
-use drivers::gic::Trigger;
-use drivers::sp804::Sp804;
 use kernel::handle::Rights;
-use kernel::object::Object;
-use kernel::process::{self, Class, Grant, Spec};
-use kernel::sync::IrqLock;
-use kernel::thread::{self, Periodic, sync::Semaphore};
-use kernel::{BOARD, irq, println, time};
+use kernel::mm::object;
+use kernel::object::{Object, irqline};
+use kernel::process::{self, Backing, Class, Device, Grant, Spec};
+use kernel::syscall::abi::PROT_EXEC;
+use kernel::thread::{self, Periodic};
+use kernel::{BOARD, println, time};
 
 kernel::entry!(main);
 
 const RUN_MS: u32 = 200;
+/// The two workers' priority: below this thread's (16), since between
+/// them they keep the CPU busy and it must print the tables on time.
+const WORKER_PRIORITY: u8 = 20;
 
 fn self_check() {
     println!("demo: self-check");
@@ -77,42 +85,26 @@ fn soft_kernel(mem: &'static mut [u8]) {
     kernel_job(mem, 4, &KERNEL_LATE[1])
 }
 
-static TICK: Semaphore = Semaphore::new(0);
-static TICKS: AtomicU32 = AtomicU32::new(0);
-static TIMER: IrqLock<Option<Sp804>> = IrqLock::new(None);
-
-fn on_sp804(_irq: u32) {
-    if let Some(t) = TIMER.lock().as_ref() {
-        t.clear_interrupt();
-    }
-    TICK.give();
+/// The cooperating processes' pids and the IRQ line their driver owns.
+struct Cooperating {
+    control: u16,
+    driver: u16,
+    logger: u16,
+    irq: u32,
 }
 
-/// Starts a thread woken by the SP804 every 2 ms, if the board has one.
-fn start_irq_thread() -> Option<thread::ThreadId> {
-    let sp = BOARD.sp804?;
-    let va = kernel::mm::ioremap(sp.base, 0x1000).expect("ioremap SP804");
-    // SAFETY: va maps the SP804 registers; this is the only instance.
-    *TIMER.lock() = Some(unsafe { Sp804::new(va) });
-    irq::register(sp.irq, Trigger::Level, on_sp804).expect("SP804 IRQ");
-    let t = thread::spawn("sp804-driven", 2, || {
-        let end = time::now() + RUN_MS as u64 * 1_000_000;
-        while time::now() < end {
-            TICK.take();
-            TICKS.fetch_add(1, Relaxed);
-        }
-    })
-    .ok()?;
-    TIMER.lock().as_ref()?.start_periodic(sp.clock_hz / 500);
-    Some(t)
-}
+/// Timer interrupts a second: the driver's sample rate (twice the control
+/// loop's).
+const SAMPLE_HZ: u32 = 1000;
+/// The control loop's releases, 2 ms apart: it outlives the status table.
+const CONTROL_RELEASES: u32 = RUN_MS / 2 + 25;
 
 /// The cooperating processes: a logger (soft, two threads), a sensor
-/// driver (soft) and a control loop (hard) that calls both. Returns their
-/// pids: control first (it stops the other two when it is done).
+/// driver (soft, two threads) that owns the board's hardware timer and its
+/// interrupt, and a control loop (hard) that calls both.
 fn start_cooperating(
     spec: &dyn Fn(&'static str, Class, u8, u32, u32) -> Spec<'static>,
-) -> [u16; 3] {
+) -> Cooperating {
     let sensor = Object::new_endpoint().expect("an endpoint");
     let log = Object::new_endpoint().expect("an endpoint");
     let alarm = Object::new_notification().expect("a notification");
@@ -126,13 +118,30 @@ fn start_cooperating(
         program("demo_logger"),
     )
     .expect("logger");
+    // The timer's registers (one page) and its interrupt line, the
+    // driver's alone: dropped here once granted.
+    let timer = BOARD.user_timer().expect("every board has a timer to give");
+    let line = Object::new_irq(timer.irq).expect("the timer's line is free");
+    let devices = [Device {
+        phys: timer.base,
+        len: timer.len,
+    }];
     let driver = process::spawn_process(
         &Spec {
             handles: &[
                 grant(&sensor, Rights::RECEIVE),
                 grant(&alarm, Rights::SIGNAL),
+                grant(&line, Rights::ACK),
+                grant(&log, Rights::SEND),
             ],
-            ..spec("driver", Class::SoftIsolated, 6, 0, 0)
+            devices: &devices,
+            ..spec(
+                "driver",
+                Class::SoftIsolated,
+                6,
+                0,
+                timer.driver_arg(SAMPLE_HZ),
+            )
         },
         program("demo_driver"),
     )
@@ -140,12 +149,73 @@ fn start_cooperating(
     let control = process::spawn_process(
         &Spec {
             handles: &[grant(&sensor, Rights::SEND), grant(&log, Rights::SEND)],
-            ..spec("control", Class::HardIsolated, 3, 0, RUN_MS / 2)
+            ..spec("control", Class::HardIsolated, 3, 0, CONTROL_RELEASES)
         },
         program("hard_demo_control"),
     )
     .expect("control loop admitted");
-    [control, driver, logger]
+    Cooperating {
+        control,
+        driver,
+        logger,
+        irq: timer.irq,
+    }
+}
+
+/// The physical frame at the start of the first region of `pid` that
+/// maps a memory object: a program image's text (`text`), else shared
+/// memory.
+fn object_frame(pid: u16, text: bool) -> Option<u32> {
+    process::with_process(pid, |p| {
+        let start = p.space.regions().iter().find_map(|r| match r.backing {
+            Backing::Shared { image, .. }
+                if image == text && (!text || r.prot & PROT_EXEC != 0) =>
+            {
+                Some(r.start)
+            }
+            _ => None,
+        })?;
+        p.space.translate(start).map(|t| t.phys & !0xFFF)
+    })
+    .flatten()
+}
+
+/// Whether `frame` is mapped by exactly the processes `a` and `b` (the
+/// reverse map of memory objects), and by how many.
+fn shared_by(frame: Option<u32>, a: u16, b: u16) -> (bool, usize) {
+    let users = frame.map(object::users_of).unwrap_or_default();
+    let both = users.len() == 2 && [a, b].iter().all(|&p| users.iter().any(|u| u.0 == p));
+    (both, users.len())
+}
+
+/// What the status table shows of sharing, checked while the processes
+/// live: the two workers run one copy of their program's text (one frame,
+/// two mappings in the reverse map); the driver's sample ring is one frame
+/// mapped by the driver and the logger, and both count shared pages; the
+/// driver took copy-on-write faults (its `.data` and `.bss` are private
+/// copies of its image's). Returns the failures.
+fn check_sharing(c: &Cooperating, workers: [u16; 2]) -> u32 {
+    let text = object_frame(workers[0], true);
+    let (text_ok, text_users) = shared_by(text, workers[0], workers[1]);
+    let text_ok = text_ok && text == object_frame(workers[1], true);
+    println!(
+        "demo: both workers run one copy of their text: frame {:#x} in {text_users} processes",
+        text.unwrap_or(0)
+    );
+    let ring = object_frame(c.driver, false);
+    let (ring_ok, ring_users) = shared_by(ring, c.driver, c.logger);
+    let ring_ok = ring_ok && ring == object_frame(c.logger, false);
+    let sharing = |pid| process::with_process(pid, |p| p.space.sharing()).unwrap_or((0, 0));
+    let ((d_shared, d_cow), (l_shared, _)) = (sharing(c.driver), sharing(c.logger));
+    println!(
+        "demo: the driver's sample ring is frame {:#x} in {ring_users} processes; shared pages: driver {d_shared}, logger {l_shared}; driver copy-on-write faults {d_cow}",
+        ring.unwrap_or(0),
+    );
+    let ok = text_ok && ring_ok && d_shared >= 1 && l_shared >= 1 && d_cow >= 1;
+    if !ok {
+        println!("demo: sharing is not as expected");
+    }
+    u32::from(!ok)
 }
 
 fn main() {
@@ -170,7 +240,19 @@ fn main() {
         &spec(
             "soft-mapper",
             Class::SoftIsolated,
-            12,
+            WORKER_PRIORITY,
+            1 << 20,
+            RUN_MS + 100,
+        ),
+        process::program("worker").expect("embedded by cargo xtask"),
+    )
+    .expect("soft isolated task");
+    // A second process of the same program: its text is the first one's.
+    let soft_iso2 = process::spawn_process(
+        &spec(
+            "soft-mapper-2",
+            Class::SoftIsolated,
+            WORKER_PRIORITY,
             1 << 20,
             RUN_MS + 100,
         ),
@@ -187,24 +269,30 @@ fn main() {
         soft_kernel,
     )
     .expect("soft kernel-bound task");
-    let irq_thread = start_irq_thread();
-    let cooperating = start_cooperating(&spec);
+    let coop = start_cooperating(&spec);
 
     thread::sleep(RUN_MS as u64 * 1_000_000);
     println!("demo: tasks after {RUN_MS} ms");
     process::print_status();
+    let mut failed = check_sharing(&coop, [soft_iso, soft_iso2]);
     println!("demo: threads");
     thread::print_status();
     kernel::console::print_status();
     // The run's exit status is its tasks' results: a task that exited
     // non-zero (the hard isolated task exits with its late count, the
-    // mapper with its error), a late kernel-bound release or a timer that
-    // never woke its thread fails the demo.
-    let mut failed = 0;
-    for pid in [hard_iso, soft_iso, hard_k, soft_k]
-        .into_iter()
-        .chain(cooperating)
-    {
+    // mapper with its error, the control loop with its late releases and
+    // stale samples, the logger with records not in the driver's ring),
+    // a late kernel-bound release, or a driver whose count of interrupts
+    // is not the kernel's fails the demo.
+    for pid in [
+        hard_iso,
+        soft_iso,
+        soft_iso2,
+        hard_k,
+        soft_k,
+        coop.control,
+        coop.logger,
+    ] {
         let code = process::wait(pid);
         println!("demo: task {pid} ended: {code:?}");
         failed += (code != Ok(0)) as u32;
@@ -214,14 +302,20 @@ fn main() {
         println!("demo: {name}: {late} late releases");
         failed += (late != 0) as u32;
     }
-    if let Some(t) = irq_thread {
-        let _ = thread::join(t);
-        let ticks = TICKS.load(Relaxed);
-        println!("demo: {ticks} SP804 interrupts woke sp804-driven");
-        failed += (ticks == 0) as u32;
-        if let Some(t) = TIMER.lock().as_ref() {
-            t.stop();
-        }
+    // The driver exits with the interrupts it handled: every one the
+    // kernel delivered on its line, at least one per control release.
+    let handled = process::wait(coop.driver);
+    let delivered = irqline::delivered(coop.irq);
+    println!(
+        "demo: task {} ended: {handled:?}; the kernel delivered {delivered} timer interrupts to it",
+        coop.driver
+    );
+    let ok = handled == Ok(delivered as i32) && delivered >= CONTROL_RELEASES;
+    failed += u32::from(!ok);
+    if ok {
+        println!(
+            "demo: driver, control loop and logger cooperated: {delivered} interrupts, IPC, notifications, shared memory"
+        );
     }
     if kernel::irqsoff::ENABLED {
         // `cargo xtask run --irqsoff`: where IRQs stayed masked longest.

@@ -59,6 +59,21 @@ impl<T> IrqLock<T> {
         }
     }
 
+    /// [`IrqLock::lock`] for a caller that runs with IRQs masked already
+    /// (the trap path's fast paths): nothing to mask, and nothing to
+    /// restore on release.
+    #[inline]
+    pub fn lock_masked(&self) -> IrqGuard<'_, T> {
+        debug_assert!(!arch::cpu::irqs_enabled(), "lock_masked with IRQs on");
+        if self.locked.swap_plain() {
+            lock_reentered();
+        }
+        IrqGuard {
+            lock: self,
+            irqs_were_on: false,
+        }
+    }
+
     /// Takes the lock if it is free (IRQs masked while held); for report
     /// paths that must not wait on a lock the crashed code may hold.
     #[cfg_attr(feature = "irqsoff", track_caller)]

@@ -24,6 +24,26 @@ use crate::process::Death;
 use arch::cpu::mode_name;
 use arch::trap::{TrapFrame, TrapKind, read_fault};
 
+/// A system call: the SVC vector calls this straight from its entry code
+/// when the `svc` came from user mode (`arch/src/trap.s`), without
+/// `arch_trap` and [`kernel_trap`]'s decoding of the trap kind. With the
+/// IRQs-off profiler it reports the trap's window as `arch_trap` does.
+#[unsafe(no_mangle)]
+extern "C" fn kernel_syscall(frame: *mut TrapFrame) -> *mut TrapFrame {
+    // SAFETY: the entry code passes the frame it just built on this stack.
+    let frame = unsafe { &mut *frame };
+    #[cfg(feature = "irqsoff")]
+    {
+        arch::trap::trap_entered(frame, TrapKind::SupervisorCall as u32);
+        let next = crate::syscall::handle(frame);
+        // SAFETY: the kernel returns a live trap frame to resume.
+        arch::trap::trap_leaving(unsafe { &*next });
+        next
+    }
+    #[cfg(not(feature = "irqsoff"))]
+    crate::syscall::handle(frame)
+}
+
 #[unsafe(no_mangle)]
 fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame {
     match kind {
@@ -49,14 +69,22 @@ fn kernel_trap(kind: TrapKind, frame: &mut TrapFrame) -> *mut TrapFrame {
             ));
             crate::safe_end::fatal(ExitCode::Fault)
         }
+        // (The entry code sends these to `kernel_syscall`.)
         TrapKind::SupervisorCall => crate::syscall::handle(frame),
         TrapKind::DataAbort | TrapKind::PrefetchAbort if frame.from_user() => {
             let f = read_fault(kind, frame);
-            // A write to a copy-on-write page: copied, and the write retried.
+            // A write to a copy-on-write page: copied, and the write retried;
+            // the first touch of a stack page: mapped, and the access retried.
             if kind == TrapKind::DataAbort
-                && f.status.write
-                && matches!(f.status.kind, arch::fault::FaultKind::Permission(_))
-                && crate::process::resolve_cow(f.addr)
+                && match f.status.kind {
+                    arch::fault::FaultKind::Permission(_) => {
+                        f.status.write && crate::process::resolve_cow(f.addr)
+                    }
+                    arch::fault::FaultKind::Translation(_) => {
+                        crate::process::resolve_untouched(f.addr)
+                    }
+                    _ => false,
+                }
             {
                 return frame;
             }

@@ -37,7 +37,7 @@ use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
 
 const THREADS: usize = crate::thread::MAX_THREADS;
-const PROCS: usize = crate::process::MAX_PROCESSES;
+const PROCS: usize = crate::layout::MAX_PROCESSES;
 const NONE: usize = usize::MAX;
 
 /// Each thread slot's saved registers.

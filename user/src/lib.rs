@@ -14,6 +14,7 @@ pub mod abi;
 pub mod bench;
 pub mod control;
 pub mod fuzz;
+pub mod timer;
 
 pub use abi::{Errno, PROT_EXEC, PROT_READ, PROT_WRITE};
 use core::fmt;
@@ -485,6 +486,7 @@ pub fn ipc_syscall(
 /// Calls endpoint `ep` with `words` and the first `send` bytes of `buf` as
 /// the long message, waiting at most `timeout_us` (0: no limit). The
 /// reply's words come back, its long part in `buf`.
+#[inline]
 pub fn call(
     ep: Handle,
     words: [u32; 4],
@@ -572,7 +574,9 @@ pub fn reply_moving(words: [u32; 4], h: Handle) -> Result<(), Errno> {
 }
 
 /// [`reply`] with `words` and the first `send` bytes of `buf`, then
-/// [`recv`] on `ep` into `buf`, in one system call.
+/// [`recv`] on `ep` into `buf`, in one system call. Inlined, as [`call`]'s
+/// body is: a server's loop makes it once per message.
+#[inline]
 pub fn reply_recv(
     ep: Handle,
     words: [u32; 4],

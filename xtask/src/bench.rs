@@ -126,6 +126,7 @@ pub const METRICS: &[&str] = &[
     "cow_fault",
     "mem_map_4k",
     "hard_mmap_section",
+    "mem_map_section",
     "user_mmap_touch_munmap_4k",
     "user_mprotect",
 ];
@@ -159,6 +160,7 @@ pub const IRQSOFF_WORKLOADS: &[&str] = &[
     "wakeup_latency_hard_kernel_idle",
     "wakeup_latency_soft_kernel_idle",
     "hard_mmap_section",
+    "mem_map_section",
     "wakeup_latency_hard_isolated_crash",
     "wakeup_latency_hard_isolated_loaded",
     "wakeup_latency_soft_isolated_loaded",

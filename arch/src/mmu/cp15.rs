@@ -129,6 +129,7 @@ cp15_reg!(/** Context ID register: the current ASID in bits 7:0. */ Contextidr, 
 /// `ttbr0_phys` must be a valid L1 table for TTBCR.N (4 KiB aligned for
 /// N = 2) mapping only non-global user memory, and `asid` must not be in use
 /// by another table in the current ASID generation.
+#[inline(always)]
 pub unsafe fn switch_user_space(ttbr0_phys: u32, asid: u8) {
     // SAFETY: ASID 0 is reserved; the caller guarantees the table and ASID.
     unsafe {

@@ -106,6 +106,33 @@ pub struct Ttc {
     pub clock_hz: u32,
 }
 
+/// The board's hardware timer as a user-space driver gets it (the SP804
+/// where there is one, else the TTC's first counter): the register block
+/// to grant, the interrupt line to grant, and the `arg` the user library's
+/// `user::timer::Timer::from_arg` decodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserTimer {
+    /// Physical address of its registers.
+    pub base: u32,
+    /// Length of its register block.
+    pub len: u32,
+    /// GIC interrupt ID.
+    pub irq: u32,
+    /// A Cadence TTC counter (else an SP804 timer 1).
+    pub ttc: bool,
+    /// Its input clock in Hz.
+    pub clock_hz: u32,
+}
+
+impl UserTimer {
+    /// The driver's `arg` for `hz` interrupts a second: `kind << 28 |
+    /// ticks per period` (kind 0 SP804, 1 TTC), the layout
+    /// `user::timer::Timer::from_arg` reads.
+    pub const fn driver_arg(&self, hz: u32) -> u32 {
+        (self.ttc as u32) << 28 | (self.clock_hz / hz) & 0x0FFF_FFFF
+    }
+}
+
 /// A 1 MiB range of device memory that belongs to one device alone: nothing
 /// else decodes anywhere in it. Only these may be granted to a hard
 /// process, which maps 1 MiB sections and nothing smaller; any other device
@@ -251,6 +278,29 @@ pub struct Board {
 }
 
 impl Board {
+    /// The timer a user-space driver can own ([`UserTimer`]), if any.
+    pub const fn user_timer(&self) -> Option<UserTimer> {
+        if let Some(t) = self.sp804 {
+            return Some(UserTimer {
+                base: t.base,
+                len: 0x20,
+                irq: t.irq,
+                ttc: false,
+                clock_hz: t.clock_hz,
+            });
+        }
+        match self.ttc {
+            Some(t) => Some(UserTimer {
+                base: t.base,
+                len: 0x64,
+                irq: t.irq,
+                ttc: true,
+                clock_hz: t.clock_hz,
+            }),
+            None => None,
+        }
+    }
+
     /// Whether the MiB at `base` belongs to one device alone (it is one of
     /// [`Board::device_sections`]).
     pub const fn is_device_section(&self, base: u32) -> bool {
@@ -424,6 +474,13 @@ mod tests {
         for board in ALL {
             assert_eq!(board.periph_clock_hz, 100_000_000, "{}", board.name);
         }
+        // The user-driven timer: the SP804 where there is one, else the TTC.
+        let t = pbx.user_timer().unwrap();
+        assert_eq!((t.base, t.irq, t.ttc), (0x1001_1000, 36, false));
+        assert_eq!(t.driver_arg(1000), 1_000);
+        let t = zynq.user_timer().unwrap();
+        assert_eq!((t.base, t.len, t.irq, t.ttc), (0xF800_1000, 0x64, 42, true));
+        assert_eq!(t.driver_arg(1000), 1 << 28 | 133_000);
     }
 
     #[test]

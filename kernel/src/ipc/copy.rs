@@ -27,11 +27,11 @@ fn with_page(
     f: impl FnOnce(&mut [u8]),
 ) -> Result<(), Errno> {
     process::with_process(pid, |t| {
-        let mut tr = t.translate(va).ok_or(Errno::Fault)?;
+        let mut tr = t.space.translate_touch(va).ok_or(Errno::Fault)?;
         // A copy-on-write page gets its private copy first: the kernel
         // writes through the linear map, which would bypass the fault.
-        if write && !tr.attrs.access.user_writable() && t.cow_fault(va) {
-            tr = t.translate(va).ok_or(Errno::Fault)?;
+        if write && !tr.attrs.access.user_writable() && t.space.cow_fault(va) {
+            tr = t.space.translate(va).ok_or(Errno::Fault)?;
         }
         let ok = if write {
             tr.attrs.access.user_writable()

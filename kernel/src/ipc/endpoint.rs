@@ -301,6 +301,17 @@ fn live(s: &mut Sched, id: EndpointId) -> Result<u8, Errno> {
     }
 }
 
+/// The slot of endpoint `id`, which the fast path has just read from a
+/// handle with IRQs masked since: the handle's counted reference keeps the
+/// endpoint (and so its slot, with that generation) alive, and nothing ran
+/// in between that could have closed the handle. So [`live`]'s check is
+/// only asserted here.
+#[inline(always)]
+fn held_live(s: &mut Sched, id: EndpointId) -> u8 {
+    debug_assert_eq!(live(s, id), Ok(id.index));
+    id.index % MAX_ENDPOINTS as u8
+}
+
 /// The endpoint behind the running thread's handle `h`, if the handle has
 /// `need` (`BadHandle` otherwise).
 fn endpoint_of(h: u32, need: Rights) -> Result<EndpointId, Errno> {
@@ -420,13 +431,14 @@ fn put(s: &mut Sched, id: ThreadId, r: Result<u32, Errno>, words: [u32; 4], badg
     let p = &mut s.ipc.parties[id.index()];
     p.wait = Wait::None;
     let timed = core::mem::take(&mut p.timed);
-    let got = core::mem::take(&mut p.got);
     if s.is_user(id) {
+        let got = core::mem::take(&mut s.ipc.parties[id.index()].got);
         // SAFETY: `id` is blocked in an IPC system call, so its saved frame
         // is its user frame, not in use until it runs again.
         let f = unsafe { &mut *s.frame_of(id) };
         set_result(f, r, words, badge, got);
     } else {
+        // (`got` stays for the kernel's `recv` to take.)
         let p = &mut s.ipc.parties[id.index()];
         p.result = r;
         p.words = words;
@@ -1279,23 +1291,24 @@ fn reply_recv_short(
 /// nothing changed; the caller takes the general path.
 #[inline]
 pub fn fast(frame: &mut TrapFrame) -> Option<*mut TrapFrame> {
-    let (len, cap) = (frame.r[6] & 0xFFFF, frame.r[6] >> 16);
-    let call = frame.r[7] == crate::syscall::abi::CALL;
-    if len != 0 || frame.r[9] != 0 || frame.r[8] != 0 || cap > MSG_MAX {
+    let r6 = frame.r[6];
+    // No long part (length 0), a capacity the general path would accept,
+    // no handle moved (r9), no timeout (r8).
+    if r6 & 0xFFFF != 0 || r6 >> 16 > MSG_MAX || frame.r[9] | frame.r[8] != 0 {
         return None;
     }
+    let call = frame.r[7] == crate::syscall::abi::CALL;
     let need = if call { Rights::SEND } else { Rights::RECEIVE };
     let h = Handle::from_raw(frame.r[0]);
     let ep = process::peek_current(|t| {
         let object = t.handles.get(h, need).ok()?;
         object.endpoint().map(|e| e.id())
     })??;
-    let (me, words, buf) = (me(), words(frame), frame.r[5]);
-    with(|s| {
+    crate::thread::with_masked(|s| {
         if call {
-            call_fast(s, frame, me, ep, words, buf, cap)
+            call_fast(s, frame, ep)
         } else {
-            reply_recv_fast(s, frame, me, ep, words, buf, cap)
+            reply_recv_fast(s, frame, ep)
         }
     })
 }
@@ -1310,22 +1323,19 @@ pub fn fast_path_count() -> u32 {
 /// no handle, no timeout, one server thread waiting (untimed) in `recv`
 /// on the endpoint, nobody queued, and the server, at the priority the
 /// call lends it, outranking every ready thread. Then the rendezvous is a
-/// few stores, the words go straight into the server's saved registers and
-/// the CPU passes to it with [`Sched::switch_ipc`] (no ready queue, no
-/// clock, no timer). The result is what [`call_locked`] and
-/// [`resume_locked`] would give. None: not the common case (nothing
-/// changed), take the general path.
+/// few stores, the words go straight from the caller's saved registers
+/// into the server's and the CPU passes to it with
+/// [`Sched::switch_ipc_to`] (no ready queue, no clock, no timer). The
+/// result is what [`call_locked`] and [`resume_locked`] would give. None:
+/// not the common case (nothing changed), take the general path.
+///
+/// Each control block and party is looked up once; what the general path
+/// records only for a caller still queued (its words, its handle) is not
+/// written: a caller waiting for its reply never reads them.
 #[inline]
-fn call_fast(
-    s: &mut Sched,
-    frame: &mut TrapFrame,
-    me: ThreadId,
-    ep: EndpointId,
-    words: [u32; 4],
-    buf: u32,
-    cap: u32,
-) -> Option<*mut TrapFrame> {
-    let e = live(s, ep).ok()?;
+fn call_fast(s: &mut Sched, frame: &mut TrapFrame, ep: EndpointId) -> Option<*mut TrapFrame> {
+    let me = s.current();
+    let e = held_live(s, ep);
     let slot = &s.ipc.endpoints[e as usize];
     let receivers = slot.receivers;
     // One receiver exactly (several: the general path picks the best).
@@ -1334,23 +1344,30 @@ fn call_fast(
     }
     let r = ThreadId::new(receivers.trailing_zeros() as u16);
     let rp = &s.ipc.parties[r.index()];
-    if rp.timed || rp.serving.is_some() || s.is_doomed(me) || !s.is_user(r) || !s.is_user(me) {
+    if rp.timed || rp.serving.is_some() || s.is_doomed(me) {
         return None;
     }
+    // SAFETY: the only references to the two control blocks while used;
+    // `r` is blocked in its receive, `me` runs: two threads.
+    let (mt, rt) = unsafe { (s.tcb_detached(me), s.tcb_detached(r)) };
     // What the call lends the server (as `recompute` would find: its only
-    // client is us; a receiving thread holds no kernel mutex nor waits).
-    let lent = s.tcb(me).prio;
-    let old = s.tcb(r).donated;
-    s.tcb(r).donated = lent;
-    let prio = effective_prio(s, r);
-    if !s.outranks_ready(prio) {
-        s.tcb(r).donated = old;
+    // client is us). A thread blocked in a system call holds no kernel
+    // mutex; if it did, `effective_prio`'s general case is the general
+    // path's.
+    let lent = mt.prio;
+    if !rt.is_user() || rt.held[0].is_some() {
         return None;
     }
-    s.tcb(r).prio = prio; // blocked: in no queue
-    let badge = s.pid_of(me).map_or(u32::MAX, u32::from);
-    s.ipc.endpoints[e as usize].receivers = 0;
-    s.ipc.endpoints[e as usize].server = Some(r);
+    let prio = rt.base_prio.min(lent);
+    if !s.outranks_ready(prio) {
+        return None;
+    }
+    rt.donated = lent;
+    rt.prio = prio; // blocked: in no queue
+    let badge = mt.pid().map_or(u32::MAX, u32::from);
+    let ep = &mut s.ipc.endpoints[e as usize];
+    ep.receivers = 0;
+    ep.server = Some(r);
     let rp = &mut s.ipc.parties[r.index()];
     rp.wait = Wait::None;
     rp.serving = Some(me);
@@ -1358,17 +1375,19 @@ fn call_fast(
     rp.got = 0;
     let p = &mut s.ipc.parties[me.index()];
     p.wait = Wait::Reply(r);
-    p.words = words;
-    p.buf = buf;
+    p.buf = frame.r[5];
     p.len = 0;
-    p.cap = cap as u16;
-    p.handle = 0;
-    s.tcb(me).in_ipc = true;
+    p.cap = (frame.r[6] >> 16) as u16;
+    mt.in_ipc = true;
     // SAFETY: `r` is blocked in its receive: its saved frame is its user
     // frame, not in use until it runs again.
-    set_result(unsafe { &mut *s.frame_of(r) }, Ok(0), words, badge, 0);
+    let f = unsafe { &mut *rt.frame() };
+    f.r[0] = 0;
+    f.r[1..5].copy_from_slice(&frame.r[1..5]);
+    f.r[5] = 0;
+    f.r[6] = badge;
     s.ipc.fast = s.ipc.fast.wrapping_add(1);
-    Some(s.switch_ipc(frame, r))
+    Some(s.switch_ipc_to(frame, mt, r, rt))
 }
 
 /// The fast path of `reply_recv` (the other half of [`call_fast`]): a
@@ -1378,18 +1397,13 @@ fn call_fast(
 /// caller's saved registers, this thread waits in `recv`, and the CPU
 /// passes to the caller. None: not the common case (nothing changed).
 #[inline]
-fn reply_recv_fast(
-    s: &mut Sched,
-    frame: &mut TrapFrame,
-    me: ThreadId,
-    ep: EndpointId,
-    words: [u32; 4],
-    buf: u32,
-    cap: u32,
-) -> Option<*mut TrapFrame> {
+fn reply_recv_fast(s: &mut Sched, frame: &mut TrapFrame, ep: EndpointId) -> Option<*mut TrapFrame> {
+    let me = s.current();
     let c = s.ipc.parties[me.index()].serving?;
-    let e = live(s, ep).ok()?;
-    let (pid, cprio) = (s.pid_of(me), s.tcb(c).prio);
+    let e = held_live(s, ep);
+    if s.is_doomed(me) {
+        return None;
+    }
     let slot = &s.ipc.endpoints[e as usize];
     let cp = &s.ipc.parties[c.index()];
     if cp.wait != Wait::Reply(me)
@@ -1397,34 +1411,47 @@ fn reply_recv_fast(
         || slot.closed
         || slot.senders != 0
         || slot.server != Some(me)
-        || slot.owner.is_none()
-        || slot.owner != pid
-        || s.is_doomed(me)
-        || !s.is_user(c)
-        || !s.outranks_ready(cprio)
+    {
+        return None;
+    }
+    let owner = slot.owner;
+    // SAFETY: the only references to the two control blocks while used;
+    // `c` is blocked in its call, `me` runs: two threads.
+    let (mt, ct) = unsafe { (s.tcb_detached(me), s.tcb_detached(c)) };
+    // Lent nothing once it waits (no caller, none queued), so it drops to
+    // its own priority (a thread in a system call holds no kernel mutex;
+    // if it did, that is the general path's case).
+    if owner.is_none()
+        || owner != mt.pid()
+        || !ct.is_user()
+        || mt.held[0].is_some()
+        || !s.outranks_ready(ct.prio)
     {
         return None;
     }
     // The reply: what `answer` does, the caller left blocked for the switch.
-    s.ipc.parties[me.index()].serving = None;
     let got = core::mem::take(&mut s.ipc.parties[c.index()].got);
     s.ipc.parties[c.index()].wait = Wait::None;
     // SAFETY: `c` is blocked in its call: its saved frame is its user
     // frame, not in use until it runs again.
-    set_result(unsafe { &mut *s.frame_of(c) }, Ok(0), words, 0, got);
+    let f = unsafe { &mut *ct.frame() };
+    f.r[0] = 0;
+    f.r[1..5].copy_from_slice(&frame.r[1..5]);
+    f.r[5] = got;
+    f.r[6] = 0;
     // The receive: nothing queued, so this thread waits (as `recv_locked`
-    // does), lent nothing any more.
+    // does).
     s.ipc.endpoints[e as usize].receivers |= 1 << me.index();
     let p = &mut s.ipc.parties[me.index()];
+    p.serving = None;
     p.wait = Wait::Recv(e);
-    p.buf = buf;
-    p.cap = cap as u16;
+    p.buf = frame.r[5];
+    p.cap = (frame.r[6] >> 16) as u16;
     p.serves = Some(e);
-    s.tcb(me).donated = NO_DONATION;
-    let prio = effective_prio(s, me);
-    s.tcb(me).prio = prio; // running: in no queue
+    mt.donated = NO_DONATION;
+    mt.prio = mt.base_prio; // running: in no queue
     s.ipc.fast = s.ipc.fast.wrapping_add(1);
-    Some(s.switch_ipc(frame, c))
+    Some(s.switch_ipc_to(frame, mt, c, ct))
 }
 
 /// `call` from a kernel-bound task (SVC mode) on its endpoint handle `h`
@@ -1450,11 +1477,82 @@ pub fn call(h: u32, words: [u32; 4], timeout_us: u32) -> Result<[u32; 4], Errno>
             }
             arch::trap::reschedule();
             with(|s| {
+                // A handle the server moved with its reply stays in our
+                // table, unnamed (not for a later `recv` to report).
+                s.ipc.parties[me.index()].got = 0;
                 let p = s.ipc.parties[me.index()];
                 p.result.map(|_| p.words)
             })
         }
         _ => Err(Errno::TooBig),
+    };
+    if irqs {
+        arch::cpu::interrupts_enable();
+    }
+    r
+}
+
+/// A call a kernel-bound task received ([`recv`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received {
+    /// The caller's four words.
+    pub words: [u32; 4],
+    /// The caller's pid.
+    pub badge: u32,
+    /// The handle the caller moved into the task's table, if any.
+    pub handle: Option<Handle>,
+}
+
+/// `recv` from a kernel-bound task on its endpoint handle `h` (with
+/// `RECEIVE`): waits at most `timeout_us` (0: no limit) for a call.
+/// Short messages only: a call with a long part gets `TooBig` and the wait
+/// goes on; a handle the caller moves lands in the task's table. The task
+/// then holds the reply capability, for [`reply`].
+pub fn recv(h: u32, timeout_us: u32) -> Result<Received, Errno> {
+    let ep = endpoint_of(h, Rights::RECEIVE)?;
+    let irqs = arch::cpu::interrupts_disable();
+    let me = me();
+    let r = match do_recv(me, ep, 0, 0, timeout_us, None) {
+        Step::Done(r, w, badge) => r.map(|_| (w, badge)),
+        _ => {
+            // Blocked (the only other step: with no buffer nothing is
+            // copied): the caller that came, or the timeout, left the
+            // outcome in our party.
+            arch::trap::reschedule();
+            with(|s| {
+                let p = s.ipc.parties[me.index()];
+                p.result.map(|_| (p.words, p.badge))
+            })
+        }
+    };
+    let got = with(|s| core::mem::take(&mut s.ipc.parties[me.index()].got));
+    if irqs {
+        arch::cpu::interrupts_enable();
+    }
+    r.map(|(words, badge)| Received {
+        words,
+        badge,
+        handle: (got != 0).then(|| Handle::from_raw(got)),
+    })
+}
+
+/// `reply` from a kernel-bound task: answers the call it last received
+/// with `words`, once (`Inval` without a call to answer, `PeerGone` if the
+/// caller went). A caller that now outranks the task runs at once.
+pub fn reply(words: [u32; 4]) -> Result<(), Errno> {
+    let irqs = arch::cpu::interrupts_disable();
+    let me = me();
+    let r = match with(|s| reply_locked(s, me, words, 0, false).map(|c| wake_answered(s, me, c))) {
+        Ok(Step::Switch(direct)) => {
+            if let Some(t) = direct {
+                with(|s| s.hand_off(t));
+            }
+            arch::trap::reschedule();
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(Step::Done(r, ..)) => r.map(|_| ()),
+        Err(_) => Err(Errno::Inval),
     };
     if irqs {
         arch::cpu::interrupts_enable();

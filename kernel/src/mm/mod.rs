@@ -32,3 +32,6 @@ mod space;
 #[cfg(target_os = "none")]
 pub use space::*;
 pub mod object;
+
+#[cfg(target_os = "none")]
+pub mod mapper;

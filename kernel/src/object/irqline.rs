@@ -28,12 +28,25 @@ use super::notify::Notification;
 use crate::irq::{self, IrqError, MAX_IRQS};
 use crate::sync::IrqLock;
 use crate::thread;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 /// What a line is bound to: a notification and the bits it gets.
 type Binding = (KRef<Notification>, u32);
 
 /// Each line's binding, for the interrupt handler.
 static BOUND: IrqLock<[Option<Binding>; MAX_IRQS]> = IrqLock::new([const { None }; MAX_IRQS]);
+
+/// Interrupts each line has signalled since it was last claimed.
+static DELIVERED: [AtomicU32; MAX_IRQS] = [const { AtomicU32::new(0) }; MAX_IRQS];
+
+/// How many times line `irq` has fired and signalled its driver since it
+/// was last claimed (0 for a line never claimed): what a driver should
+/// have handled, for the demo and tests to check its count against.
+pub fn delivered(irq: u32) -> u32 {
+    DELIVERED
+        .get(irq as usize)
+        .map_or(0, |d| d.load(Ordering::Relaxed))
+}
 
 /// Why a line could not be claimed or used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +81,7 @@ impl IrqLine {
     /// Claims line `irq`, masked and unbound, with level triggering.
     pub fn claim(irq: u32) -> Result<IrqLine, ClaimError> {
         irq::register_masked(irq, on_irq)?;
+        DELIVERED[irq as usize].store(0, Ordering::Relaxed);
         Ok(IrqLine { irq })
     }
 
@@ -121,6 +135,7 @@ fn on_irq(irq: u32) {
     irq::disable(irq);
     let bound = BOUND.lock();
     if let Some((notification, bits)) = &bound[irq as usize] {
+        DELIVERED[irq as usize].fetch_add(1, Ordering::Relaxed);
         thread::with(|s| notification.signal_locked(s, *bits, true));
     }
 }

@@ -19,6 +19,8 @@ pub mod irqline;
 pub mod kref;
 #[cfg(target_os = "none")]
 pub mod notify;
+#[cfg(target_os = "none")]
+pub mod thread;
 
 pub use kref::KRef;
 
@@ -30,10 +32,11 @@ mod kernel_objects {
     use super::KRef;
     use super::irqline::{ClaimError, IrqLine};
     use super::notify::Notification;
+    use super::thread::Thread;
     use crate::handle::{Handle, HandleError, HandleTable, Rights};
     use crate::ipc::Endpoint;
     use crate::mm::object::MemObject;
-    use crate::process::{Control, ProcError, Thread};
+    use crate::process::{Control, ProcError};
     use crate::watchdog;
 
     /// Handles one process may hold at once.

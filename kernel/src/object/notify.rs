@@ -12,9 +12,25 @@
 //! All state is touched only under the scheduler lock (as
 //! [`Semaphore`](crate::thread::sync::Semaphore)'s is): waking a thread
 //! needs it anyway, and the critical sections are a few instructions.
+//!
+//! **Parked waits.** A user thread's `wait` without a deadline, and its
+//! `signal`, are handled by the system-call entry with IRQs still masked
+//! ([`fast`]): the handle is read without the process's lock, and a waiter
+//! with nothing pending blocks *at the user boundary* (parked: its saved
+//! frame is its user registers, `Tcb::parked_on` names the notification).
+//! The signal that wakes it writes the bits into those registers and clears
+//! them, so the waiter returns to user mode straight from the switch, with
+//! no kernel-mode wait loop to unwind. A parked waiter whose process ends
+//! is taken off the waiters by `thread::doom` ([`unpark`]); one whose
+//! notification goes (a sibling thread closed the last handle) wakes with
+//! `BadHandle`. Kernel threads, and waits with a deadline, wait in
+//! [`Notification::wait`] as before.
 
+use crate::handle::{Handle, Rights};
+use crate::syscall::abi::{self, Errno};
 use crate::thread::{self, ThreadId};
 use crate::time::Instant;
+use arch::trap::TrapFrame;
 use core::cell::Cell;
 
 /// A word of event bits with a set of waiting threads.
@@ -72,6 +88,16 @@ impl Notification {
         }
         let w = best_waiter(s, waiters);
         self.waiters.set(waiters & !(1 << w.index()));
+        if let Some(f) = s.unpark_frame(w) {
+            // Parked at the user boundary: it gets the bits now.
+            let bits = self.bits.replace(0);
+            // SAFETY: a parked thread is blocked in its system call's
+            // return: its saved frame is its user frame, unused until it
+            // runs again.
+            let f = unsafe { &mut *f };
+            f.r[0] = 0;
+            f.r[1] = bits;
+        }
         if switching {
             s.wake_blocked_first(w);
         } else {
@@ -124,6 +150,98 @@ impl Notification {
     pub fn waiting(&self) -> u32 {
         thread::with(|_| self.waiters.get().count_ones())
     }
+
+    /// `wait` without a deadline for the running user thread, under the
+    /// scheduler lock, IRQs masked since the trap (from [`fast`]): the
+    /// pending bits into `frame` if there are any, else the thread parks
+    /// (see the module docs) and the CPU goes to the next ready thread.
+    fn wait_parked(&self, s: &mut thread::Sched, frame: &mut TrapFrame) -> *mut TrapFrame {
+        let bits = self.bits.replace(0);
+        if bits != 0 {
+            frame.r[0] = 0;
+            frame.r[1] = bits;
+            return frame;
+        }
+        let me = s.current();
+        self.waiters.set(self.waiters.get() | 1 << me.index());
+        s.tcb(me).parked_on = Some(self as *const Notification);
+        s.block_current();
+        s.switch_to(frame, crate::time::now(), None)
+    }
+}
+
+impl Drop for Notification {
+    /// No thread can wait in [`Notification::wait`] on a notification
+    /// that goes (it holds a reference), but a parked one may (a sibling
+    /// closed the last handle): it wakes with `BadHandle`.
+    fn drop(&mut self) {
+        if self.waiters.get() == 0 {
+            return;
+        }
+        let me = self as *const Notification;
+        thread::with(|s| {
+            let mut m = self.waiters.replace(0);
+            while m != 0 {
+                let id = ThreadId::new(m.trailing_zeros() as u16);
+                m &= m - 1;
+                if s.tcb(id).parked_on == Some(me) {
+                    s.tcb(id).parked_on = None;
+                    // SAFETY: parked: its saved frame is its user frame.
+                    unsafe { (*s.frame_of(id)).r[0] = Errno::BadHandle.to_ret() };
+                    s.wake_blocked(id);
+                }
+            }
+        });
+    }
+}
+
+/// Thread `id`, blocked, is being ended (`thread::doom`): if it is parked
+/// on a notification it stops waiting there. (The notification is alive:
+/// it would have woken its parked waiters as it went.)
+pub(crate) fn unpark(s: &mut thread::Sched, id: ThreadId) {
+    if let Some(n) = s.tcb(id).parked_on.take() {
+        // SAFETY: a notification with parked waiters is alive (its drop
+        // unparks them), and its cells are ours under the scheduler lock.
+        let n = unsafe { &*n };
+        n.waiters.set(n.waiters.get() & !(1 << id.index()));
+    }
+}
+
+/// The notification fast path, tried by the system-call entry for
+/// `notify_signal` and `notify_wait` with IRQs still masked from the trap:
+/// a wait without a deadline parks (see the module docs), a signal wakes
+/// the best waiter and, if it outranks us and every ready thread, switches
+/// to it as the trap returns. The handle is read without the process's
+/// lock ([`crate::process::peek_current`]: nothing can change it while IRQs
+/// are masked). None: the general path (a deadline, a bad handle, an ending
+/// process, the table's lock held), nothing changed.
+#[inline]
+pub fn fast(frame: &mut TrapFrame) -> Option<*mut TrapFrame> {
+    let wait = frame.r[7] == abi::NOTIFY_WAIT;
+    if wait && (frame.r[1] & frame.r[2]) != u32::MAX {
+        return None; // a deadline: the general path times it
+    }
+    let need = if wait { Rights::WAIT } else { Rights::SIGNAL };
+    let h = Handle::from_raw(frame.r[0]);
+    let n = crate::process::peek_current(|t| {
+        let n: &Notification = t.handles.get(h, need).ok()?.notification()?;
+        Some(n as *const Notification)
+    })??;
+    // SAFETY: the handle table holds a reference, and nothing can close it
+    // while IRQs stay masked (on the one core), which they do until return.
+    let n = unsafe { &*n };
+    thread::with_masked(|s| {
+        let me = s.current();
+        if s.is_doomed(me) {
+            return None;
+        }
+        if wait {
+            return Some(n.wait_parked(s, frame));
+        }
+        frame.r[0] = 0;
+        n.signal_locked(s, frame.r[1], true);
+        Some(s.preempt_now(frame))
+    })
 }
 
 /// The highest-priority thread in a non-empty waiter mask.

@@ -1,265 +1,32 @@
-//! The mapper's side of memory objects: a process's regions that show an
-//! object ([`Backing::Shared`]), mapped and unmapped page by page, and the
-//! copy-on-write fault that gives a process its own copy of a page.
+//! A process's side of memory objects (the mapping itself is the mapper's,
+//! [`crate::mm::mapper`]): a hard process's granted objects mapped at its
+//! admission, and revocation, which walks the processes that map an object.
 
-use super::{Backing, PAGE, ProcError, Process, Region, user_attrs};
-use crate::layout::phys_to_virt;
-use crate::mm::object::book::{Book, MapId};
-use crate::mm::object::{BOOK, give_back};
-use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
-use arch::mmu::descriptor::{Attrs, MemType};
-
-/// How a mapping of an object is made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Share {
-    /// The object's frames as they are (shared memory, read-only image
-    /// segments): writes, where allowed, go to the object.
-    Direct,
-    /// Private copy-on-write: mapped read-only until the first write to a
-    /// page, which copies it (writable image segments).
-    CopyOnWrite,
-    /// Non-cacheable (DMA buffers).
-    Uncached,
-}
+use super::{PAGE, ProcError, Process, Share, with_process};
+use crate::handle::Rights;
+use crate::mm::object::book::{MapId, SpaceId};
+use crate::mm::object::{BOOK, MemObject};
+use crate::syscall::abi::{PROT_READ, PROT_WRITE};
+use alloc::vec::Vec;
 
 impl Process {
-    /// Maps object `id` (`pages` pages) with `prot` at `at` (or the first
-    /// free range) as a [`Backing::Shared`] region; returns its address. On
-    /// failure nothing stays mapped or recorded.
-    pub fn map_object(
-        &mut self,
-        id: crate::mm::object::book::ObjId,
-        pages: u32,
-        prot: u32,
-        share: Share,
-        at: Option<u32>,
-        image: bool,
-    ) -> Result<u32, ProcError> {
-        self.map_in(&mut BOOK.lock(), id, pages, prot, share, at, image)
-    }
-
-    /// [`Process::map_object`] with the book held by the caller (the loader
-    /// finds or records an image segment and maps it under one hold).
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn map_in(
-        &mut self,
-        book: &mut Book,
-        id: crate::mm::object::book::ObjId,
-        pages: u32,
-        prot: u32,
-        share: Share,
-        at: Option<u32>,
-        image: bool,
-    ) -> Result<u32, ProcError> {
-        if self.space.is_none() || (self.class.is_hard() && share == Share::CopyOnWrite) {
-            return Err(ProcError::ClassViolation);
-        }
-        // A hard process maps whole sections: only a contiguous,
-        // section-aligned object will do.
-        let g = self.class.granule();
-        let step = g / PAGE;
-        if self.class.is_hard() {
-            let fits = book.block(id).is_some_and(|(base, order)| {
-                base.is_multiple_of(g) && (1u32 << order).is_multiple_of(step)
-            });
-            if !fits {
-                return Err(ProcError::ClassViolation);
-            }
-        }
-        let mut attrs = user_attrs(prot)?;
-        if share == Share::Uncached {
-            attrs.mem = MemType::NormalUncached;
-        }
-        let shown = if share == Share::CopyOnWrite {
-            user_attrs(prot & !PROT_WRITE)?
-        } else {
-            attrs
-        };
-        if self.regions.len() == self.regions.capacity() {
-            return Err(ProcError::TooMany);
-        }
-        let len = pages * PAGE;
-        let va = match at {
-            Some(va) => va,
-            None => self.find_gap(len).ok_or(ProcError::NoMemory)?,
-        };
-        // One hold of the book for the whole mapping (the memory
-        // manager's lock, taken inside for each table edit, comes after it).
-        let map = book
-            .map(id, self.pid, va)
-            .map_err(|_| ProcError::NoMemory)?;
-        let mut done = 0;
-        while done < pages {
-            let pa = book.frame_at(map, done).map(|(pa, _)| pa);
-            let r = match pa {
-                Some(pa) => self.map_one(va + done * PAGE, pa, shown, false),
-                None => Err(ProcError::Invalid),
-            };
-            if let Err(e) = r {
-                for i in (0..done).step_by(step as usize) {
-                    self.unmap_one(va + i * PAGE);
-                }
-                self.shared_pages -= done;
-                let _ = book.unmap(map, &mut give_back);
-                return Err(e);
-            }
-            self.shared_pages += step;
-            done += step;
-        }
-        self.add_region(Region {
-            start: va,
-            len,
-            prot,
-            backing: Backing::Shared { map, image },
-        });
-        Ok(va)
-    }
-
-    /// Removes the region that shows mapping `map` (unmapped from the page
-    /// tables, forgotten by the book); false if there is none.
-    pub fn unmap_object(&mut self, map: MapId) -> bool {
-        let Some(i) = self
-            .regions
+    /// Sections of memory objects its handles let it map (a hard process
+    /// maps them at admission, charged to its budget).
+    pub(super) fn granted_sections(&self) -> u32 {
+        self.handles
             .iter()
-            .position(|r| matches!(r.backing, Backing::Shared { map: m, .. } if m == map))
-        else {
-            return false;
-        };
-        let r = self.regions.remove(i);
-        let g = self.class.granule();
-        for va in (r.start..r.start + r.len).step_by(g as usize) {
-            self.unmap_release(va, r.backing);
-        }
-        let _ = BOOK.lock().unmap(map, &mut give_back);
-        true
+            .filter(|(_, rights)| rights.contains(Rights::MAP_READ))
+            .filter_map(|(object, _)| object.memory())
+            .map(|m| m.len().div_ceil(1 << 20))
+            .sum()
     }
 
-    /// Where object `id` is mapped in this process already (not as part of
-    /// an image): a hard process's `mem_map` answers with the mapping made
-    /// at its admission.
-    pub fn mapped_at(&self, id: crate::mm::object::book::ObjId) -> Option<u32> {
-        let book = BOOK.lock();
-        self.regions.iter().find_map(|r| match r.backing {
-            Backing::Shared { map, image: false } if book.mapping(map).map(|m| m.0) == Some(id) => {
-                Some(r.start)
-            }
-            _ => None,
-        })
-    }
-
-    /// `mem_unmap`: removes the shared-memory mapping that starts at `addr`.
-    pub fn mem_unmap(&mut self, addr: u32) -> Result<(), ProcError> {
-        let map = self
-            .regions
-            .iter()
-            .find_map(|r| match r.backing {
-                Backing::Shared { map, image: false } if r.start == addr => Some(map),
-                _ => None,
-            })
-            .ok_or(ProcError::Invalid)?;
-        self.unmap_object(map);
-        Ok(())
-    }
-
-    /// Handles a write fault at `va`: if it falls in a copy-on-write page
-    /// not copied yet, copies the page into a fresh frame, maps that
-    /// writable in its place and returns true (the write is retried).
-    /// Bounded: one page allocated, 4 KiB copied, two table edits.
-    pub fn cow_fault(&mut self, va: u32) -> bool {
-        let Some((start, prot, map)) = self.regions.iter().find_map(|r| match r.backing {
-            Backing::Shared { map, image: true }
-                if va >= r.start && va - r.start < r.len && r.prot & PROT_WRITE != 0 =>
-            {
-                Some((r.start, r.prot, map))
-            }
-            _ => None,
-        }) else {
-            return false;
-        };
-        let page = (va - start) / PAGE;
-        let old = match BOOK.lock().frame_at(map, page) {
-            Some((old, false)) => old,
-            // Another thread of this process faulted on the same page and
-            // copied it while this one waited for the task's lock: the
-            // write is retried (it was killed here before; found by the
-            // fuzzer, two thread stacks sharing a page of .bss).
-            Some((_, true)) => {
-                return self
-                    .translate(va)
-                    .is_some_and(|t| t.attrs.access.user_writable());
-            }
-            None => return false,
-        };
-        let Ok(copy) = crate::mm::alloc_task_frames_owned(0, self.pid + 1) else {
-            return false;
-        };
-        // SAFETY: `copy` is a fresh page of ours and `old` a frame of the
-        // object, both in the linear map; the pages do not overlap.
-        unsafe {
-            core::ptr::copy_nonoverlapping(
-                phys_to_virt(old) as *const u8,
-                phys_to_virt(copy) as *mut u8,
-                PAGE as usize,
-            )
-        };
-        if BOOK.lock().cow(map, page, copy).is_err() {
-            give_back(crate::mm::object::book::Free::Page(copy));
-            return false;
-        }
-        let at = start + page * PAGE;
-        let attrs: Attrs = match user_attrs(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) {
-            Ok(a) => a,
-            Err(_) => return false,
-        };
-        // The copy is the book's now (freed with the mapping); the page
-        // table shows it in place of the object's frame.
-        self.unmap_one(at);
-        if self.map_one(at, copy, attrs, false).is_err() {
-            return false;
-        }
-        self.cow_faults += 1;
-        true
-    }
-
-    /// `mprotect` of an image segment (mapping `map` at `addr`): each page
-    /// gets `prot`, less `PROT_WRITE` where it still shows the image's own
-    /// frame, so a write there copies it first ([`Process::cow_fault`] goes by
-    /// the region's rights).
-    pub(super) fn protect_image(
-        &mut self,
-        map: MapId,
-        addr: u32,
-        len: u32,
-        prot: u32,
-    ) -> Result<(), ProcError> {
-        let full = user_attrs(prot)?;
-        let shared = user_attrs(prot & !PROT_WRITE)?;
-        let space = self.space.as_mut().ok_or(ProcError::ClassViolation)?;
-        let book = BOOK.lock();
-        for (i, va) in (addr..addr + len).step_by(PAGE as usize).enumerate() {
-            let copied = matches!(book.frame_at(map, i as u32), Some((_, true)));
-            let attrs = if copied { full } else { shared };
-            crate::mm::with(|mm| {
-                space.protect(va, arch::mmu::pmap::Size::Page, attrs, &mut mm.tables())
-            })?;
-        }
-        Ok(())
-    }
-
-    /// Pages mapped from memory objects, and copy-on-write faults taken.
-    pub fn sharing(&self) -> (u32, u32) {
-        (self.shared_pages, self.cow_faults)
-    }
-}
-
-impl Process {
     /// Admission of a hard process: every memory object in its handle
     /// table with a map right is mapped now, as whole sections, with the
     /// rights its handle gives (its `mem_map` later returns this address:
     /// after admission it neither allocates nor faults).
     pub(super) fn map_granted_objects(&mut self) -> Result<(), ProcError> {
-        use crate::handle::Rights;
-        let mut grants = alloc::vec::Vec::new();
+        let mut grants = Vec::new();
         grants
             .try_reserve(self.handles.len())
             .map_err(|_| ProcError::NoMemory)?;
@@ -280,60 +47,32 @@ impl Process {
             }
         }
         for (id, pages, prot, share) in grants {
-            self.map_object(id, pages, prot, share, None, false)?;
+            self.space.map_object(id, pages, prot, share, None, false)?;
         }
         Ok(())
     }
 }
 
-impl Process {
-    /// Maps one segment of a program image from the image's memory object,
-    /// found by `key` if another process of the image has it, else made
-    /// from `pages` pages filled by `fill`.
-    pub(super) fn map_image_segment(
-        &mut self,
-        key: u64,
-        start: u32,
-        pages: u32,
-        prot: u32,
-        fill: &dyn Fn(u32, &mut [u8]),
-    ) -> Result<(), ProcError> {
-        let share = if prot & PROT_WRITE != 0 {
-            Share::CopyOnWrite
-        } else {
-            Share::Direct
-        };
-        // One hold of the book throughout: a new segment's frames are
-        // allocated and filled under it (the memory manager's lock comes
-        // after the book's), so a second loader of the same image waits
-        // and then finds it.
-        let mut book = BOOK.lock();
-        if let Some(id) = book.live(key) {
-            return self
-                .map_in(&mut book, id, pages, prot, share, Some(start), true)
-                .map(|_| ());
+/// Unmaps `object` from every address space that maps it (revocation):
+/// each process finds the region gone, and a later access faults like any
+/// unmapped address. Returns how many mappings went.
+pub fn revoke(object: &MemObject) -> usize {
+    let maps: Vec<(MapId, SpaceId, u32)> = {
+        let book = BOOK.lock();
+        let mut v = Vec::new();
+        if v.try_reserve(book.mappings_of(object.id()).count())
+            .is_err()
+        {
+            return 0;
         }
-        // Code written through the data side must be made fetchable once,
-        // when the object is filled; later mappers share synced frames.
-        let fill_text = |i: u32, mem: &mut [u8]| {
-            fill(i, mem);
-            if prot & PROT_EXEC != 0 {
-                arch::cache::sync_icache(mem.as_ptr() as usize, mem.len());
-            }
-        };
-        let frames =
-            crate::mm::object::image_frames(pages, &fill_text).map_err(|_| ProcError::NoMemory)?;
-        let id = match book.create(frames, Some(key)) {
-            Ok(id) => id,
-            Err((_, frames)) => {
-                drop(book);
-                crate::mm::object::give_back_frames(frames);
-                return Err(ProcError::NoMemory);
-            }
-        };
-        let r = self.map_in(&mut book, id, pages, prot, share, Some(start), true);
-        // The creator's reference goes: the mapping (if made) keeps it.
-        let _ = book.release(id, &mut give_back);
-        r.map(|_| ())
+        v.extend(book.mappings_of(object.id()));
+        v
+    };
+    let mut n = 0;
+    for (m, space, _) in maps {
+        if with_process(space, |t| t.space.unmap_object(m)) == Some(true) {
+            n += 1;
+        }
     }
+    n
 }

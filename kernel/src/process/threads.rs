@@ -16,22 +16,39 @@
 use super::{drop_own, end::die, with_current, with_own};
 use crate::handle::{Handle, Rights};
 use crate::layout::{USER_END, USER_START};
+use crate::object::thread::Thread;
 use crate::object::{self, KRef, Object};
 use crate::syscall::abi::Errno;
 use crate::thread::{self, IDLE_PRIORITY};
 use arch::trap::TrapFrame;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::Ordering;
 
 /// Threads a soft isolated process may create besides its first when its
 /// spec says 0.
 pub const DEFAULT_SOFT_THREADS: u8 = 7;
 
-/// A thread as a kernel object: what a thread handle names. It holds the
-/// thread's id with its slot's generation ([`thread::user_tid`]), so a
-/// handle kept past the join names nothing.
+/// What one thread of a hard process needs, taken at its admission so
+/// that `thread_create` allocates nothing: a kernel stack and room for a
+/// control block ([`thread::Lent`]), and the object its handle names. Back
+/// in the process's reserve after each `thread_join`.
 #[derive(Debug)]
-pub struct Thread {
-    tid: AtomicU32,
+pub(super) struct Reserved {
+    lent: thread::Lent,
+    object: KRef<Thread>,
+}
+
+impl Reserved {
+    /// Takes one (admission).
+    pub(super) fn take() -> Result<Reserved, super::ProcError> {
+        let object = KRef::try_new(Thread::new()).map_err(|_| super::ProcError::NoMemory)?;
+        let lent = thread::reserve_lent().map_err(|_| super::ProcError::NoMemory)?;
+        Ok(Reserved { lent, object })
+    }
+
+    /// Gives it back (the process's teardown).
+    pub(super) fn give_back(self) {
+        thread::free_lent(self.lent);
+    }
 }
 
 /// `thread_create(entry, stack, arg, priority)`: a new thread of the
@@ -53,10 +70,15 @@ pub fn thread_create(entry: u32, stack: u32, arg: u32, priority: u32) -> Result<
         return Err(Errno::Fault);
     }
     let space = thread::current_space().ok_or(Errno::Perm)?;
-    let thread = KRef::try_new(Thread {
-        tid: AtomicU32::new(0),
-    })
-    .map_err(|_| Errno::NoMem)?;
+    // A hard process's thread object is in its reserve; a soft one's is
+    // made here, before its lock.
+    let hard = with_current(|t| t.class.is_hard()).ok_or(Errno::Perm)?;
+    let fresh = if hard {
+        None
+    } else {
+        let thread = KRef::try_new(Thread::new());
+        Some(thread.map_err(|_| Errno::NoMem)?)
+    };
     // Counted, given its handle and started under the process's own lock,
     // so two threads creating at once cannot both take the last one.
     let r = with_own(|e| {
@@ -72,43 +94,61 @@ pub fn thread_create(entry: u32, stack: u32, arg: u32, priority: u32) -> Result<
             e.others.fetch_sub(1, Ordering::Relaxed);
             return Err(Errno::NoMem);
         }
+        // A hard process's thread takes what its admission reserved:
+        // nothing is allocated for it.
+        let (reserved, thread) = match &fresh {
+            Some(thread) => (None, thread.clone()),
+            None => match t.thread_reserve.pop() {
+                Some(r) => (Some(r.lent), r.object),
+                None => {
+                    e.others.fetch_sub(1, Ordering::Relaxed);
+                    return Err(Errno::NoMem);
+                }
+            },
+        };
         let h = match t
             .handles
             .insert(Object::Thread(thread.clone()), Rights::MANAGE)
         {
             Ok(h) => h,
             Err(_) => {
+                if let Some(lent) = reserved {
+                    t.thread_reserve.push(Reserved {
+                        lent,
+                        object: thread,
+                    });
+                }
                 e.others.fetch_sub(1, Ordering::Relaxed);
                 return Err(Errno::NoMem);
             }
         };
         let frame = TrapFrame::user_thread(entry, stack, arg);
-        // A hard process's thread runs on a kernel stack it was admitted
-        // with: nothing is allocated for it but its control block.
-        let lent = if t.class.is_hard() {
-            t.kstacks.pop()
-        } else {
-            None
-        };
         let (name, pid) = (t.name, Some(e.pid));
-        let spawned = match lent {
-            Some(kstack) => {
-                thread::spawn_frame_on(name, priority as u8, frame, Some(space), pid, kstack)
+        let spawned = match reserved {
+            Some(lent) => {
+                thread::spawn_frame_on(name, priority as u8, frame, Some(space), pid, lent)
+                    .map_err(|(_, lent)| Some(lent))
             }
-            None if t.class.is_hard() => Err(thread::ThreadError::NoMemory),
-            None => thread::spawn_frame(name, priority as u8, frame, Some(space), pid),
+            None => {
+                thread::spawn_frame(name, priority as u8, frame, Some(space), pid).map_err(|_| None)
+            }
         };
         let id = match spawned {
             Ok(id) => id,
-            Err(_) => {
-                t.kstacks.extend(lent);
+            Err(lent) => {
                 // Not the last reference (`thread` is ours): no drop work.
                 let _ = t.handles.close(h);
+                if let Some(lent) = lent {
+                    t.thread_reserve.push(Reserved {
+                        lent,
+                        object: thread,
+                    });
+                }
                 e.others.fetch_sub(1, Ordering::Relaxed);
                 return Err(Errno::NoMem);
             }
         };
-        thread.tid.store(thread::user_tid(id), Ordering::Relaxed);
+        thread.set_tid(thread::user_tid(id));
         e.threads.fetch_or(1 << id.index(), Ordering::Relaxed);
         // Ended meanwhile (another thread's fault, say) after the ending
         // had doomed the threads it knew of: this one goes too.
@@ -149,7 +189,7 @@ pub fn thread_join(h: u32) -> Result<u32, Errno> {
     let thread = with_current(|t| object::lookup(&t.handles, h, Rights::MANAGE, Object::thread))
         .ok_or(Errno::Perm)?
         .map_err(Errno::from)?;
-    let id = thread::from_user_tid(thread.tid.load(Ordering::Relaxed)).ok_or(Errno::BadHandle)?;
+    let id = thread::from_user_tid(thread.tid()).ok_or(Errno::BadHandle)?;
     let ours =
         with_own(|e| e.threads.load(Ordering::Relaxed) & 1 << id.index() != 0).unwrap_or(false);
     if !ours {
@@ -159,17 +199,27 @@ pub fn thread_join(h: u32) -> Result<u32, Errno> {
         return Err(Errno::Inval);
     }
     let (code, lent) = thread::join_lent(id).map_err(|_| Errno::Inval)?;
-    with_own(|e| {
-        e.threads.fetch_and(!(1 << id.index()), Ordering::Relaxed);
-        e.others.fetch_sub(1, Ordering::Relaxed);
-        // A hard process's kernel stack goes back to its reserve, for its
-        // next thread.
-        if let Some(stack) = lent {
-            e.process.lock().kstacks.push(stack);
-        }
-    });
     // The handle is used up (its object dropped here, unlocked).
     let closed = with_current(|t| t.handles.close(h));
     drop(closed);
+    with_own(|e| {
+        e.threads.fetch_and(!(1 << id.index()), Ordering::Relaxed);
+        e.others.fetch_sub(1, Ordering::Relaxed);
+        // What a hard process's thread was lent goes back to its reserve,
+        // for its next thread, with the object (ours alone now: a thread
+        // handle cannot be duplicated, it has no `TRANSFER`).
+        if let Some(lent) = lent {
+            let mut t = e.process.lock();
+            if KRef::count(&thread) == 1 {
+                t.thread_reserve.push(Reserved {
+                    lent,
+                    object: thread,
+                });
+            } else {
+                drop(t);
+                thread::free_lent(lent);
+            }
+        }
+    });
     Ok(code as u32)
 }

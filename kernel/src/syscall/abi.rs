@@ -114,9 +114,11 @@ pub const ENDPOINT_CREATE: u32 = 40;
 pub const MEM_CREATE: u32 = 56;
 /// `mem_map(h, prot) -> addr`: maps the whole object; `PROT_READ` needs
 /// [`RIGHT_MAP_READ`], `PROT_WRITE` [`RIGHT_MAP_WRITE`], `PROT_EXEC` is
-/// refused (shared memory is never executable).
+/// refused (shared memory is never executable). `NoMem` past the caller's
+/// budget, which holds its anonymous memory and mapped objects together.
 pub const MEM_MAP: u32 = 57;
-/// `mem_unmap(addr)`: removes a mapping `mem_map` made.
+/// `mem_unmap(addr)`: removes a mapping `mem_map` made (a hard process's
+/// keeps its range and charge: its next `mem_map` maps it again).
 pub const MEM_UNMAP: u32 = 58;
 /// `mem_revoke(h) -> n`: unmaps the object from every process that maps it
 /// (needs [`RIGHT_MANAGE`]); returns how many mappings went.

@@ -24,6 +24,12 @@ impl From<ProcError> for Errno {
     }
 }
 
+impl From<process::MapError> for Errno {
+    fn from(e: process::MapError) -> Self {
+        ProcError::from(e).into()
+    }
+}
+
 impl From<HandleError> for Errno {
     fn from(e: HandleError) -> Self {
         match e {
@@ -45,7 +51,7 @@ pub fn copy_from_user(pid: u16, addr: u32, out: &mut [u8]) -> Result<(), Errno> 
     while done < len {
         let va = addr + done;
         let chunk = (4096 - (va & 0xFFF)).min(len - done);
-        let t = process::with_process(pid, |t| t.translate(va))
+        let t = process::with_process(pid, |t| t.space.translate_touch(va))
             .flatten()
             .ok_or(Errno::Fault)?;
         if !t.attrs.access.user_readable() || t.attrs.mem != MemType::Normal {
@@ -157,7 +163,8 @@ fn write(pid: u16, addr: u32, len: u32) -> Result<u32, Errno> {
 /// taken here stacks its frame on this thread's kernel stack, and if the
 /// scheduler switches away it keeps that frame to resume the call later.
 /// Scheduling calls (yield, sleep, exit) mask interrupts again first.
-/// `GET_ID`, `YIELD` and the IPC fast path (`ipc::fast`) never unmask them.
+/// `GET_ID`, `YIELD`, the IPC fast path (`ipc::fast`) and the notification
+/// fast path (`object::notify::fast`) never unmask them.
 pub fn handle(frame: &mut TrapFrame) -> *mut TrapFrame {
     // Fast path: the two calls that neither block nor take long, and the
     // common IPC, run as they came in, with IRQs still masked and without
@@ -176,6 +183,13 @@ pub fn handle(frame: &mut TrapFrame) -> *mut TrapFrame {
         // else it declines, untouched, for `dispatch`.
         abi::CALL | abi::REPLY_RECV => {
             if let Some(next) = crate::ipc::fast(frame) {
+                return next;
+            }
+        }
+        // Likewise a signal, and a wait without deadline, which parks at
+        // the user boundary (`object::notify`).
+        abi::NOTIFY_SIGNAL | abi::NOTIFY_WAIT => {
+            if let Some(next) = crate::object::notify::fast(frame) {
                 return next;
             }
         }
@@ -226,19 +240,19 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
         }
         abi::GET_ID => ret(frame, Ok(pid as u32)),
         abi::MMAP => {
-            let r = on(&mut |t| t.mmap(a0, a1));
+            let r = on(&mut |t| Ok(t.space.mmap(a0, a1)?));
             ret(frame, r)
         }
         abi::MUNMAP => {
-            let r = on(&mut |t| t.munmap(a0, a1).map(|_| 0));
+            let r = on(&mut |t| Ok(t.space.munmap(a0, a1).map(|_| 0)?));
             ret(frame, r)
         }
         abi::MPROTECT => {
-            let r = on(&mut |t| t.mprotect(a0, a1, a2).map(|_| 0));
+            let r = on(&mut |t| Ok(t.space.mprotect(a0, a1, a2).map(|_| 0)?));
             ret(frame, r)
         }
         abi::MAP_DEVICE => {
-            let r = on(&mut |t| t.map_device(a0));
+            let r = on(&mut |t| Ok(t.space.map_device(a0)?));
             ret(frame, r)
         }
         abi::THREAD_CREATE => {
@@ -338,7 +352,7 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
         }
         abi::CACHE_CLEAN | abi::CACHE_INVALIDATE => {
             let invalidate = frame.r[7] == abi::CACHE_INVALIDATE;
-            let r = process::with_current(|t| t.cache_op(a0, a1, invalidate))
+            let r = process::with_current(|t| t.space.cache_op(a0, a1, invalidate))
                 .unwrap_or(Err(process::CacheOpError::NotOwned))
                 .map(|()| 0)
                 .map_err(|e| match e {
@@ -378,7 +392,7 @@ fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {
             ret(frame, r)
         }
         abi::MEM_UNMAP => {
-            let r = on(&mut |t| t.mem_unmap(a0).map(|_| 0));
+            let r = on(&mut |t| Ok(t.space.mem_unmap(a0).map(|_| 0)?));
             ret(frame, r)
         }
         abi::MEM_REVOKE => {

@@ -1,5 +1,5 @@
 //! The memory-object calls: `mem_create`, `mem_map`, `mem_revoke`
-//! (`mem_unmap` is the process's own `Process::mem_unmap`).
+//! (`mem_unmap` is the mapper's `AddressSpace::mem_unmap`).
 
 use super::abi::{self, Errno, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::handle::{Handle, Rights};
@@ -37,6 +37,7 @@ pub fn mem_create(len: u32, flags: u32) -> Result<(u32, u32), Errno> {
     } else {
         object::create_shared(len)?
     };
+    let obj = KRef::try_new(obj).map_err(|_| Errno::NoMem)?;
     let phys = obj.dma_phys().unwrap_or(0);
     let r = process::with_current(|t| t.handles.insert(Object::Memory(obj), CREATOR))
         .ok_or(Errno::Perm)?;
@@ -71,12 +72,13 @@ pub fn mem_map(h: u32, prot: u32) -> Result<u32, Errno> {
         };
         let pages = obj.len() / object::book::PAGE;
         // A hard process's objects were mapped at its admission: it gets
-        // that mapping (it allocates nothing after).
+        // that mapping, shown again if it unmapped it (it allocates nothing
+        // after admission).
         let r = if t.class.is_hard() {
-            t.mapped_at(obj.id())
-                .ok_or(process::ProcError::ClassViolation)
+            t.space.show_object(obj.id(), prot, share)
         } else {
-            t.map_object(obj.id(), pages, prot, share, None, false)
+            t.space
+                .map_object(obj.id(), pages, prot, share, None, false)
         };
         Ok::<_, Errno>((r.map_err(Errno::from), obj))
     })
@@ -98,5 +100,5 @@ pub fn mem_revoke(h: u32) -> Result<u32, Errno> {
         )
     })
     .ok_or(Errno::Perm)??;
-    Ok(obj.revoke() as u32)
+    Ok(process::revoke(&obj) as u32)
 }

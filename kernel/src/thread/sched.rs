@@ -113,9 +113,35 @@ pub struct Tcb {
     /// doomed ([`Sched::block_current_until`]): [`doom`] wakes it. Cleared
     /// when that wait ends ([`Sched::end_interruptible`]).
     interruptible: bool,
+    /// Waiting for a notification at the user boundary (see
+    /// `object::notify`'s parked waits): the signal that wakes it writes
+    /// the bits into its saved registers; [`doom`] takes it off the
+    /// notification's waiters.
+    pub(crate) parked_on: Option<*const crate::object::notify::Notification>,
     /// FPEXC as it is switched in (`crate::vfp::switch_in`): EN for a hard
     /// task's thread, which gets the floating-point unit eagerly, else 0.
     fpexc: u32,
+}
+
+impl Tcb {
+    /// Whether it runs in user mode (a thread of an isolated process).
+    #[inline(always)]
+    pub(crate) fn is_user(&self) -> bool {
+        self.space.is_some()
+    }
+
+    /// The task it belongs to.
+    #[inline(always)]
+    pub(crate) fn pid(&self) -> Option<u16> {
+        self.pid
+    }
+
+    /// Its saved frame (while it does not run: for a user thread stopped
+    /// at the user boundary, its user registers).
+    #[inline(always)]
+    pub(crate) fn frame(&self) -> *mut TrapFrame {
+        self.frame
+    }
 }
 
 /// [`Tcb::donated`] of a thread no IPC client lends a priority to.
@@ -273,6 +299,7 @@ fn alloc_tcb(tcb: Tcb) -> Result<NonNull<Tcb>, ThreadError> {
         .alloc(&mut Frames)
         .map_err(|_| ThreadError::NoMemory)?
         .cast::<Tcb>();
+    TCB_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
     // SAFETY: the zone handed out an object sized and aligned for Tcb.
     unsafe { mem.as_ptr().write(tcb) };
     Ok(mem)
@@ -292,6 +319,63 @@ pub fn tcb_zone() -> (usize, usize) {
     let zone = TCBS.lock();
     let zone = zone.0.as_ref().expect("thread::init has run");
     (zone.in_use(), zone.slabs())
+}
+
+/// Control blocks taken from the zone since boot (monotonic): with
+/// `mm::alloc_counts`, what a test reads to see that nothing was
+/// allocated.
+static TCB_ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// Control blocks taken from the zone since boot (never decreases).
+pub fn tcb_allocations() -> u64 {
+    TCB_ALLOCATIONS.load(Ordering::Relaxed)
+}
+
+/// Room for one control block, taken ahead of time ([`reserve_lent`]).
+#[derive(Debug)]
+pub struct TcbBlock(NonNull<Tcb>);
+
+// SAFETY: plain zone memory with nothing in it yet, owned by whoever
+// holds the block.
+unsafe impl Send for TcbBlock {}
+
+/// What a thread can be created with without allocating
+/// ([`spawn_frame_on`]): the frames of a kernel stack and room for its
+/// control block, both taken at a hard process's admission and back with
+/// the process after each join ([`join_lent`]).
+#[derive(Debug)]
+pub struct Lent {
+    /// Frames of [`alloc_stack_frames`].
+    pub stack: u32,
+    /// Room for the control block.
+    pub tcb: TcbBlock,
+}
+
+/// Takes a kernel stack and room for a control block, for a thread to be
+/// created later ([`spawn_frame_on`]).
+pub fn reserve_lent() -> Result<Lent, ThreadError> {
+    let stack = alloc_stack_frames()?;
+    let mut zone = TCBS.lock();
+    let zone = zone.0.as_mut().expect("thread::init has run");
+    match zone.alloc(&mut Frames) {
+        Ok(mem) => {
+            TCB_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            Ok(Lent {
+                stack,
+                tcb: TcbBlock(mem.cast()),
+            })
+        }
+        Err(_) => {
+            free_stack_frames(stack);
+            Err(ThreadError::NoMemory)
+        }
+    }
+}
+
+/// Gives back what [`reserve_lent`] took.
+pub fn free_lent(lent: Lent) {
+    free_stack_frames(lent.stack);
+    free_tcb(lent.tcb.0);
 }
 
 impl Tcb {
@@ -319,6 +403,7 @@ impl Tcb {
             exit_code: 0,
             in_ipc: false,
             interruptible: false,
+            parked_on: None,
             fpexc: 0,
         }
     }
@@ -395,8 +480,8 @@ impl Sched {
     /// # Safety
     /// No other reference to that control block may be live while the
     /// returned one is used.
-    #[inline]
-    unsafe fn tcb_detached<'a>(&self, id: ThreadId) -> &'a mut Tcb {
+    #[inline(always)]
+    pub(crate) unsafe fn tcb_detached<'a>(&self, id: ThreadId) -> &'a mut Tcb {
         let p = self.threads[id.index()].expect("live thread id");
         // SAFETY: a live zone object (as in `tcb`); the caller keeps the
         // reference unique.
@@ -494,18 +579,33 @@ impl Sched {
     /// whose trap ends in [`after_irq`]): if `id` outranks the
     /// running thread and every ready one it is handed the CPU
     /// ([`Sched::hand_off`]) instead of queued.
+    #[inline]
     pub(crate) fn wake_blocked_first(&mut self, id: ThreadId) {
-        if self.tcb(id).state == State::Sleeping {
+        // SAFETY: the only reference to id's control block while used;
+        // `cur`'s is another thread's (the running one is not blocked).
+        let t = unsafe { self.tcb_detached(id) };
+        if t.state == State::Sleeping {
             let _ = self.sleepers.remove(id);
         }
-        let prio = self.tcb(id).prio;
-        let cur = self.current;
-        if self.handoff.is_none() && prio < self.tcb(cur).prio && self.outranks_ready(prio) {
-            self.hand_off(id);
+        let prio = t.prio;
+        // SAFETY: as above; only read.
+        let cur_prio = unsafe { self.tcb_detached(self.current) }.prio;
+        if self.handoff.is_none() && prio < cur_prio && self.outranks_ready(prio) {
+            t.state = State::Ready; // `hand_off`, with the block looked up once
+            self.handoff = Some(id);
             self.need_resched = true;
         } else {
             self.make_ready(id);
         }
+    }
+
+    /// Thread `id`, blocked, stops being parked on a notification (see
+    /// `object::notify`): its saved user frame, if it was parked, for the
+    /// caller to write its result into.
+    #[inline]
+    pub(crate) fn unpark_frame(&mut self, id: ThreadId) -> Option<*mut TrapFrame> {
+        let t = self.tcb(id);
+        t.parked_on.take().map(|_| t.frame)
     }
 
     /// Makes `id`, blocked by [`Sched::block_current_until`], ready: out of
@@ -746,15 +846,26 @@ impl Sched {
     #[inline(always)]
     pub(crate) fn switch_ipc(&mut self, frame: *mut TrapFrame, next: ThreadId) -> *mut TrapFrame {
         let cur = self.current;
-        // SAFETY: the only reference to cur's control block; `next` is
+        // SAFETY: the only references to the two control blocks; `next` is
         // another thread (blocked, while cur runs).
-        let t = unsafe { self.tcb_detached(cur) };
+        let (t, n) = unsafe { (self.tcb_detached(cur), self.tcb_detached(next)) };
+        self.switch_ipc_to(frame, t, next, n)
+    }
+
+    /// [`Sched::switch_ipc`] for a caller that has the running thread's
+    /// control block `t` and `next`'s, `n`, at hand already.
+    #[inline(always)]
+    pub(crate) fn switch_ipc_to(
+        &mut self,
+        frame: *mut TrapFrame,
+        t: &mut Tcb,
+        next: ThreadId,
+        n: &mut Tcb,
+    ) -> *mut TrapFrame {
         t.frame = frame;
         t.state = State::Blocked;
         t.slice_left = SLICE_NS;
         let slice_end = t.slice_end;
-        // SAFETY: the only reference to next's control block.
-        let n = unsafe { self.tcb_detached(next) };
         n.state = State::Running;
         n.slice_end = slice_end;
         n.timing.switches += 1;
@@ -770,8 +881,8 @@ impl Sched {
     /// empty table, so a stray low address faults in them too), and gives a
     /// user thread the floating-point unit as it should find it. No TLB
     /// flush: the ASID tells spaces apart, and only a generation rollover
-    /// flushes.
-    #[inline]
+    /// flushes. Inlined: it is half of every switch.
+    #[inline(always)]
     fn activate(&mut self, t: &mut Tcb) {
         let want = match t.space.as_mut() {
             Some(sp) => {
@@ -801,8 +912,9 @@ impl Sched {
     ///
     /// Returns the joiner instead of queueing it when it outranks every
     /// ready thread and the dead one (so also the reaper, which comes at
-    /// most at the dead thread's priority): the caller must switch to it
-    /// at once or make it ready.
+    /// most at the dead thread's priority), else an idle reaper when it
+    /// outranks every ready thread: the caller must switch to it at once or
+    /// make it ready.
     fn retire(&mut self, id: ThreadId) -> Option<ThreadId> {
         let t = self.tcb(id);
         let in_ipc = t.in_ipc;
@@ -832,7 +944,15 @@ impl Sched {
                 let rt = self.tcb(r);
                 rt.base_prio = prio;
                 rt.prio = prio;
-                self.make_ready(r);
+                if direct.is_none() && self.outranks_ready(prio) {
+                    // The pick the ready queue would make, minus its
+                    // insert and unlink (a killed process's trap switches
+                    // straight to the reaper, with IRQs masked).
+                    self.tcb(r).state = State::Ready;
+                    direct = Some(r);
+                } else {
+                    self.make_ready(r);
+                }
             } else if prio < self.tcb(r).prio {
                 self.tcb(r).base_prio = prio;
                 self.set_prio(r, prio);
@@ -943,6 +1063,20 @@ fn on_timer(_irq: u32) {
 #[cfg_attr(feature = "irqsoff", track_caller)]
 pub fn with<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
     f(SCHED.lock().as_mut().expect("thread::init has run"))
+}
+
+/// [`with`] for the trap path's fast paths, which run with IRQs masked
+/// since the trap ([`IrqLock::lock_masked`]).
+///
+/// Only from a system call: a user thread exists only once [`init`] has
+/// installed the scheduler, so there is no `None` to check for.
+#[inline(always)]
+pub(crate) fn with_masked<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
+    let mut guard = SCHED.lock_masked();
+    debug_assert!(guard.is_some(), "thread::init has run");
+    // SAFETY: a system call comes from a user thread, which runs only after
+    // `init` stored the scheduler (it is never taken out again).
+    f(unsafe { guard.as_mut().unwrap_unchecked() })
 }
 
 /// Called by the trap path after an IRQ: switches if a higher-priority thread
@@ -1070,22 +1204,23 @@ pub fn spawn_frame(
     space: Option<Space>,
     pid: Option<u16>,
 ) -> Result<ThreadId, ThreadError> {
-    spawn_with(name, prio, frame, space, pid, None)
+    spawn_with(name, prio, frame, space, pid, None).map_err(|(e, _)| e)
 }
 
-/// [`spawn_frame`] on a kernel stack the caller lends (frames from
-/// [`alloc_stack_frames`]): no stack is allocated. When the thread ends
-/// its stack is unmapped, not freed, and [`join_lent`] hands the frames
-/// back. On failure the frames stay the caller's.
+/// [`spawn_frame`] on a kernel stack and in a control block the caller
+/// lends ([`reserve_lent`]): nothing is allocated. When the thread ends
+/// its stack is unmapped, not freed, and [`join_lent`] hands both back. On
+/// failure they come back with the error.
 pub fn spawn_frame_on(
     name: &'static str,
     prio: u8,
     frame: TrapFrame,
     space: Option<Space>,
     pid: Option<u16>,
-    stack: u32,
-) -> Result<ThreadId, ThreadError> {
-    spawn_with(name, prio, frame, space, pid, Some(stack))
+    lent: Lent,
+) -> Result<ThreadId, (ThreadError, Lent)> {
+    spawn_with(name, prio, frame, space, pid, Some(lent))
+        .map_err(|(e, lent)| (e, lent.expect("handed back")))
 }
 
 fn spawn_with(
@@ -1094,23 +1229,26 @@ fn spawn_with(
     frame: TrapFrame,
     space: Option<Space>,
     pid: Option<u16>,
-    lent: Option<u32>,
-) -> Result<ThreadId, ThreadError> {
+    lent: Option<Lent>,
+) -> Result<ThreadId, (ThreadError, Option<Lent>)> {
     if prio > IDLE_PRIORITY || (prio == IDLE_PRIORITY && name != "idle") {
-        return Err(ThreadError::BadPriority);
+        return Err((ThreadError::BadPriority, lent));
     }
-    let id = claim_slot()?;
+    let id = match claim_slot() {
+        Ok(id) => id,
+        Err(e) => return Err((e, lent)),
+    };
     let fpexc = crate::vfp::reset(id.index(), pid);
     let base = stack_base(id);
-    let mapped = match lent {
-        Some(phys) => map_stack_at(base, phys),
+    let mapped = match &lent {
+        Some(l) => map_stack_at(base, l.stack),
         None => map_stack(base),
     };
     let phys = match mapped {
         Ok(phys) => phys,
         Err(e) => {
             release_slot(id);
-            return Err(e);
+            return Err((e, lent));
         }
     };
     let top = base + STACK_SIZE;
@@ -1124,26 +1262,38 @@ fn spawn_with(
     tcb.space = space;
     tcb.pid = pid;
     tcb.fpexc = fpexc;
-    let r = alloc_tcb(tcb).and_then(|tcb| {
+    let block = match &lent {
+        Some(l) => {
+            // SAFETY: the block is zone memory sized and aligned for a
+            // Tcb, lent to this thread alone.
+            unsafe { l.tcb.0.as_ptr().write(tcb) };
+            Ok(l.tcb.0)
+        }
+        None => alloc_tcb(tcb),
+    };
+    let r = block.and_then(|tcb| {
         // Under the scheduler lock only the insertion: O(1).
         let r = with(|s| {
             s.insert_tcb(id, tcb)?;
             s.make_ready(id);
             Ok(id)
         });
-        if r.is_err() {
+        if r.is_err() && lent.is_none() {
             free_tcb(tcb);
         }
         r
     });
-    if r.is_err() {
-        match lent {
-            Some(_) => unmap_stack_only(base),
-            None => unmap_stack(base, phys),
+    match r {
+        Ok(id) => Ok(id),
+        Err(e) => {
+            match lent {
+                Some(_) => unmap_stack_only(base),
+                None => unmap_stack(base, phys),
+            }
+            release_slot(id);
+            Err((e, lent))
         }
-        release_slot(id);
     }
-    r
 }
 
 /// Runs the scheduler now if a higher-priority thread is ready (after a
@@ -1210,16 +1360,16 @@ pub fn join(id: ThreadId) -> Result<(), ThreadError> {
 /// (0 if it ended otherwise).
 pub fn join_code(id: ThreadId) -> Result<i32, ThreadError> {
     join_lent(id).map(|(code, lent)| {
-        if let Some(phys) = lent {
-            free_stack_frames(phys);
+        if let Some(lent) = lent {
+            free_lent(lent);
         }
         code
     })
 }
 
-/// [`join_code`], handing back the frames of a stack the thread was lent
-/// ([`spawn_frame_on`]) instead of freeing them.
-pub fn join_lent(id: ThreadId) -> Result<(i32, Option<u32>), ThreadError> {
+/// [`join_code`], handing back the stack and control block the thread
+/// was lent ([`spawn_frame_on`]) instead of freeing them.
+pub fn join_lent(id: ThreadId) -> Result<(i32, Option<Lent>), ThreadError> {
     let irqs = arch::cpu::interrupts_disable();
     let r = with(|s| {
         let cur = s.current;
@@ -1249,15 +1399,24 @@ pub fn join_lent(id: ThreadId) -> Result<(i32, Option<u32>), ThreadError> {
         // If the reaper is freeing the stack right now, this waits for it
         // (lending it our priority), so every frame is back on return.
         free_stack(id, None);
-        let (code, lent, tcb) = with(|s| {
-            let (code, lent) = s
+        let (code, stack, tcb) = with(|s| {
+            let (code, stack) = s
                 .try_tcb(id)
                 .map_or((0, None), |t| (t.exit_code, t.returned.take()));
-            (code, lent, s.remove_tcb(id))
+            (code, stack, s.remove_tcb(id))
         });
-        if let Some(tcb) = tcb {
-            free_tcb(tcb);
-        }
+        // A lent stack comes back unmapped (`returned`) with its block.
+        let lent = match (stack, tcb) {
+            (Some(stack), Some(tcb)) => Some(Lent {
+                stack,
+                tcb: TcbBlock(tcb),
+            }),
+            (_, Some(tcb)) => {
+                free_tcb(tcb);
+                None
+            }
+            _ => None,
+        };
         // Only now may the slot (and its stack window) go to a new thread.
         release_slot(id);
         return Ok((code, lent));
@@ -1484,13 +1643,22 @@ pub fn trap_yield(frame: &mut TrapFrame) -> *mut TrapFrame {
 pub fn trap_then_preempt(frame: &mut TrapFrame, f: impl FnOnce(&mut Sched)) -> *mut TrapFrame {
     with(|s| {
         f(s);
-        if core::mem::take(&mut s.need_resched) {
-            let direct = s.handoff.take();
-            s.switch_to(frame, time::now(), direct)
+        s.preempt_now(frame)
+    })
+}
+
+impl Sched {
+    /// The end of [`trap_then_preempt`], the lock held already: a switch if
+    /// something made a thread outrank the running one, else `frame`.
+    #[inline]
+    pub(crate) fn preempt_now(&mut self, frame: &mut TrapFrame) -> *mut TrapFrame {
+        if core::mem::take(&mut self.need_resched) {
+            let direct = self.handoff.take();
+            self.switch_to(frame, time::now(), direct)
         } else {
             frame as *mut TrapFrame
         }
-    })
+    }
 }
 
 /// From the trap path: the running thread sleeps until `at` (a miss if that
@@ -1648,6 +1816,7 @@ pub fn doom(mask: u64, die: extern "C" fn(usize, usize) -> !, ended: Option<u16>
                 }
                 State::Blocked => {
                     crate::ipc::cancel(s, id);
+                    crate::object::notify::unpark(s, id);
                     s.make_ready(id);
                 }
                 _ => {}

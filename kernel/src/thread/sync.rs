@@ -346,6 +346,12 @@ impl<T> Mutex<T> {
         self.data.into_inner()
     }
 
+    /// The protected value, borrowed mutably (no lock needed: `self` is
+    /// ours alone).
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
+    }
+
     /// The current owner, if any.
     pub fn owner(&self) -> Option<ThreadId> {
         with(|_| self.core.owner.get())

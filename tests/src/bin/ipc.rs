@@ -1,6 +1,8 @@
 //! Synchronous IPC between processes: call and reply (short and 4 KiB
 //! messages) from soft and hard isolated clients and from a kernel-bound
-//! task, to soft and hard servers; hostile buffers; timeouts; a server
+//! task, to soft and hard servers and to a kernel-bound server (short
+//! messages, a handle moved to it, its reply capability one-shot);
+//! hostile buffers; timeouts; a server
 //! that goes while clients wait (the one it received and one queued get
 //! `PeerGone`); priority donation (a high client's call to a low server
 //! preempts a middle busy thread, also through two servers, and each
@@ -9,6 +11,7 @@
 //! page comes back.
 //! expect-output: ipc_client: short and 4 KiB calls answered
 //! expect-output: ipc_client: a handle moved to the server, which called us through it
+//! expect-output: ipc_client: a kernel-bound server answered short calls and took a handle
 
 #![no_std]
 #![no_main]
@@ -65,6 +68,51 @@ fn kernel_client(_: &'static mut [u8]) {
     );
 }
 
+/// What the kernel-bound server saw: calls answered, the first caller's
+/// pid, and whether a handle reached it (set when it stops).
+static KERNEL_SERVED: AtomicU32 = AtomicU32::new(0);
+static KERNEL_BADGE: AtomicU32 = AtomicU32::new(0);
+static KERNEL_GOT_HANDLE: AtomicU32 = AtomicU32::new(0);
+/// Its mistakes: a failed reply, a receive error, a second reply or a
+/// reply with nothing to answer not refused.
+static KERNEL_WRONG: AtomicU32 = AtomicU32::new(0);
+
+/// A kernel-bound echo server (words plus one) on its first grant, until a
+/// call whose first word is `u32::MAX`; a first word of `u32::MAX - 1` is
+/// answered 1 if the call moved a handle to it.
+fn kernel_server(_: &'static mut [u8]) {
+    let ep = Handle::granted(0).raw();
+    let wrong = |()| KERNEL_WRONG.fetch_add(1, Ordering::Relaxed);
+    loop {
+        let m = match ipc::recv(ep, 0) {
+            Ok(m) => m,
+            Err(_) => {
+                wrong(());
+                break;
+            }
+        };
+        if m.words[0] == u32::MAX {
+            let _ = ipc::reply([0; 4]);
+            break;
+        }
+        if KERNEL_SERVED.fetch_add(1, Ordering::Relaxed) == 0 {
+            KERNEL_BADGE.store(m.badge, Ordering::Relaxed);
+        }
+        let answer = if m.words[0] == u32::MAX - 1 {
+            KERNEL_GOT_HANDLE.store(u32::from(m.handle.is_some()), Ordering::Relaxed);
+            [u32::from(m.handle.is_some()), 0, 0, 0]
+        } else {
+            m.words.map(|w| w + 1)
+        };
+        if ipc::reply(answer).is_err() {
+            wrong(());
+        }
+        if ipc::reply(answer) != Err(kernel::syscall::abi::Errno::Inval) {
+            wrong(()); // the reply capability is one-shot
+        }
+    }
+}
+
 /// A kernel thread at priority 10 that spins for `ms`: the middle load.
 fn middle(ms: u64) -> thread::ThreadId {
     thread::spawn("middle", 10, move || {
@@ -72,6 +120,55 @@ fn middle(ms: u64) -> thread::ThreadId {
         while time::now() < end {}
     })
     .unwrap()
+}
+
+/// A kernel-bound task serves an endpoint: a soft isolated client (short
+/// calls, a long one refused, a handle moved), a kernel-bound client, and
+/// the stop call.
+fn kernel_bound_server() {
+    let ep = Object::new_endpoint().unwrap();
+    let k = Spec {
+        priority: 10,
+        handles: &[grant(&ep, Rights::RECEIVE)],
+        budget: 64 << 10,
+        ..spec("kernel-server", Class::SoftKernel, 0)
+    };
+    let server = process::spawn_kernel_task(&k, kernel_server).unwrap();
+    let c = run("client", "ipc_client", 8, 10, &send(&ep));
+    check(
+        "soft client, kernel-bound server",
+        process::wait(c) == Ok(0),
+    );
+    check(
+        "the kernel-bound server saw the caller's pid",
+        KERNEL_BADGE.load(Ordering::Relaxed) == u32::from(c),
+    );
+    check(
+        "and got the handle the caller moved",
+        KERNEL_GOT_HANDLE.load(Ordering::Relaxed) == 1,
+    );
+    KERNEL_REPLY.store(0, Ordering::Relaxed);
+    let kc = Spec {
+        handles: &send(&ep),
+        budget: 1 << 20,
+        ..spec("kernel-client", Class::HardKernel, 0)
+    };
+    let kc = process::spawn_kernel_task(&kc, kernel_client).unwrap();
+    process::wait(kc).unwrap();
+    check(
+        "kernel-bound client, kernel-bound server",
+        KERNEL_REPLY.load(Ordering::Relaxed) == 1,
+    );
+    let stop = run("stopper", "ipc_client", 5, 10, &send(&ep));
+    check(
+        "the kernel-bound server answers its stop call",
+        process::wait(stop) == Ok(0),
+    );
+    check("and ends", process::wait(server) == Ok(0));
+    check(
+        "having answered 4 calls, each reply once",
+        KERNEL_SERVED.load(Ordering::Relaxed) == 4 && KERNEL_WRONG.load(Ordering::Relaxed) == 0,
+    );
 }
 
 fn main() {
@@ -114,6 +211,7 @@ fn main() {
         "kernel-bound client, soft server",
         KERNEL_REPLY.load(Ordering::Relaxed) == 1,
     );
+    kernel_bound_server();
     for (name, e, pid) in [
         ("echo", &soft_ep, server),
         ("hard-echo", &hard_ep, hard_server),

@@ -14,7 +14,7 @@
 use arch::mmu::descriptor::MemType;
 use kernel::handle::Rights;
 use kernel::mm::object;
-use kernel::object::Object;
+use kernel::object::{KRef, Object};
 use kernel::process::{self, Backing, Class, Grant, KILLED, Spec};
 use ktests::{check, finish, program, spec};
 
@@ -25,7 +25,7 @@ const SETTLE_NS: u64 = 20_000_000;
 /// The first region of `pid` whose rights include `prot`, from an image.
 fn image_region(pid: u16, exec: bool) -> Option<(u32, u32)> {
     process::with_process(pid, |t| {
-        t.regions().iter().find_map(|r| match r.backing {
+        t.space.regions().iter().find_map(|r| match r.backing {
             Backing::Shared { image: true, .. }
                 if (r.prot & kernel::syscall::abi::PROT_EXEC != 0) == exec
                     && (exec || r.prot & kernel::syscall::abi::PROT_WRITE != 0) =>
@@ -39,7 +39,7 @@ fn image_region(pid: u16, exec: bool) -> Option<(u32, u32)> {
 }
 
 fn phys(pid: u16, va: u32) -> Option<u32> {
-    process::with_process(pid, |t| t.translate(va))
+    process::with_process(pid, |t| t.space.translate(va))
         .flatten()
         .map(|t| t.phys)
 }
@@ -100,8 +100,8 @@ fn images() {
             private += 1;
         }
     }
-    let (sa, cow_a) = process::with_process(a, |t| t.sharing()).unwrap();
-    let (_, cow_b) = process::with_process(b, |t| t.sharing()).unwrap();
+    let (sa, cow_a) = process::with_process(a, |t| t.space.sharing()).unwrap();
+    let (_, cow_b) = process::with_process(b, |t| t.space.sharing()).unwrap();
     kernel::println!(
         "a: shared pages {sa}, cow faults {cow_a}; b: cow faults {cow_b}; private data pages {private}"
     );
@@ -125,7 +125,9 @@ fn images() {
 fn shared_memory() {
     let free = kernel::mm::stats().free_pages;
     let objects = object::live_objects();
-    let mem = Object::Memory(object::create_shared(8192).expect("8 KiB"));
+    let mem = Object::Memory(
+        KRef::try_new(object::create_shared(8192).expect("8 KiB")).expect("heap room"),
+    );
     let go = Object::new_notification().expect("heap room");
     let go2 = Object::new_notification().expect("heap room");
     let all = Rights::MAP_READ | Rights::MAP_WRITE | Rights::TRANSFER | Rights::MANAGE;
@@ -243,11 +245,11 @@ fn shared_memory() {
     // The DMA buffer: its physical address (word 1 of the shared page)
     // is what the writer's mapping of it shows, and that is non-cacheable.
     let word1 = process::with_process(w, |t| {
-        let r = t
-            .regions()
-            .iter()
-            .find(|r| matches!(r.backing, Backing::Shared { image: false, .. }) && r.len == 8192)?;
-        let p = t.translate(r.start)?.phys;
+        let r =
+            t.space.regions().iter().find(|r| {
+                matches!(r.backing, Backing::Shared { image: false, .. }) && r.len == 8192
+            })?;
+        let p = t.space.translate(r.start)?.phys;
         // SAFETY: a frame of the shared object, alive (mapped by w), read
         // through the linear map.
         Some(unsafe {
@@ -256,11 +258,11 @@ fn shared_memory() {
     })
     .flatten();
     let dma = process::with_process(w, |t| {
-        let r = t.regions().iter().find(|r| {
+        let r = t.space.regions().iter().find(|r| {
             matches!(r.backing, Backing::Shared { image: false, .. }) && r.len == 16384
         })?;
-        let first = t.translate(r.start)?;
-        let last = t.translate(r.start + 12288)?;
+        let first = t.space.translate(r.start)?;
+        let last = t.space.translate(r.start + 12288)?;
         Some((first.phys, last.phys, first.attrs.mem))
     })
     .flatten();
@@ -271,7 +273,7 @@ fn shared_memory() {
     );
     check(
         "revocation unmapped it from both",
-        m.revoke() == 2 && m.users().1 == 0,
+        process::revoke(m) == 2 && m.users().1 == 0,
     );
     go.notification().unwrap().signal(1);
     go2.notification().unwrap().signal(1);
@@ -295,10 +297,11 @@ fn shared_memory() {
 }
 
 /// A hard process granted a 1 MiB object gets it mapped as a section at
-/// admission, uses it, and never faults (no copy-on-write for it).
+/// admission, uses it, and never faults (no copy-on-write for it); its
+/// `mem_unmap` and `mem_map` again allocate nothing.
 fn hard_sections() {
     let free = kernel::mm::stats().free_pages;
-    let k = object::create_sections(1 << 20).expect("1 MiB");
+    let k = KRef::try_new(object::create_sections(1 << 20).expect("1 MiB")).expect("heap room");
     let mem = Object::Memory(k);
     let m = mem.memory().unwrap();
     let grants = [Grant {
@@ -310,22 +313,33 @@ fn hard_sections() {
     let words = kernel::layout::phys_to_virt(pa) as *mut u32;
     // SAFETY: the object's 1 MiB block, alive (we hold it), in the linear map.
     unsafe { words.write_volatile(0x00C0_FFEE) };
-    let h = process::spawn_process(
-        &Spec {
-            priority: 20,
-            handles: &grants,
-            budget: 0,
-            ..spec("hard shm", Class::HardIsolated, 0)
-        },
-        program("hard_shm"),
-    )
-    .unwrap();
+    let hard = |budget| Spec {
+        priority: 20,
+        handles: &grants,
+        budget,
+        ..spec("hard shm", Class::HardIsolated, 0)
+    };
+    check(
+        "a hard process whose budget cannot hold its granted object is refused",
+        process::spawn_process(&hard(0), program("hard_shm")) == Err(process::ProcError::NoMemory),
+    );
+    // Two sections of budget: one for the object, one left in its reserve.
+    let h = process::spawn_process(&hard(2 << 20), program("hard_shm")).unwrap();
+    check(
+        "the object is mapped from its budget: one section left in its reserve",
+        process::with_process(h, |t| t.space.reserved_sections()) == Some(1),
+    );
     let mapped = process::with_process(h, |t| {
         let r = t
+            .space
             .regions()
             .iter()
             .find(|r| matches!(r.backing, Backing::Shared { image: false, .. }))?;
-        Some((r.len, t.translate(r.start)?.phys, t.stats().sections))
+        Some((
+            r.len,
+            t.space.translate(r.start)?.phys,
+            t.space.stats().sections,
+        ))
     })
     .flatten();
     kernel::println!("hard shm: {mapped:x?}");
@@ -333,7 +347,18 @@ fn hard_sections() {
         "mapped as a section at admission, before it ran",
         matches!(mapped, Some((0x10_0000, p, _)) if p == pa),
     );
-    check("the hard process used it", process::wait(h) == Ok(0));
+    let before = kernel::mm::alloc_counts();
+    let code = process::wait(h);
+    let after = kernel::mm::alloc_counts();
+    kernel::println!("hard shm: exit {code:?}, allocation counters {before:?} -> {after:?}");
+    check(
+        "the hard process used it, unmapped and mapped it again 100 times",
+        code == Ok(0),
+    );
+    check(
+        "no frame or heap allocation while it ran (100 mem_unmap + mem_map)",
+        before == after,
+    );
     // SAFETY: as above.
     let (w1, last) = unsafe {
         (
@@ -353,9 +378,70 @@ fn hard_sections() {
     );
 }
 
+/// A soft process's budget holds its anonymous memory and the memory
+/// objects it maps together: neither is a way around the other.
+fn budget_charging() {
+    let free = kernel::mm::stats().free_pages;
+    let k = KRef::try_new(object::create_shared(64 << 10).expect("64 KiB")).expect("heap room");
+    let id = k.id();
+    let rw = kernel::syscall::abi::PROT_READ | kernel::syscall::abi::PROT_WRITE;
+    // Below main's priority: it runs (and exits) once main waits.
+    let p = process::spawn_process(
+        &Spec {
+            priority: 20,
+            budget: 96 << 10,
+            ..spec("budgeted", Class::SoftIsolated, 0)
+        },
+        program("quiet"),
+    )
+    .unwrap();
+    let steps = process::with_process(p, |t| {
+        let s = &mut t.space;
+        let map = |s: &mut process::AddressSpace| {
+            s.map_object(id, 16, rw, process::Share::Direct, None, false)
+        };
+        let a = s.mmap(64 << 10, rw);
+        let over_object = map(s);
+        let a = a.and_then(|a| s.munmap(a, 64 << 10));
+        let o = map(s);
+        let over_anon = s.mmap(64 << 10, rw);
+        let fits = s.mmap(32 << 10, rw);
+        let charged = s.charged();
+        let unmapped = o.and_then(|o| s.mem_unmap(o));
+        let after = s.mmap(64 << 10, rw);
+        (a, over_object, o, over_anon, fits, charged, unmapped, after)
+    })
+    .unwrap();
+    kernel::println!("budget steps: {steps:x?}");
+    let (a, over_object, o, over_anon, fits, charged, unmapped, after) = steps;
+    check(
+        "mapping an object past the budget (64 KiB anonymous held) is NoMemory",
+        a.is_ok() && over_object == Err(process::MapError::NoMemory),
+    );
+    check(
+        "anonymous memory past the budget (64 KiB object mapped) is NoMemory",
+        o.is_ok() && over_anon == Err(process::MapError::NoMemory),
+    );
+    check(
+        "up to the budget both fit, charged together",
+        fits.is_ok() && charged == 96 << 10,
+    );
+    check(
+        "unmapping the object gives its charge back",
+        unmapped.is_ok() && after.is_ok(),
+    );
+    check("the process ran and exited", process::wait(p) == Ok(0));
+    drop(k);
+    check(
+        "no page leaked (budget)",
+        kernel::mm::stats().free_pages == free,
+    );
+}
+
 fn main() {
     images();
     shared_memory();
     hard_sections();
+    budget_charging();
     finish()
 }

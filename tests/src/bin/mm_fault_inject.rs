@@ -27,6 +27,7 @@
 
 use kernel::handle::Rights;
 use kernel::mm::inject::{self, Report, Site};
+use kernel::mm::mapper::MapError;
 use kernel::object::notify::Notification;
 use kernel::object::{KRef, Object};
 use kernel::process::{self, Class, Grant, ProcError, Spec};
@@ -75,6 +76,7 @@ fn counters(caller: Option<u16>) -> Counters {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Error {
     Proc(ProcError),
+    Map(MapError),
     Thread(ThreadError),
     Call(Errno),
 }
@@ -108,6 +110,7 @@ impl Op {
             (Op::Call(_), Error::Call(Errno::NoMem)) => true,
             (Op::Thread | Op::Call(_), _) => false,
             (Op::KernelHard | Op::SpawnHard, Error::Proc(BudgetUnavailable { .. })) => true,
+            (Op::MmapSoft(_), Error::Map(MapError::NoMemory)) => true,
             (_, Error::Proc(NoMemory | Process(ThreadError::NoMemory))) => true,
             _ => false,
         }
@@ -212,9 +215,9 @@ fn attempt(op: Op, caller: &Caller) -> Result<Made, Error> {
             } else {
                 1 << 20
             };
-            let addr = process::with_process(pid, |t| t.mmap(len, rw))
-                .unwrap_or(Err(ProcError::NoSuchTask))
-                .map_err(Error::Proc)?;
+            let addr = process::with_process(pid, |t| t.space.mmap(len, rw))
+                .unwrap_or(Err(MapError::Invalid))
+                .map_err(Error::Map)?;
             Ok(Made::Mapping(pid, addr, len))
         }
         Op::Thread => thread::spawn("short", 20, || {})
@@ -244,7 +247,7 @@ fn undo(made: Made, caller: &Caller) -> bool {
     match made {
         Made::Process(pid) => process::wait(pid).is_ok(),
         Made::Mapping(pid, addr, len) => {
-            process::with_process(pid, |t| t.munmap(addr, len)) == Some(Ok(()))
+            process::with_process(pid, |t| t.space.munmap(addr, len)) == Some(Ok(()))
         }
         Made::Thread(t) => thread::join(t).is_ok(),
         Made::InCaller => caller.run(CMD_UNDO).is_ok(),

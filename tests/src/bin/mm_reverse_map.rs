@@ -44,7 +44,7 @@ fn main() {
         ..spec("mapper", Class::SoftIsolated, 50)
     };
     let p = process::spawn_process(&low, program("mapper")).unwrap();
-    let text = process::with_process(p, |t| t.translate(0x0001_0000))
+    let text = process::with_process(p, |t| t.space.translate(0x0001_0000))
         .flatten()
         .unwrap();
     let desc = page_info(text.phys & !0xFFF).unwrap();
@@ -54,10 +54,12 @@ fn main() {
     check("and mapped once", desc.map_count() == 1);
     let stack = process::with_process(p, |t| {
         let r = t
+            .space
             .regions()
             .iter()
             .find(|r| r.backing == process::Backing::Stack)?;
-        t.translate(r.start)
+        // Its top page: the only one mapped before the process runs.
+        t.space.translate(r.start + r.len - 4096)
     })
     .flatten()
     .unwrap();

@@ -49,11 +49,15 @@ fn run_seed(master: u64, i: u64) -> u32 {
 /// checksum, read through the kernel's linear map; and its flag page.
 fn holder_view(pid: u16) -> Option<(u32, u32)> {
     process::with_process(pid, |t| {
-        let mut anon = t.regions().iter().filter(|r| r.backing == Backing::Anon);
+        let mut anon = t
+            .space
+            .regions()
+            .iter()
+            .filter(|r| r.backing == Backing::Anon);
         let (flag, data) = (*anon.next()?, *anon.next()?);
         let mut h = 0x811C_9DC5u32;
         for va in (data.start..data.start + data.len).step_by(4096) {
-            let phys = t.translate(va)?.phys;
+            let phys = t.space.translate(va)?.phys;
             let page = phys_to_virt(phys);
             h ^= ktests::checksum(page, page + 4096);
             h = h.wrapping_mul(0x0100_0193);
@@ -66,7 +70,7 @@ fn holder_view(pid: u16) -> Option<(u32, u32)> {
 /// Sets the bystander's flag (its first word), through the linear map.
 fn stop_holder(pid: u16, flag: u32) -> bool {
     process::with_process(pid, |t| {
-        let phys = t.translate(flag)?.phys;
+        let phys = t.space.translate(flag)?.phys;
         // SAFETY: the flag page is the bystander's RW anonymous memory,
         // mapped while it lives (it is waiting for this store).
         unsafe { (phys_to_virt(phys) as *mut u32).write_volatile(1) };

@@ -33,7 +33,7 @@ fn main() {
     let p =
         process::spawn_process(&hard("hard-churn", 40, 1 << 20), program("hard_churn")).unwrap();
     let entries: alloc::vec::Vec<L1Entry> =
-        process::with_process(p, |t| t.l1_entries().collect()).unwrap();
+        process::with_process(p, |t| t.space.l1_entries().collect()).unwrap();
     let sections = entries
         .iter()
         .filter(|e| matches!(e, L1Entry::Section { .. }))
@@ -47,7 +47,7 @@ fn main() {
     check("and nothing but sections: no second level", others == 0);
     check(
         "its counters show no L2 table",
-        process::with_process(p, |t| t.stats().l2_tables) == Some(0),
+        process::with_process(p, |t| t.space.stats().l2_tables) == Some(0),
     );
     check(
         "a 4 KiB mapping for a hard task is refused",
@@ -58,7 +58,7 @@ fn main() {
     let admitted = kernel::mm::alloc_counts();
     check(
         "its reserve is untouched when the counters are first read",
-        process::with_process(p, |t| t.reserved_sections()) == Some(1),
+        process::with_process(p, |t| t.space.reserved_sections()) == Some(1),
     );
     // Monotonic counters: an allocation freed again still shows. The last
     // reading taken while it has not exited covers its whole run (it waits
@@ -88,7 +88,7 @@ fn main() {
     let c = process::spawn_process(&hard("counted", 2, 1 << 20), program("hard_periodic")).unwrap();
     let va = 0x2000_0000;
     let mapped = process::map_granule(c, va, Size::Section);
-    let pa = process::with_process(c, |t| t.translate(va))
+    let pa = process::with_process(c, |t| t.space.translate(va))
         .flatten()
         .map(|t| t.phys);
     kernel::println!("reserve section mapped: {mapped:?} at {pa:x?}");

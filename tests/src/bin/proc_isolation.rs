@@ -31,17 +31,18 @@ fn main() {
     )
     .unwrap();
     let va = process::with_process(a, |t| {
-        t.regions()
+        t.space
+            .regions()
             .iter()
             .find(|r| r.prot & 2 != 0)
             .map(|r| r.start)
     })
     .flatten()
     .unwrap();
-    let pa_a = process::with_process(a, |t| t.translate(va))
+    let pa_a = process::with_process(a, |t| t.space.translate(va))
         .flatten()
         .map(|t| t.phys);
-    let pa_b = process::with_process(b, |t| t.translate(va))
+    let pa_b = process::with_process(b, |t| t.space.translate(va))
         .flatten()
         .map(|t| t.phys);
     check(
@@ -69,7 +70,7 @@ fn main() {
     )
     .unwrap();
     let held = || {
-        process::with_process(victim, |t| t.translate(0x1000_0000))
+        process::with_process(victim, |t| t.space.translate(0x1000_0000))
             .flatten()
             .is_some()
     };

@@ -49,7 +49,7 @@ fn main() {
     };
     let h = process::spawn_kernel_task(&spec("hard-kernel", Class::HardKernel, 2 << 20), hard_body)
         .unwrap();
-    let sections = process::with_process(h, |t| t.stats().sections);
+    let sections = process::with_process(h, |t| t.space.stats().sections);
     check(
         "hard kernel-bound memory is 2 sections",
         sections == Some(2),
@@ -61,7 +61,7 @@ fn main() {
     check("hard: ran privileged (SVC)", HARD_MODE.load(SeqCst) == 0x13);
     let s = process::spawn_kernel_task(&spec("soft-kernel", Class::SoftKernel, 40_000), soft_body)
         .unwrap();
-    let pages = process::with_process(s, |t| t.stats().pages);
+    let pages = process::with_process(s, |t| t.space.stats().pages);
     check(
         "soft kernel-bound memory is 10 pages (40000 bytes rounded)",
         pages == Some(10),

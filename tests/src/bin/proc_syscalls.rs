@@ -51,11 +51,11 @@ fn main() {
     let q = process::spawn_process(&idle, program("quiet")).unwrap();
     let rw = kernel::syscall::abi::PROT_READ | kernel::syscall::abi::PROT_WRITE;
     let reuse = process::with_process(q, |t| {
-        let a = t.mmap(4096, rw)?;
-        let b = t.mmap(4096, rw)?;
-        t.munmap(a, 4096)?;
-        let c = t.mmap(8192, rw)?;
-        let d = t.mmap(4096, rw)?;
+        let a = t.space.mmap(4096, rw)?;
+        let b = t.space.mmap(4096, rw)?;
+        t.space.munmap(a, 4096)?;
+        let c = t.space.mmap(8192, rw)?;
+        let d = t.space.mmap(4096, rw)?;
         Ok::<_, process::ProcError>((a, b, c, d))
     });
     kernel::println!("mmap addresses: {reuse:?}");

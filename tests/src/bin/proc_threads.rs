@@ -2,8 +2,9 @@
 //! and TLS stays per thread, they are joined with their exit codes, bad
 //! requests are refused with exact codes, and a thread left running ends
 //! with the process (no thread slot or page is left behind). A hard
-//! process creates exactly the threads it was admitted for; the next is
-//! refused.
+//! process creates exactly the threads it was admitted for, joins and
+//! creates them again, and the next is refused; after its admission
+//! nothing is allocated for it (counted: frames, heap, control blocks).
 //! expect-output: threads: 4 threads added 4000 into shared memory
 //! expect-output: threads: 3 admitted threads created, the next refused
 
@@ -52,6 +53,10 @@ fn main() {
     let p = process::spawn_process(&hard, program("hard_threads")).unwrap();
     let stacks = process::with_process(p, |t| t.reserved_thread_stacks());
     let admitted = kernel::mm::stats().free_pages;
+    // Counted: frames (L2 tables and heap growth included), heap objects
+    // and control blocks taken from here on, while it creates, joins and
+    // creates again.
+    let allocs = (kernel::mm::alloc_counts(), thread::tcb_allocations());
     check(
         "admission took a kernel stack for each thread it allows",
         stacks == Some(3),
@@ -63,9 +68,12 @@ fn main() {
         "hard threads: {} pages taken by creating 3 threads",
         admitted - after
     );
+    check("creating them took no page", admitted == after);
+    let now = (kernel::mm::alloc_counts(), thread::tcb_allocations());
+    kernel::println!("hard threads: allocations from admission {allocs:?}, after {now:?}");
     check(
-        "creating them took no stack (at most a control-block page, not 12 pages)",
-        admitted - after <= 1,
+        "nothing was allocated after admission (frames, heap, control blocks)",
+        now == allocs,
     );
     let code = process::wait(p);
     kernel::println!("hard threads program: {code:?}");

@@ -12,6 +12,8 @@
 //!   answered;
 //! - 7: receives a notification moved with the reply (mode 6 server) and
 //!   finds bit 0 pending on it; exit 0 or the failed step;
+//! - 8: for a kernel-bound server: short calls answered, a long message
+//!   `TooBig`, a handle moved to it; exit 0 or the failed step;
 //! - 6: moves a handle to an endpoint of its own, served by a second
 //!   thread, to the server (mode 5), which calls it; exit 0 if the answer
 //!   came back through it, the handle left this process, and moving a
@@ -141,6 +143,35 @@ fn round_trip() -> u64 {
     if ok { us } else { 99_999 }
 }
 
+/// Mode 8, for a kernel-bound server (short messages only): short calls
+/// are answered, words plus one; a long message is `TooBig`; a handle
+/// moved to it leaves this process (it answers 1 to a first word of
+/// `u32::MAX - 1` when it got one); it still serves after each.
+fn short_only() -> i32 {
+    if user::call_words(EP, [1, 2, 3, 4]) != Ok([2, 3, 4, 5]) {
+        return 1;
+    }
+    let mut buf = [0u8; 64];
+    if user::call(EP, [0; 4], &mut buf, 64, 0).err() != Some(Errno::TooBig) {
+        return 2;
+    }
+    let Ok(n) = user::notify_create() else {
+        return 3;
+    };
+    // The kernel-bound server answers 1 when the handle reached it.
+    if user::call_moving(EP, [u32::MAX - 1, 0, 0, 0], n) != Ok([1, 0, 0, 0]) {
+        return 4;
+    }
+    if user::notify_poll(n) != Err(Errno::BadHandle) {
+        return 6;
+    }
+    if user::call_words(EP, [9, 9, 9, 9]) != Ok([10; 4]) {
+        return 5;
+    }
+    println!("ipc_client: a kernel-bound server answered short calls and took a handle");
+    0
+}
+
 fn main(arg: u32) -> i32 {
     match arg {
         0 => basic(),
@@ -152,6 +183,7 @@ fn main(arg: u32) -> i32 {
         3 => i32::from(user::call_words(EP, [0; 4]) != Err(Errno::PeerGone)),
         5 => i32::from(user::call_words(EP, [u32::MAX; 4]).is_err()),
         6 => transfer(),
+        8 => short_only(),
         7 => match user::call(EP, [0; 4], &mut [], 0, 0) {
             Ok(m) => match m.handle.map(user::notify_poll) {
                 Some(Ok(1)) => 0,

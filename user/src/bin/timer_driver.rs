@@ -4,9 +4,9 @@
 //! Grants: device 0 = the timer's registers (one 4 KiB page), handle 0 = the
 //! timer's IRQ line (ACK), handle 1 = a client's notification (SIGNAL),
 //! told of each tick (bit `count % 32` for the count-th, so that ticks the
-//! client has not yet seen do not merge). `arg` = `kind << 28 | ticks`:
-//! kind 0 SP804, 1 TTC; `ticks` per period (1 ms). With kind | 2 it binds, starts the timer and
-//! then dies of a fault without ever acking (the dead-owner test).
+//! client has not yet seen do not merge). `arg` as `user::timer` reads it
+//! (period 1 ms); with bit 29 set it binds, starts the timer and then dies
+//! of a fault without ever acking (the dead-owner test).
 //!
 //! Handles [`TICKS`] interrupts (wait, clear the device, ack), checks that a
 //! line left unacked stays masked, and exits with the number it counted.
@@ -14,8 +14,7 @@
 #![no_std]
 #![no_main]
 
-use drivers::cadence_ttc::CadenceTtc;
-use drivers::sp804::Sp804;
+use user::timer::Timer;
 use user::{Handle, irq_ack, irq_bind, notify_create, notify_poll, notify_signal, notify_wait};
 use user::{now, println, sleep_until};
 
@@ -25,40 +24,7 @@ user::main!(main);
 const TICKS: i32 = 20;
 const MS: u64 = 1_000_000;
 
-enum Timer {
-    Sp804(Sp804),
-    Ttc(CadenceTtc),
-}
-
-impl Timer {
-    fn start(&self, ticks: u32) -> bool {
-        match self {
-            Timer::Sp804(t) => {
-                t.start_periodic(ticks);
-                true
-            }
-            Timer::Ttc(t) => t.start_periodic(ticks).is_some(),
-        }
-    }
-    fn clear(&self) {
-        match self {
-            Timer::Sp804(t) => t.clear_interrupt(),
-            Timer::Ttc(t) => {
-                t.clear_interrupt();
-            }
-        }
-    }
-    fn stop(&self) {
-        match self {
-            Timer::Sp804(t) => t.stop(),
-            Timer::Ttc(t) => t.stop(),
-        }
-        self.clear();
-    }
-}
-
 fn main(arg: u32) -> i32 {
-    let (kind, ticks) = (arg >> 28, arg & 0x0FFF_FFFF);
     let (line, client) = (Handle::granted(0), Handle::granted(1));
     let Ok(regs) = user::map_device(0) else {
         println!("timer_driver: map_device refused");
@@ -66,12 +32,7 @@ fn main(arg: u32) -> i32 {
     };
     // SAFETY: regs maps the timer's registers (granted page), and this
     // process is their only driver.
-    let timer = unsafe {
-        match kind & 1 {
-            0 => Timer::Sp804(Sp804::new(regs as usize)),
-            _ => Timer::Ttc(CadenceTtc::new(regs as usize)),
-        }
-    };
+    let (timer, ticks) = unsafe { Timer::from_arg(regs, arg) };
     let Ok(events) = notify_create() else {
         return -2;
     };
@@ -82,7 +43,7 @@ fn main(arg: u32) -> i32 {
     if !timer.start(ticks) {
         return -4;
     }
-    if kind & 2 != 0 {
+    if arg & 2 << 28 != 0 {
         // Die with the line bound, unacked and the device interrupting.
         let _ = notify_wait(events);
         // SAFETY: deliberately a fault: the first 64 KiB are never mapped.

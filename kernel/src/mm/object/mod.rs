@@ -15,9 +15,11 @@
 //! - **DMA buffers**: one physically contiguous block, mapped
 //!   non-cacheable, whose physical address its owner learns.
 //!
-//! The address-space side (a process's regions, the page tables) is the
-//! mapper's, in `process`; this module owns the objects and the book.
-//! Lock order: a task's lock, then [`BOOK`], then the memory manager's.
+//! The address-space side (a space's regions, the page tables) is the
+//! mapper's, [`crate::mm::mapper`]; this module owns the objects and the
+//! book. Revocation, which must reach every process that maps an object, is
+//! `process::revoke`. Lock order: a process's lock, then [`BOOK`], then the
+//! memory manager's.
 
 pub mod book;
 
@@ -26,10 +28,9 @@ pub use kernel_side::*;
 
 #[cfg(target_os = "none")]
 mod kernel_side {
-    use super::book::{Book, BookError, Frames, Free, MapId, ObjId, PAGE, SpaceId};
+    use super::book::{Book, BookError, Frames, Free, ObjId, PAGE};
     use crate::layout::phys_to_virt;
     use crate::mm::frames::FrameError;
-    use crate::object::KRef;
     use crate::thread::sync::Mutex;
     use alloc::vec::Vec;
 
@@ -112,27 +113,6 @@ mod kernel_side {
         pub fn users(&self) -> (u32, u32) {
             BOOK.lock().users(self.id).unwrap_or((0, 0))
         }
-        /// Unmaps the object from every address space that maps it
-        /// (revocation): each process finds the region gone, and a later
-        /// access faults like any unmapped address.
-        pub fn revoke(&self) -> usize {
-            let maps: Vec<(MapId, SpaceId, u32)> = {
-                let book = BOOK.lock();
-                let mut v = Vec::new();
-                if v.try_reserve(book.mappings_of(self.id).count()).is_err() {
-                    return 0;
-                }
-                v.extend(book.mappings_of(self.id));
-                v
-            };
-            let mut n = 0;
-            for (m, space, _) in maps {
-                if crate::process::with_process(space, |t| t.unmap_object(m)) == Some(true) {
-                    n += 1;
-                }
-            }
-            n
-        }
     }
 
     impl Drop for MemObject {
@@ -201,16 +181,15 @@ mod kernel_side {
 
     /// A new shared-memory object of `len` bytes (rounded up to pages),
     /// zeroed.
-    pub fn create_shared(len: u32) -> Result<KRef<MemObject>, ObjectError> {
+    pub fn create_shared(len: u32) -> Result<MemObject, ObjectError> {
         let pages = pages_of(len)?;
         let frames = alloc_pages(pages, &|_, _| {})?;
-        let obj = record(frames, None, None)?;
-        KRef::try_new(obj).map_err(|_| ObjectError::NoMemory)
+        record(frames, None, None)
     }
 
     /// A new DMA buffer: `len` bytes (rounded up to a power-of-two number
     /// of pages) physically contiguous and zeroed.
-    pub fn create_dma(len: u32) -> Result<KRef<MemObject>, ObjectError> {
+    pub fn create_dma(len: u32) -> Result<MemObject, ObjectError> {
         let pages = pages_of(len)?.next_power_of_two();
         if pages > MAX_DMA / PAGE {
             return Err(ObjectError::Invalid);
@@ -219,15 +198,14 @@ mod kernel_side {
         let base = crate::mm::alloc_task_frames(order)?;
         // SAFETY: a fresh block, ours alone, in the linear map.
         unsafe { arch::mem::zero_raw(phys_to_virt(base) as *mut u8, (pages * PAGE) as usize) };
-        let obj = record(Frames::Block { base, order }, None, Some(base))?;
-        KRef::try_new(obj).map_err(|_| ObjectError::NoMemory)
+        record(Frames::Block { base, order }, None, Some(base))
     }
 
     /// A new shared-memory object of one whole 1 MiB section (the page
     /// allocator's largest block: `len` at most 1 MiB), contiguous and
     /// section-aligned, zeroed: the kind a hard process can be granted, mapped as
     /// sections at its admission.
-    pub fn create_sections(len: u32) -> Result<KRef<MemObject>, ObjectError> {
+    pub fn create_sections(len: u32) -> Result<MemObject, ObjectError> {
         const SECTION: u32 = 1 << 20;
         let sections = match len.checked_next_multiple_of(SECTION) {
             Some(l) if l > 0 && l <= MAX_DMA => (l / SECTION).next_power_of_two(),
@@ -239,8 +217,7 @@ mod kernel_side {
         unsafe {
             arch::mem::zero_raw(phys_to_virt(base) as *mut u8, (sections * SECTION) as usize)
         };
-        let obj = record(Frames::Block { base, order }, None, None)?;
-        KRef::try_new(obj).map_err(|_| ObjectError::NoMemory)
+        record(Frames::Block { base, order }, None, None)
     }
 
     /// Gives back frames no object took.
@@ -253,7 +230,7 @@ mod kernel_side {
     }
 
     /// Frames for a new program-image segment (the loader records and maps
-    /// them under one hold of the book: `Process::map_image_segment`): `pages`
+    /// them under one hold of the book: `AddressSpace::map_image_segment`): `pages`
     /// zeroed pages filled by `fill(page index, page)`.
     pub fn image_frames(pages: u32, fill: &dyn Fn(u32, &mut [u8])) -> Result<Frames, ObjectError> {
         alloc_pages(pages, fill)
