@@ -336,6 +336,17 @@ fn walk(name: &str, op: Op, caller: &Caller, pressure: bool) -> Walked {
             Some(Site::L2) => sites.l2 += 1,
             Some(Site::Zone) => sites.zone += 1,
             Some(Site::Heap) => sites.heap += 1,
+            // Under pressure a growth an earlier failure left behind moves
+            // the heap's top, and with it where the next growth needs a
+            // new L2 table: a later attempt may need fewer allocations
+            // than the counted run, succeed, and end the walk early.
+            None if pressure && made.is_ok() => {
+                println!("{name}: ended at allocation {n} of {total}: the heap's top has moved");
+                if let Ok(m) = made {
+                    ok &= undo(m, caller);
+                }
+                break;
+            }
             None => {
                 println!("{name}: allocation {n} of {total} never came");
                 ok = false;
