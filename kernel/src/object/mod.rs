@@ -20,6 +20,8 @@ pub mod kref;
 #[cfg(target_os = "none")]
 pub mod notify;
 #[cfg(target_os = "none")]
+pub mod process;
+#[cfg(target_os = "none")]
 pub mod thread;
 
 pub use kref::KRef;
@@ -32,11 +34,11 @@ mod kernel_objects {
     use super::KRef;
     use super::irqline::{ClaimError, IrqLine};
     use super::notify::Notification;
+    use super::process::Control;
     use super::thread::Thread;
     use crate::handle::{Handle, HandleError, HandleTable, Rights};
     use crate::ipc::Endpoint;
     use crate::mm::object::MemObject;
-    use crate::process::{Control, ProcError};
     use crate::watchdog;
 
     /// Handles one process may hold at once.
@@ -151,16 +153,6 @@ mod kernel_objects {
                 Object::Memory(m) => Some(m),
                 _ => None,
             }
-        }
-
-        /// A handle's object for isolated process `pid` (see
-        /// [`Control::new`]): grant it with [`Rights::MANAGE`] to a
-        /// supervisor, which may then end it (`process_kill`).
-        pub fn new_process(pid: u16) -> Result<Object, ProcError> {
-            let c = Control::new(pid)?;
-            KRef::try_new(c)
-                .map(Object::Process)
-                .map_err(|_| ProcError::NoMemory)
         }
 
         /// The process this names, if it is a process object.

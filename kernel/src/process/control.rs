@@ -1,15 +1,12 @@
 //! Process control: a process as a kernel object, so that another process
 //! (a supervisor) can end it: `process_kill`.
 //!
-//! A [`Control`] names one isolated process for as long as it exists: its
-//! pid and its first thread's id with that slot's generation, so once the
-//! process is gone (waited for) the object names nothing, even if the pid
-//! and the thread slot are reused. The kernel makes one with
-//! [`Object::new_process`](crate::object::Object::new_process) and gives
-//! it to the supervisor at the supervisor's creation ([`Spec::handles`](
-//! super::Spec::handles)), with [`Rights::MANAGE`] to end it. The handle
-//! keeps no part of the process alive: its memory goes back when it ends
-//! and its parent's `wait` returns, as for any end.
+//! A [`Control`] (`object::process`) names one isolated process for as
+//! long as it exists. The kernel makes one with [`process_object`] and
+//! gives it to the supervisor at the supervisor's creation
+//! ([`Spec::handles`](super::Spec::handles)), with [`Rights::MANAGE`] to
+//! end it. The handle keeps no part of the process alive: its memory goes
+//! back when it ends and its parent's `wait` returns, as for any end.
 //!
 //! A kill is an end like a fault: it is recorded (exit status
 //! [`KILLED`](super::KILLED), reported as "killed: process_kill by process
@@ -21,40 +18,30 @@
 use super::end::kill;
 use super::{ProcError, get, with_current};
 use crate::handle::{Handle, Rights};
-use crate::object::{self, Object};
+use crate::object::process::Control;
+use crate::object::{self, KRef, Object};
 use crate::syscall::abi::Errno;
 use crate::thread;
 
-/// A process as a handle names it (see the module docs).
-#[derive(Debug)]
-pub struct Control {
-    pid: u16,
-    /// Its first thread, with the slot's generation ([`thread::user_tid`]).
-    first: u32,
-}
-
-impl Control {
-    /// A control object for isolated process `pid` (as it is now).
-    ///
-    /// Errors: `NoSuchTask` if there is none, `ClassViolation` for a
-    /// kernel-bound task (it runs kernel code and is ended only by its
-    /// own return).
-    pub fn new(pid: u16) -> Result<Control, ProcError> {
-        let entry = get(pid).ok_or(ProcError::NoSuchTask)?;
+/// A handle's object for isolated process `pid` (as it is now): grant it
+/// with [`Rights::MANAGE`] to a supervisor, which may then end it
+/// (`process_kill`).
+///
+/// Errors: `NoSuchTask` if there is none, `ClassViolation` for a
+/// kernel-bound task (it runs kernel code and is ended only by its own
+/// return), `NoMemory` when the heap has no room for the object.
+pub fn process_object(pid: u16) -> Result<Object, ProcError> {
+    let entry = get(pid).ok_or(ProcError::NoSuchTask)?;
+    let first = {
         let t = entry.process.lock();
         if !t.class.is_isolated() {
             return Err(ProcError::ClassViolation);
         }
-        Ok(Control {
-            pid,
-            first: thread::user_tid(t.thread),
-        })
-    }
-
-    /// The pid of the process it names (which may have ended).
-    pub fn pid(&self) -> u16 {
-        self.pid
-    }
+        thread::user_tid(t.thread)
+    };
+    KRef::try_new(Control::new(pid, first))
+        .map(Object::Process)
+        .map_err(|_| ProcError::NoMemory)
 }
 
 /// `process_kill(h)`: ends the process that handle `h` (a process handle
@@ -76,15 +63,15 @@ pub fn process_kill(h: u32) -> Result<u32, Errno> {
     .ok_or(Errno::Perm)?
     .map_err(Errno::from)?;
     let me = super::current_pid().ok_or(Errno::Perm)?;
-    if c.pid == me {
+    if c.pid() == me {
         return Err(Errno::Inval);
     }
-    let Some(entry) = get(c.pid) else {
+    let Some(entry) = get(c.pid()) else {
         return Ok(0);
     };
     // The pid may name a newer process by now: only the one the handle
     // named is ended.
-    if thread::user_tid(entry.process.lock().thread) != c.first {
+    if thread::user_tid(entry.process.lock().thread) != c.first_thread() {
         return Ok(0);
     }
     Ok(u32::from(kill(&entry, me)))

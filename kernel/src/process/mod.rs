@@ -49,7 +49,7 @@ pub use crate::mm::mapper::{
 };
 
 pub use crate::object::thread::Thread;
-pub use control::{Control, kill_pid, process_kill};
+pub use control::{kill_pid, process_kill, process_object};
 pub use end::{Death, End, die_in_syscall, exit_current, kill_current, wait};
 pub use shared::revoke;
 pub use spawn::{map_granule, spawn_kernel_task, spawn_process, trust_shared_device_sections};

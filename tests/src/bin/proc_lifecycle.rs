@@ -18,7 +18,6 @@
 #![no_main]
 
 use kernel::handle::Rights;
-use kernel::object::Object;
 use kernel::process::{self, Class, Grant, KILLED, Spec};
 use kernel::{println, time};
 use ktests::{check, finish, param, program, spec};
@@ -104,7 +103,7 @@ fn kill_cycle(class: Class, i: u32, heap: Option<usize>) -> bool {
             return false;
         }
     };
-    let Ok(handle) = Object::new_process(victim) else {
+    let Ok(handle) = process::process_object(victim) else {
         println!("lifecycle: no process object for the victim");
         return false;
     };
@@ -129,7 +128,7 @@ fn kill_cycle(class: Class, i: u32, heap: Option<usize>) -> bool {
     // A handle to itself in its next slot (2): its kill must be `Inval`.
     // It has not run yet (below this thread's priority).
     let sup = process::spawn_process(&s, program("supervisor")).and_then(|pid| {
-        let own = Object::new_process(pid)?;
+        let own = process::process_object(pid)?;
         process::with_process(pid, |p| p.handles.insert(own, Rights::MANAGE).is_ok())
             .filter(|&inserted| inserted)
             .ok_or(process::ProcError::Invalid)?;
