@@ -17,8 +17,8 @@
 
 use kernel::cache::{self, L2LockError};
 use kernel::println;
-use kernel::process::{self, Class, Spec};
-use ktests::{check, finish, program, spec};
+use kernel::process::{self, Class};
+use ktests::{check, finish, spawn_at_20};
 
 kernel::entry!(main);
 
@@ -35,18 +35,7 @@ fn main() {
         finish();
     }
     // Below main's priority: they run only when main waits for them.
-    let at = |name, class, prog| {
-        let s = Spec {
-            priority: 20,
-            budget: if class == Class::HardIsolated {
-                4 << 20
-            } else {
-                0
-            },
-            ..spec(name, class, 0)
-        };
-        process::spawn_process(&s, program(prog)).expect(name)
-    };
+    let at = |name, class, prog| spawn_at_20(name, class, prog, 0);
     let hard = at("hard-fp-pid", Class::HardIsolated, "hard_fp_pid");
     let soft = at("hello", Class::SoftIsolated, "hello");
     check(
