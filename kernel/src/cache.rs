@@ -153,31 +153,21 @@ pub fn hard_ways() -> (u32, u32) {
     (locks.reserved, locks.used())
 }
 
-/// Locks `[va, va + len)` of hard process `pid` into free reserved L2
-/// ways (see the module docs): flushes it from L1, loads it way by way
-/// with IRQs masked (one read per 32-byte line), and locks it there.
-/// Returns the ways it took. The range must lie in one mapped 1 MiB
-/// section of the process (physically contiguous, normal memory).
-pub fn lock_hard(pid: u16, va: u32, len: u32) -> Result<u32, L2LockError> {
-    let last = va
+/// Locks the physical range `[pa, pa + len)` of hard process `pid` into
+/// free reserved L2 ways (see the module docs): flushes it from L1, loads
+/// it way by way with IRQs masked (one read per 32-byte line), and locks
+/// it there. Returns the ways it took. The range must lie in one 1 MiB
+/// block of normal memory; `process::lock_l2` finds it from the process's
+/// own address and checks the class.
+pub fn lock_hard(pid: u16, pa: u32, len: u32) -> Result<u32, L2LockError> {
+    let last = pa
         .checked_add(len)
         .filter(|_| len > 0)
         .ok_or(L2LockError::BadRange)?
         - 1;
-    if va >> 20 != last >> 20 {
+    if pa >> 20 != last >> 20 {
         return Err(L2LockError::BadRange);
     }
-    let pa = crate::process::with_process(pid, |t| {
-        if !t.class.is_hard() {
-            return Err(L2LockError::NotHard);
-        }
-        let t = t.space.translate(va).ok_or(L2LockError::BadRange)?;
-        if t.attrs.mem != arch::mmu::descriptor::MemType::Normal {
-            return Err(L2LockError::BadRange);
-        }
-        Ok(t.phys)
-    })
-    .ok_or(L2LockError::NotHard)??;
     let l2 = L2.lock();
     let l2 = l2
         .as_ref()

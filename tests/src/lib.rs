@@ -53,6 +53,24 @@ pub fn spec(
     }
 }
 
+/// Spawns the embedded program `prog` as process `name` of `class` at
+/// priority 20 (below a test's main thread, so it runs only while main
+/// waits), with `arg` in r0; a hard process gets a 4 MiB budget. Panics
+/// (fails the test) if the spawn is refused.
+pub fn spawn_at_20(name: &'static str, class: kernel::process::Class, prog: &str, arg: u32) -> u16 {
+    let budget = if class == kernel::process::Class::HardIsolated {
+        4 << 20
+    } else {
+        0
+    };
+    let s = kernel::process::Spec {
+        priority: 20,
+        budget,
+        ..spec(name, class, arg)
+    };
+    kernel::process::spawn_process(&s, program(prog)).expect(name)
+}
+
 /// The embedded user program `name` (built by `cargo xtask`).
 pub fn program(name: &str) -> &'static [u8] {
     kernel::process::program(name).unwrap_or_else(|| panic!("user program {name} not embedded"))

@@ -159,7 +159,7 @@ pub struct L2Cache {
     /// TAG_RAM_CTRL and DATA_RAM_CTRL, when the reset values are wrong.
     pub latencies: Option<(u32, u32)>,
     /// Ways reserved at boot for hard tasks' locked memory (a bit per
-    /// way; `kernel::cache::lock_hard`): nothing else allocates into them.
+    /// way; `kernel::process::lock_l2`): nothing else allocates into them.
     /// 0: none (every way serves everyone).
     pub hard_ways: u32,
 }

@@ -26,8 +26,7 @@
 //! `BadHandle`. Kernel threads, and waits with a deadline, wait in
 //! [`Notification::wait`] as before.
 
-use crate::handle::{Handle, Rights};
-use crate::syscall::abi::{self, Errno};
+use crate::syscall::abi::Errno;
 use crate::thread::{self, ThreadId};
 use crate::time::Instant;
 use arch::trap::TrapFrame;
@@ -208,28 +207,14 @@ pub(crate) fn unpark(s: &mut thread::Sched, id: ThreadId) {
 }
 
 /// The notification fast path, tried by the system-call entry for
-/// `notify_signal` and `notify_wait` with IRQs still masked from the trap:
-/// a wait without a deadline parks (see the module docs), a signal wakes
-/// the best waiter and, if it outranks us and every ready thread, switches
-/// to it as the trap returns. The handle is read without the process's
-/// lock ([`crate::process::peek_current`]: nothing can change it while IRQs
-/// are masked). None: the general path (a deadline, a bad handle, an ending
-/// process, the table's lock held), nothing changed.
+/// `notify_signal` (`wait` false) and a `notify_wait` without deadline on
+/// `n`, with IRQs still masked from the trap: a wait parks (see the module
+/// docs), a signal wakes the best waiter and, if it outranks us and every
+/// ready thread, switches to it as the trap returns. The caller found `n`
+/// through the calling process's handle table. None: the general path (an
+/// ending process), nothing changed.
 #[inline]
-pub fn fast(frame: &mut TrapFrame) -> Option<*mut TrapFrame> {
-    let wait = frame.r[7] == abi::NOTIFY_WAIT;
-    if wait && (frame.r[1] & frame.r[2]) != u32::MAX {
-        return None; // a deadline: the general path times it
-    }
-    let need = if wait { Rights::WAIT } else { Rights::SIGNAL };
-    let h = Handle::from_raw(frame.r[0]);
-    let n = crate::process::peek_current(|t| {
-        let n: &Notification = t.handles.get(h, need).ok()?.notification()?;
-        Some(n as *const Notification)
-    })??;
-    // SAFETY: the handle table holds a reference, and nothing can close it
-    // while IRQs stay masked (on the one core), which they do until return.
-    let n = unsafe { &*n };
+pub fn fast(frame: &mut TrapFrame, n: &Notification, wait: bool) -> Option<*mut TrapFrame> {
     thread::with_masked(|s| {
         let me = s.current();
         if s.is_doomed(me) {

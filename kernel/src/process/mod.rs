@@ -343,6 +343,31 @@ impl Process {
     }
 }
 
+/// Locks `[va, va + len)` of hard process `pid` into free reserved L2
+/// ways ([`crate::cache::lock_hard`] after translating it here): the range
+/// must lie in one mapped 1 MiB section of normal memory of the process.
+/// Returns the ways it took.
+pub fn lock_l2(pid: u16, va: u32, len: u32) -> Result<u32, crate::cache::L2LockError> {
+    use crate::cache::L2LockError;
+    let pa = with_process(pid, |t| {
+        if !t.class.is_hard() {
+            return Err(L2LockError::NotHard);
+        }
+        let last = va.checked_add(len).filter(|_| len > 0);
+        let last = last.ok_or(L2LockError::BadRange)? - 1;
+        if va >> 20 != last >> 20 {
+            return Err(L2LockError::BadRange);
+        }
+        let t = t.space.translate(va).ok_or(L2LockError::BadRange)?;
+        if t.attrs.mem != arch::mmu::descriptor::MemType::Normal {
+            return Err(L2LockError::BadRange);
+        }
+        Ok(t.phys)
+    })
+    .ok_or(L2LockError::NotHard)??;
+    crate::cache::lock_hard(pid, pa, len)
+}
+
 /// Prints the status table: each task's class, ASID, sections, pages and L2
 /// tables it holds, and its deadline misses.
 pub fn print_status() {

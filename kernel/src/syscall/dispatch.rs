@@ -4,7 +4,7 @@ use super::abi::{self, Errno};
 use crate::handle::{Handle, HandleError, Rights};
 use crate::layout::{USER_END, USER_START};
 use crate::object::irqline::{ClaimError, IrqLine};
-use crate::object::notify::Notification;
+use crate::object::notify::{self, Notification};
 use crate::object::{self, KRef, Object};
 use crate::process::{self, ProcError};
 use crate::{thread, time};
@@ -164,7 +164,7 @@ fn write(pid: u16, addr: u32, len: u32) -> Result<u32, Errno> {
 /// scheduler switches away it keeps that frame to resume the call later.
 /// Scheduling calls (yield, sleep, exit) mask interrupts again first.
 /// `GET_ID`, `YIELD`, the IPC fast path (`ipc::fast`) and the notification
-/// fast path (`object::notify::fast`) never unmask them.
+/// fast path (`notify_fast`) never unmask them.
 pub fn handle(frame: &mut TrapFrame) -> *mut TrapFrame {
     // Fast path: the two calls that neither block nor take long, and the
     // common IPC, run as they came in, with IRQs still masked and without
@@ -189,7 +189,7 @@ pub fn handle(frame: &mut TrapFrame) -> *mut TrapFrame {
         // Likewise a signal, and a wait without deadline, which parks at
         // the user boundary (`object::notify`).
         abi::NOTIFY_SIGNAL | abi::NOTIFY_WAIT => {
-            if let Some(next) = crate::object::notify::fast(frame) {
+            if let Some(next) = notify_fast(frame) {
                 return next;
             }
         }
@@ -203,6 +203,29 @@ pub fn handle(frame: &mut TrapFrame) -> *mut TrapFrame {
         return process::die_in_syscall(frame);
     }
     next
+}
+
+/// The notification fast path's half that knows processes: a wait with a
+/// deadline goes the general way (it is timed there); otherwise the handle
+/// is read without the process's lock ([`process::peek_current`]: nothing
+/// can change it while IRQs are masked) and [`notify::fast`] does the rest.
+/// None: the general path (a deadline, a bad handle, the table's lock
+/// held, an ending process), nothing changed.
+#[inline(always)]
+fn notify_fast(frame: &mut TrapFrame) -> Option<*mut TrapFrame> {
+    let wait = frame.r[7] == abi::NOTIFY_WAIT;
+    if wait && (frame.r[1] & frame.r[2]) != u32::MAX {
+        return None;
+    }
+    let need = if wait { Rights::WAIT } else { Rights::SIGNAL };
+    let h = Handle::from_raw(frame.r[0]);
+    let n = process::peek_current(|t| {
+        let n: &Notification = t.handles.get(h, need).ok()?.notification()?;
+        Some(n as *const Notification)
+    })??;
+    // SAFETY: the handle table holds a reference, and nothing can close it
+    // while IRQs stay masked (on the one core), which they do until return.
+    notify::fast(frame, unsafe { &*n }, wait)
 }
 
 fn dispatch(frame: &mut TrapFrame) -> *mut TrapFrame {

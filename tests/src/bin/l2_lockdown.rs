@@ -17,8 +17,8 @@
 
 use kernel::cache::{self, L2LockError};
 use kernel::println;
-use kernel::process::{self, Class, Spec};
-use ktests::{check, finish, program, spec};
+use kernel::process::{self, Class};
+use ktests::{check, finish, spawn_at_20};
 
 kernel::entry!(main);
 
@@ -35,23 +35,12 @@ fn main() {
         finish();
     }
     // Below main's priority: they run only when main waits for them.
-    let at = |name, class, prog| {
-        let s = Spec {
-            priority: 20,
-            budget: if class == Class::HardIsolated {
-                4 << 20
-            } else {
-                0
-            },
-            ..spec(name, class, 0)
-        };
-        process::spawn_process(&s, program(prog)).expect(name)
-    };
+    let at = |name, class, prog| spawn_at_20(name, class, prog, 0);
     let hard = at("hard-fp-pid", Class::HardIsolated, "hard_fp_pid");
     let soft = at("hello", Class::SoftIsolated, "hello");
     check(
         "nothing reserved: NotReserved",
-        cache::lock_hard(hard, TEXT, WAY) == Err(L2LockError::NotReserved),
+        process::lock_l2(hard, TEXT, WAY) == Err(L2LockError::NotReserved),
     );
     check(
         "every way for hard tasks: refused",
@@ -65,19 +54,19 @@ fn main() {
     let locks = cache::hard_locks();
     check(
         "16 KiB of the hard task's text: way 6",
-        cache::lock_hard(hard, TEXT, WAY) == Ok(0x40),
+        process::lock_l2(hard, TEXT, WAY) == Ok(0x40),
     );
     check(
         "20 KiB needs two ways, one is left: NoWays",
-        cache::lock_hard(hard, TEXT + WAY, WAY + 4096) == Err(L2LockError::NoWays),
+        process::lock_l2(hard, TEXT + WAY, WAY + 4096) == Err(L2LockError::NoWays),
     );
     check(
         "the next 100 bytes: way 7",
-        cache::lock_hard(hard, TEXT + WAY, 100) == Ok(0x80),
+        process::lock_l2(hard, TEXT + WAY, 100) == Ok(0x80),
     );
     check(
         "all reserved ways hold ranges: NoWays",
-        cache::lock_hard(hard, TEXT + 2 * WAY, 32) == Err(L2LockError::NoWays),
+        process::lock_l2(hard, TEXT + 2 * WAY, 32) == Err(L2LockError::NoWays),
     );
     check("both ways in use", cache::hard_ways() == (0xC0, 0xC0));
     println!(
@@ -93,16 +82,16 @@ fn main() {
     ] {
         check(
             what,
-            cache::lock_hard(hard, va, len) == Err(L2LockError::BadRange),
+            process::lock_l2(hard, va, len) == Err(L2LockError::BadRange),
         );
     }
     check(
         "a soft task: NotHard",
-        cache::lock_hard(soft, 0x0001_0000, 32) == Err(L2LockError::NotHard),
+        process::lock_l2(soft, 0x0001_0000, 32) == Err(L2LockError::NotHard),
     );
     check(
         "no such process: NotHard",
-        cache::lock_hard(60, TEXT, 32) == Err(L2LockError::NotHard),
+        process::lock_l2(60, TEXT, 32) == Err(L2LockError::NotHard),
     );
     check(
         "reserving again while in use: InUse",

@@ -18,9 +18,9 @@
 #[path = "../../../user/src/control.rs"]
 mod control;
 
-use kernel::process::{self, Class, Spec};
+use kernel::process::{self, Class};
 use kernel::{println, vfp};
-use ktests::{check, finish, program, spec};
+use ktests::{check, finish, spawn_at_20};
 
 kernel::entry!(main);
 
@@ -30,18 +30,7 @@ fn main() {
         control::pid_f32(control::STEPS, || ()).to_bits() == control::PID_F32_BITS
             && control::pid_f64(control::STEPS, || ()).to_bits() == control::PID_F64_BITS,
     );
-    let at = |name, class, prog| {
-        let s = Spec {
-            priority: 20,
-            budget: if class == Class::HardIsolated {
-                4 << 20
-            } else {
-                0
-            },
-            ..spec(name, class, 0)
-        };
-        process::spawn_process(&s, program(prog)).expect(name)
-    };
+    let at = |name, class, prog| spawn_at_20(name, class, prog, 0);
     let (traps, switch_traps, saves) = (vfp::first_use_traps(), vfp::switch_traps(), vfp::saves());
     let soft = at("fp-pid", Class::SoftIsolated, "fp_pid");
     let hard = at("hard-fp-pid", Class::HardIsolated, "hard_fp_pid");

@@ -19,7 +19,7 @@ use kernel::handle::Rights;
 use kernel::object::Object;
 use kernel::process::{self, Class, Grant, Spec};
 use kernel::{ipc, println, vfp};
-use ktests::{check, finish, program, spec};
+use ktests::{check, finish, program, spawn_at_20, spec};
 
 kernel::entry!(main);
 
@@ -32,18 +32,7 @@ fn main() {
         "a task without floating point takes no trap",
         vfp::first_use_traps() == traps,
     );
-    let at = |name, class, prog| {
-        let s = Spec {
-            priority: 20,
-            budget: if class == Class::HardIsolated {
-                4 << 20
-            } else {
-                0
-            },
-            ..spec(name, class, 7)
-        };
-        process::spawn_process(&s, program(prog)).expect(name)
-    };
+    let at = |name, class, prog| spawn_at_20(name, class, prog, 7);
     let saves = vfp::saves();
     let switch_traps = vfp::switch_traps();
     let soft = at("fpu-soft", Class::SoftIsolated, "fpu_soft");
