@@ -11,11 +11,8 @@
 //! walks N over exactly the allocations of one operation (see
 //! `tests/src/bin/mm_fault_inject.rs`).
 //!
-//! Heap growth and the L2 pool's refill are walked too: [`hold_heap`] and
-//! [`hold_l2`] take every free byte of the heap and every free table of
-//! the pool (without growing either), so that the operation's first heap
-//! allocation must grow the heap's window and its first new table must
-//! refill the pool; [`release`] gives both back.
+//! Heap growth and the L2 pool's refill are walked too, under the
+//! pressure of [`super::pressure`].
 
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU16, AtomicU64, Ordering::Relaxed};
 
@@ -99,33 +96,4 @@ pub fn should_fail(site: Site) -> bool {
         return true;
     }
     false
-}
-
-/// Takes every free byte of the kernel heap without growing it (see the
-/// module docs); [`release`] gives them back. Returns the bytes taken.
-/// Nothing without the `fault-inject` feature.
-pub fn hold_heap() -> usize {
-    #[cfg(feature = "fault-inject")]
-    return super::heap::hold_free();
-    #[cfg(not(feature = "fault-inject"))]
-    0
-}
-
-/// Takes every free table of the L2 pool (see the module docs); [`release`]
-/// gives them back. Returns how many it took. Nothing without the
-/// `fault-inject` feature.
-pub fn hold_l2() -> usize {
-    #[cfg(feature = "fault-inject")]
-    return super::hold_free_l2();
-    #[cfg(not(feature = "fault-inject"))]
-    0
-}
-
-/// Gives back what [`hold_heap`] and [`hold_l2`] took.
-pub fn release() {
-    #[cfg(feature = "fault-inject")]
-    {
-        super::release_held_l2();
-        super::heap::release_held();
-    }
 }

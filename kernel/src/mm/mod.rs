@@ -26,6 +26,7 @@ pub mod heap;
 pub mod inject;
 #[cfg(target_os = "none")]
 mod l2pool;
+pub mod pressure;
 #[cfg(target_os = "none")]
 mod space;
 

@@ -16,7 +16,7 @@
 //! First each operation runs once with the allocations only counted (K of
 //! them), then for N = 1..=K with the N-th failing. Each operation is
 //! walked twice: in a warm kernel, and under pressure, with every free heap
-//! byte and every free L2 table held (`inject::hold_heap`, `hold_l2`), so
+//! byte and every free L2 table held (`pressure::hold_heap`, `hold_l2`), so
 //! that its first heap allocation must grow the heap's window and its
 //! first new table must refill the pool: those allocations are walked too
 //! (checked: the counted run grew the heap, refilled the pool).
@@ -28,6 +28,7 @@
 use kernel::handle::Rights;
 use kernel::mm::inject::{self, Report, Site};
 use kernel::mm::mapper::MapError;
+use kernel::mm::pressure;
 use kernel::object::notify::Notification;
 use kernel::object::{KRef, Object};
 use kernel::process::{self, Class, Grant, ProcError, Spec};
@@ -288,8 +289,8 @@ fn walk(name: &str, op: Op, caller: &Caller, pressure: bool) -> Walked {
     let target = matches!(op, Op::Call(_)).then_some(caller.pid);
     let hold = || {
         if pressure {
-            inject::hold_heap();
-            inject::hold_l2();
+            pressure::hold_heap();
+            pressure::hold_l2();
         }
     };
     let mut ok = true;
@@ -301,7 +302,7 @@ fn walk(name: &str, op: Op, caller: &Caller, pressure: bool) -> Walked {
     let made = attempt(op, caller);
     let Report { seen: total, .. } = inject::disarm();
     let grown = counters(target);
-    inject::release();
+    pressure::release();
     match made {
         Ok(m) => ok &= undo(m, caller),
         Err(e) => {
@@ -330,7 +331,7 @@ fn walk(name: &str, op: Op, caller: &Caller, pressure: bool) -> Walked {
         let made = attempt(op, caller);
         let report = inject::disarm();
         let after = counters(target);
-        inject::release();
+        pressure::release();
         match report.failed {
             Some(Site::Frames) => sites.frames += 1,
             Some(Site::L2) => sites.l2 += 1,
