@@ -123,6 +123,8 @@ pub const METRICS: &[&str] = &[
     "notify_wake",
     "irq_to_user",
     "process_create_exit_shared",
+    "process_create_exit_64k",
+    "process_create_exit_64k_shared",
     "cow_fault",
     "mem_map_4k",
     "hard_mmap_section",

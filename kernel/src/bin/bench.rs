@@ -1150,73 +1150,66 @@ fn irq_to_user() {
     report("irq_to_user", false);
 }
 
-/// Creating a soft isolated process from the embedded ELF `bench_exit`,
-/// running it to its exit and reclaiming it: one sample spans
-/// `spawn_process` (ELF checks, L1 table, image copied into fresh pages,
-/// stack, kernel stack and thread) and `process::wait` (the process runs at
-/// once, above the main thread, and exits; the reaper, at the process's
-/// priority, frees its memory and kernel stack; `wait` frees its thread's
-/// control block). Two untimed rounds first, so that the
-/// kernel's heap and zones have grown to what a process needs.
+/// Creating a soft isolated process from an embedded ELF, running it to its
+/// exit and reclaiming it, for `bench_exit` (`process_create_exit`: a few
+/// pages) and `bench_exit_64k` (`process_create_exit_64k`: 64 KiB more of
+/// read-only data). One sample spans `spawn_process` (ELF checks, L1
+/// table, image loaded into fresh pages, stack, kernel stack and thread)
+/// and `process::wait` (the process runs at once, above the main thread,
+/// and exits; the reaper, at the process's priority, frees its memory and
+/// kernel stack; `wait` frees its thread's control block).
 fn process_create_exit() {
-    let spec = Spec {
-        name: "bench-exit",
-        class: Class::SoftIsolated,
-        priority: SOFT_PRIORITY,
-        budget: 0,
-        devices: &[],
-        handles: &[],
-        arg: 0,
-        threads: 0,
-    };
-    let elf = elf("bench_exit");
-    let cycle = || {
-        let pid = process::spawn_process(&spec, elf).expect("create a process");
-        process::wait(pid)
-    };
-    for _ in 0..2 {
-        assert_eq!(cycle(), Ok(0));
-    }
-    let free = kernel::mm::stats().free_pages;
-    for _ in 0..SAMPLES {
-        assert_eq!(timed(cycle), Ok(0));
-    }
-    assert_eq!(
-        kernel::mm::stats().free_pages,
-        free,
-        "every process's pages came back"
-    );
-    report("process_create_exit", false);
+    create_exit("bench_exit", "process_create_exit");
+    create_exit("bench_exit_64k", "process_create_exit_64k");
 }
 
-/// `process_create_exit` while another process of the same image lives
+/// [`process_create_exit`] while another process of the same image lives
 /// (it waits on a notification): the image's read-only segments are
 /// shared, not copied, and its writable ones mapped copy-on-write, so a
-/// sample loads nothing (goal: at most half of `process_create_exit`).
+/// sample loads nothing (goal: at most half of the first process's
+/// figure).
 fn process_create_exit_shared() {
     let go = kernel::object::Object::new_notification().expect("a notification");
     let grants = [process::Grant {
         object: &go,
         rights: kernel::handle::Rights::WAIT,
     }];
-    let holder = Spec {
-        name: "bench-holder",
+    for (prog, metric) in [
+        ("bench_exit", "process_create_exit_shared"),
+        ("bench_exit_64k", "process_create_exit_64k_shared"),
+    ] {
+        let holder = Spec {
+            name: "bench-holder",
+            class: Class::SoftIsolated,
+            priority: SOFT_PRIORITY,
+            budget: 0,
+            devices: &[],
+            handles: &grants,
+            arg: 1,
+            threads: 0,
+        };
+        let keeper = process::spawn_process(&holder, elf(prog)).expect("the holder");
+        create_exit(prog, metric);
+        go.notification().expect("a notification").signal(1);
+        assert_eq!(process::wait(keeper), Ok(0));
+    }
+}
+
+/// Times [`SAMPLES`] creations of a process of `prog` run to its exit and
+/// reclaimed, as `metric`, after two untimed rounds, so that the kernel's heap and zones have
+/// grown to what a process needs. Every page comes back.
+fn create_exit(prog: &str, metric: &str) {
+    let spec = Spec {
+        name: "bench-exit",
         class: Class::SoftIsolated,
         priority: SOFT_PRIORITY,
         budget: 0,
         devices: &[],
-        handles: &grants,
-        arg: 1,
-        threads: 0,
-    };
-    let spec = Spec {
-        name: "bench-exit",
         handles: &[],
         arg: 0,
-        ..holder
+        threads: 0,
     };
-    let elf = elf("bench_exit");
-    let keeper = process::spawn_process(&holder, elf).expect("the holder");
+    let elf = elf(prog);
     let cycle = || {
         let pid = process::spawn_process(&spec, elf).expect("create a process");
         process::wait(pid)
@@ -1233,9 +1226,7 @@ fn process_create_exit_shared() {
         free,
         "every process's pages came back"
     );
-    report("process_create_exit_shared", false);
-    go.notification().expect("a notification").signal(1);
-    assert_eq!(process::wait(keeper), Ok(0));
+    report(metric, false);
 }
 
 /// Memory objects from user mode (`bench_mem`): `cow_fault`, the first
