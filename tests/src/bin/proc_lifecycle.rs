@@ -191,5 +191,22 @@ fn main() {
     check("every process ended with the expected status", ok);
     check("free pages identical at the end", free_now == free);
     check("heap use identical at the end", heap_now == heap);
+    // Only isolated processes can be named by a process handle: a
+    // kernel-bound task has no user thread to end at a boundary.
+    let k = Spec {
+        priority: 20,
+        ..spec("kernel-task", Class::SoftKernel, 0)
+    };
+    let kt = process::spawn_kernel_task(&k, |_| {}).expect("a kernel-bound task");
+    let refused = process::process_object(kt).map(drop);
+    let _ = process::wait(kt);
+    check(
+        "no process object for a kernel-bound task (ClassViolation)",
+        refused == Err(process::ProcError::ClassViolation),
+    );
+    check(
+        "no process object for a pid that names nothing (NoSuchTask)",
+        process::process_object(kt).map(drop) == Err(process::ProcError::NoSuchTask),
+    );
     finish()
 }
