@@ -109,6 +109,9 @@ pub struct Tcb {
     exit_code: i32,
     /// It has used IPC: its end has IPC state to undo (`ipc::thread_ended`).
     pub(crate) in_ipc: bool,
+    /// The IPC fast path's last handle look-up (per thread, so a new
+    /// thread, perhaps of another process, starts without one).
+    pub(crate) ipc_handle: crate::ipc::ResolvedHandle,
     /// Blocked in a kernel-mode wait that gives up when the thread is
     /// doomed ([`Sched::block_current_until`]): [`doom`] wakes it. Cleared
     /// when that wait ends ([`Sched::end_interruptible`]).
@@ -394,6 +397,7 @@ impl Tcb {
             donated: NO_DONATION,
             exit_code: 0,
             in_ipc: false,
+            ipc_handle: crate::ipc::ResolvedHandle::NONE,
             interruptible: false,
             parked_on: None,
             fpexc: 0,
