@@ -166,6 +166,14 @@ fn write(pid: u16, addr: u32, len: u32) -> Result<u32, Errno> {
 /// `GET_ID`, `YIELD`, the IPC fast path (`ipc::fast`) and the notification
 /// fast path (`object::notify::fast`) never unmask them.
 pub fn handle(frame: &mut TrapFrame) -> *mut TrapFrame {
+    handle_inlined(frame)
+}
+
+/// [`handle`], inlined into the SVC vector's `kernel_syscall`: with frame
+/// pointers, a call through a wrapper costs every system call a frame
+/// push and pop (4 instructions). Other callers take [`handle`].
+#[inline(always)]
+pub fn handle_inlined(frame: &mut TrapFrame) -> *mut TrapFrame {
     // Fast path: the two calls that neither block nor take long, and the
     // common IPC, run as they came in, with IRQs still masked and without
     // the general dispatch (same results: see `dispatch`).

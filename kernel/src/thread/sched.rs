@@ -179,8 +179,10 @@ pub struct Sched {
     yielding: bool,
     /// Something changed that may call for another thread (set in IRQs).
     pub(crate) need_resched: bool,
-    /// TTBR0 and ASID loaded now (None: the empty table, no user space).
-    active: Option<(u32, u8)>,
+    /// TTBR0 and ASID loaded now, in one word ([`loaded`]: the table is
+    /// 4 KiB aligned, the ASID 8 bits), so a switch compares one word;
+    /// [`RELOAD`] after a TLB flush.
+    active: u32,
     /// The empty L1 table TTBR0 holds while a kernel thread runs.
     null_ttbr0: u32,
     /// The ASID allocator.
@@ -404,6 +406,18 @@ impl Tcb {
         }
     }
 }
+
+/// [`Sched`]'s `active`: TTBR0's table and ASID in one word (the table
+/// is 4 KiB aligned: TTBCR.N = 2).
+#[inline(always)]
+const fn loaded(ttbr0: u32, asid: u8) -> u32 {
+    debug_assert!(ttbr0 & 0xFFF == 0);
+    ttbr0 | asid as u32
+}
+
+/// An `active` no table and ASID give (its low 12 bits exceed an ASID):
+/// the next switch loads TTBR0 and the ASID whatever they are.
+const RELOAD: u32 = u32::MAX;
 
 /// The kernel stack slot of thread `id`.
 fn stack_base(id: ThreadId) -> u32 {
@@ -887,17 +901,19 @@ impl Sched {
                 crate::vfp::switch_in(t.fpexc);
                 if self.asids.activate(&mut sp.tag) {
                     arch::mmu::tlb_invalidate_all();
-                    self.active = None;
+                    self.active = RELOAD;
                 }
-                Some((sp.ttbr0, sp.tag.asid))
+                loaded(sp.ttbr0, sp.tag.asid)
             }
-            None => None,
+            None => loaded(self.null_ttbr0, 0),
         };
         if want != self.active {
-            let (ttbr0, asid) = want.unwrap_or((self.null_ttbr0, 0));
-            // SAFETY: ttbr0 is a live 4 KiB L1 table of user mappings (a
-            // process's, or the empty one) and asid is current (just checked).
-            unsafe { arch::mmu::switch_user_space(ttbr0, asid) };
+            // SAFETY: the table is a live 4 KiB L1 table of user mappings
+            // (a process's, or the empty one) and the ASID is current (just
+            // checked); every switch resumes its thread through the trap
+            // return's exception return, and the kernel touches no user
+            // address before it (copies are done before the switch).
+            unsafe { arch::mmu::switch_user_space_for_return(want & !0xFFF, want as u8) };
             self.active = want;
         }
     }
@@ -1009,7 +1025,7 @@ pub fn init(main_prio: u8) {
         reaper_busy: false,
         yielding: false,
         need_resched: false,
-        active: None,
+        active: loaded(null_ttbr0, 0),
         null_ttbr0,
         asids: Asids::new(),
         timer_at: None,
