@@ -41,7 +41,7 @@ extern "C" fn kernel_syscall(frame: *mut TrapFrame) -> *mut TrapFrame {
         next
     }
     #[cfg(not(feature = "irqsoff"))]
-    crate::syscall::handle(frame)
+    crate::syscall::handle_inlined(frame)
 }
 
 #[unsafe(no_mangle)]

@@ -41,7 +41,11 @@ impl Asids {
     /// Makes `tag` valid for the current generation. Returns true when the
     /// caller must flush the whole TLB first (a new generation began).
     pub fn activate(&mut self, tag: &mut AsidTag) -> bool {
-        if tag.generation == self.generation && tag.asid != 0 {
+        // A tag of the current generation has an ASID: generations start
+        // at 1 here and at 0 ("none yet") in a fresh tag, and a tag gets a
+        // generation only with an ASID (below). One compare per switch.
+        if tag.generation == self.generation {
+            debug_assert!(tag.asid != 0);
             return false;
         }
         let mut rollover = false;

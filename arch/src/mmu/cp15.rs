@@ -145,6 +145,39 @@ pub unsafe fn switch_user_space(ttbr0_phys: u32, asid: u8) {
     isb();
 }
 
+/// [`switch_user_space`] for a caller that leaves through an exception
+/// return (the scheduler's switch, resumed by the trap return's `rfe`)
+/// before anything uses a user address: without the final ISB.
+///
+/// Why that is enough: a CP15 write is guaranteed seen by later
+/// instructions after a context synchronization event, and an exception
+/// return is one, as an ISB is (ARMv7 ARM, DDI 0406C: "Synchronization of
+/// changes to system control registers", and the glossary's "context
+/// synchronization operation"). Until then the kernel runs on
+/// its own mappings, global and in TTBR1's half, which neither TTBR0 nor
+/// the ASID affects; and a speculative walk of TTBR0 meanwhile pairs the
+/// new table (already synchronized by the second ISB) with ASID 0 or the
+/// new ASID, as the sequence allows anyway. The two inner ISBs stay: the
+/// sequence needs them for the TTBR0 write to be seen only under the
+/// reserved ASID.
+///
+/// # Safety
+/// As [`switch_user_space`]; and the caller must not touch a user address
+/// before the exception return.
+#[inline(always)]
+pub unsafe fn switch_user_space_for_return(ttbr0_phys: u32, asid: u8) {
+    // SAFETY: as in switch_user_space.
+    unsafe {
+        Contextidr::write_raw(0);
+        isb();
+        Ttbr0::write_raw(ttbr0_phys | TTBR_WALK_ATTRS);
+        isb();
+        // Cortex-A9 erratum 754322, as in switch_user_space.
+        dsb();
+        Contextidr::write_raw(asid as u32);
+    }
+}
+
 /// The current ASID.
 pub fn current_asid() -> u8 {
     Contextidr::read_raw() as u8

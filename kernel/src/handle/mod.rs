@@ -22,6 +22,37 @@
 //! [`Object`](crate::object::Object)); it is unit-tested on the host.
 
 use bitflags::bitflags;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// Handles closed so far, in every table (each `close`, each non-empty
+/// `clear`), saturating at `u32::MAX`. An entry leaves its slot only
+/// through those two, and rights never change in place, so a look-up
+/// remembered while this count reads the same still names the same object
+/// with the same rights: the IPC fast path caches its handle to endpoint
+/// look-up on that (`crate::ipc`). Once saturated (2^32 closes) nothing
+/// may be cached any more: see [`closes`].
+static CLOSES: AtomicU32 = AtomicU32::new(0);
+
+/// The count of closes ([`CLOSES`]) to remember with a cached look-up, or
+/// None when no look-up may be cached (the count has saturated, so it
+/// would not change at the next close).
+#[inline(always)]
+pub fn closes() -> Option<u32> {
+    let n = CLOSES.load(Ordering::Relaxed);
+    (n != u32::MAX).then_some(n)
+}
+
+/// Whether a look-up remembered at count `n` (from [`closes`]) still holds.
+#[inline(always)]
+pub fn unchanged_since(n: u32) -> bool {
+    CLOSES.load(Ordering::Relaxed) == n
+}
+
+/// Counts one close, before the entry leaves (so a cached look-up never
+/// outlives the entry it read).
+fn count_close() {
+    let _ = CLOSES.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_add(1));
+}
 
 bitflags! {
     /// What a handle allows its holder to do with the object. Which rights
@@ -195,6 +226,7 @@ impl<O, const N: usize> HandleTable<O, N> {
     /// The slot's old handles go stale.
     pub fn close(&mut self, h: Handle) -> Result<O, HandleError> {
         self.slot(h)?;
+        count_close();
         let slot = &mut self.slots[h.index()];
         slot.generation = if slot.generation >= GEN_MAX {
             1
@@ -212,6 +244,7 @@ impl<O, const N: usize> HandleTable<O, N> {
         if self.used == 0 {
             return;
         }
+        count_close();
         self.used = 0;
         for slot in &mut self.slots {
             if let Some((o, _)) = slot.entry.take() {
@@ -311,6 +344,21 @@ mod tests {
         assert_eq!(t.len(), 3, "the count follows closes");
         assert!(t.insert(Rc::new("again"), Rights::empty()).is_ok());
         assert_eq!(t.len(), 4);
+    }
+
+    #[test]
+    fn close_and_clear_change_the_close_count() {
+        // Other tests close too (in parallel): only "changed" is certain.
+        let mut t = Table::new();
+        let h = t.insert(Rc::new("a"), Rights::WAIT).unwrap();
+        t.insert(Rc::new("b"), Rights::WAIT).unwrap();
+        let n = closes().unwrap();
+        assert!(unchanged_since(n));
+        drop(t.close(h).unwrap());
+        assert!(!unchanged_since(n), "a close must void cached look-ups");
+        let n = closes().unwrap();
+        t.clear(drop);
+        assert!(!unchanged_since(n), "a clear must void cached look-ups");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::copy;
 
-use crate::handle::{Handle, Rights};
+use crate::handle::{self, Handle, Rights};
 use crate::object::Object;
 use crate::process;
 use crate::syscall::abi::{Errno, MSG_MAX};
@@ -302,10 +302,11 @@ fn live(s: &mut Sched, id: EndpointId) -> Result<u8, Errno> {
 }
 
 /// The slot of endpoint `id`, which the fast path has just read from a
-/// handle with IRQs masked since: the handle's counted reference keeps the
-/// endpoint (and so its slot, with that generation) alive, and nothing ran
-/// in between that could have closed the handle. So [`live`]'s check is
-/// only asserted here.
+/// handle (or from the thread's [`ResolvedHandle`], no close since) with
+/// IRQs masked since: the handle's counted reference keeps the endpoint
+/// (and so its slot, with that generation) alive, and nothing ran in
+/// between that could have closed the handle. So [`live`]'s check is only
+/// asserted here.
 #[inline(always)]
 fn held_live(s: &mut Sched, id: EndpointId) -> u8 {
     debug_assert_eq!(live(s, id), Ok(id.index));
@@ -1286,9 +1287,9 @@ fn reply_recv_short(
 /// `reply_recv` with IRQs still masked from the trap (so without an unmask
 /// and mask around it): a short message, no handle, no timeout, and the
 /// other side waiting (see [`call_fast`] and [`reply_recv_fast`]). The
-/// handle is looked up without the process's lock ([`process::peek_current`]:
-/// none can change it while IRQs are masked). None: not the common case,
-/// nothing changed; the caller takes the general path.
+/// handle is the one the thread used last time ([`ResolvedHandle`]) or is
+/// looked up without the process's lock ([`resolve`]). None: not the
+/// common case, nothing changed; the caller takes the general path.
 #[inline]
 pub fn fast(frame: &mut TrapFrame) -> Option<*mut TrapFrame> {
     let r6 = frame.r[6];
@@ -1298,13 +1299,39 @@ pub fn fast(frame: &mut TrapFrame) -> Option<*mut TrapFrame> {
         return None;
     }
     let call = frame.r[7] == crate::syscall::abi::CALL;
-    let need = if call { Rights::SEND } else { Rights::RECEIVE };
-    let h = Handle::from_raw(frame.r[0]);
-    let ep = process::peek_current(|t| {
-        let object = t.handles.get(h, need).ok()?;
-        object.endpoint().map(|e| e.id())
-    })??;
+    let key = frame.r[0] | (call as u32) << 31;
+    // The common case: the handle of the thread's last call (one hold of
+    // the scheduler lock).
+    let tried = crate::thread::with_masked(|s| {
+        // SAFETY: the running thread's control block, used only here.
+        let known = unsafe { s.tcb_detached(s.current()).ipc_handle };
+        if known.key != key || !handle::unchanged_since(known.closes) {
+            return None;
+        }
+        Some(if call {
+            call_fast(s, frame, known.ep)
+        } else {
+            reply_recv_fast(s, frame, known.ep)
+        })
+    });
+    match tried {
+        Some(done) => done,
+        None => fast_from_table(frame, key, call),
+    }
+}
+
+/// [`fast`] for a handle the thread did not use last: looked up in the
+/// table outside the scheduler lock (which reading the table takes), and
+/// remembered for the next time.
+#[inline(never)]
+fn fast_from_table(frame: &mut TrapFrame, key: u32, call: bool) -> Option<*mut TrapFrame> {
+    let closes = handle::closes();
+    let ep = lookup(frame.r[0], call)?;
     crate::thread::with_masked(|s| {
+        if let Some(closes) = closes {
+            // SAFETY: the running thread's control block, used only here.
+            unsafe { s.tcb_detached(s.current()) }.ipc_handle = ResolvedHandle { key, closes, ep };
+        }
         if call {
             call_fast(s, frame, ep)
         } else {
@@ -1313,10 +1340,67 @@ pub fn fast(frame: &mut TrapFrame) -> Option<*mut TrapFrame> {
     })
 }
 
+/// A thread's last endpoint handle that the fast path resolved, kept in
+/// its control block: a thread calls (or serves) the same endpoint over
+/// and over, and the table read, the slot's generation, rights and kind
+/// checks are then one compare of the handle and one of the close count
+/// (`handle::closes`). An entry leaves a handle table only through a
+/// close, which changes that count, and rights never change in place: so
+/// while the count reads the same the handle still names the endpoint,
+/// with the rights checked, and holds its reference (the endpoint lives).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ResolvedHandle {
+    /// The handle, with bit 31 set when `SEND` was checked (a `call`),
+    /// clear when `RECEIVE` was (a `reply_recv`); handles are below 2^31
+    /// and never 0, so 0 is "none".
+    key: u32,
+    /// `handle::closes()` when it was looked up.
+    closes: u32,
+    ep: EndpointId,
+}
+
+impl ResolvedHandle {
+    /// Nothing resolved yet.
+    pub(crate) const NONE: ResolvedHandle = ResolvedHandle {
+        key: 0,
+        closes: 0,
+        ep: EndpointId {
+            index: 0,
+            generation: 0,
+        },
+    };
+}
+
+/// The endpoint behind the running thread's handle `raw`, with `SEND` for
+/// a call, `RECEIVE` otherwise, read without the process's lock
+/// ([`process::peek_current`]: none can change the table while IRQs are
+/// masked; None while another thread holds that lock).
+#[inline(never)]
+fn lookup(raw: u32, call: bool) -> Option<EndpointId> {
+    let need = if call { Rights::SEND } else { Rights::RECEIVE };
+    process::peek_current(|p| {
+        let object = p.handles.get(Handle::from_raw(raw), need).ok()?;
+        object.endpoint().map(|e| e.id())
+    })?
+}
+
 /// How many rendezvous (a call, or a `reply_recv`'s reply) the fast path
 /// ([`fast`]) has made since boot, wrapping: tests compare two readings.
 pub fn fast_path_count() -> u32 {
     with(|s| s.ipc.fast)
+}
+
+/// Adds thread `t` to `mask` (bit = thread index), setting the bit in
+/// the one 32-bit word it falls in (a 64-bit shift costs the fast path
+/// twice as many instructions).
+#[inline(always)]
+fn add_to(mask: &mut u64, t: ThreadId) {
+    let i = t.index() as u32;
+    *mask |= if i < 32 {
+        u64::from(1u32 << i)
+    } else {
+        u64::from(1u32 << (i & 31)) << 32
+    };
 }
 
 /// The fast path of `call` (in the manner of seL4's): a short message,
@@ -1332,7 +1416,7 @@ pub fn fast_path_count() -> u32 {
 /// Each control block and party is looked up once; what the general path
 /// records only for a caller still queued (its words, its handle) is not
 /// written: a caller waiting for its reply never reads them.
-#[inline]
+#[inline(always)]
 fn call_fast(s: &mut Sched, frame: &mut TrapFrame, ep: EndpointId) -> Option<*mut TrapFrame> {
     let me = s.current();
     let e = held_live(s, ep);
@@ -1396,7 +1480,7 @@ fn call_fast(s: &mut Sched, frame: &mut TrapFrame, ep: EndpointId) -> Option<*mu
 /// (this thread its server already). The reply goes straight into the
 /// caller's saved registers, this thread waits in `recv`, and the CPU
 /// passes to the caller. None: not the common case (nothing changed).
-#[inline]
+#[inline(always)]
 fn reply_recv_fast(s: &mut Sched, frame: &mut TrapFrame, ep: EndpointId) -> Option<*mut TrapFrame> {
     let me = s.current();
     let c = s.ipc.parties[me.index()].serving?;
@@ -1441,7 +1525,7 @@ fn reply_recv_fast(s: &mut Sched, frame: &mut TrapFrame, ep: EndpointId) -> Opti
     f.r[6] = 0;
     // The receive: nothing queued, so this thread waits (as `recv_locked`
     // does).
-    s.ipc.endpoints[e as usize].receivers |= 1 << me.index();
+    add_to(&mut s.ipc.endpoints[e as usize].receivers, me);
     let p = &mut s.ipc.parties[me.index()];
     p.serving = None;
     p.wait = Wait::Recv(e);

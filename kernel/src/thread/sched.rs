@@ -109,6 +109,9 @@ pub struct Tcb {
     exit_code: i32,
     /// It has used IPC: its end has IPC state to undo (`ipc::thread_ended`).
     pub(crate) in_ipc: bool,
+    /// The IPC fast path's last handle look-up (per thread, so a new
+    /// thread, perhaps of another process, starts without one).
+    pub(crate) ipc_handle: crate::ipc::ResolvedHandle,
     /// Blocked in a kernel-mode wait that gives up when the thread is
     /// doomed ([`Sched::block_current_until`]): [`doom`] wakes it. Cleared
     /// when that wait ends ([`Sched::end_interruptible`]).
@@ -176,8 +179,10 @@ pub struct Sched {
     yielding: bool,
     /// Something changed that may call for another thread (set in IRQs).
     pub(crate) need_resched: bool,
-    /// TTBR0 and ASID loaded now (None: the empty table, no user space).
-    active: Option<(u32, u8)>,
+    /// TTBR0 and ASID loaded now, in one word ([`loaded`]: the table is
+    /// 4 KiB aligned, the ASID 8 bits), so a switch compares one word;
+    /// [`RELOAD`] after a TLB flush.
+    active: u32,
     /// The empty L1 table TTBR0 holds while a kernel thread runs.
     null_ttbr0: u32,
     /// The ASID allocator.
@@ -402,12 +407,25 @@ impl Tcb {
             donated: NO_DONATION,
             exit_code: 0,
             in_ipc: false,
+            ipc_handle: crate::ipc::ResolvedHandle::NONE,
             interruptible: false,
             parked_on: None,
             fpexc: 0,
         }
     }
 }
+
+/// [`Sched`]'s `active`: TTBR0's table and ASID in one word (the table
+/// is 4 KiB aligned: TTBCR.N = 2).
+#[inline(always)]
+const fn loaded(ttbr0: u32, asid: u8) -> u32 {
+    debug_assert!(ttbr0 & 0xFFF == 0);
+    ttbr0 | asid as u32
+}
+
+/// An `active` no table and ASID give (its low 12 bits exceed an ASID):
+/// the next switch loads TTBR0 and the ASID whatever they are.
+const RELOAD: u32 = u32::MAX;
 
 /// The kernel stack slot of thread `id`.
 fn stack_base(id: ThreadId) -> u32 {
@@ -891,17 +909,19 @@ impl Sched {
                 crate::vfp::switch_in(t.fpexc);
                 if self.asids.activate(&mut sp.tag) {
                     arch::mmu::tlb_invalidate_all();
-                    self.active = None;
+                    self.active = RELOAD;
                 }
-                Some((sp.ttbr0, sp.tag.asid))
+                loaded(sp.ttbr0, sp.tag.asid)
             }
-            None => None,
+            None => loaded(self.null_ttbr0, 0),
         };
         if want != self.active {
-            let (ttbr0, asid) = want.unwrap_or((self.null_ttbr0, 0));
-            // SAFETY: ttbr0 is a live 4 KiB L1 table of user mappings (a
-            // process's, or the empty one) and asid is current (just checked).
-            unsafe { arch::mmu::switch_user_space(ttbr0, asid) };
+            // SAFETY: the table is a live 4 KiB L1 table of user mappings
+            // (a process's, or the empty one) and the ASID is current (just
+            // checked); every switch resumes its thread through the trap
+            // return's exception return, and the kernel touches no user
+            // address before it (copies are done before the switch).
+            unsafe { arch::mmu::switch_user_space_for_return(want & !0xFFF, want as u8) };
             self.active = want;
         }
     }
@@ -1013,7 +1033,7 @@ pub fn init(main_prio: u8) {
         reaper_busy: false,
         yielding: false,
         need_resched: false,
-        active: None,
+        active: loaded(null_ttbr0, 0),
         null_ttbr0,
         asids: Asids::new(),
         timer_at: None,

@@ -49,6 +49,11 @@ fn send(e: &Object) -> [Grant<'_>; 1] {
     [grant(e, Rights::SEND)]
 }
 
+/// `send` with `TRANSFER` too (`ipc_client` mode 0 copies its handle).
+fn send_transfer(e: &Object) -> [Grant<'_>; 1] {
+    [grant(e, Rights::SEND | Rights::TRANSFER)]
+}
+
 fn first_thread(pid: u16) -> thread::ThreadId {
     process::with_process(pid, |t| t.thread).unwrap()
 }
@@ -194,11 +199,11 @@ fn main() {
         10,
         &[grant(&hard_ep, Rights::RECEIVE)],
     );
-    let c = run("client", "ipc_client", 0, 10, &send(&soft_ep));
+    let c = run("client", "ipc_client", 0, 10, &send_transfer(&soft_ep));
     check("soft client, soft server", process::wait(c) == Ok(0));
     let c = run("hard-client", "hard_ipc_client", 0, 10, &send(&soft_ep));
     check("hard client, soft server", process::wait(c) == Ok(0));
-    let c = run("client", "ipc_client", 0, 10, &send(&hard_ep));
+    let c = run("client", "ipc_client", 0, 10, &send_transfer(&hard_ep));
     check("soft client, hard server", process::wait(c) == Ok(0));
     let k = Spec {
         handles: &send(&soft_ep),

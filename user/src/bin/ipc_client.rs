@@ -2,7 +2,8 @@
 //! the IPC tests; `arg` picks what it checks:
 //! - 0: short and 4 KiB calls are answered (words plus one, bytes
 //!   reversed); a buffer outside its memory gives `Fault`, an oversized
-//!   message `TooBig`; exit 0 or the failed step;
+//!   message `TooBig`, a closed copy of its handle (it needs `TRANSFER`)
+//!   `BadHandle`; exit 0 or the failed step;
 //! - 1: sleeps 5 ms, then one call: exit code = its round trip in µs;
 //! - 2: a call nobody receives and a receive nobody calls (its second) time
 //!   out after about their timeouts; exit 0 or the failed step;
@@ -64,7 +65,25 @@ fn basic() -> i32 {
     if user::call_words(EP, [9, 9, 9, 9]) != Ok([10; 4]) {
         return 7;
     }
-    println!("ipc_client: short and 4 KiB calls answered; bad buffers refused");
+    // The fast path remembers the handle of a thread's last call: a closed
+    // one must fail all the same, and the other still work.
+    let Ok(dup) = user::handle_dup(EP, abi::RIGHT_SEND) else {
+        return 8;
+    };
+    for _ in 0..2 {
+        if user::call_words(dup, [1; 4]) != Ok([2; 4]) {
+            return 9;
+        }
+    }
+    if user::handle_close(dup).is_err() || user::call_words(dup, [1; 4]) != Err(Errno::BadHandle) {
+        return 10;
+    }
+    if user::call_words(EP, [3; 4]) != Ok([4; 4]) {
+        return 11;
+    }
+    println!(
+        "ipc_client: short and 4 KiB calls answered; bad buffers refused; a closed handle refused"
+    );
     0
 }
 
