@@ -3,8 +3,8 @@
 //! devices, cache maintenance on a range, and the bounded teardown.
 
 use super::{
-    AddressSpace, Backing, MapError, PAGE, Region, USER_END, USER_START, kernel_attrs, user_attrs,
-    zero_section,
+    AddressSpace, Backing, MapError, PAGE, RUN, Region, SECTION, USER_END, USER_START,
+    kernel_attrs, user_attrs, zero_section,
 };
 use crate::layout::phys_to_virt;
 use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
@@ -63,6 +63,47 @@ impl AddressSpace {
             }
         }
         Ok(())
+    }
+
+    /// Maps the frames `pas` at `va`, `va + 4 KiB`, ... in a soft isolated
+    /// space: a run in one L2 table ([`Pmap::map_pages`](arch::mmu::pmap::Pmap::map_pages)),
+    /// under one hold of the memory manager's lock, each frame counted in
+    /// the reverse map. All or nothing.
+    pub(super) fn map_run(&mut self, va: u32, pas: &[u32], attrs: Attrs) -> Result<(), MapError> {
+        let p = self.pmap.as_mut().ok_or(MapError::ClassViolation)?;
+        crate::mm::prepare_l2(p, va, Size::Page);
+        crate::mm::with(|mm| {
+            p.map_pages(va, pas, attrs, &mut mm.task_tables())?;
+            for &pa in pas {
+                mm.note_mapped(pa);
+            }
+            Ok::<_, PmapError>(())
+        })?;
+        Ok(())
+    }
+
+    /// Unmaps the `n` pages at `va` that [`Self::map_run`] mapped (one L2
+    /// table, at most [`RUN`] pages), each frame's reverse-map count
+    /// going down, under one hold of the memory manager's lock with one
+    /// TLB pass; false (nothing changed) if they are not all mapped as
+    /// small pages.
+    pub(super) fn unmap_run(&mut self, va: u32, n: u32) -> bool {
+        let Some(p) = self.pmap.as_mut() else {
+            return false;
+        };
+        let mut pas = [0u32; RUN as usize];
+        let Some(pas) = pas.get_mut(..n as usize) else {
+            return false;
+        };
+        crate::mm::with(|mm| {
+            if p.unmap_pages(va, pas, &mut mm.tables()).is_err() {
+                return false;
+            }
+            for &pa in pas.iter() {
+                mm.note_unmapped(pa);
+            }
+            true
+        })
     }
 
     pub(super) fn unmap_one(&mut self, va: u32) -> Option<u32> {
@@ -307,13 +348,26 @@ impl AddressSpace {
             if *steps == 0 {
                 return false;
             }
-            *steps -= 1;
-            r.len = r.len.saturating_sub(g);
+            // An object's pages go in runs (one step each): the top ones
+            // down to their L2 table's start, at most RUN.
+            let run = match r.backing {
+                Backing::Shared { .. } if g == PAGE && r.len > PAGE => {
+                    let in_table = (r.start + r.len - 1) % SECTION / PAGE + 1;
+                    (*steps).min(RUN).min(r.len / PAGE).min(in_table).max(1)
+                }
+                _ => 1,
+            };
+            *steps -= run;
+            r.len = r.len.saturating_sub(run * g);
             let (va, backing, empty) = (r.start + r.len, r.backing, r.len == 0);
             if empty {
                 self.regions.pop();
             }
-            self.unmap_release(va, backing);
+            if run == 1 {
+                self.unmap_release(va, backing);
+            } else {
+                self.unmap_shared(va, run);
+            }
             if let (true, Backing::Shared { map, .. }) = (empty, backing) {
                 let _ = crate::mm::object::BOOK
                     .lock()

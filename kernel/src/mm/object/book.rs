@@ -295,6 +295,23 @@ impl Book {
             .map(|pa| (pa, false))
     }
 
+    /// [`Book::frame_at`] for pages `first..first + out.len()` of mapping
+    /// `m`, written into `out` (a run the kernel maps at once): one lookup
+    /// of the mapping and its object for the run. `None` (and `out` not to
+    /// be used) if the mapping is unknown or the run passes the object's end.
+    pub fn frames_at(&self, m: MapId, first: u32, out: &mut [u32]) -> Option<()> {
+        let map = self.map_ref(m).ok()?;
+        let frames = &self.obj(map.obj).ok()?.frames;
+        for (k, o) in out.iter_mut().enumerate() {
+            let i = first + k as u32;
+            *o = match map.private.get(i as usize) {
+                Some(Some(pa)) => *pa,
+                _ => frames.frame(i)?,
+            };
+        }
+        Some(())
+    }
+
     /// Object `id`'s contiguous block (base, order), if it is one.
     pub fn block(&self, id: ObjId) -> Option<(u32, u8)> {
         match self.obj(id).ok()?.frames {
@@ -530,6 +547,16 @@ mod tests {
                             }
                         }
                     }
+                }
+                // A run read at once is each page read alone (what the
+                // kernel maps a run from), and a run past the end is refused.
+                for (&m, (obj, _)) in &model.maps {
+                    let n = model.objs[obj].0.len();
+                    let mut run = vec![0; n];
+                    prop_assert_eq!(book.frames_at(m, 0, &mut run), Some(()));
+                    let one: Vec<_> = (0..n as u32).map(|i| book.frame_at(m, i).unwrap().0).collect();
+                    prop_assert_eq!(run, one);
+                    prop_assert_eq!(book.frames_at(m, 1, &mut vec![0; n]), None);
                 }
                 for f in got {
                     let pages = match f {
