@@ -348,26 +348,36 @@ impl AddressSpace {
             if *steps == 0 {
                 return false;
             }
-            // An object's pages go in runs (one step each): the top ones
-            // down to their L2 table's start, at most RUN.
-            let run = match r.backing {
-                Backing::Shared { .. } if g == PAGE && r.len > PAGE => {
-                    let in_table = (r.start + r.len - 1) % SECTION / PAGE + 1;
-                    (*steps).min(RUN).min(r.len / PAGE).min(in_table).max(1)
+            if let Backing::Shared { .. } = r.backing
+                && g == PAGE
+                && r.len > PAGE
+                && *steps > 1
+            {
+                // An object's pages go in runs (one step each): the top
+                // ones down to their L2 table's start, at most RUN.
+                let in_table = (r.start + r.len - 1) % SECTION / PAGE + 1;
+                let run = (*steps).min(RUN).min(r.len / PAGE).min(in_table);
+                *steps -= run;
+                r.len -= run * PAGE;
+                let (va, backing, empty) = (r.start + r.len, r.backing, r.len == 0);
+                if empty {
+                    self.regions.pop();
                 }
-                _ => 1,
-            };
-            *steps -= run;
-            r.len = r.len.saturating_sub(run * g);
+                self.unmap_shared(va, run);
+                if let (true, Backing::Shared { map, .. }) = (empty, backing) {
+                    let _ = crate::mm::object::BOOK
+                        .lock()
+                        .unmap(map, &mut crate::mm::object::give_back);
+                }
+                continue;
+            }
+            *steps -= 1;
+            r.len = r.len.saturating_sub(g);
             let (va, backing, empty) = (r.start + r.len, r.backing, r.len == 0);
             if empty {
                 self.regions.pop();
             }
-            if run == 1 {
-                self.unmap_release(va, backing);
-            } else {
-                self.unmap_shared(va, run);
-            }
+            self.unmap_release(va, backing);
             if let (true, Backing::Shared { map, .. }) = (empty, backing) {
                 let _ = crate::mm::object::BOOK
                     .lock()

@@ -91,7 +91,9 @@ impl AddressSpace {
         let map = book
             .map(id, self.owner, va)
             .map_err(|_| MapError::NoMemory)?;
-        let r = if step == 1 {
+        // Several pages in runs; a lone page or a hard space's sections
+        // one by one (a lone page costs no more than a single map).
+        let r = if step == 1 && pages > 1 {
             self.map_shared_pages(book, map, va, pages, shown)
         } else {
             self.map_shared_granules(book, map, va, pages, shown)
@@ -121,7 +123,6 @@ impl AddressSpace {
     /// ([`Self::map_run`]: one hold of the memory manager's lock, one
     /// barrier, each frame counted in the reverse map). On failure nothing
     /// of it stays mapped.
-    #[inline]
     fn map_shared_pages(
         &mut self,
         book: &Book,
@@ -161,7 +162,8 @@ impl AddressSpace {
     }
 
     /// Maps mapping `map` at `va` granule by granule (a hard space's
-    /// sections). On failure nothing of it stays mapped.
+    /// sections, a lone page). On failure nothing of it stays mapped.
+    #[inline(always)]
     fn map_shared_granules(
         &mut self,
         book: &Book,

@@ -302,12 +302,27 @@ impl Book {
     pub fn frames_at(&self, m: MapId, first: u32, out: &mut [u32]) -> Option<()> {
         let map = self.map_ref(m).ok()?;
         let frames = &self.obj(map.obj).ok()?.frames;
-        for (k, o) in out.iter_mut().enumerate() {
-            let i = first + k as u32;
-            *o = match map.private.get(i as usize) {
-                Some(Some(pa)) => *pa,
-                _ => frames.frame(i)?,
-            };
+        let end = first.checked_add(out.len() as u32)?;
+        if end > frames.pages() {
+            return None;
+        }
+        // The object's frames for the run, matched once (not per page).
+        match frames {
+            Frames::One(pa) => out.fill(*pa),
+            Frames::Pages(v) => out.copy_from_slice(&v[first as usize..end as usize]),
+            Frames::Block { base, .. } => {
+                for (k, o) in out.iter_mut().enumerate() {
+                    *o = base + (first + k as u32) * PAGE;
+                }
+            }
+        }
+        // Then the mapping's private copies over them, if it has any.
+        if let Some(private) = map.private.get(first as usize..end as usize) {
+            for (o, copy) in out.iter_mut().zip(private) {
+                if let Some(pa) = copy {
+                    *o = *pa;
+                }
+            }
         }
         Some(())
     }
