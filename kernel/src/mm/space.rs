@@ -103,6 +103,13 @@ impl Mm {
         let _ = self.frames.map_dec_block(pa);
     }
 
+    /// [`Mm::note_mapped`] (`up`) or [`Mm::note_unmapped`] for each frame
+    /// of a run mapped or unmapped at once.
+    #[inline]
+    pub fn note_run(&mut self, pas: &[u32], up: bool) {
+        self.frames.map_count_run(pas, up);
+    }
+
     /// The kernel pmap and a table source, borrowed together.
     pub fn kernel_space(&mut self) -> (&mut Pmap<4096>, Tables<'_>) {
         (

@@ -74,9 +74,7 @@ impl AddressSpace {
         crate::mm::prepare_l2(p, va, Size::Page);
         crate::mm::with(|mm| {
             p.map_pages(va, pas, attrs, &mut mm.task_tables())?;
-            for &pa in pas {
-                mm.note_mapped(pa);
-            }
+            mm.note_run(pas, true);
             Ok::<_, PmapError>(())
         })?;
         Ok(())
@@ -99,9 +97,7 @@ impl AddressSpace {
             if p.unmap_pages(va, pas, &mut mm.tables()).is_err() {
                 return false;
             }
-            for &pa in pas.iter() {
-                mm.note_unmapped(pa);
-            }
+            mm.note_run(pas, false);
             true
         })
     }
