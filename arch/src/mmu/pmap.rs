@@ -426,21 +426,21 @@ impl<const N: usize> Pmap<N> {
         Ok(())
     }
 
-    /// Removes the run of `out.len()` small pages at `va` (in one L2 table,
-    /// as [`Pmap::map_pages`] makes) and writes the frame each mapped into
-    /// `out`. Equivalent to one [`Pmap::unmap`] of [`Size::Page`] per page,
-    /// with one TLB maintenance pass for the run (an invalidate per page,
-    /// the barriers once). All or nothing: if any page of the run is not a
-    /// small page, nothing changes ([`PmapError::NotMapped`] or
-    /// [`PmapError::WrongSize`]). The L2 table goes back to `src` if the
-    /// run held its last entries.
+    /// Removes the run of `n` small pages at `va` (in one L2 table, as
+    /// [`Pmap::map_pages`] makes), calling `unmapped(src, frame)` for the
+    /// frame each mapped. Equivalent to one [`Pmap::unmap`] of
+    /// [`Size::Page`] per page, with one TLB maintenance pass for the run
+    /// (an invalidate per page, the barriers once). All or nothing: if any
+    /// page of the run is not a small page, nothing changes
+    /// ([`PmapError::NotMapped`] or [`PmapError::WrongSize`]). The L2 table
+    /// goes back to `src` if the run held its last entries.
     pub fn unmap_pages<S: TableSource + ?Sized>(
         &mut self,
         va: u32,
-        out: &mut [u32],
+        n: usize,
         src: &mut S,
+        mut unmapped: impl FnMut(&mut S, u32),
     ) -> Result<(), PmapError> {
-        let n = out.len();
         if n == 0 {
             return Ok(());
         }
@@ -457,18 +457,20 @@ impl<const N: usize> Pmap<N> {
         }
         let (l2, l2_phys) = (found.l2, found.l2_phys);
         let j = l2_index(va);
-        for (k, o) in out.iter_mut().enumerate() {
-            // SAFETY: l2 is this slot's live table; j + k < 256.
-            let e = unsafe { l2.add(j + k).read_volatile() };
-            match e & 0b11 {
+        for k in j..j + n {
+            // SAFETY: l2 is this slot's live table; j + n <= 256.
+            match unsafe { l2.add(k).read_volatile() } & 0b11 {
                 0b00 => return Err(PmapError::NotMapped),
                 0b01 => return Err(PmapError::WrongSize),
-                _ => *o = e & !(PAGE_SIZE - 1),
+                _ => {}
             }
         }
         for k in j..j + n {
             // SAFETY: as above.
+            let e = unsafe { l2.add(k).read_volatile() };
+            // SAFETY: as above.
             unsafe { l2.add(k).write_volatile(0) };
+            unmapped(src, e & !(PAGE_SIZE - 1));
         }
         let i = l1_index(va);
         self.live()[i] -= n as u16;
@@ -1040,23 +1042,22 @@ pub(crate) mod tests {
         );
         assert_eq!(before, (pa_.stats(), table(&pa_, &a, va)));
         // Unmapping more than the run, or from before it, changes nothing.
-        let mut out = [0; 5];
+        let mut out = Vec::new();
+        let mut got = |_: &mut HostTables, pa| out.push(pa);
         assert_eq!(
-            pa_.unmap_pages(va, &mut out, &mut a),
+            pa_.unmap_pages(va, 5, &mut a, &mut got),
             Err(PmapError::NotMapped)
         );
         assert_eq!(
-            pa_.unmap_pages(va - 4096, &mut out[..2], &mut a),
+            pa_.unmap_pages(va - 4096, 2, &mut a, &mut got),
             Err(PmapError::NotMapped)
         );
         assert_eq!(before, (pa_.stats(), table(&pa_, &a, va)));
         // Part of the run, then the rest: the table goes back with the last.
-        pa_.unmap_pages(va + 2 * 4096, &mut out[..2], &mut a)
-            .unwrap();
-        assert_eq!(out[..2], frames[2..]);
+        pa_.unmap_pages(va + 2 * 4096, 2, &mut a, &mut got).unwrap();
         assert_eq!(a.live, 1);
-        pa_.unmap_pages(va, &mut out[..2], &mut a).unwrap();
-        assert_eq!(out[..2], frames[..2]);
+        pa_.unmap_pages(va, 2, &mut a, &mut got).unwrap();
+        assert_eq!(out, [&frames[2..], &frames[..2]].concat());
         assert_eq!(pa_.stats(), PmapStats::default());
         assert_eq!(a.live, 0, "the L2 table went back with the run's last page");
         assert!(l1a.iter().all(|&e| e == 0));

@@ -570,23 +570,29 @@ impl<'a> FrameAllocator<'a> {
     /// looked up as those do.
     pub fn map_count_run(&mut self, pas: &[u32], up: bool) {
         for &pa in pas {
-            match self.index(pa) {
-                Some(i) if matches!(self.descs[i].state, PageState::Allocated { .. }) => {
-                    let d = &mut self.descs[i];
-                    let n = if up {
-                        d.map_count.checked_add(1)
-                    } else {
-                        d.map_count.checked_sub(1)
-                    };
-                    d.map_count = n.unwrap_or(d.map_count);
-                }
-                _ => {
-                    let _ = if up {
-                        self.map_inc_block(pa)
-                    } else {
-                        self.map_dec_block(pa)
-                    };
-                }
+            self.map_count_one(pa, up);
+        }
+    }
+
+    /// One frame of [`map_count_run`](Self::map_count_run).
+    #[inline]
+    pub fn map_count_one(&mut self, pa: u32, up: bool) {
+        match self.index(pa) {
+            Some(i) if matches!(self.descs[i].state, PageState::Allocated { .. }) => {
+                let d = &mut self.descs[i];
+                let n = if up {
+                    d.map_count.checked_add(1)
+                } else {
+                    d.map_count.checked_sub(1)
+                };
+                d.map_count = n.unwrap_or(d.map_count);
+            }
+            _ => {
+                let _ = if up {
+                    self.map_inc_block(pa)
+                } else {
+                    self.map_dec_block(pa)
+                };
             }
         }
     }

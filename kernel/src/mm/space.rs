@@ -81,6 +81,15 @@ impl TableSource for Tables<'_> {
     }
 }
 
+impl Tables<'_> {
+    /// [`Mm::note_unmapped`] through a table source (for
+    /// [`Pmap::unmap_pages`], which lends it back for each frame).
+    #[inline]
+    pub fn note_unmapped(&mut self, pa: u32) {
+        self.frames.map_count_one(pa, false);
+    }
+}
+
 impl Mm {
     /// Records in the reverse map that a translation now points at RAM frame
     /// `pa` (counted on its block's first page); device memory is ignored.

@@ -81,24 +81,18 @@ impl AddressSpace {
     }
 
     /// Unmaps the `n` pages at `va` that [`Self::map_run`] mapped (one L2
-    /// table, at most [`RUN`] pages), each frame's reverse-map count
-    /// going down, under one hold of the memory manager's lock with one
-    /// TLB pass; false (nothing changed) if they are not all mapped as
-    /// small pages.
+    /// table), each frame's reverse-map count going down, under one hold of
+    /// the memory manager's lock with one TLB pass; false (nothing changed)
+    /// if they are not all mapped as small pages.
     pub(super) fn unmap_run(&mut self, va: u32, n: u32) -> bool {
         let Some(p) = self.pmap.as_mut() else {
             return false;
         };
-        let mut pas = [0u32; RUN as usize];
-        let Some(pas) = pas.get_mut(..n as usize) else {
-            return false;
-        };
         crate::mm::with(|mm| {
-            if p.unmap_pages(va, pas, &mut mm.tables()).is_err() {
-                return false;
-            }
-            mm.note_run(pas, false);
-            true
+            p.unmap_pages(va, n as usize, &mut mm.tables(), |t, pa| {
+                t.note_unmapped(pa)
+            })
+            .is_ok()
         })
     }
 

@@ -131,6 +131,7 @@ impl AddressSpace {
         pages: u32,
         attrs: Attrs,
     ) -> Result<(), MapError> {
+        let mut buf = [0u32; RUN as usize];
         let mut done = 0;
         while done < pages {
             let at = va + done * PAGE;
@@ -144,8 +145,7 @@ impl AddressSpace {
                     None => Err(MapError::Invalid),
                 }
             } else {
-                let mut pas = [0u32; RUN as usize];
-                let pas = &mut pas[..n as usize];
+                let pas = &mut buf[..n as usize];
                 match book.frames_at(map, done, pas) {
                     Some(()) => self.map_run(at, pas, attrs),
                     None => Err(MapError::Invalid),
