@@ -20,6 +20,13 @@ pub enum CacheOpError {
     NotOwned,
 }
 
+/// Pages of a memory object's run that count as one step of
+/// [`AddressSpace::teardown_steps`]: in the trace a page of a run costs
+/// about 60 instructions to unmap and uncount, a single-page step about
+/// 280, so four pages a step keep a batch of steps within what it took
+/// page by page.
+const PAGES_PER_STEP: u32 = 4;
+
 impl AddressSpace {
     /// One frame (page or 1 MiB block) for this space: from the reserve for
     /// hard spaces (never the allocator after admission), else allocated.
@@ -325,8 +332,9 @@ impl AddressSpace {
         }
     }
 
-    /// Gives back at most `*steps` granules (or reserve blocks) of the
-    /// space's memory, highest region first, counting them off `*steps`;
+    /// Gives back at most `*steps` granules (or reserve blocks, or
+    /// [`PAGES_PER_STEP`] pages of a memory object's run) of the space's
+    /// memory, highest region first, counting them off `*steps`;
     /// returns true once every region and reserve block is back (the table
     /// goes last, in [`Self::free_table`]). Each step is one unmap and one
     /// free, each a short hold of the memory manager's lock. The space
@@ -341,13 +349,16 @@ impl AddressSpace {
             if let Backing::Shared { .. } = r.backing
                 && g == PAGE
                 && r.len > PAGE
-                && *steps > 1
             {
-                // An object's pages go in runs (one step each): the top
-                // ones down to their L2 table's start, at most RUN.
+                // An object's pages go in runs: the top ones down to their
+                // L2 table's start, at most RUN, PAGES_PER_STEP a step.
                 let in_table = (r.start + r.len - 1) % SECTION / PAGE + 1;
-                let run = (*steps).min(RUN).min(r.len / PAGE).min(in_table);
-                *steps -= run;
+                let run = (*steps)
+                    .saturating_mul(PAGES_PER_STEP)
+                    .min(RUN)
+                    .min(r.len / PAGE)
+                    .min(in_table);
+                *steps -= run.div_ceil(PAGES_PER_STEP);
                 r.len -= run * PAGE;
                 let (va, backing, empty) = (r.start + r.len, r.backing, r.len == 0);
                 if empty {
