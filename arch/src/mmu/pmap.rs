@@ -378,7 +378,7 @@ impl<const N: usize> Pmap<N> {
             return Err(PmapError::OutOfRange);
         }
         self.check(last, 0, Size::Page)?;
-        if pas.iter().any(|pa| pa & (PAGE_SIZE - 1) != 0) {
+        if pas.iter().fold(0, |bits, pa| bits | pa) & (PAGE_SIZE - 1) != 0 {
             return Err(PmapError::Misaligned);
         }
         let attrs = self.attrs(attrs);
@@ -457,13 +457,19 @@ impl<const N: usize> Pmap<N> {
         }
         let (l2, l2_phys) = (found.l2, found.l2_phys);
         let j = l2_index(va);
+        // Small pages have bit 1 set: any entry without it is a fault
+        // entry or a large page.
+        let mut all = 0b10;
         for k in j..j + n {
             // SAFETY: l2 is this slot's live table; j + n <= 256.
-            match unsafe { l2.add(k).read_volatile() } & 0b11 {
-                0b00 => return Err(PmapError::NotMapped),
-                0b01 => return Err(PmapError::WrongSize),
-                _ => {}
+            let e = unsafe { l2.add(k).read_volatile() };
+            all &= e;
+            if e & 0b11 == 0 {
+                return Err(PmapError::NotMapped);
             }
+        }
+        if all == 0 {
+            return Err(PmapError::WrongSize);
         }
         for k in j..j + n {
             // SAFETY: as above.
