@@ -82,6 +82,20 @@ pub fn tlb_invalidate_va(va: u32) {
     isb();
 }
 
+/// [`tlb_invalidate_va`] for `n` consecutive pages from `va`: one
+/// invalidate by MVA per page, the barriers and the branch predictor's
+/// invalidate once for the run.
+pub fn tlb_invalidate_pages(va: u32, n: u32) {
+    dsb();
+    for k in 0..n {
+        // SAFETY: a TLB invalidate operation only drops cached translations.
+        unsafe { TlbIMvaA::write_raw((va & !0xFFF).wrapping_add(k << 12)) };
+    }
+    BpIAll::write();
+    dsb();
+    isb();
+}
+
 /// Invalidates the TLB entry for `va` tagged with `asid` (non-global mappings).
 pub fn tlb_invalidate_va_asid(va: u32, asid: u8) {
     dsb();

@@ -355,6 +355,145 @@ impl<const N: usize> Pmap<N> {
         Ok(())
     }
 
+    /// Maps `pas.len()` small pages at `va`, `va + 4 KiB`, ..., page `k` to
+    /// `pas[k]`, all with `attrs`: a run in one L2 table (it must not cross
+    /// a 1 MiB boundary, else [`PmapError::OutOfRange`]). Equivalent to one
+    /// [`Pmap::map`] of [`Size::Page`] per page, but the slot is looked up,
+    /// the descriptor encoded and the barrier issued once for the run. All
+    /// or nothing: if any page is taken or misaligned, nothing changes.
+    pub fn map_pages<S: TableSource + ?Sized>(
+        &mut self,
+        va: u32,
+        pas: &[u32],
+        attrs: Attrs,
+        src: &mut S,
+    ) -> Result<(), PmapError> {
+        let n = pas.len();
+        if n == 0 {
+            return Ok(());
+        }
+        let last = va.wrapping_add((n as u32 - 1) * PAGE_SIZE);
+        self.check(va, 0, Size::Page)?;
+        if n > 256 || last < va || l1_index(last) != l1_index(va) {
+            return Err(PmapError::OutOfRange);
+        }
+        self.check(last, 0, Size::Page)?;
+        if pas.iter().fold(0, |bits, pa| bits | pa) & (PAGE_SIZE - 1) != 0 {
+            return Err(PmapError::Misaligned);
+        }
+        let attrs = self.attrs(attrs);
+        // The attributes' bits once; each entry is then its frame | them.
+        let bits = L2Entry::small(0, attrs)
+            .map_err(|_| PmapError::BadAttrs)?
+            .encode();
+        let i = l1_index(va);
+        let slot = self.l1_get(i);
+        let l2 = match slot & 0b11 {
+            0b01 => src.table_ptr(slot & L2_TABLE_MASK),
+            0b00 => core::ptr::null_mut(),
+            _ => return Err(PmapError::AlreadyMapped),
+        };
+        let j = l2_index(va);
+        if !l2.is_null() {
+            // SAFETY: l2 is the live table of this slot; j + n <= 256 as the
+            // run stays in this slot.
+            if (j..j + n).any(|k| unsafe { l2.add(k).read_volatile() } & 3 != 0) {
+                return Err(PmapError::AlreadyMapped);
+            }
+        }
+        let l2 = if l2.is_null() {
+            let phys = src.alloc_l2().ok_or(PmapError::NoTable)?;
+            let Ok(table) = L1Entry::table(phys, attrs.domain) else {
+                src.free_l2(phys);
+                return Err(PmapError::BadAttrs);
+            };
+            let ptr = src.table_ptr(phys);
+            // The table must be visible to the walker before the L1 entry is.
+            barrier();
+            self.l1_set(i, table.encode());
+            self.stats.l2_tables += 1;
+            ptr
+        } else {
+            l2
+        };
+        for (k, &pa) in pas.iter().enumerate() {
+            // SAFETY: as above.
+            unsafe { l2.add(j + k).write_volatile(bits | pa) };
+        }
+        self.live()[i] += n as u16;
+        self.stats.pages += n as u32;
+        barrier();
+        Ok(())
+    }
+
+    /// Removes the run of `n` small pages at `va` (in one L2 table, as
+    /// [`Pmap::map_pages`] makes), calling `unmapped(src, frame)` for the
+    /// frame each mapped. Equivalent to one [`Pmap::unmap`] of
+    /// [`Size::Page`] per page, with one TLB maintenance pass for the run
+    /// (an invalidate per page, the barriers once). All or nothing: if any
+    /// page of the run is not a small page, nothing changes
+    /// ([`PmapError::NotMapped`] or [`PmapError::WrongSize`]). The L2 table
+    /// goes back to `src` if the run held its last entries.
+    pub fn unmap_pages<S: TableSource + ?Sized>(
+        &mut self,
+        va: u32,
+        n: usize,
+        src: &mut S,
+        mut unmapped: impl FnMut(&mut S, u32),
+    ) -> Result<(), PmapError> {
+        if n == 0 {
+            return Ok(());
+        }
+        let last = va.wrapping_add((n as u32 - 1) * PAGE_SIZE);
+        if va & (PAGE_SIZE - 1) != 0 || n > 256 || last < va || l1_index(last) != l1_index(va) {
+            return Err(PmapError::OutOfRange);
+        }
+        let found = self.locate(va, src).ok_or(PmapError::NotMapped)?;
+        if found.size != Size::Page {
+            return Err(PmapError::WrongSize);
+        }
+        if !self.range.contains(&last) {
+            return Err(PmapError::NotMapped);
+        }
+        let (l2, l2_phys) = (found.l2, found.l2_phys);
+        let j = l2_index(va);
+        // Small pages have bit 1 set: any entry without it is a fault
+        // entry or a large page.
+        let mut all = 0b10;
+        for k in j..j + n {
+            // SAFETY: l2 is this slot's live table; j + n <= 256.
+            let e = unsafe { l2.add(k).read_volatile() };
+            all &= e;
+            if e & 0b11 == 0 {
+                return Err(PmapError::NotMapped);
+            }
+        }
+        if all == 0 {
+            return Err(PmapError::WrongSize);
+        }
+        for k in j..j + n {
+            // SAFETY: as above.
+            let e = unsafe { l2.add(k).read_volatile() };
+            // SAFETY: as above.
+            unsafe { l2.add(k).write_volatile(0) };
+            unmapped(src, e & !(PAGE_SIZE - 1));
+        }
+        let i = l1_index(va);
+        self.live()[i] -= n as u16;
+        self.stats.pages -= n as u32;
+        let empty = self.live()[i] == 0;
+        if empty {
+            self.l1_set(i, 0);
+            self.stats.l2_tables -= 1;
+        }
+        #[cfg(target_arch = "arm")]
+        super::tlb_invalidate_pages(va, n as u32);
+        if empty {
+            src.free_l2(l2_phys);
+        }
+        Ok(())
+    }
+
     /// Removes the `size` mapping at `va` and returns the physical address it
     /// mapped. An L2 table whose last entry goes is returned to `src`.
     pub fn unmap<S: TableSource + ?Sized>(
@@ -862,6 +1001,72 @@ pub(crate) mod tests {
             p.protect(0x0001_0000, Size::Section, ro, &mut src),
             Err(PmapError::WrongSize)
         );
+    }
+
+    /// A run mapped with `map_pages` is entry for entry what one `map` per
+    /// page makes, and `unmap_pages` takes it back as one `unmap` per page
+    /// would; a run that is partly taken, crosses a MiB or holds a
+    /// misaligned frame changes nothing.
+    #[test]
+    fn page_runs_match_single_pages() {
+        let (mut l1a, mut a) = setup();
+        let (mut l1b, mut b) = setup();
+        let range = 0x0000_1000..0x4000_0000;
+        // SAFETY: both tables are host tables owned by this test.
+        let mut pa_: Pmap<4096> =
+            unsafe { Pmap::new(l1a.as_mut_ptr(), counts(), range.clone(), false) };
+        // SAFETY: as above.
+        let mut pb: Pmap<4096> = unsafe { Pmap::new(l1b.as_mut_ptr(), counts(), range, false) };
+        let user = Attrs::user(Access::UserRo, false);
+        let frames = [0x6000_3000, 0x6123_0000, 0x6000_1000, 0x7fff_f000];
+        let va = 0x0010_c000;
+        pa_.map_pages(va, &frames, user, &mut a).unwrap();
+        for (k, &f) in frames.iter().enumerate() {
+            pb.map(va + k as u32 * 4096, f, Size::Page, user, &mut b)
+                .unwrap();
+        }
+        let table = |p: &Pmap<4096>, s: &HostTables, va: u32| {
+            (0..256u32)
+                .map(|k| p.extract((va & !0xF_FFFF) + k * 4096, s))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(table(&pa_, &a, va), table(&pb, &b, va));
+        assert_eq!(pa_.stats(), pb.stats());
+        // Refused without change: overlapping, crossing a MiB, misaligned.
+        let before = (pa_.stats(), table(&pa_, &a, va));
+        assert_eq!(
+            pa_.map_pages(va + 3 * 4096, &[0x6000_0000; 2], user, &mut a),
+            Err(PmapError::AlreadyMapped)
+        );
+        assert_eq!(
+            pa_.map_pages(0x001f_f000, &[0x6000_0000; 2], user, &mut a),
+            Err(PmapError::OutOfRange)
+        );
+        assert_eq!(
+            pa_.map_pages(va + 4 * 4096, &[0x6000_0000, 0x6000_0800], user, &mut a),
+            Err(PmapError::Misaligned)
+        );
+        assert_eq!(before, (pa_.stats(), table(&pa_, &a, va)));
+        // Unmapping more than the run, or from before it, changes nothing.
+        let mut out = Vec::new();
+        let mut got = |_: &mut HostTables, pa| out.push(pa);
+        assert_eq!(
+            pa_.unmap_pages(va, 5, &mut a, &mut got),
+            Err(PmapError::NotMapped)
+        );
+        assert_eq!(
+            pa_.unmap_pages(va - 4096, 2, &mut a, &mut got),
+            Err(PmapError::NotMapped)
+        );
+        assert_eq!(before, (pa_.stats(), table(&pa_, &a, va)));
+        // Part of the run, then the rest: the table goes back with the last.
+        pa_.unmap_pages(va + 2 * 4096, 2, &mut a, &mut got).unwrap();
+        assert_eq!(a.live, 1);
+        pa_.unmap_pages(va, 2, &mut a, &mut got).unwrap();
+        assert_eq!(out, [&frames[2..], &frames[..2]].concat());
+        assert_eq!(pa_.stats(), PmapStats::default());
+        assert_eq!(a.live, 0, "the L2 table went back with the run's last page");
+        assert!(l1a.iter().all(|&e| e == 0));
     }
 
     #[derive(Debug, Clone)]

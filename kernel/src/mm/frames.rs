@@ -563,6 +563,40 @@ impl<'a> FrameAllocator<'a> {
         Some(d.map_count)
     }
 
+    /// [`map_inc_block`](Self::map_inc_block) (`up`) or
+    /// [`map_dec_block`](Self::map_dec_block) for each frame of `pas` (a
+    /// run mapped or unmapped at once): a frame that heads an allocated
+    /// block (a memory object's page) is counted in place; any other is
+    /// looked up as those do.
+    pub fn map_count_run(&mut self, pas: &[u32], up: bool) {
+        for &pa in pas {
+            self.map_count_one(pa, up);
+        }
+    }
+
+    /// One frame of [`map_count_run`](Self::map_count_run).
+    #[inline]
+    pub fn map_count_one(&mut self, pa: u32, up: bool) {
+        match self.index(pa) {
+            Some(i) if matches!(self.descs[i].state, PageState::Allocated { .. }) => {
+                let d = &mut self.descs[i];
+                let n = if up {
+                    d.map_count.checked_add(1)
+                } else {
+                    d.map_count.checked_sub(1)
+                };
+                d.map_count = n.unwrap_or(d.map_count);
+            }
+            _ => {
+                let _ = if up {
+                    self.map_inc_block(pa)
+                } else {
+                    self.map_dec_block(pa)
+                };
+            }
+        }
+    }
+
     #[inline]
     fn allocated_block(&mut self, phys: u32) -> Option<&mut PageDesc> {
         let h = self.block_index(phys)?;
@@ -1206,6 +1240,22 @@ mod tests {
                     }
                 }
             }
+            // A run counted at once is each page counted alone: every
+            // page up, each allocated block's count rises by its pages in
+            // the run; down again, every descriptor is as it was.
+            let before = descs_snapshot(&fa);
+            let run: Vec<u32> = (0..PAGES as u32).map(|i| page(i) + 7).collect();
+            fa.map_count_run(&run, true);
+            let mut want: Vec<u16> = before.iter().map(|d| d.map_count()).collect();
+            for i in 0..PAGES as u32 {
+                if let Some((h, PageState::Allocated { .. })) = block_by_walk(&fa, page(i)) {
+                    want[fa.index(h).unwrap()] += 1;
+                }
+            }
+            let got: Vec<u16> = descs_snapshot(&fa).iter().map(|d| d.map_count()).collect();
+            prop_assert_eq!(got, want);
+            fa.map_count_run(&run, false);
+            prop_assert_eq!(descs_snapshot(&fa), before);
         }
     }
 

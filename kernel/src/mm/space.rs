@@ -81,6 +81,15 @@ impl TableSource for Tables<'_> {
     }
 }
 
+impl Tables<'_> {
+    /// [`Mm::note_unmapped`] through a table source (for
+    /// [`Pmap::unmap_pages`], which lends it back for each frame).
+    #[inline]
+    pub fn note_unmapped(&mut self, pa: u32) {
+        self.frames.map_count_one(pa, false);
+    }
+}
+
 impl Mm {
     /// Records in the reverse map that a translation now points at RAM frame
     /// `pa` (counted on its block's first page); device memory is ignored.
@@ -101,6 +110,13 @@ impl Mm {
     #[inline]
     pub fn note_unmapped(&mut self, pa: u32) {
         let _ = self.frames.map_dec_block(pa);
+    }
+
+    /// [`Mm::note_mapped`] (`up`) or [`Mm::note_unmapped`] for each frame
+    /// of a run mapped or unmapped at once.
+    #[inline]
+    pub fn note_run(&mut self, pas: &[u32], up: bool) {
+        self.frames.map_count_run(pas, up);
     }
 
     /// The kernel pmap and a table source, borrowed together.

@@ -3,8 +3,8 @@
 //! devices, cache maintenance on a range, and the bounded teardown.
 
 use super::{
-    AddressSpace, Backing, MapError, PAGE, Region, USER_END, USER_START, kernel_attrs, user_attrs,
-    zero_section,
+    AddressSpace, Backing, MapError, PAGE, RUN, Region, SECTION, USER_END, USER_START,
+    kernel_attrs, user_attrs, zero_section,
 };
 use crate::layout::phys_to_virt;
 use crate::syscall::abi::{PROT_EXEC, PROT_READ, PROT_WRITE};
@@ -19,6 +19,13 @@ pub enum CacheOpError {
     /// The range is not (wholly) in one of the caller's memory regions.
     NotOwned,
 }
+
+/// Pages of a memory object's run that count as one step of
+/// [`AddressSpace::teardown_steps`]: in the trace a page of a run costs
+/// about 60 instructions to unmap and uncount, a single-page step about
+/// 280, so four pages a step keep a batch of steps within what it took
+/// page by page.
+const PAGES_PER_STEP: u32 = 4;
 
 impl AddressSpace {
     /// One frame (page or 1 MiB block) for this space: from the reserve for
@@ -63,6 +70,37 @@ impl AddressSpace {
             }
         }
         Ok(())
+    }
+
+    /// Maps the frames `pas` at `va`, `va + 4 KiB`, ... in a soft isolated
+    /// space: a run in one L2 table ([`Pmap::map_pages`](arch::mmu::pmap::Pmap::map_pages)),
+    /// under one hold of the memory manager's lock, each frame counted in
+    /// the reverse map. All or nothing.
+    pub(super) fn map_run(&mut self, va: u32, pas: &[u32], attrs: Attrs) -> Result<(), MapError> {
+        let p = self.pmap.as_mut().ok_or(MapError::ClassViolation)?;
+        crate::mm::prepare_l2(p, va, Size::Page);
+        crate::mm::with(|mm| {
+            p.map_pages(va, pas, attrs, &mut mm.task_tables())?;
+            mm.note_run(pas, true);
+            Ok::<_, PmapError>(())
+        })?;
+        Ok(())
+    }
+
+    /// Unmaps the `n` pages at `va` that [`Self::map_run`] mapped (one L2
+    /// table), each frame's reverse-map count going down, under one hold of
+    /// the memory manager's lock with one TLB pass; false (nothing changed)
+    /// if they are not all mapped as small pages.
+    pub(super) fn unmap_run(&mut self, va: u32, n: u32) -> bool {
+        let Some(p) = self.pmap.as_mut() else {
+            return false;
+        };
+        crate::mm::with(|mm| {
+            p.unmap_pages(va, n as usize, &mut mm.tables(), |t, pa| {
+                t.note_unmapped(pa)
+            })
+            .is_ok()
+        })
     }
 
     pub(super) fn unmap_one(&mut self, va: u32) -> Option<u32> {
@@ -294,8 +332,9 @@ impl AddressSpace {
         }
     }
 
-    /// Gives back at most `*steps` granules (or reserve blocks) of the
-    /// space's memory, highest region first, counting them off `*steps`;
+    /// Gives back at most `*steps` granules (or reserve blocks, or
+    /// [`PAGES_PER_STEP`] pages of a memory object's run) of the space's
+    /// memory, highest region first, counting them off `*steps`;
     /// returns true once every region and reserve block is back (the table
     /// goes last, in [`Self::free_table`]). Each step is one unmap and one
     /// free, each a short hold of the memory manager's lock. The space
@@ -306,6 +345,32 @@ impl AddressSpace {
         while let Some(r) = self.regions.last_mut() {
             if *steps == 0 {
                 return false;
+            }
+            if let Backing::Shared { .. } = r.backing
+                && g == PAGE
+                && r.len > PAGE
+            {
+                // An object's pages go in runs: the top ones down to their
+                // L2 table's start, at most RUN, PAGES_PER_STEP a step.
+                let in_table = (r.start + r.len - 1) % SECTION / PAGE + 1;
+                let run = (*steps)
+                    .saturating_mul(PAGES_PER_STEP)
+                    .min(RUN)
+                    .min(r.len / PAGE)
+                    .min(in_table);
+                *steps -= run.div_ceil(PAGES_PER_STEP);
+                r.len -= run * PAGE;
+                let (va, backing, empty) = (r.start + r.len, r.backing, r.len == 0);
+                if empty {
+                    self.regions.pop();
+                }
+                self.unmap_shared(va, run);
+                if let (true, Backing::Shared { map, .. }) = (empty, backing) {
+                    let _ = crate::mm::object::BOOK
+                        .lock()
+                        .unmap(map, &mut crate::mm::object::give_back);
+                }
+                continue;
             }
             *steps -= 1;
             r.len = r.len.saturating_sub(g);

@@ -52,6 +52,11 @@ pub const MAX_REGIONS: usize = 16;
 const MMAP_BASE: u32 = 0x1000_0000;
 const SECTION: u32 = 1 << 20;
 const PAGE: u32 = 4096;
+/// Pages of a memory object mapped or unmapped under one hold of the memory
+/// manager's lock (one L2 table's run, one barrier or TLB pass): bounds that
+/// hold to about what two single-page maps took, while a shared image's
+/// pages cost a fraction of one map each.
+const RUN: u32 = 16;
 
 /// Why a mapping request was refused. A refused request changes nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

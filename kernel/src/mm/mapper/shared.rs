@@ -2,7 +2,7 @@
 //! object ([`Backing::Shared`]), mapped and unmapped page by page, and the
 //! copy-on-write fault that gives a space its own copy of a page.
 
-use super::{AddressSpace, Backing, MapError, PAGE, Region, user_attrs};
+use super::{AddressSpace, Backing, MapError, PAGE, RUN, Region, SECTION, user_attrs};
 use crate::layout::phys_to_virt;
 use crate::mm::object::book::{Book, MapId};
 use crate::mm::object::{BOOK, give_back};
@@ -91,23 +91,16 @@ impl AddressSpace {
         let map = book
             .map(id, self.owner, va)
             .map_err(|_| MapError::NoMemory)?;
-        let mut done = 0;
-        while done < pages {
-            let pa = book.frame_at(map, done).map(|(pa, _)| pa);
-            let r = match pa {
-                Some(pa) => self.map_one(va + done * PAGE, pa, shown, false),
-                None => Err(MapError::Invalid),
-            };
-            if let Err(e) = r {
-                for i in (0..done).step_by(step as usize) {
-                    self.unmap_one(va + i * PAGE);
-                }
-                self.shared_pages -= done;
-                let _ = book.unmap(map, &mut give_back);
-                return Err(e);
-            }
-            self.shared_pages += step;
-            done += step;
+        // Several pages in runs; a lone page or a hard space's sections
+        // one by one (a lone page costs no more than a single map).
+        let r = if step == 1 && pages > 1 {
+            self.map_shared_pages(book, map, va, pages, shown)
+        } else {
+            self.map_shared_granules(book, map, va, pages, shown)
+        };
+        if let Err(e) = r {
+            let _ = book.unmap(map, &mut give_back);
+            return Err(e);
         }
         if !image {
             self.objects += len;
@@ -125,6 +118,103 @@ impl AddressSpace {
         Ok(va)
     }
 
+    /// Maps pages `0..pages` of mapping `map` at `va` in a soft isolated
+    /// space, in runs of at most [`RUN`] pages in one L2 table
+    /// ([`Self::map_run`]: one hold of the memory manager's lock, one
+    /// barrier, each frame counted in the reverse map). On failure nothing
+    /// of it stays mapped.
+    fn map_shared_pages(
+        &mut self,
+        book: &Book,
+        map: MapId,
+        va: u32,
+        pages: u32,
+        attrs: Attrs,
+    ) -> Result<(), MapError> {
+        let mut buf = [0u32; RUN as usize];
+        let mut done = 0;
+        while done < pages {
+            let at = va + done * PAGE;
+            let in_table = (SECTION - at % SECTION) / PAGE;
+            let n = (pages - done).min(RUN).min(in_table);
+            let r = if n == 1 {
+                // A lone page (most segments of small programs) costs no
+                // more than a single map.
+                match book.frame_at(map, done) {
+                    Some((pa, _)) => self.map_one(at, pa, attrs, false),
+                    None => Err(MapError::Invalid),
+                }
+            } else {
+                let pas = &mut buf[..n as usize];
+                match book.frames_at(map, done, pas) {
+                    Some(()) => self.map_run(at, pas, attrs),
+                    None => Err(MapError::Invalid),
+                }
+            };
+            if let Err(e) = r {
+                self.unmap_shared(va, done);
+                return Err(e);
+            }
+            self.shared_pages += n;
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Maps mapping `map` at `va` granule by granule (a hard space's
+    /// sections, a lone page). On failure nothing of it stays mapped.
+    #[inline(always)]
+    fn map_shared_granules(
+        &mut self,
+        book: &Book,
+        map: MapId,
+        va: u32,
+        pages: u32,
+        attrs: Attrs,
+    ) -> Result<(), MapError> {
+        let step = self.kind.granule() / PAGE;
+        let mut done = 0;
+        while done < pages {
+            let r = match book.frame_at(map, done) {
+                Some((pa, _)) => self.map_one(va + done * PAGE, pa, attrs, false),
+                None => Err(MapError::Invalid),
+            };
+            if let Err(e) = r {
+                for i in (0..done).step_by(step as usize) {
+                    self.unmap_one(va + i * PAGE);
+                }
+                self.shared_pages -= done;
+                return Err(e);
+            }
+            self.shared_pages += step;
+            done += step;
+        }
+        Ok(())
+    }
+
+    /// Unmaps the `pages` pages of an object mapped at `va` in a soft
+    /// isolated space (the object's frames: the book frees them, not the
+    /// space), in runs within one L2 table ([`Self::unmap_run`]), a page at
+    /// a time where a run is not whole.
+    pub(super) fn unmap_shared(&mut self, va: u32, pages: u32) {
+        let mut done = 0;
+        while done < pages {
+            let at = va + done * PAGE;
+            let in_table = (SECTION - at % SECTION) / PAGE;
+            let n = (pages - done).min(RUN).min(in_table);
+            if n > 1 && self.unmap_run(at, n) {
+                self.shared_pages -= n;
+            } else {
+                for k in 0..n {
+                    if self.unmap_one(at + k * PAGE).is_some() {
+                        self.shared_pages -= 1;
+                    }
+                }
+            }
+            done += n;
+        }
+    }
+
     /// Removes the region that shows mapping `map` (unmapped from the page
     /// tables, forgotten by the book); false if there is none.
     pub fn unmap_object(&mut self, map: MapId) -> bool {
@@ -140,8 +230,12 @@ impl AddressSpace {
             self.objects -= r.len;
         }
         let g = self.kind.granule();
-        for va in (r.start..r.start + r.len).step_by(g as usize) {
-            self.unmap_release(va, r.backing);
+        if g == PAGE {
+            self.unmap_shared(r.start, r.len / PAGE);
+        } else {
+            for va in (r.start..r.start + r.len).step_by(g as usize) {
+                self.unmap_release(va, r.backing);
+            }
         }
         let _ = BOOK.lock().unmap(map, &mut give_back);
         true

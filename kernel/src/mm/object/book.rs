@@ -295,6 +295,38 @@ impl Book {
             .map(|pa| (pa, false))
     }
 
+    /// [`Book::frame_at`] for pages `first..first + out.len()` of mapping
+    /// `m`, written into `out` (a run the kernel maps at once): one lookup
+    /// of the mapping and its object for the run. `None` (and `out` not to
+    /// be used) if the mapping is unknown or the run passes the object's end.
+    pub fn frames_at(&self, m: MapId, first: u32, out: &mut [u32]) -> Option<()> {
+        let map = self.map_ref(m).ok()?;
+        let frames = &self.obj(map.obj).ok()?.frames;
+        let end = first.checked_add(out.len() as u32)?;
+        if end > frames.pages() {
+            return None;
+        }
+        // The object's frames for the run, matched once (not per page).
+        match frames {
+            Frames::One(pa) => out.fill(*pa),
+            Frames::Pages(v) => out.copy_from_slice(&v[first as usize..end as usize]),
+            Frames::Block { base, .. } => {
+                for (k, o) in out.iter_mut().enumerate() {
+                    *o = base + (first + k as u32) * PAGE;
+                }
+            }
+        }
+        // Then the mapping's private copies over them, if it has any.
+        if let Some(private) = map.private.get(first as usize..end as usize) {
+            for (o, copy) in out.iter_mut().zip(private) {
+                if let Some(pa) = copy {
+                    *o = *pa;
+                }
+            }
+        }
+        Some(())
+    }
+
     /// Object `id`'s contiguous block (base, order), if it is one.
     pub fn block(&self, id: ObjId) -> Option<(u32, u8)> {
         match self.obj(id).ok()?.frames {
@@ -530,6 +562,18 @@ mod tests {
                             }
                         }
                     }
+                }
+                // A run read at once is each page read alone (what the
+                // kernel maps a run from), and a run past the end is refused.
+                for (&m, (obj, _)) in &model.maps {
+                    let n = model.objs[obj].0.len();
+                    let one: Vec<_> = (0..n as u32).map(|i| book.frame_at(m, i).unwrap().0).collect();
+                    for first in 0..n {
+                        let mut run = vec![0; n - first];
+                        prop_assert_eq!(book.frames_at(m, first as u32, &mut run), Some(()));
+                        prop_assert_eq!(&run[..], &one[first..]);
+                    }
+                    prop_assert_eq!(book.frames_at(m, 1, &mut vec![0; n]), None);
                 }
                 for f in got {
                     let pages = match f {
