@@ -124,6 +124,10 @@ pub struct Tcb {
     /// FPEXC as it is switched in (`crate::vfp::switch_in`): EN for a hard
     /// task's thread, which gets the floating-point unit eagerly, else 0.
     fpexc: u32,
+    /// In an IRQ's tail with IRQs enabled (`switch_after_preemption_point`):
+    /// an IRQ taken then switches in one masked stretch, so IRQs nest at
+    /// most two deep on this thread's kernel stack.
+    in_irq_tail: bool,
 }
 
 impl Tcb {
@@ -411,6 +415,7 @@ impl Tcb {
             interruptible: false,
             parked_on: None,
             fpexc: 0,
+            in_irq_tail: false,
         }
     }
 }
@@ -1148,12 +1153,14 @@ fn after_timer_irq(frame: &mut TrapFrame) -> *mut TrapFrame {
     s.timer_at = None; // the one-shot has fired: nothing is armed
     let sleeping = s.sleepers.len();
     let direct = s.wake_sleepers(now);
+    // SAFETY: the running thread's control block, no other reference to
+    // it live; last used in this function's next lines.
+    let ct = unsafe { s.tcb_detached(s.current) };
     // (A wake-up that switches at once makes the slice moot.)
-    let cur = s.current;
-    if direct.is_none() && now >= s.tcb(cur).slice_end {
+    if direct.is_none() && now >= ct.slice_end {
         s.need_resched = true;
     }
-    if s.sleepers.len() != sleeping && !IN_IRQ_TAIL.load(Ordering::Relaxed) {
+    if s.sleepers.len() != sleeping && !ct.in_irq_tail {
         // A sleeper woke, and the switch to it (if it outranks every ready
         // thread: a hand-off, as a notification's IRQ makes) or the event
         // timer's arming come after a preemption point: the wake (the
@@ -1164,6 +1171,7 @@ fn after_timer_irq(frame: &mut TrapFrame) -> *mut TrapFrame {
             s.handoff = Some(t);
             s.need_resched = true;
         }
+        ct.in_irq_tail = true;
         drop(guard);
         return switch_after_preemption_point(frame, now);
     }
@@ -1175,13 +1183,6 @@ fn after_timer_irq(frame: &mut TrapFrame) -> *mut TrapFrame {
     }
 }
 
-/// Set while an IRQ's tail has IRQs enabled (see
-/// [`switch_after_preemption_point`]): an IRQ taken then does its switch
-/// in one masked stretch, so IRQs nest at most two deep on a kernel stack.
-/// (If that IRQ switches away, the flag stays set until the preempted
-/// tail runs again; IRQs meanwhile switch in one stretch too.)
-static IN_IRQ_TAIL: AtomicBool = AtomicBool::new(false);
-
 /// The end of a timer IRQ that woke a sleeper: IRQs enabled for a moment
 /// (nothing is half-done: the woken thread is queued, or is the pending
 /// hand-off with `need_resched` set, which an IRQ taken now switches to
@@ -1192,14 +1193,15 @@ static IN_IRQ_TAIL: AtomicBool = AtomicBool::new(false);
 /// and on return.
 #[inline(never)]
 fn switch_after_preemption_point(frame: &mut TrapFrame, now: Instant) -> *mut TrapFrame {
-    IN_IRQ_TAIL.store(true, Ordering::Relaxed);
     arch::cpu::interrupts_enable();
     arch::cpu::interrupts_disable();
-    IN_IRQ_TAIL.store(false, Ordering::Relaxed);
     let mut guard = SCHED.lock_masked();
     let Some(s) = guard.as_mut() else {
         return frame;
     };
+    // SAFETY: the running thread's control block, not otherwise referred
+    // to here.
+    unsafe { s.tcb_detached(s.current) }.in_irq_tail = false;
     let direct = s.handoff.take();
     if direct.is_some() || s.need_resched {
         s.switch_to(frame, now, direct)
