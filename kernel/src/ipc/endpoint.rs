@@ -609,6 +609,14 @@ fn next_after_block(s: &mut Sched, t: ThreadId) -> Step {
 /// buffer: `r` gets the words and the reply capability and runs, `me`
 /// waits for the reply.
 fn hand_over(s: &mut Sched, me: ThreadId, r: ThreadId, e: u8, len: u32, timeout_us: u32) -> Step {
+    deliver(s, me, r, e, len);
+    meet(s, me, r, timeout_us)
+}
+
+/// The first half of [`hand_over`]: receiver `r` gets caller `me`'s
+/// message (its result written) and the reply capability; it is left out
+/// of every queue, not ready.
+fn deliver(s: &mut Sched, me: ThreadId, r: ThreadId, e: u8, len: u32) {
     let words = s.ipc.parties[me.index()].words;
     let badge = s.pid_of(me).map_or(u32::MAX, u32::from);
     drop_reply_cap(s, r);
@@ -617,6 +625,11 @@ fn hand_over(s: &mut Sched, me: ThreadId, r: ThreadId, e: u8, len: u32, timeout_
     rp.serves = Some(e);
     s.ipc.endpoints[e as usize].server = Some(r);
     put(s, r, Ok(len), words, badge);
+}
+
+/// The second half of [`hand_over`]: caller `me` waits for `r`'s reply,
+/// lending it its priority, and `r` runs.
+fn meet(s: &mut Sched, me: ThreadId, r: ThreadId, timeout_us: u32) -> Step {
     block(s, me, Wait::Reply(r), timeout_us);
     recompute(s, r);
     next_after_block(s, r)
@@ -701,8 +714,26 @@ fn call_filled(
     c: &Call,
     copied: Result<u32, Errno>,
 ) -> Step {
+    match call_delivered(s, me, r, e, c, copied) {
+        Ok(()) => call_meet(s, me, r, c),
+        Err(step) => step,
+    }
+}
+
+/// The first half of [`call_filled`], a hold of its own with IRQs enabled
+/// around it (`sys_call`): `r` gets the message (see [`deliver`]) but
+/// stays `Filling` for us, so that [`call_meet`] can tell whether it is
+/// still there.
+fn call_delivered(
+    s: &mut Sched,
+    me: ThreadId,
+    r: ThreadId,
+    e: u8,
+    c: &Call,
+    copied: Result<u32, Errno>,
+) -> Result<(), Step> {
     if s.ipc.parties[r.index()].wait != Wait::Filling(me) {
-        return fail(Errno::PeerGone); // the receiver's process ended
+        return Err(fail(Errno::PeerGone)); // the receiver's process ended
     }
     let got = match copied {
         Ok(got) if !s.is_doomed(me) => got,
@@ -710,11 +741,30 @@ fn call_filled(
             // Back to waiting, untimed: the fault was the caller's.
             s.ipc.parties[r.index()].wait = Wait::Recv(e);
             s.ipc.endpoints[e as usize].receivers |= 1 << r.index();
-            return fail(other.err().unwrap_or(Errno::PeerGone));
+            return Err(fail(other.err().unwrap_or(Errno::PeerGone)));
         }
     };
     s.ipc.parties[r.index()].got = got;
-    hand_over(s, me, r, e, c.len, c.timeout_us)
+    deliver(s, me, r, e, c.len);
+    s.ipc.parties[r.index()].wait = Wait::Filling(me);
+    Ok(())
+}
+
+/// The second half of [`call_filled`]: the wait for the reply and the
+/// switch to `r`, if `r` is still there (its process may have ended
+/// between the holds; the moved handle went with it). If our own process
+/// is ending, `r` keeps the message and runs, and its reply will find
+/// nobody (`PeerGone`), as if we had gone just after the rendezvous.
+fn call_meet(s: &mut Sched, me: ThreadId, r: ThreadId, c: &Call) -> Step {
+    if s.ipc.parties[r.index()].wait != Wait::Filling(me) {
+        return fail(Errno::PeerGone);
+    }
+    s.ipc.parties[r.index()].wait = Wait::None;
+    if s.is_doomed(me) {
+        s.make_ready(r);
+        return fail(Errno::PeerGone);
+    }
+    meet(s, me, r, c.timeout_us)
 }
 
 /// `recv`, locked: takes the best queued call or waits for one.
@@ -1168,10 +1218,18 @@ pub fn sys_call(frame: &mut TrapFrame) -> *mut TrapFrame {
     match fast {
         Ok(next) => next,
         Err((r, e)) => {
-            // After the copy, the rendezvous and the switch in one hold.
+            // After the copy and the handle's move, the message goes to
+            // `r` in a hold with IRQs enabled around it; only the wait
+            // and the switch run masked.
             let copied = fill(me, r, &c);
+            arch::cpu::interrupts_enable();
+            let delivered = with(|s| call_delivered(s, me, r, e, &c, copied));
+            arch::cpu::interrupts_disable();
             with(|s| {
-                let step = call_filled(s, me, r, e, &c, copied);
+                let step = match delivered {
+                    Ok(()) => call_meet(s, me, r, &c),
+                    Err(step) => step,
+                };
                 resume_locked(s, frame, step)
             })
         }
@@ -1204,22 +1262,26 @@ pub fn sys_reply(frame: &mut TrapFrame) -> *mut TrapFrame {
     if let Err(e) = check_transfer(h) {
         return error(frame, e);
     }
-    arch::cpu::interrupts_disable();
     let me = me();
-    if len == 0 && h == 0 {
-        // The common case (no copy) in one hold of the scheduler lock.
-        return with(|s| {
-            let step = match reply_locked(s, me, w, 0, false) {
-                Ok(c) => wake_answered(s, me, c),
-                Err(step) => step,
-            };
-            resume_locked(s, frame, step)
-        });
-    }
-    let step = match do_reply(me, w, buf, len, h) {
-        Ok(c) => with(|s| wake_answered(s, me, c)),
+    // The answer (the caller made ready) is a hold of its own with IRQs
+    // enabled around it; only the switch to the caller, if it now
+    // outranks us, runs masked (`resume`'s preemption check).
+    let answered = if len == 0 && h == 0 {
+        with(|s| reply_locked(s, me, w, 0, false))
+    } else {
+        arch::cpu::interrupts_disable();
+        let answered = do_reply(me, w, buf, len, h);
+        arch::cpu::interrupts_enable();
+        answered
+    };
+    let step = match answered {
+        Ok(c) => with(|s| {
+            s.make_ready(c);
+            Step::Done(Ok(0), [0; 4], 0)
+        }),
         Err(step) => step,
     };
+    arch::cpu::interrupts_disable();
     resume(frame, step)
 }
 

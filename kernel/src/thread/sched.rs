@@ -124,6 +124,10 @@ pub struct Tcb {
     /// FPEXC as it is switched in (`crate::vfp::switch_in`): EN for a hard
     /// task's thread, which gets the floating-point unit eagerly, else 0.
     fpexc: u32,
+    /// In an IRQ's tail with IRQs enabled (`switch_after_preemption_point`):
+    /// an IRQ taken then switches in one masked stretch, so IRQs nest at
+    /// most two deep on this thread's kernel stack.
+    in_irq_tail: bool,
 }
 
 impl Tcb {
@@ -411,6 +415,7 @@ impl Tcb {
             interruptible: false,
             parked_on: None,
             fpexc: 0,
+            in_irq_tail: false,
         }
     }
 }
@@ -612,6 +617,16 @@ impl Sched {
             t.state = State::Ready; // `hand_off`, with the block looked up once
             self.handoff = Some(id);
             self.need_resched = true;
+        } else if let Some(h) = self.handoff
+            && prio < self.tcb(h).prio
+            && self.outranks_ready(prio)
+        {
+            // A hand-off pending from a timer IRQ's tail (`after_irq`)
+            // that this thread outranks: it goes to the queue, this one
+            // is handed the CPU.
+            t.state = State::Ready;
+            self.handoff = Some(id);
+            self.make_ready(h);
         } else {
             self.make_ready(id);
         }
@@ -1102,35 +1117,94 @@ pub(crate) fn with_masked<R>(f: impl FnOnce(&mut Sched) -> R) -> R {
 /// Called by the trap path after an IRQ: switches if a higher-priority thread
 /// became ready or the slice ran out.
 pub fn after_irq(frame: &mut TrapFrame) -> *mut TrapFrame {
-    let fired = TIMER_FIRED.load(Ordering::Relaxed);
+    if TIMER_FIRED.load(Ordering::Relaxed) {
+        return after_timer_irq(frame);
+    }
     let mut guard = SCHED.lock();
     let Some(s) = guard.as_mut() else {
         return frame;
     };
-    if !fired && !s.need_resched {
+    if !s.need_resched {
         return frame;
     }
     let now = time::now();
-    let direct;
-    if fired {
-        // Hand-offs are made and taken within one masked stretch (the
-        // same trap, or the same call): none is pending in a timer trap.
-        debug_assert!(s.handoff.is_none());
-        TIMER_FIRED.store(false, Ordering::Relaxed);
-        s.timer_at = None; // the one-shot has fired: nothing is armed
-        direct = s.wake_sleepers(now);
-        // (A wake-up that switches at once makes the slice moot.)
-        let cur = s.current;
-        if direct.is_none() && now >= s.tcb(cur).slice_end {
+    // A thread this trap's interrupt handler handed the CPU (a
+    // notification's waiter: see `Sched::wake_blocked_first`).
+    let direct = s.handoff.take();
+    s.switch_to(frame, now, direct) // programs the timer for the next thread
+}
+
+/// [`after_irq`] for the event timer's interrupt: wakes the sleepers due,
+/// then switches or arms the timer again.
+#[inline(always)]
+fn after_timer_irq(frame: &mut TrapFrame) -> *mut TrapFrame {
+    let mut guard = SCHED.lock();
+    let Some(s) = guard.as_mut() else {
+        return frame;
+    };
+    let now = time::now();
+    // A hand-off is taken in the trap or call that made it, but one an
+    // IRQ's tail left pending across its preemption point (below) may meet
+    // a timer IRQ taken there: it is queued.
+    if let Some(h) = s.handoff.take() {
+        s.make_ready(h);
+    }
+    TIMER_FIRED.store(false, Ordering::Relaxed);
+    s.timer_at = None; // the one-shot has fired: nothing is armed
+    let sleeping = s.sleepers.len();
+    let direct = s.wake_sleepers(now);
+    // SAFETY: the running thread's control block, no other reference to
+    // it live; last used in this function's next lines.
+    let ct = unsafe { s.tcb_detached(s.current) };
+    // (A wake-up that switches at once makes the slice moot.)
+    if direct.is_none() && now >= ct.slice_end {
+        s.need_resched = true;
+    }
+    if s.sleepers.len() != sleeping && !ct.in_irq_tail {
+        // A sleeper woke, and the switch to it (if it outranks every ready
+        // thread: a hand-off, as a notification's IRQ makes) or the event
+        // timer's arming come after a preemption point: the wake (the
+        // heap's pop) and the switch are two masked stretches, not one
+        // (~650 instructions as one). An IRQ taken at the point takes the
+        // hand-off itself.
+        if let Some(t) = direct {
+            s.handoff = Some(t);
             s.need_resched = true;
         }
-    } else {
-        // A thread this trap's interrupt handler handed the CPU (a
-        // notification's waiter: see `Sched::wake_blocked_first`).
-        direct = s.handoff.take();
+        ct.in_irq_tail = true;
+        drop(guard);
+        return switch_after_preemption_point(frame, now);
     }
     if direct.is_some() || s.need_resched {
         s.switch_to(frame, now, direct) // programs the timer for the next thread
+    } else {
+        s.program_timer();
+        frame
+    }
+}
+
+/// The end of a timer IRQ that woke a sleeper: IRQs enabled for a moment
+/// (nothing is half-done: the woken thread is queued, or is the pending
+/// hand-off with `need_resched` set, which an IRQ taken now switches to
+/// as it would its own; such an IRQ finds no event armed and arms one),
+/// then the switch if still due, or the event timer armed. `now`: the
+/// clock read before the point (a slice is accounted from it; an IRQ
+/// taken at the point makes it a few µs old). IRQs are masked on entry
+/// and on return.
+#[inline(never)]
+fn switch_after_preemption_point(frame: &mut TrapFrame, now: Instant) -> *mut TrapFrame {
+    arch::cpu::interrupts_enable();
+    arch::cpu::interrupts_disable();
+    let mut guard = SCHED.lock_masked();
+    let Some(s) = guard.as_mut() else {
+        return frame;
+    };
+    // SAFETY: the running thread's control block, not otherwise referred
+    // to here.
+    unsafe { s.tcb_detached(s.current) }.in_irq_tail = false;
+    let direct = s.handoff.take();
+    if direct.is_some() || s.need_resched {
+        s.switch_to(frame, now, direct)
     } else {
         s.program_timer();
         frame
