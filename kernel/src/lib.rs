@@ -20,6 +20,8 @@ pub mod clocks;
 pub mod console;
 #[cfg(target_os = "none")]
 pub mod context;
+#[cfg(target_os = "none")]
+pub mod demo;
 pub mod handle;
 pub mod ipc;
 pub mod irqsoff;

@@ -17,10 +17,10 @@
 #![no_main]
 
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
-use kernel::handle::Rights;
+use kernel::demo::{Cooperating, start_cooperating};
 use kernel::mm::object;
-use kernel::object::{Object, irqline};
-use kernel::process::{self, Backing, Class, Device, Grant, Spec};
+use kernel::object::irqline;
+use kernel::process::{self, Backing, Class, Spec};
 use kernel::syscall::abi::PROT_EXEC;
 use kernel::thread::{self, Periodic};
 use kernel::{BOARD, println, time};
@@ -85,82 +85,8 @@ fn soft_kernel(mem: &'static mut [u8]) {
     kernel_job(mem, 4, &KERNEL_LATE[1])
 }
 
-/// The cooperating processes' pids and the IRQ line their driver owns.
-struct Cooperating {
-    control: u16,
-    driver: u16,
-    logger: u16,
-    irq: u32,
-}
-
-/// Timer interrupts a second: the driver's sample rate (twice the control
-/// loop's).
-const SAMPLE_HZ: u32 = 1000;
 /// The control loop's releases, 2 ms apart: it outlives the status table.
 const CONTROL_RELEASES: u32 = RUN_MS / 2 + 25;
-
-/// The cooperating processes: a logger (soft, two threads), a sensor
-/// driver (soft, two threads) that owns the board's hardware timer and its
-/// interrupt, and a control loop (hard) that calls both.
-fn start_cooperating(
-    spec: &dyn Fn(&'static str, Class, u8, u32, u32) -> Spec<'static>,
-) -> Cooperating {
-    let sensor = Object::new_endpoint().expect("an endpoint");
-    let log = Object::new_endpoint().expect("an endpoint");
-    let alarm = Object::new_notification().expect("a notification");
-    let grant = |object, rights| Grant { object, rights };
-    let program = |name| process::program(name).expect("embedded by cargo xtask");
-    let logger = process::spawn_process(
-        &Spec {
-            handles: &[grant(&log, Rights::RECEIVE), grant(&alarm, Rights::WAIT)],
-            ..spec("logger", Class::SoftIsolated, 12, 0, 0)
-        },
-        program("demo_logger"),
-    )
-    .expect("logger");
-    // The timer's registers (one page) and its interrupt line, the
-    // driver's alone: dropped here once granted.
-    let timer = BOARD.user_timer().expect("every board has a timer to give");
-    let line = Object::new_irq(timer.irq).expect("the timer's line is free");
-    let devices = [Device {
-        phys: timer.base,
-        len: timer.len,
-    }];
-    let driver = process::spawn_process(
-        &Spec {
-            handles: &[
-                grant(&sensor, Rights::RECEIVE),
-                grant(&alarm, Rights::SIGNAL),
-                grant(&line, Rights::ACK),
-                grant(&log, Rights::SEND),
-            ],
-            devices: &devices,
-            ..spec(
-                "driver",
-                Class::SoftIsolated,
-                6,
-                0,
-                timer.driver_arg(SAMPLE_HZ),
-            )
-        },
-        program("demo_driver"),
-    )
-    .expect("driver");
-    let control = process::spawn_process(
-        &Spec {
-            handles: &[grant(&sensor, Rights::SEND), grant(&log, Rights::SEND)],
-            ..spec("control", Class::HardIsolated, 3, 0, CONTROL_RELEASES)
-        },
-        program("hard_demo_control"),
-    )
-    .expect("control loop admitted");
-    Cooperating {
-        control,
-        driver,
-        logger,
-        irq: timer.irq,
-    }
-}
 
 /// The physical frame at the start of the first region of `pid` that
 /// maps a memory object: a program image's text (`text`), else shared
@@ -269,7 +195,7 @@ fn main() {
         soft_kernel,
     )
     .expect("soft kernel-bound task");
-    let coop = start_cooperating(&spec);
+    let coop = start_cooperating(CONTROL_RELEASES);
 
     thread::sleep(RUN_MS as u64 * 1_000_000);
     println!("demo: tasks after {RUN_MS} ms");

@@ -28,12 +28,12 @@
 
 extern crate alloc;
 
-use kernel::handle::Rights;
+use kernel::demo::{Cooperating, start_cooperating};
 use kernel::irqsoff::{self, Record, Site};
-use kernel::object::{Object, irqline};
-use kernel::process::{self, Class, Device, Grant, Spec};
+use kernel::object::irqline;
+use kernel::process::{self, Class, Spec};
 use kernel::thread::Periodic;
-use kernel::{BOARD, println, time};
+use kernel::{println, time};
 use ktests::{check, finish, program};
 
 kernel::entry!(main);
@@ -42,7 +42,6 @@ kernel::entry!(main);
 const BOUND: u64 = 500;
 /// The driver's sample rate and the control loop's releases (2 ms apart),
 /// as in the demo.
-const SAMPLE_HZ: u32 = 1000;
 const CONTROL_RELEASES: u32 = 125;
 /// How long the demo's periodic tasks and workers run, in ms.
 const RUN_MS: u32 = 200;
@@ -139,57 +138,18 @@ fn periodic_run() {
 
 /// Run 2: the driver, the control loop and the logger.
 fn cooperating_run() {
-    let sensor = Object::new_endpoint().expect("an endpoint");
-    let log = Object::new_endpoint().expect("an endpoint");
-    let alarm = Object::new_notification().expect("a notification");
-    let grant = |object, rights| Grant { object, rights };
-    let timer = BOARD.user_timer().expect("every board has a timer to give");
-    let line = Object::new_irq(timer.irq).expect("the timer's line is free");
-    let devices = [Device {
-        phys: timer.base,
-        len: timer.len,
-    }];
     irqsoff::reset();
-    let logger = process::spawn_process(
-        &Spec {
-            handles: &[grant(&log, Rights::RECEIVE), grant(&alarm, Rights::WAIT)],
-            ..spec("logger", Class::SoftIsolated, 12, 0)
-        },
-        program("demo_logger"),
-    )
-    .expect("logger");
-    let driver = process::spawn_process(
-        &Spec {
-            handles: &[
-                grant(&sensor, Rights::RECEIVE),
-                grant(&alarm, Rights::SIGNAL),
-                grant(&line, Rights::ACK),
-                grant(&log, Rights::SEND),
-            ],
-            devices: &devices,
-            ..spec(
-                "driver",
-                Class::SoftIsolated,
-                6,
-                timer.driver_arg(SAMPLE_HZ),
-            )
-        },
-        program("demo_driver"),
-    )
-    .expect("driver");
-    let control = process::spawn_process(
-        &Spec {
-            handles: &[grant(&sensor, Rights::SEND), grant(&log, Rights::SEND)],
-            ..spec("control", Class::HardIsolated, 3, CONTROL_RELEASES)
-        },
-        program("hard_demo_control"),
-    )
-    .expect("control loop admitted");
+    let Cooperating {
+        control,
+        driver,
+        logger,
+        irq,
+    } = start_cooperating(CONTROL_RELEASES);
     let control_code = process::wait(control);
     let logger_code = process::wait(logger);
     let handled = process::wait(driver);
     let r = irqsoff::record();
-    let delivered = irqline::delivered(timer.irq);
+    let delivered = irqline::delivered(irq);
     println!(
         "control {control_code:?}, logger {logger_code:?}, driver {handled:?} ({delivered} delivered)"
     );
